@@ -1,0 +1,1 @@
+/* cell.c — cell codec (see cell.h). */

@@ -1,0 +1,1 @@
+/* circuit.c — see circuit.h. */

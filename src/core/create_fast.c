@@ -1,0 +1,1 @@
+/* create_fast.c — CREATE_FAST handshake (see onion_handshake.h). */

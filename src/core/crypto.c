@@ -1,0 +1,1 @@
+/* crypto.c — OpenSSL EVP wrappers (see crypto.h). */

@@ -1,0 +1,1 @@
+/* dir_fetch.c — see dir_fetch.h. */

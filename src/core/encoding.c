@@ -1,0 +1,1 @@
+/* encoding.c — base64 and hex encodings (see crypto.h). */

@@ -1,0 +1,1 @@
+/* identity.c — a relay identity and its CERTS cell (see cert.h). */

@@ -1,0 +1,1 @@
+/* link_cells.c — link handshake cell bodies (see link_cells.h). */

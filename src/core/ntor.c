@@ -1,0 +1,1 @@
+/* ntor.c — ntor handshake (see onion_handshake.h). */

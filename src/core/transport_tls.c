@@ -1,0 +1,1 @@
+/* transport_tls.c — see transport_tls.h. */
