@@ -74,7 +74,9 @@ const char *om_cell_command_name(uint8_t command); /* "CREATE2", or "UNKNOWN" */
 const char *om_destroy_reason_name(uint8_t reason);
 
 /* True if command is variable-length under this link protocol (tor-spec 3: VERSIONS, and
- * every command >= 128). link_proto 0 means "not yet negotiated" (VERSIONS only). */
+ * every command >= 128; on the historical link protocol 2 only VERSIONS, on 1 none).
+ * link_proto 0 means "not yet negotiated": the wire format is that of protocol 3, but
+ * om_cell_frame / om_var_cell_unpack accept only VERSIONS there. */
 bool om_cell_command_is_var(uint8_t command, int link_proto);
 /* Circuit-ID width in bytes for a link protocol: 2 for 0..3, 4 for >= 4. */
 int om_circ_id_len(int link_proto);
@@ -82,9 +84,10 @@ int om_circ_id_len(int link_proto);
 size_t om_cell_wire_len(int link_proto);
 
 /* Encode a fixed cell; out must hold om_cell_wire_len(link_proto) bytes. Returns bytes written
- * or -1 (circ_id does not fit the width). */
+ * or -1 (circ_id does not fit the width, or the command is a variable-length one). */
 int om_cell_pack(const om_cell_t *cell, int link_proto, uint8_t *out);
-/* Decode one fixed cell from exactly om_cell_wire_len(link_proto) bytes. Returns 0 or -1. */
+/* Decode one fixed cell from exactly om_cell_wire_len(link_proto) bytes. Returns 0 or -1 (wrong
+ * length, or a variable-length command). */
 int om_cell_unpack(om_cell_t *cell, int link_proto, const uint8_t *in, size_t len);
 
 /* Framing: given the first len bytes of a link's input, decide what the next cell is.
@@ -99,9 +102,13 @@ om_var_cell_t *om_var_cell_new(uint8_t command, uint32_t circ_id, uint16_t paylo
 void om_var_cell_free(om_var_cell_t *cell);
 size_t om_var_cell_wire_len(const om_var_cell_t *cell, int link_proto);
 /* out must hold om_var_cell_wire_len bytes. VERSIONS always uses a 2-byte circuit ID (link_proto
- * is ignored for it). Returns bytes written or -1. */
+ * is ignored for it: we only ever send the first, pre-negotiation VERSIONS cell). Returns bytes
+ * written or -1 (command not variable-length, circ_id too large for the width). */
 int om_var_cell_pack(const om_var_cell_t *cell, int link_proto, uint8_t *out);
-/* Decode exactly one variable cell occupying all of in[0..len). Returns NULL if malformed. */
+/* Decode exactly one variable cell occupying all of in[0..len), as framed by om_cell_frame with
+ * the same link_proto: the circuit-ID width is link_proto's for every command, VERSIONS included
+ * (tor-spec 4.1: a later VERSIONS cell uses the negotiated width; pass 0 for the first one).
+ * Returns NULL if malformed (wrong length, fixed-length command, non-VERSIONS at link_proto 0). */
 om_var_cell_t *om_var_cell_unpack(const uint8_t *in, size_t len, int link_proto);
 
 #endif
