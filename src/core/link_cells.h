@@ -33,8 +33,10 @@ typedef struct {
     uint8_t type; /* 4 = IPv4, 6 = IPv6, 0 = none / unrecognized */
     uint8_t addr[16];
 } om_addr_t;
-/* "127.0.0.1" / "::1" text form; out at least 46 bytes. */
+/* "127.0.0.1" / "::1" text form; out at least 46 bytes. Returns out, or NULL if the type is
+ * not 4 or 6 or out is too small. */
 const char *om_addr_to_string(const om_addr_t *a, char *out, size_t outsz);
+/* Parses a dotted-quad IPv4 or an IPv6 address (optionally in brackets). 0 or -1. */
 int om_addr_from_string(om_addr_t *a, const char *s);
 
 /* ---- NETINFO ---- */
@@ -42,13 +44,16 @@ int om_addr_from_string(om_addr_t *a, const char *s);
 typedef struct {
     uint32_t timestamp;
     om_addr_t other;      /* the address the sender sees us at */
-    uint8_t n_my_addrs;   /* how many were present (<= OM_NETINFO_MAX_ADDRS kept) */
+    uint8_t n_my_addrs;   /* how many are in my_addrs: the first OM_NETINFO_MAX_ADDRS present */
     om_addr_t my_addrs[OM_NETINFO_MAX_ADDRS];
 } om_netinfo_t;
-/* Parses a NETINFO fixed-cell payload (509 bytes). Unknown address types are kept as type 0
- * and skipped correctly by their length. */
+/* Parses a NETINFO fixed-cell payload (509 bytes). Unknown address types, and types 4/6 with
+ * the wrong length ("should be ignored"), are kept as type 0 and skipped by their length. A
+ * truncated address or a missing NMYADDR is malformed; bytes after the last address are ignored.
+ * Every address is bounds-checked even when only the first OM_NETINFO_MAX_ADDRS are kept. */
 int om_netinfo_parse(om_netinfo_t *out, const uint8_t *payload, size_t len);
-/* Fills a 509-byte payload (zero-padded). */
+/* Fills a 509-byte payload (zero-padded). A type-0 address is sent as type 0, length 0.
+ * -1 if n_my_addrs > OM_NETINFO_MAX_ADDRS. */
 int om_netinfo_encode(const om_netinfo_t *in, uint8_t payload[OM_CELL_PAYLOAD_LEN]);
 
 /* ---- AUTH_CHALLENGE ---- */
@@ -58,10 +63,13 @@ int om_netinfo_encode(const om_netinfo_t *in, uint8_t payload[OM_CELL_PAYLOAD_LE
 #define OM_AUTHTYPE_ED25519_SHA256_RFC5705 3
 typedef struct {
     uint8_t challenge[OM_AUTH_CHALLENGE_LEN];
-    uint16_t n_methods;
-    uint16_t methods[OM_AUTH_METHODS_MAX]; /* first OM_AUTH_METHODS_MAX kept */
+    uint16_t n_methods;                    /* how many are in methods (<= OM_AUTH_METHODS_MAX) */
+    uint16_t methods[OM_AUTH_METHODS_MAX]; /* the first OM_AUTH_METHODS_MAX listed */
 } om_auth_challenge_t;
+/* Challenge(32) N_Methods(2) Methods(2*N). Truncated methods are malformed; trailing bytes are
+ * ignored (tor-spec 4.3). */
 int om_auth_challenge_parse(om_auth_challenge_t *out, const uint8_t *body, size_t len);
+/* NULL if n_methods > OM_AUTH_METHODS_MAX. */
 om_var_cell_t *om_auth_challenge_cell(const om_auth_challenge_t *in);
 bool om_auth_challenge_has_method(const om_auth_challenge_t *ac, uint16_t method);
 
@@ -76,15 +84,18 @@ typedef struct {
     size_t n;
     om_certs_entry_t certs[OM_CERTS_MAX];
 } om_certs_list_t;
-/* N(1) then N x {type(1) len(2) body(len)}; trailing bytes or a truncated entry is malformed;
- * more than OM_CERTS_MAX entries is malformed. */
+/* N(1) then N x {type(1) len(2) body(len)}; a truncated entry is malformed; more than
+ * OM_CERTS_MAX entries is malformed. Bytes after the N-th entry are ignored (tor-spec 4.2: "Any
+ * extra octets at the end of a CERTS cell MUST be ignored", which tor 0.4.9 also does). */
 int om_certs_list_parse(om_certs_list_t *out, const uint8_t *body, size_t len);
 om_var_cell_t *om_certs_list_cell(const om_certs_list_t *in);
 /* The entry of that type, or NULL. Duplicates of one type are rejected by the verifier. */
 const om_certs_entry_t *om_certs_list_find(const om_certs_list_t *l, uint8_t type);
 size_t om_certs_list_count(const om_certs_list_t *l, uint8_t type);
 
-/* ---- PADDING_NEGOTIATE (padding-spec 2.2) ---- */
+/* ---- PADDING_NEGOTIATE (tor-spec 7.2, padding-spec 2.5) ----
+ * Only version 0 with command 1 (stop) or 2 (start) is valid (as tor's parser); trailing
+ * payload bytes are ignored. */
 typedef struct {
     uint8_t version;      /* 0 */
     uint8_t command;      /* 1 = stop, 2 = start */
