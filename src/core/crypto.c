@@ -1,1 +1,805 @@
-/* crypto.c — OpenSSL EVP wrappers (see crypto.h). */
+/* crypto.c — OpenSSL 3 EVP wrappers (see crypto.h): digests, HMAC, HKDF, KDF-TOR, AES-CTR,
+ * X25519, Ed25519, RSA with tor's raw PKCS#1 v1.5 signatures. No primitive is written by hand. */
+#include "core/crypto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+/* Refuse to parse RSA keys larger than this (DoS guard for keys read off the network). */
+#define OM_RSA_MAX_BITS 8192
+
+/* An always-valid pointer for zero-length inputs, since some EVP calls reject NULL buffers. */
+static const uint8_t om_empty[1];
+
+/* ---------------------------------------------------------------- memory and randomness */
+
+void om_memwipe(void *p, size_t n)
+{
+    if (p && n)
+        OPENSSL_cleanse(p, n);
+}
+
+int om_rand_bytes(uint8_t *out, size_t n)
+{
+    while (n > 0) {
+        int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
+        if (RAND_bytes(out, chunk) != 1)
+            return -1;
+        out += chunk;
+        n -= (size_t)chunk;
+    }
+    return 0;
+}
+
+bool om_mem_eq_ct(const void *a, const void *b, size_t n)
+{
+    return n == 0 || CRYPTO_memcmp(a, b, n) == 0;
+}
+
+bool om_mem_is_zero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= b[i];
+    return acc == 0;
+}
+
+/* ---------------------------------------------------------------- one-shot digests */
+
+static int digest_oneshot(const EVP_MD *md, const uint8_t *in, size_t n, uint8_t *out)
+{
+    if (!in)
+        in = om_empty;
+    return EVP_Digest(in, n, out, NULL, md, NULL) == 1 ? 0 : -1;
+}
+
+int om_sha1(const uint8_t *in, size_t n, uint8_t out[OM_SHA1_LEN])
+{
+    return digest_oneshot(EVP_sha1(), in, n, out);
+}
+
+int om_sha256(const uint8_t *in, size_t n, uint8_t out[OM_SHA256_LEN])
+{
+    return digest_oneshot(EVP_sha256(), in, n, out);
+}
+
+int om_sha3_256(const uint8_t *in, size_t n, uint8_t out[32])
+{
+    return digest_oneshot(EVP_sha3_256(), in, n, out);
+}
+
+int om_shake256(const uint8_t *in, size_t n, uint8_t *out, size_t outlen)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rv = -1;
+    if (!ctx)
+        return -1;
+    if (!in)
+        in = om_empty;
+    if (EVP_DigestInit_ex(ctx, EVP_shake256(), NULL) == 1 && EVP_DigestUpdate(ctx, in, n) == 1 &&
+        (outlen == 0 || EVP_DigestFinalXOF(ctx, out, outlen) == 1))
+        rv = 0;
+    EVP_MD_CTX_free(ctx);
+    return rv;
+}
+
+int om_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t n,
+                   uint8_t out[OM_SHA256_LEN])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[2];
+    size_t outlen = 0;
+    int rv = -1;
+    if (!ctx)
+        goto done;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (!key)
+        key = om_empty;
+    if (!msg)
+        msg = om_empty;
+    if (EVP_MAC_init(ctx, key, keylen, params) != 1 || EVP_MAC_update(ctx, msg, n) != 1 ||
+        EVP_MAC_final(ctx, out, &outlen, OM_SHA256_LEN) != 1 || outlen != OM_SHA256_LEN)
+        goto done;
+    rv = 0;
+done:
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return rv;
+}
+
+/* ---------------------------------------------------------------- incremental digests */
+
+struct om_digest {
+    om_digest_alg_t alg;
+    size_t len;
+    EVP_MD_CTX *ctx;
+    /* Scratch context for om_digest_peek, so the running state is never finalized. Mutated by
+     * peek even though d is const: a digest object must not be shared between threads. */
+    EVP_MD_CTX *scratch;
+};
+
+static const EVP_MD *alg_md(om_digest_alg_t alg)
+{
+    switch (alg) {
+    case OM_DIGEST_SHA1:
+        return EVP_sha1();
+    case OM_DIGEST_SHA256:
+        return EVP_sha256();
+    case OM_DIGEST_SHA3_256:
+        return EVP_sha3_256();
+    }
+    return NULL;
+}
+
+static om_digest_t *digest_alloc(om_digest_alg_t alg)
+{
+    const EVP_MD *md = alg_md(alg);
+    om_digest_t *d;
+    if (!md)
+        return NULL;
+    d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->alg = alg;
+    d->len = (size_t)EVP_MD_get_size(md);
+    d->ctx = EVP_MD_CTX_new();
+    d->scratch = EVP_MD_CTX_new();
+    if (!d->ctx || !d->scratch) {
+        om_digest_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+om_digest_t *om_digest_new(om_digest_alg_t alg)
+{
+    om_digest_t *d = digest_alloc(alg);
+    if (!d)
+        return NULL;
+    if (EVP_DigestInit_ex(d->ctx, alg_md(alg), NULL) != 1) {
+        om_digest_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+om_digest_t *om_digest_dup(const om_digest_t *src)
+{
+    om_digest_t *d;
+    if (!src)
+        return NULL;
+    d = digest_alloc(src->alg);
+    if (!d)
+        return NULL;
+    if (EVP_MD_CTX_copy_ex(d->ctx, src->ctx) != 1) {
+        om_digest_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+int om_digest_update(om_digest_t *d, const uint8_t *in, size_t n)
+{
+    if (n == 0)
+        return 0;
+    return EVP_DigestUpdate(d->ctx, in, n) == 1 ? 0 : -1;
+}
+
+int om_digest_peek(const om_digest_t *d, uint8_t *out, size_t outlen)
+{
+    uint8_t buf[EVP_MAX_MD_SIZE];
+    int rv = -1;
+    if (outlen > d->len)
+        return -1;
+    if (EVP_MD_CTX_copy_ex(d->scratch, d->ctx) == 1 &&
+        EVP_DigestFinal_ex(d->scratch, buf, NULL) == 1) {
+        memcpy(out, buf, outlen);
+        rv = 0;
+    }
+    om_memwipe(buf, sizeof buf);
+    return rv;
+}
+
+int om_digest_assign(om_digest_t *dst, const om_digest_t *src)
+{
+    if (dst->alg != src->alg)
+        return -1;
+    if (dst == src)
+        return 0;
+    return EVP_MD_CTX_copy_ex(dst->ctx, src->ctx) == 1 ? 0 : -1;
+}
+
+size_t om_digest_len(const om_digest_t *d)
+{
+    return d->len;
+}
+
+void om_digest_free(om_digest_t *d)
+{
+    if (!d)
+        return;
+    EVP_MD_CTX_free(d->ctx);
+    EVP_MD_CTX_free(d->scratch);
+    free(d);
+}
+
+/* ---------------------------------------------------------------- key derivation */
+
+static int hkdf_run(int mode, const uint8_t *salt, size_t saltlen, const uint8_t *key,
+                    size_t keylen, const uint8_t *info, size_t infolen, uint8_t *out,
+                    size_t outlen)
+{
+    EVP_KDF *kdf;
+    EVP_KDF_CTX *ctx = NULL;
+    OSSL_PARAM params[6], *p = params;
+    int rv = -1;
+
+    if (outlen == 0)
+        return 0;
+    if (outlen > 255 * OM_SHA256_LEN || keylen == 0)
+        return -1;
+    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    if (!kdf)
+        return -1;
+    ctx = EVP_KDF_CTX_new(kdf);
+    if (!ctx)
+        goto done;
+    *p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, keylen);
+    /* An absent salt is RFC 5869's default (HashLen zero bytes), same as an empty one. */
+    if (salt && saltlen)
+        *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
+    if (info && infolen)
+        *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, infolen);
+    *p = OSSL_PARAM_construct_end();
+    if (EVP_KDF_derive(ctx, out, outlen, params) == 1)
+        rv = 0;
+done:
+    EVP_KDF_CTX_free(ctx);
+    EVP_KDF_free(kdf);
+    return rv;
+}
+
+int om_hkdf_sha256(const uint8_t *salt, size_t saltlen, const uint8_t *ikm, size_t ikmlen,
+                   const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
+{
+    return hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, salt, saltlen, ikm, ikmlen, info,
+                    infolen, out, outlen);
+}
+
+int om_hkdf_sha256_expand(const uint8_t *prk, size_t prklen, const uint8_t *info, size_t infolen,
+                          uint8_t *out, size_t outlen)
+{
+    return hkdf_run(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, prk, prklen, info, infolen, out,
+                    outlen);
+}
+
+/* tor-spec 5.2.1: K = H(K0 | [00]) | H(K0 | [01]) | H(K0 | [02]) | ... truncated to outlen. */
+int om_kdf_tor(const uint8_t *k0, size_t k0len, uint8_t *out, size_t outlen)
+{
+    EVP_MD_CTX *ctx;
+    uint8_t block[OM_SHA1_LEN];
+    int rv = -1;
+    if (outlen > 255 * OM_SHA1_LEN)
+        return -1;
+    if (!k0)
+        k0 = om_empty;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return -1;
+    for (unsigned i = 0; outlen > 0; i++) {
+        uint8_t ctr = (uint8_t)i;
+        size_t take = outlen < OM_SHA1_LEN ? outlen : OM_SHA1_LEN;
+        if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+            EVP_DigestUpdate(ctx, k0, k0len) != 1 || EVP_DigestUpdate(ctx, &ctr, 1) != 1 ||
+            EVP_DigestFinal_ex(ctx, block, NULL) != 1)
+            goto done;
+        memcpy(out, block, take);
+        out += take;
+        outlen -= take;
+    }
+    rv = 0;
+done:
+    om_memwipe(block, sizeof block);
+    EVP_MD_CTX_free(ctx);
+    return rv;
+}
+
+/* ---------------------------------------------------------------- AES-CTR */
+
+struct om_aes {
+    EVP_CIPHER_CTX *ctx;
+};
+
+static om_aes_t *aes_ctr_new(const char *name, const uint8_t *key, const uint8_t *iv)
+{
+    static const uint8_t zero_iv[16];
+    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+    om_aes_t *c = NULL;
+    if (!cipher)
+        return NULL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        goto fail;
+    c->ctx = EVP_CIPHER_CTX_new();
+    if (!c->ctx || EVP_EncryptInit_ex2(c->ctx, cipher, key, iv ? iv : zero_iv, NULL) != 1)
+        goto fail;
+    EVP_CIPHER_free(cipher); /* the context keeps its own reference */
+    return c;
+fail:
+    EVP_CIPHER_free(cipher);
+    om_aes_free(c);
+    return NULL;
+}
+
+om_aes_t *om_aes128_ctr_new(const uint8_t key[16], const uint8_t iv[16])
+{
+    return aes_ctr_new("AES-128-CTR", key, iv);
+}
+
+om_aes_t *om_aes256_ctr_new(const uint8_t key[32], const uint8_t iv[16])
+{
+    return aes_ctr_new("AES-256-CTR", key, iv);
+}
+
+int om_aes_crypt(om_aes_t *c, const uint8_t *in, uint8_t *out, size_t n)
+{
+    while (n > 0) {
+        int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
+        int outl = 0;
+        if (EVP_EncryptUpdate(c->ctx, out, &outl, in, chunk) != 1 || outl != chunk)
+            return -1;
+        in += chunk;
+        out += chunk;
+        n -= (size_t)chunk;
+    }
+    return 0;
+}
+
+void om_aes_free(om_aes_t *c)
+{
+    if (!c)
+        return;
+    EVP_CIPHER_CTX_free(c->ctx); /* clears the key schedule */
+    free(c);
+}
+
+/* ---------------------------------------------------------------- X25519 */
+
+int om_x25519_pub_from_sec(const uint8_t sec[32], uint8_t pub[32])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
+    size_t len = 32;
+    int rv = -1;
+    if (!k)
+        return -1;
+    if (EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32)
+        rv = 0;
+    EVP_PKEY_free(k);
+    return rv;
+}
+
+int om_x25519_keygen(om_x25519_keypair_t *kp)
+{
+    if (om_rand_bytes(kp->sec, sizeof kp->sec) < 0)
+        return -1;
+    /* RFC 7748 5: clamp the scalar (OpenSSL clamps internally too; storing it clamped matches
+     * tor's stored secret keys). */
+    kp->sec[0] &= 248;
+    kp->sec[31] &= 127;
+    kp->sec[31] |= 64;
+    if (om_x25519_pub_from_sec(kp->sec, kp->pub) < 0) {
+        om_memwipe(kp->sec, sizeof kp->sec);
+        return -1;
+    }
+    return 0;
+}
+
+int om_x25519(uint8_t out[32], const uint8_t sec[32], const uint8_t pub[32])
+{
+    EVP_PKEY *mine = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
+    EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
+    EVP_PKEY_CTX *ctx = NULL;
+    size_t len = 32;
+    int rv = -1;
+    if (!mine || !peer)
+        goto done;
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
+    if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
+        EVP_PKEY_derive(ctx, out, &len) != 1 || len != 32)
+        goto done;
+    /* Reject the all-zero output of a small-order peer point (tor-spec 5.1.4). */
+    if (om_mem_is_zero(out, 32))
+        goto done;
+    rv = 0;
+done:
+    if (rv < 0) {
+        om_memwipe(out, 32);
+        ERR_clear_error();
+    }
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(mine);
+    EVP_PKEY_free(peer);
+    return rv;
+}
+
+/* ---------------------------------------------------------------- Ed25519 */
+
+int om_ed25519_from_seed(om_ed25519_keypair_t *kp, const uint8_t seed[32])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    size_t len = OM_ED25519_PUB_LEN;
+    int rv = -1;
+    if (!k)
+        return -1;
+    if (EVP_PKEY_get_raw_public_key(k, kp->pub, &len) == 1 && len == OM_ED25519_PUB_LEN) {
+        if (kp->seed != seed)
+            memmove(kp->seed, seed, OM_ED25519_SEED_LEN);
+        rv = 0;
+    }
+    EVP_PKEY_free(k);
+    return rv;
+}
+
+int om_ed25519_keygen(om_ed25519_keypair_t *kp)
+{
+    uint8_t seed[OM_ED25519_SEED_LEN];
+    int rv;
+    if (om_rand_bytes(seed, sizeof seed) < 0)
+        return -1;
+    rv = om_ed25519_from_seed(kp, seed);
+    om_memwipe(seed, sizeof seed);
+    return rv;
+}
+
+int om_ed25519_sign(const om_ed25519_keypair_t *kp, const uint8_t *msg, size_t n,
+                    uint8_t sig[OM_ED25519_SIG_LEN])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, kp->seed, 32);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    size_t siglen = OM_ED25519_SIG_LEN;
+    int rv = -1;
+    if (!k || !mctx)
+        goto done;
+    if (!msg)
+        msg = om_empty;
+    if (EVP_DigestSignInit(mctx, NULL, NULL, NULL, k) == 1 &&
+        EVP_DigestSign(mctx, sig, &siglen, msg, n) == 1 && siglen == OM_ED25519_SIG_LEN)
+        rv = 0;
+done:
+    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_free(k);
+    return rv;
+}
+
+int om_ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t n,
+                      const uint8_t sig[OM_ED25519_SIG_LEN])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    int rv = -1;
+    if (!k || !mctx)
+        goto done;
+    if (!msg)
+        msg = om_empty;
+    if (EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, k) == 1 &&
+        EVP_DigestVerify(mctx, sig, OM_ED25519_SIG_LEN, msg, n) == 1)
+        rv = 0;
+done:
+    if (rv < 0)
+        ERR_clear_error();
+    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_free(k);
+    return rv;
+}
+
+/* ---------------------------------------------------------------- RSA */
+
+struct om_rsa {
+    EVP_PKEY *pkey;
+    bool has_private;
+};
+
+static om_rsa_t *rsa_wrap_owned(EVP_PKEY *pkey, bool has_private)
+{
+    om_rsa_t *k;
+    if (!pkey)
+        return NULL;
+    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) <= 0 ||
+        EVP_PKEY_get_bits(pkey) > OM_RSA_MAX_BITS) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    k = calloc(1, sizeof *k);
+    if (!k) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    k->pkey = pkey;
+    k->has_private = has_private;
+    return k;
+}
+
+om_rsa_t *om_rsa_generate(int bits)
+{
+    if (bits < 512 || bits > OM_RSA_MAX_BITS)
+        return NULL;
+    /* EVP_PKEY_Q_keygen for RSA uses e = 65537. */
+    return rsa_wrap_owned(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits), true);
+}
+
+om_rsa_t *om_rsa_from_public_der(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *pkey;
+    if (!der || len == 0 || len > 4096)
+        return NULL;
+    pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+    if (!pkey) {
+        ERR_clear_error();
+        return NULL;
+    }
+    if (p != der + len) { /* trailing bytes after the RSAPublicKey */
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    return rsa_wrap_owned(pkey, false);
+}
+
+om_rsa_t *om_rsa_from_private_der(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *pkey;
+    if (!der || len == 0 || len > 16384)
+        return NULL;
+    pkey = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+    if (!pkey) {
+        ERR_clear_error();
+        return NULL;
+    }
+    if (p != der + len) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    return rsa_wrap_owned(pkey, true);
+}
+
+uint8_t *om_rsa_public_der(const om_rsa_t *k, size_t *len)
+{
+    int n = i2d_PublicKey(k->pkey, NULL);
+    uint8_t *buf, *p;
+    if (n <= 0)
+        return NULL;
+    buf = malloc((size_t)n);
+    if (!buf)
+        return NULL;
+    p = buf;
+    if (i2d_PublicKey(k->pkey, &p) != n) {
+        free(buf);
+        return NULL;
+    }
+    *len = (size_t)n;
+    return buf;
+}
+
+uint8_t *om_rsa_private_der(const om_rsa_t *k, size_t *len)
+{
+    int n;
+    uint8_t *buf, *p;
+    if (!k->has_private)
+        return NULL;
+    n = i2d_PrivateKey(k->pkey, NULL);
+    if (n <= 0)
+        return NULL;
+    buf = malloc((size_t)n);
+    if (!buf)
+        return NULL;
+    p = buf;
+    if (i2d_PrivateKey(k->pkey, &p) != n) {
+        om_memwipe(buf, (size_t)n);
+        free(buf);
+        return NULL;
+    }
+    *len = (size_t)n;
+    return buf;
+}
+
+#define PEM_PUB_BEGIN "-----BEGIN RSA PUBLIC KEY-----"
+#define PEM_PUB_END   "-----END RSA PUBLIC KEY-----"
+
+char *om_rsa_public_pem(const om_rsa_t *k)
+{
+    size_t derlen = 0, b64sz, cap, off = 0;
+    uint8_t *der = om_rsa_public_der(k, &derlen);
+    char *b64 = NULL, *pem = NULL;
+    int b64len;
+    if (!der)
+        return NULL;
+    b64sz = 4 * ((derlen + 2) / 3) + 1;
+    b64 = malloc(b64sz);
+    if (!b64)
+        goto done;
+    b64len = om_base64_encode(der, derlen, b64, b64sz, false);
+    if (b64len < 0)
+        goto done;
+    /* 64-column lines, as OpenSSL and tor write them. */
+    cap = sizeof PEM_PUB_BEGIN + sizeof PEM_PUB_END + (size_t)b64len + (size_t)b64len / 64 + 4;
+    pem = malloc(cap);
+    if (!pem)
+        goto done;
+    memcpy(pem, PEM_PUB_BEGIN "\n", sizeof PEM_PUB_BEGIN);
+    off = sizeof PEM_PUB_BEGIN;
+    for (int i = 0; i < b64len; i += 64) {
+        int take = b64len - i < 64 ? b64len - i : 64;
+        memcpy(pem + off, b64 + i, (size_t)take);
+        off += (size_t)take;
+        pem[off++] = '\n';
+    }
+    memcpy(pem + off, PEM_PUB_END "\n", sizeof PEM_PUB_END + 1);
+done:
+    free(b64);
+    free(der);
+    return pem;
+}
+
+static const char *mem_find(const char *hay, size_t haylen, const char *needle)
+{
+    size_t nl = strlen(needle);
+    if (nl > haylen)
+        return NULL;
+    for (size_t i = 0; i + nl <= haylen; i++)
+        if (memcmp(hay + i, needle, nl) == 0)
+            return hay + i;
+    return NULL;
+}
+
+om_rsa_t *om_rsa_from_public_pem(const char *pem, size_t len)
+{
+    const char *b, *e;
+    uint8_t *der;
+    size_t body;
+    int derlen;
+    om_rsa_t *k = NULL;
+    if (!pem)
+        return NULL;
+    b = mem_find(pem, len, PEM_PUB_BEGIN);
+    if (!b)
+        return NULL;
+    b += strlen(PEM_PUB_BEGIN);
+    e = mem_find(b, len - (size_t)(b - pem), PEM_PUB_END);
+    if (!e)
+        return NULL;
+    body = (size_t)(e - b);
+    der = malloc(body ? body : 1); /* decoded length < encoded length */
+    if (!der)
+        return NULL;
+    derlen = om_base64_decode(b, body, der, body);
+    if (derlen > 0)
+        k = om_rsa_from_public_der(der, (size_t)derlen);
+    free(der);
+    return k;
+}
+
+int om_rsa_bits(const om_rsa_t *k)
+{
+    return EVP_PKEY_get_bits(k->pkey);
+}
+
+bool om_rsa_has_private(const om_rsa_t *k)
+{
+    return k->has_private;
+}
+
+int om_rsa_fingerprint(const om_rsa_t *k, uint8_t out[OM_SHA1_LEN])
+{
+    size_t len = 0;
+    uint8_t *der = om_rsa_public_der(k, &len);
+    int rv;
+    if (!der)
+        return -1;
+    rv = om_sha1(der, len, out);
+    free(der);
+    return rv;
+}
+
+int om_rsa_sign_raw(const om_rsa_t *k, const uint8_t *data, size_t n, uint8_t *sig,
+                    size_t *siglen)
+{
+    EVP_PKEY_CTX *ctx;
+    int size = EVP_PKEY_get_size(k->pkey);
+    size_t outlen = (size_t)size;
+    int rv = -1;
+    if (!k->has_private || size <= 0 || n + 11 > (size_t)size)
+        return -1;
+    if (!data)
+        data = om_empty;
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+    /* No signature digest set: the provider applies type-1 padding to the raw data, which is
+     * tor's "PKCS#1 v1.5 without DigestInfo" signature (tor-spec 0.3). */
+    if (ctx && EVP_PKEY_sign_init(ctx) == 1 &&
+        EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+        EVP_PKEY_sign(ctx, sig, &outlen, data, n) == 1) {
+        *siglen = outlen;
+        rv = 0;
+    }
+    if (rv < 0)
+        ERR_clear_error();
+    EVP_PKEY_CTX_free(ctx);
+    return rv;
+}
+
+int om_rsa_verify_raw(const om_rsa_t *k, const uint8_t *sig, size_t siglen, const uint8_t *data,
+                      size_t n)
+{
+    EVP_PKEY_CTX *ctx;
+    uint8_t rec[OM_RSA_MAX_BITS / 8];
+    int size = EVP_PKEY_get_size(k->pkey);
+    size_t reclen = sizeof rec;
+    int rv = -1;
+    if (!sig || size <= 0 || (size_t)size > sizeof rec || siglen == 0 || siglen > (size_t)size)
+        return -1;
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+    if (ctx && EVP_PKEY_verify_recover_init(ctx) == 1 &&
+        EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+        EVP_PKEY_verify_recover(ctx, rec, &reclen, sig, siglen) == 1 && reclen == n &&
+        (n == 0 || CRYPTO_memcmp(rec, data, n) == 0))
+        rv = 0;
+    if (rv < 0)
+        ERR_clear_error();
+    EVP_PKEY_CTX_free(ctx);
+    return rv;
+}
+
+om_rsa_t *om_rsa_dup_public(const om_rsa_t *k)
+{
+    size_t len = 0;
+    uint8_t *der = om_rsa_public_der(k, &len);
+    om_rsa_t *r;
+    if (!der)
+        return NULL;
+    r = om_rsa_from_public_der(der, len);
+    free(der);
+    return r;
+}
+
+void *om_rsa_evp_pkey(const om_rsa_t *k)
+{
+    return k->pkey;
+}
+
+om_rsa_t *om_rsa_wrap_evp_pkey(void *evp_pkey)
+{
+    EVP_PKEY *pkey = evp_pkey;
+    BIGNUM *d = NULL;
+    bool priv;
+    if (!pkey || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+        return NULL;
+    priv = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_D, &d) == 1 && d != NULL;
+    BN_clear_free(d);
+    ERR_clear_error();
+    if (EVP_PKEY_up_ref(pkey) != 1)
+        return NULL;
+    return rsa_wrap_owned(pkey, priv);
+}
+
+void om_rsa_free(om_rsa_t *k)
+{
+    if (!k)
+        return;
+    EVP_PKEY_free(k->pkey);
+    free(k);
+}
