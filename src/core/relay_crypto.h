@@ -20,7 +20,7 @@ typedef struct {
     om_aes_t *back_cipher; /* Kb */
     om_digest_t *fwd_digest;  /* seeded with Df */
     om_digest_t *back_digest; /* seeded with Db */
-    om_digest_t *scratch;     /* saved state for rolling back a failed recognized check */
+    om_digest_t *scratch;     /* candidate state for the recognized check (swapped in on a match) */
 } om_relay_crypto_t;
 
 /* Initialise from 72 bytes of key material (Df Db Kf Kb). is_client selects nothing for now but

@@ -130,7 +130,8 @@ static void test_hkdf_rfc5869_case1(void)
     UNHEX(salt, "000102030405060708090a0b0c");
     UNHEX(info, "f0f1f2f3f4f5f6f7f8f9");
     UNHEX(prk, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
-    UNHEX(okm, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+    UNHEX(okm, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+               "34007208d5b887185865");
     uint8_t out[42];
     CHECK_EQ_INT(om_hkdf_sha256(salt, salt_len, ikm, sizeof ikm, info, info_len, out, 42), 0);
     CHECK_MEM(out, okm, 42);
@@ -149,7 +150,8 @@ static void test_hkdf_rfc5869_case3(void)
 {
     uint8_t ikm[22];
     memset(ikm, 0x0b, sizeof ikm);
-    UNHEX(okm, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+    UNHEX(okm, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+               "9d201395faa4b61a96c8");
     uint8_t out[42];
     CHECK_EQ_INT(om_hkdf_sha256(NULL, 0, ikm, sizeof ikm, NULL, 0, out, 42), 0);
     CHECK_MEM(out, okm, 42);
@@ -219,7 +221,8 @@ static void test_aes_zero_iv_and_256(void)
     CHECK_MEM(a, b, sizeof a);
     om_aes_free(c1);
     om_aes_free(c2);
-    /* FIPS-197 C.3: AES-256 of 00112233...ff under key 000102...1f = 8ea2b7ca516745bfeafc49904b496089.
+    /* FIPS-197 C.3: AES-256 of 00112233...ff under key 000102...1f is
+     * 8ea2b7ca516745bfeafc49904b496089.
      * CTR keystream block 0 with IV=00112233..ff is that block. */
     UNHEX(iv, "00112233445566778899aabbccddeeff");
     UNHEX(ks, "8ea2b7ca516745bfeafc49904b496089");

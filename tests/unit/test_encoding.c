@@ -5,7 +5,8 @@
 
 /* RFC 4648 section 10 */
 static const char *const rfc_in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-static const char *const rfc_out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+static const char *const rfc_out[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 static const char *const rfc_nopad[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
 
 static void test_base64_encode_rfc4648(void)
