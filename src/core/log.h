@@ -15,7 +15,7 @@ int om_log_level_from_string(const char *s);
 int om_log_set_file(const char *path);
 
 void om_log(om_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void om_logv(om_log_level_t level, const char *fmt, va_list ap);
+void om_logv(om_log_level_t level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #define om_debug(...)  om_log(OM_LOG_DEBUG, __VA_ARGS__)
 #define om_info(...)   om_log(OM_LOG_INFO, __VA_ARGS__)

@@ -1,1 +1,298 @@
-/* transport_tls.c — see transport_tls.h. */
+/* transport_tls.c — the TLS transport for links (tor-spec 2): OpenSSL over libevent's
+ * bufferevent_openssl. Tor authenticates peers in-protocol (CERTS cells), so TLS itself verifies
+ * nothing; this file only reports certificate digests and exports keying material. */
+#include "core/transport.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "core/crypto.h"
+#include "core/log.h"
+
+/* Output above this many bytes stops the writer (channel) from queuing more; below the low
+ * mark the drain callback resumes it. */
+#define TLS_OUT_LOW_WATER (32 * 1024)
+
+typedef struct {
+    om_transport_t base;
+    struct bufferevent *bev;
+    SSL *ssl;
+    int connected;
+} tls_transport_t;
+
+struct om_tls_server_ctx {
+    SSL_CTX *ctx;
+};
+
+static SSL_CTX *client_ctx;
+
+static struct evbuffer *tls_output(om_transport_t *t)
+{
+    return bufferevent_get_output(((tls_transport_t *)t)->bev);
+}
+
+static int cert_sha256(X509 *x, uint8_t out[32])
+{
+    if (!x)
+        return -1;
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
+    if (len <= 0)
+        return -1;
+    int r = om_sha256(der, (size_t)len, out);
+    OPENSSL_free(der);
+    return r;
+}
+
+static int tls_peer_cert_sha256(om_transport_t *t, uint8_t out[32])
+{
+    X509 *x = SSL_get1_peer_certificate(((tls_transport_t *)t)->ssl);
+    int r = cert_sha256(x, out);
+    X509_free(x);
+    return r;
+}
+
+static int tls_own_cert_sha256(om_transport_t *t, uint8_t out[32])
+{
+    return cert_sha256(SSL_get_certificate(((tls_transport_t *)t)->ssl), out);
+}
+
+static int tls_export(om_transport_t *t, uint8_t *out, size_t outlen, const char *label,
+                      const uint8_t *context, size_t contextlen)
+{
+    SSL *ssl = ((tls_transport_t *)t)->ssl;
+    return SSL_export_keying_material(ssl, out, outlen, label, strlen(label), context, contextlen,
+                                      context != NULL) == 1
+               ? 0
+               : -1;
+}
+
+static void tls_set_reading(om_transport_t *t, int enabled)
+{
+    tls_transport_t *tt = (tls_transport_t *)t;
+    if (enabled)
+        bufferevent_enable(tt->bev, EV_READ);
+    else
+        bufferevent_disable(tt->bev, EV_READ);
+}
+
+static void tls_free(om_transport_t *t)
+{
+    tls_transport_t *tt = (tls_transport_t *)t;
+    if (!tt)
+        return;
+    if (tt->bev) {
+        bufferevent_setcb(tt->bev, NULL, NULL, NULL, NULL);
+        /* BEV_OPT_CLOSE_ON_FREE also frees the SSL object. */
+        SSL_set_shutdown(tt->ssl, SSL_RECEIVED_SHUTDOWN);
+        SSL_shutdown(tt->ssl);
+        bufferevent_free(tt->bev);
+    }
+    free(tt);
+}
+
+static const struct om_transport_ops tls_ops = {
+    .name = "tls",
+    .output = tls_output,
+    .peer_cert_sha256 = tls_peer_cert_sha256,
+    .own_cert_sha256 = tls_own_cert_sha256,
+    .export_keying_material = tls_export,
+    .set_reading = tls_set_reading,
+    .free = tls_free,
+};
+
+static void tls_read_cb(struct bufferevent *bev, void *arg)
+{
+    tls_transport_t *tt = arg;
+    if (tt->base.read_cb)
+        tt->base.read_cb(&tt->base, bufferevent_get_input(bev), tt->base.cb_arg);
+}
+
+static void tls_write_cb(struct bufferevent *bev, void *arg)
+{
+    tls_transport_t *tt = arg;
+    (void)bev;
+    if (tt->base.drain_cb)
+        tt->base.drain_cb(&tt->base, tt->base.cb_arg);
+}
+
+static void describe_error(tls_transport_t *tt, short what, char *buf, size_t len)
+{
+    unsigned long e = bufferevent_get_openssl_error(tt->bev);
+    if (e) {
+        char ebuf[256];
+        ERR_error_string_n(e, ebuf, sizeof ebuf);
+        snprintf(buf, len, "TLS error: %s", ebuf);
+    } else if (what & BEV_EVENT_TIMEOUT) {
+        snprintf(buf, len, "timeout");
+    } else {
+        int err = EVUTIL_SOCKET_ERROR();
+        snprintf(buf, len, "%s", err ? evutil_socket_error_to_string(err) : "connection closed");
+    }
+}
+
+static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    tls_transport_t *tt = arg;
+    (void)bev;
+    if (what & BEV_EVENT_CONNECTED) {
+        tt->connected = 1;
+        om_debug("TLS to %s up (%s, %s)", tt->base.peer, SSL_get_version(tt->ssl),
+                 SSL_get_cipher_name(tt->ssl));
+        if (tt->base.event_cb)
+            tt->base.event_cb(&tt->base, OM_TRANSPORT_CONNECTED, "connected", tt->base.cb_arg);
+        return;
+    }
+    char why[300];
+    int ev = OM_TRANSPORT_ERROR;
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+        ev = OM_TRANSPORT_EOF;
+        snprintf(why, sizeof why, "connection closed by peer");
+    } else {
+        describe_error(tt, what, why, sizeof why);
+    }
+    if (tt->base.event_cb)
+        tt->base.event_cb(&tt->base, ev, why, tt->base.cb_arg);
+}
+
+static tls_transport_t *tls_wrap(struct bufferevent *bev, SSL *ssl, const char *peer)
+{
+    tls_transport_t *tt = calloc(1, sizeof *tt);
+    if (!tt)
+        return NULL;
+    tt->base.ops = &tls_ops;
+    tt->bev = bev;
+    tt->ssl = ssl;
+    snprintf(tt->base.peer, sizeof tt->base.peer, "%s", peer);
+    bufferevent_setcb(bev, tls_read_cb, tls_write_cb, tls_event_cb, tt);
+    bufferevent_setwatermark(bev, EV_WRITE, TLS_OUT_LOW_WATER, 0);
+    /* Permit partial writes; tor relays run with large records. */
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    return tt;
+}
+
+static SSL_CTX *get_client_ctx(void)
+{
+    if (client_ctx)
+        return client_ctx;
+    client_ctx = SSL_CTX_new(TLS_client_method());
+    if (!client_ctx)
+        return NULL;
+    /* tor-spec 2: TLS 1.2 or later; tor 0.4.9 negotiates TLS 1.3. */
+    SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(client_ctx, SSL_MODE_RELEASE_BUFFERS);
+    return client_ctx;
+}
+
+om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sslen;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        sslen = sizeof *sin;
+    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        sslen = sizeof *sin6;
+    } else {
+        om_warn("TLS connect: '%s' is not a numeric address", host);
+        return NULL;
+    }
+    SSL_CTX *ctx = get_client_ctx();
+    if (!ctx)
+        return NULL;
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl)
+        return NULL;
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!bev) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    char peer[64];
+    snprintf(peer, sizeof peer, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
+    tls_transport_t *tt = tls_wrap(bev, ssl, peer);
+    if (!tt) {
+        bufferevent_free(bev);
+        return NULL;
+    }
+    if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, (int)sslen) < 0) {
+        om_warn("TLS connect to %s failed at once", peer);
+        tls_free(&tt->base);
+        return NULL;
+    }
+    return &tt->base;
+}
+
+om_tls_server_ctx_t *om_tls_server_ctx_new(const uint8_t *cert_der, size_t cert_len,
+                                           void *evp_pkey)
+{
+    const unsigned char *p = cert_der;
+    X509 *x = d2i_X509(NULL, &p, (long)cert_len);
+    if (!x)
+        return NULL;
+    om_tls_server_ctx_t *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        X509_free(x);
+        return NULL;
+    }
+    sc->ctx = SSL_CTX_new(TLS_server_method());
+    if (!sc->ctx || SSL_CTX_set_min_proto_version(sc->ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_use_certificate(sc->ctx, x) != 1 ||
+        SSL_CTX_use_PrivateKey(sc->ctx, (EVP_PKEY *)evp_pkey) != 1 ||
+        SSL_CTX_check_private_key(sc->ctx) != 1) {
+        X509_free(x);
+        om_tls_server_ctx_free(sc);
+        return NULL;
+    }
+    X509_free(x);
+    SSL_CTX_set_verify(sc->ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(sc->ctx, SSL_MODE_RELEASE_BUFFERS);
+    return sc;
+}
+
+void om_tls_server_ctx_free(om_tls_server_ctx_t *sc)
+{
+    if (!sc)
+        return;
+    SSL_CTX_free(sc->ctx);
+    free(sc);
+}
+
+om_transport_t *om_tls_accept(struct event_base *base, om_tls_server_ctx_t *sc, int fd,
+                              const char *peer_desc)
+{
+    SSL *ssl = SSL_new(sc->ctx);
+    if (!ssl)
+        return NULL;
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!bev) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    tls_transport_t *tt = tls_wrap(bev, ssl, peer_desc ? peer_desc : "?");
+    if (!tt)
+        bufferevent_free(bev);
+    return tt ? &tt->base : NULL;
+}

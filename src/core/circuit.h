@@ -1,0 +1,114 @@
+/* circuit.h — circuits we originate (tor-spec 5): creating the first hop with CREATE_FAST,
+ * CREATE2-ntor or CREATE2-ntor-v3, layered relay crypto per hop, sending and receiving relay
+ * messages, circuit-level flow control with authenticated SENDMEs (proposal 289), DESTROY with
+ * reasons, and streams (BEGIN_DIR now; BEGIN in the OP). Relay messages that are not stream
+ * traffic go through a dispatch table other modules extend. */
+#ifndef OM_CORE_CIRCUIT_H
+#define OM_CORE_CIRCUIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/channel.h"
+#include "core/onion_handshake.h"
+#include "core/relay_crypto.h"
+#include "core/relay_msg.h"
+
+#define OM_CIRC_MAX_HOPS 8
+#define OM_CIRC_WINDOW_START 1000 /* tor-spec 7.3 */
+#define OM_CIRC_WINDOW_INCREMENT 100
+#define OM_STREAM_WINDOW_START 500 /* tor-spec 7.4 */
+#define OM_STREAM_WINDOW_INCREMENT 50
+#define OM_CIRC_MAX_STREAMS 1024
+#define OM_STREAM_MAX_BUFFERED (1u << 20) /* bytes received but not yet consumed */
+
+/* What we know about a relay we build a hop to. */
+typedef struct {
+    uint8_t rsa_fp[20];
+    bool has_ed;
+    uint8_t ed_id[32];
+    uint8_t ntor_key[32];
+} om_hop_target_t;
+
+typedef struct om_circuit om_circuit_t;
+typedef struct om_stream om_stream_t;
+
+typedef struct {
+    void (*on_built)(om_circuit_t *circ, void *arg);
+    /* Once; reason is text ("DESTROY from relay: PROTOCOL", "channel closed", ...). */
+    void (*on_closed)(om_circuit_t *circ, const char *reason, void *arg);
+    void *arg;
+} om_circ_callbacks_t;
+
+typedef struct {
+    om_relay_crypto_t crypto;
+    om_hop_target_t target;
+    int handshake_type;
+} om_hop_t;
+
+typedef enum { OM_CIRC_BUILDING, OM_CIRC_OPEN, OM_CIRC_CLOSED } om_circ_state_t;
+
+struct om_circuit {
+    om_channel_t *chan;
+    uint32_t circ_id;
+    om_circ_state_t state;
+    int n_hops; /* hops whose keys are established */
+    om_hop_t hops[OM_CIRC_MAX_HOPS];
+    int pending_type;
+    union {
+        om_fast_client_t fast;
+        om_ntor_client_t ntor;
+        om_ntor3_client_t ntor3;
+    } pending;
+    om_circ_callbacks_t cb;
+    om_relay_dispatch_t dispatch; /* non-stream relay messages (stream_id 0 or unknown) */
+    int package_window, deliver_window;
+    int early_left; /* RELAY_EARLY cells we may still send (tor-spec 5.6: 8) */
+    om_stream_t *streams;
+    uint16_t next_stream_id;
+    uint64_t t_create_sent, t_created;
+    char close_reason[320];
+    int refs;
+};
+
+/* Send the create cell for the first hop. handshake_type: OM_HANDSHAKE_TYPE_FAST, _NTOR or
+ * _NTOR_V3. target may be NULL for CREATE_FAST. The channel must be open. */
+om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om_hop_target_t *target,
+                                const om_circ_callbacks_t *cb);
+/* Send a relay message to hop `hop` (0-based; -1 = last hop). early: send as RELAY_EARLY. */
+int om_circuit_send_relay(om_circuit_t *circ, int hop, uint8_t command, uint16_t stream_id,
+                          const uint8_t *body, size_t len, bool early);
+/* Send DESTROY (reason) and close locally. The circuit is freed after on_closed returns. */
+void om_circuit_close(om_circuit_t *circ, uint8_t reason, const char *why);
+const char *om_circ_state_name(om_circ_state_t s);
+
+/* ---- streams ---- */
+typedef struct {
+    void (*on_connected)(om_stream_t *s, void *arg);
+    void (*on_data)(om_stream_t *s, const uint8_t *data, size_t len, void *arg);
+    /* Once: END from the exit (reason), or the circuit closed (reason 0, text says why). */
+    void (*on_end)(om_stream_t *s, uint8_t reason, const char *why, void *arg);
+    void *arg;
+} om_stream_callbacks_t;
+
+struct om_stream {
+    om_stream_t *next;
+    om_circuit_t *circ;
+    uint16_t id;
+    int hop; /* the hop the stream ends at */
+    bool connected, ended;
+    int package_window, deliver_window;
+    om_stream_callbacks_t cb;
+};
+
+/* Open a directory stream (RELAY_BEGIN_DIR, tor-spec 6.2.1) to the last hop. */
+om_stream_t *om_stream_begin_dir(om_circuit_t *circ, const om_stream_callbacks_t *cb);
+/* Queue data on a stream (split into RELAY_DATA cells). Returns bytes accepted (all, unless the
+ * windows are exhausted — the rest must be retried after a SENDME), or -1. */
+ssize_t om_stream_write(om_stream_t *s, const uint8_t *data, size_t len);
+/* Send RELAY_END (reason) and forget the stream. */
+void om_stream_close(om_stream_t *s, uint8_t reason);
+
+#endif
