@@ -222,8 +222,8 @@ static void fetch_over(int htype, const char *path, circ_ctx_t *x, const uint8_t
 
 static void check_own_descriptor(circ_ctx_t *x)
 {
-    CHECK_MSG(x->built, "circuit not built: %s %s", x->reason, x->err);
-    CHECK_MSG(x->fetched, "no answer: %s %s", x->reason, x->err);
+    CHECK_MSG(x->built, "circuit not built: %.200s %.200s", x->reason, x->err);
+    CHECK_MSG(x->fetched, "no answer: %.200s %.200s", x->reason, x->err);
     CHECK_MSG(x->status == 200, "HTTP status %d, err %s", x->status, x->err);
     om_router_desc_t got;
     char err[128];
@@ -327,7 +327,7 @@ static void test_many_circuits_one_link(void)
             all &= xs[i].fetched || xs[i].closed;
     }
     for (int i = 0; i < N; i++) {
-        CHECK_MSG(xs[i].fetched && xs[i].status == 200, "circuit %d: %s %s", i, xs[i].reason,
+        CHECK_MSG(xs[i].fetched && xs[i].status == 200, "circuit %d: %.200s %.200s", i, xs[i].reason,
                   xs[i].err);
         CHECK(strncmp(xs[i].body, "router ", 7) == 0);
         free(xs[i].body);
@@ -432,7 +432,7 @@ static void test_responder_accepted_by_tor_client(void)
     om_identity_free(&r->id);
     free(r);
     /* tor sends NETINFO only after it verified our CERTS against the Bridge fingerprint. */
-    CHECK_MSG(opened, "tor client did not complete the link with our responder: %s (tor log %s)",
+    CHECK_MSG(opened, "tor client did not complete the link with our responder: %.200s (tor log %.100s)",
               reason, client.log);
     CHECK_EQ_INT(proto, 5);
     /* ...and then trusted the link enough to start a circuit on it. */
