@@ -34,6 +34,8 @@ struct om_transport_ops {
     /* RFC 5705 exporter (tor-spec 4.4.2 uses label "EXPORTER FOR TOR TLS CLIENT BINDING AUTH0003"). */
     int (*export_keying_material)(om_transport_t *t, uint8_t *out, size_t outlen, const char *label,
                                   const uint8_t *context, size_t contextlen);
+    /* One-line description of the transport session, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384". */
+    void (*describe)(om_transport_t *t, char *buf, size_t len);
     /* Stop/start reading (backpressure). */
     void (*set_reading)(om_transport_t *t, int enabled);
     /* Flush pending output then close; callbacks are not called after free. */

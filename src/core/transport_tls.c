@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,6 +81,12 @@ static int tls_export(om_transport_t *t, uint8_t *out, size_t outlen, const char
                : -1;
 }
 
+static void tls_describe(om_transport_t *t, char *buf, size_t len)
+{
+    SSL *ssl = ((tls_transport_t *)t)->ssl;
+    snprintf(buf, len, "%s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+}
+
 static void tls_set_reading(om_transport_t *t, int enabled)
 {
     tls_transport_t *tt = (tls_transport_t *)t;
@@ -109,6 +117,7 @@ static const struct om_transport_ops tls_ops = {
     .peer_cert_sha256 = tls_peer_cert_sha256,
     .own_cert_sha256 = tls_own_cert_sha256,
     .export_keying_material = tls_export,
+    .describe = tls_describe,
     .set_reading = tls_set_reading,
     .free = tls_free,
 };
@@ -165,6 +174,14 @@ static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if (tt->base.event_cb)
         tt->base.event_cb(&tt->base, ev, why, tt->base.cb_arg);
+}
+
+/* Cells are small and latency matters (handshakes are several round trips): no Nagle. */
+static void set_nodelay(evutil_socket_t fd)
+{
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 static tls_transport_t *tls_wrap(struct bufferevent *bev, SSL *ssl, const char *peer)
@@ -241,6 +258,7 @@ om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16
         tls_free(&tt->base);
         return NULL;
     }
+    set_nodelay(bufferevent_getfd(bev));
     return &tt->base;
 }
 
@@ -291,6 +309,7 @@ om_transport_t *om_tls_accept(struct event_base *base, om_tls_server_ctx_t *sc, 
         SSL_free(ssl);
         return NULL;
     }
+    set_nodelay(fd);
     tls_transport_t *tt = tls_wrap(bev, ssl, peer_desc ? peer_desc : "?");
     if (!tt)
         bufferevent_free(bev);
