@@ -409,9 +409,33 @@ int om_x25519_keygen(om_x25519_keypair_t *kp)
     return 0;
 }
 
+/* An X25519 key object for derivation only. EVP_PKEY_new_raw_private_key would compute the
+ * public key, which in OpenSSL 3.0 costs a whole Montgomery ladder and doubles the cost of every
+ * DH; deriving uses only the private scalar, so the key is imported with a placeholder public
+ * part. Never export or reuse this object. Falls back to the ordinary import if refused. */
+static EVP_PKEY *x25519_derive_key(const uint8_t sec[32])
+{
+    static const uint8_t placeholder[32];
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+    EVP_PKEY *k = NULL;
+    OSSL_PARAM params[3];
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)sec, 32);
+    params[1] =
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)placeholder, 32);
+    params[2] = OSSL_PARAM_construct_end();
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_KEYPAIR, params) != 1) {
+        EVP_PKEY_free(k);
+        ERR_clear_error();
+        k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return k;
+}
+
 int om_x25519(uint8_t out[32], const uint8_t sec[32], const uint8_t pub[32])
 {
-    EVP_PKEY *mine = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
+    EVP_PKEY *mine = x25519_derive_key(sec);
     EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
     EVP_PKEY_CTX *ctx = NULL;
     size_t len = 32;
