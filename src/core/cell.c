@@ -68,10 +68,8 @@ const char *om_destroy_reason_name(uint8_t reason)
  * (and before negotiation, where only the wire format matters) VERSIONS and commands >= 128. */
 bool om_cell_command_is_var(uint8_t command, int link_proto)
 {
-    if (link_proto == 1)
-        return false;
-    if (link_proto == 2)
-        return command == OM_CELL_VERSIONS;
+    if (link_proto == 1) return false;
+    if (link_proto == 2) return command == OM_CELL_VERSIONS;
     return command == OM_CELL_VERSIONS || command >= 128;
 }
 
@@ -112,8 +110,7 @@ static uint32_t get_circ_id(const uint8_t *in, int width)
 
 int om_cell_pack(const om_cell_t *cell, int link_proto, uint8_t *out)
 {
-    if (!cell || !out || link_proto < 0)
-        return -1;
+    if (!cell || !out || link_proto < 0) return -1;
     int w = om_circ_id_len(link_proto);
     if (!circ_id_fits(cell->circ_id, w) || om_cell_command_is_var(cell->command, link_proto))
         return -1;
@@ -125,11 +122,9 @@ int om_cell_pack(const om_cell_t *cell, int link_proto, uint8_t *out)
 
 int om_cell_unpack(om_cell_t *cell, int link_proto, const uint8_t *in, size_t len)
 {
-    if (!cell || !in || link_proto < 0 || len != om_cell_wire_len(link_proto))
-        return -1;
+    if (!cell || !in || link_proto < 0 || len != om_cell_wire_len(link_proto)) return -1;
     int w = om_circ_id_len(link_proto);
-    if (om_cell_command_is_var(in[w], link_proto))
-        return -1;
+    if (om_cell_command_is_var(in[w], link_proto)) return -1;
     cell->circ_id = get_circ_id(in, w);
     cell->command = in[w];
     memcpy(cell->payload, in + w + 1, OM_CELL_PAYLOAD_LEN);
@@ -140,39 +135,30 @@ int om_cell_unpack(om_cell_t *cell, int link_proto, const uint8_t *in, size_t le
  * cell with a 2-byte circuit ID; afterwards cells use the negotiated circuit-ID width. */
 int om_cell_frame(const uint8_t *in, size_t len, int link_proto, size_t *cell_len, bool *is_var)
 {
-    if (!in && len)
-        return -1;
-    if (link_proto < 0)
-        return -1;
+    if (!in && len) return -1;
+    if (link_proto < 0) return -1;
     size_t w = (size_t)om_circ_id_len(link_proto);
-    if (cell_len)
-        *cell_len = 0;
-    if (len < w + 1)
-        return 0;
+    if (cell_len) *cell_len = 0;
+    if (len < w + 1) return 0;
     uint8_t command = in[w];
-    if (link_proto == 0 && command != OM_CELL_VERSIONS)
-        return -1;
+    if (link_proto == 0 && command != OM_CELL_VERSIONS) return -1;
     bool var = om_cell_command_is_var(command, link_proto);
-    if (is_var)
-        *is_var = var;
+    if (is_var) *is_var = var;
     size_t need;
     if (var) {
-        if (len < w + 3)
-            return 0;
+        if (len < w + 3) return 0;
         need = w + 3 + ((size_t)in[w + 1] << 8 | in[w + 2]);
     } else {
         need = om_cell_wire_len(link_proto);
     }
-    if (cell_len)
-        *cell_len = need;
+    if (cell_len) *cell_len = need;
     return len >= need ? 1 : 0;
 }
 
 om_var_cell_t *om_var_cell_new(uint8_t command, uint32_t circ_id, uint16_t payload_len)
 {
     om_var_cell_t *c = calloc(1, sizeof(*c) + payload_len);
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     c->command = command;
     c->circ_id = circ_id;
     c->payload_len = payload_len;
@@ -192,20 +178,16 @@ static int var_pack_width(const om_var_cell_t *cell, int link_proto)
 
 size_t om_var_cell_wire_len(const om_var_cell_t *cell, int link_proto)
 {
-    if (!cell)
-        return 0;
+    if (!cell) return 0;
     return (size_t)var_pack_width(cell, link_proto) + 3 + cell->payload_len;
 }
 
 int om_var_cell_pack(const om_var_cell_t *cell, int link_proto, uint8_t *out)
 {
-    if (!cell || !out || link_proto < 0)
-        return -1;
-    if (cell->command != OM_CELL_VERSIONS && cell->command < 128)
-        return -1;
+    if (!cell || !out || link_proto < 0) return -1;
+    if (cell->command != OM_CELL_VERSIONS && cell->command < 128) return -1;
     int w = var_pack_width(cell, link_proto);
-    if (!circ_id_fits(cell->circ_id, w))
-        return -1;
+    if (!circ_id_fits(cell->circ_id, w)) return -1;
     put_circ_id(out, cell->circ_id, w);
     out[w] = cell->command;
     out[w + 1] = (uint8_t)(cell->payload_len >> 8);
@@ -216,22 +198,16 @@ int om_var_cell_pack(const om_var_cell_t *cell, int link_proto, uint8_t *out)
 
 om_var_cell_t *om_var_cell_unpack(const uint8_t *in, size_t len, int link_proto)
 {
-    if (!in || link_proto < 0)
-        return NULL;
+    if (!in || link_proto < 0) return NULL;
     size_t w = (size_t)om_circ_id_len(link_proto);
-    if (len < w + 3)
-        return NULL;
+    if (len < w + 3) return NULL;
     uint8_t command = in[w];
-    if (!om_cell_command_is_var(command, link_proto))
-        return NULL;
-    if (link_proto == 0 && command != OM_CELL_VERSIONS)
-        return NULL;
+    if (!om_cell_command_is_var(command, link_proto)) return NULL;
+    if (link_proto == 0 && command != OM_CELL_VERSIONS) return NULL;
     uint16_t plen = (uint16_t)(in[w + 1] << 8 | in[w + 2]);
-    if (len != w + 3 + plen)
-        return NULL;
+    if (len != w + 3 + plen) return NULL;
     om_var_cell_t *c = om_var_cell_new(command, get_circ_id(in, (int)w), plen);
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     memcpy(c->payload, in + w + 3, plen);
     return c;
 }

@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OM_CELL_PAYLOAD_LEN   509
-#define OM_CELL_LEN_NARROW    512 /* link protocol <= 3, and every VERSIONS cell */
-#define OM_CELL_LEN_WIDE      514 /* link protocol >= 4 */
-#define OM_CELL_MAX_LEN       514
-#define OM_VAR_CELL_HDR_NARROW 5  /* circid(2) command(1) length(2) */
-#define OM_VAR_CELL_HDR_WIDE   7  /* circid(4) command(1) length(2) */
+#define OM_CELL_PAYLOAD_LEN     509
+#define OM_CELL_LEN_NARROW      512 /* link protocol <= 3, and every VERSIONS cell */
+#define OM_CELL_LEN_WIDE        514 /* link protocol >= 4 */
+#define OM_CELL_MAX_LEN         514
+#define OM_VAR_CELL_HDR_NARROW  5 /* circid(2) command(1) length(2) */
+#define OM_VAR_CELL_HDR_WIDE    7 /* circid(4) command(1) length(2) */
 #define OM_VAR_CELL_MAX_PAYLOAD 65535
 
 /* Cell commands, tor-spec 3. */

@@ -43,8 +43,8 @@ int om_addr_from_string(om_addr_t *a, const char *s);
 #define OM_NETINFO_MAX_ADDRS 8
 typedef struct {
     uint32_t timestamp;
-    om_addr_t other;      /* the address the sender sees us at */
-    uint8_t n_my_addrs;   /* how many are in my_addrs: the first OM_NETINFO_MAX_ADDRS present */
+    om_addr_t other;    /* the address the sender sees us at */
+    uint8_t n_my_addrs; /* how many are in my_addrs: the first OM_NETINFO_MAX_ADDRS present */
     om_addr_t my_addrs[OM_NETINFO_MAX_ADDRS];
 } om_netinfo_t;
 /* Parses a NETINFO fixed-cell payload (509 bytes). Unknown address types, and types 4/6 with
@@ -57,9 +57,9 @@ int om_netinfo_parse(om_netinfo_t *out, const uint8_t *payload, size_t len);
 int om_netinfo_encode(const om_netinfo_t *in, uint8_t payload[OM_CELL_PAYLOAD_LEN]);
 
 /* ---- AUTH_CHALLENGE ---- */
-#define OM_AUTH_CHALLENGE_LEN 32
-#define OM_AUTH_METHODS_MAX 16
-#define OM_AUTHTYPE_RSA_SHA256_TLSSECRET 1
+#define OM_AUTH_CHALLENGE_LEN              32
+#define OM_AUTH_METHODS_MAX                16
+#define OM_AUTHTYPE_RSA_SHA256_TLSSECRET   1
 #define OM_AUTHTYPE_ED25519_SHA256_RFC5705 3
 typedef struct {
     uint8_t challenge[OM_AUTH_CHALLENGE_LEN];
@@ -97,12 +97,13 @@ size_t om_certs_list_count(const om_certs_list_t *l, uint8_t type);
  * Only version 0 with command 1 (stop) or 2 (start) is valid (as tor's parser); trailing
  * payload bytes are ignored. */
 typedef struct {
-    uint8_t version;      /* 0 */
-    uint8_t command;      /* 1 = stop, 2 = start */
+    uint8_t version; /* 0 */
+    uint8_t command; /* 1 = stop, 2 = start */
     uint16_t ito_low_ms;
     uint16_t ito_high_ms;
 } om_padding_negotiate_t;
 int om_padding_negotiate_parse(om_padding_negotiate_t *out, const uint8_t *payload, size_t len);
-int om_padding_negotiate_encode(const om_padding_negotiate_t *in, uint8_t payload[OM_CELL_PAYLOAD_LEN]);
+int om_padding_negotiate_encode(const om_padding_negotiate_t *in,
+                                uint8_t payload[OM_CELL_PAYLOAD_LEN]);
 
 #endif

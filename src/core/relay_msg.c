@@ -100,16 +100,13 @@ int om_relay_header_unpack(om_relay_header_t *h, const uint8_t payload[OM_CELL_P
     return h->length > OM_RELAY_PAYLOAD_LEN ? -1 : 0;
 }
 
-int om_relay_payload_build(uint8_t payload[OM_CELL_PAYLOAD_LEN], uint8_t command, uint16_t stream_id,
-                           const uint8_t *body, size_t bodylen)
+int om_relay_payload_build(uint8_t payload[OM_CELL_PAYLOAD_LEN], uint8_t command,
+                           uint16_t stream_id, const uint8_t *body, size_t bodylen)
 {
-    if (!payload || bodylen > OM_RELAY_PAYLOAD_LEN || (!body && bodylen))
-        return -1;
+    if (!payload || bodylen > OM_RELAY_PAYLOAD_LEN || (!body && bodylen)) return -1;
     /* The body may already sit in payload (e.g. built in place at offset 11): memmove first. */
-    if (bodylen)
-        memmove(payload + OM_RELAY_HEADER_LEN, body, bodylen);
-    om_relay_header_t h = {.command = command, .stream_id = stream_id,
-                           .length = (uint16_t)bodylen};
+    if (bodylen) memmove(payload + OM_RELAY_HEADER_LEN, body, bodylen);
+    om_relay_header_t h = {.command = command, .stream_id = stream_id, .length = (uint16_t)bodylen};
     om_relay_header_pack(&h, payload);
     /* tor-spec 6.1: four zero bytes, then random bytes (all zero if fewer than 4 fit). */
     size_t pad_off = OM_RELAY_HEADER_LEN + bodylen;
@@ -128,10 +125,10 @@ void om_relay_dispatch_init(om_relay_dispatch_t *t)
     memset(t, 0, sizeof *t);
 }
 
-int om_relay_dispatch_set(om_relay_dispatch_t *t, uint8_t command, om_relay_handler_fn fn, void *arg)
+int om_relay_dispatch_set(om_relay_dispatch_t *t, uint8_t command, om_relay_handler_fn fn,
+                          void *arg)
 {
-    if (!t || !fn || t->fn[command])
-        return -1;
+    if (!t || !fn || t->fn[command]) return -1;
     t->fn[command] = fn;
     t->arg[command] = arg;
     return 0;
@@ -140,12 +137,9 @@ int om_relay_dispatch_set(om_relay_dispatch_t *t, uint8_t command, om_relay_hand
 int om_relay_dispatch(const om_relay_dispatch_t *t, void *ctx, const om_relay_header_t *hdr,
                       const uint8_t *body)
 {
-    if (!t || !hdr)
-        return -2;
-    if (hdr->length > OM_RELAY_PAYLOAD_LEN)
-        return -1;
+    if (!t || !hdr) return -2;
+    if (hdr->length > OM_RELAY_PAYLOAD_LEN) return -1;
     om_relay_handler_fn fn = t->fn[hdr->command];
-    if (!fn)
-        return -2;
+    if (!fn) return -2;
     return fn(ctx, hdr, body, t->arg[hdr->command]);
 }

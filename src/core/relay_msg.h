@@ -30,7 +30,7 @@ enum om_relay_command {
     OM_RELAY_BEGIN_DIR = 13,
     OM_RELAY_EXTEND2 = 14,
     OM_RELAY_EXTENDED2 = 15,
-    OM_RELAY_CONNECT_UDP = 16,   /* 16..18 reserved for UDP (prop339) */
+    OM_RELAY_CONNECT_UDP = 16, /* 16..18 reserved for UDP (prop339) */
     OM_RELAY_CONNECTED_UDP = 17,
     OM_RELAY_DATAGRAM = 18,
     OM_RELAY_CONFLUX_LINK = 19,
@@ -89,8 +89,8 @@ int om_relay_header_unpack(om_relay_header_t *h, const uint8_t payload[OM_CELL_P
  * (tor-spec 6.1: 4 zero bytes then random bytes after the body, om_rand_bytes). body may point
  * into payload itself (e.g. payload + 11: it is moved, not copied). -1 if bodylen > 498, body is
  * NULL with bodylen > 0, or the random source fails. */
-int om_relay_payload_build(uint8_t payload[OM_CELL_PAYLOAD_LEN], uint8_t command, uint16_t stream_id,
-                           const uint8_t *body, size_t bodylen);
+int om_relay_payload_build(uint8_t payload[OM_CELL_PAYLOAD_LEN], uint8_t command,
+                           uint16_t stream_id, const uint8_t *body, size_t bodylen);
 
 /* ---- dispatch table ----
  * A table maps relay commands to handlers. `ctx` is the circuit/hop the message arrived on
@@ -105,7 +105,8 @@ typedef struct {
 void om_relay_dispatch_init(om_relay_dispatch_t *t);
 /* Returns -1 if a handler is already registered for that command (modules must not collide),
  * or fn is NULL. */
-int om_relay_dispatch_set(om_relay_dispatch_t *t, uint8_t command, om_relay_handler_fn fn, void *arg);
+int om_relay_dispatch_set(om_relay_dispatch_t *t, uint8_t command, om_relay_handler_fn fn,
+                          void *arg);
 /* Returns the handler's result, or -2 if no handler is registered for the command, or -1 without
  * calling anything if hdr->length > OM_RELAY_PAYLOAD_LEN. body holds hdr->length bytes. */
 int om_relay_dispatch(const om_relay_dispatch_t *t, void *ctx, const om_relay_header_t *hdr,

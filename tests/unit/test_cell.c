@@ -5,7 +5,8 @@
 
 static void test_command_names(void)
 {
-    static const uint8_t known[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 128, 129, 130, 131, 132};
+    static const uint8_t known[] = {0, 1,  2,  3,  4,   5,   6,   7,   8,
+                                    9, 10, 11, 12, 128, 129, 130, 131, 132};
     for (size_t i = 0; i < sizeof known; i++)
         CHECK_MSG(strcmp(om_cell_command_name(known[i]), "UNKNOWN") != 0, "command %u unnamed",
                   known[i]);
@@ -34,8 +35,7 @@ static void test_destroy_reason_names(void)
 static void test_is_var_and_widths(void)
 {
     for (int proto = 0; proto <= 5; proto++) {
-        if (proto == 1 || proto == 2)
-            continue;
+        if (proto == 1 || proto == 2) continue;
         CHECK(om_cell_command_is_var(OM_CELL_VERSIONS, proto));
         CHECK(om_cell_command_is_var(OM_CELL_VPADDING, proto));
         CHECK(om_cell_command_is_var(OM_CELL_CERTS, proto));
@@ -145,8 +145,7 @@ static void test_versions_exact_bytes(void)
     om_test_unhex("00 00 07 00 06 00 03 00 04 00 05", want, sizeof want);
     uint8_t out[32];
     for (int proto = 0; proto <= 5; proto++) {
-        if (proto == 1 || proto == 2)
-            continue;
+        if (proto == 1 || proto == 2) continue;
         /* The VERSIONS cell we send always has a 2-byte circuit ID. */
         CHECK_EQ_INT(om_var_cell_wire_len(v, proto), 11);
         int n = om_var_cell_pack(v, proto, out);
@@ -182,8 +181,8 @@ static void test_var_roundtrip_both_widths(void)
         int n = om_var_cell_pack(c, proto, buf);
         om_var_cell_t *d = n > 0 ? om_var_cell_unpack(buf, (size_t)n, proto) : NULL;
         int ok = d && (size_t)n == wl && wl == (proto >= 4 ? 307u : 305u) &&
-                 d->circ_id == c->circ_id && d->command == c->command &&
-                 d->payload_len == 300 && !memcmp(d->payload, c->payload, 300);
+                 d->circ_id == c->circ_id && d->command == c->command && d->payload_len == 300 &&
+                 !memcmp(d->payload, c->payload, 300);
         int hdr_ok = proto >= 4 ? !memcmp(buf, "\x01\x02\x03\x04\x81\x01\x2c", 7)
                                 : !memcmp(buf, "\x01\x02\x81\x01\x2c", 5);
         om_var_cell_free(c);
@@ -354,8 +353,7 @@ static void test_frame_stream(void)
             CHECK(v != NULL);
             int cmd = v->command;
             om_var_cell_free(v);
-            if (cmd == OM_CELL_VERSIONS)
-                proto = 4;
+            if (cmd == OM_CELL_VERSIONS) proto = 4;
             nvar++;
         } else {
             om_cell_t d;

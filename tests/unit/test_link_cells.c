@@ -106,8 +106,8 @@ static void test_addr_strings(void)
     CHECK(om_addr_to_string(&a, small, sizeof small) == NULL);
     a.type = 0;
     CHECK(om_addr_to_string(&a, buf, sizeof buf) == NULL);
-    static const char *bad[] = {"", "1.2.3", "1.2.3.4 ", "256.1.1.1", "abc", "[::1", "::1]",
-                                "[]", "[1.2.3.4]", "1::2::3"};
+    static const char *bad[] = {"",     "1.2.3", "1.2.3.4 ", "256.1.1.1", "abc",
+                                "[::1", "::1]",  "[]",       "[1.2.3.4]", "1::2::3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         om_addr_t b = {.type = 9};
         CHECK_MSG(om_addr_from_string(&b, bad[i]) == -1, "accepted \"%s\"", bad[i]);
@@ -430,8 +430,8 @@ static void test_certs_list_cell_too_big(void)
 
 static void test_padding_negotiate(void)
 {
-    om_padding_negotiate_t pn = {.version = 0, .command = 2, .ito_low_ms = 1500,
-                                 .ito_high_ms = 9500};
+    om_padding_negotiate_t pn = {
+        .version = 0, .command = 2, .ito_low_ms = 1500, .ito_high_ms = 9500};
     uint8_t payload[OM_CELL_PAYLOAD_LEN];
     memset(payload, 0xEE, sizeof payload);
     CHECK_EQ_INT(om_padding_negotiate_encode(&pn, payload), 0);

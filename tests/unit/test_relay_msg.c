@@ -35,8 +35,11 @@ static void test_end_reason_names(void)
 
 static void test_header_wire_bytes(void)
 {
-    om_relay_header_t h = {.command = OM_RELAY_BEGIN, .recognized = 0, .stream_id = 0x1234,
-                           .digest = {0xaa, 0xbb, 0xcc, 0xdd}, .length = 0x10};
+    om_relay_header_t h = {.command = OM_RELAY_BEGIN,
+                           .recognized = 0,
+                           .stream_id = 0x1234,
+                           .digest = {0xaa, 0xbb, 0xcc, 0xdd},
+                           .length = 0x10};
     uint8_t p[OM_CELL_PAYLOAD_LEN];
     memset(p, 0x77, sizeof p);
     om_relay_header_pack(&h, p);
@@ -153,8 +156,7 @@ static int calls;
 static int handler_a(void *ctx, const om_relay_header_t *hdr, const uint8_t *body, void *arg)
 {
     calls++;
-    if (ctx != (void *)0x1 || arg != (void *)0x2 || hdr->command != OM_RELAY_DATA)
-        return -100;
+    if (ctx != (void *)0x1 || arg != (void *)0x2 || hdr->command != OM_RELAY_DATA) return -100;
     return body && body[0] == 'x' ? 0 : -1;
 }
 static int handler_b(void *ctx, const om_relay_header_t *hdr, const uint8_t *body, void *arg)
