@@ -96,6 +96,8 @@ int om_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t 
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
+    if (max > SIZE_MAX / 4) /* "no limit" (SIZE_MAX): keep max + 1 and cap * 2 from wrapping */
+        max = SIZE_MAX / 4;
     /* 15 + 32: zlib or gzip header, auto-detected. */
     if (inflateInit2(&zs, 15 + 32) != Z_OK)
         return -1;
