@@ -1,0 +1,1 @@
+/* config.c — torrc-style configuration (see config.h). */

@@ -1,0 +1,1 @@
+/* authcert.c — authority key certificates (see authcert.h). */

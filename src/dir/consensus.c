@@ -1,0 +1,1 @@
+/* consensus.c — consensus parsing (see consensus.h). */

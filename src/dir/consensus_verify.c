@@ -1,0 +1,1 @@
+/* consensus_verify.c — consensus signature verification (see consensus.h). */

@@ -1,0 +1,1 @@
+/* microdesc.c — microdescriptors and exit policy summaries (see microdesc.h). */

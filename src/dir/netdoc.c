@@ -1,0 +1,1 @@
+/* netdoc.c — dir-spec document tokenizer (see netdoc.h). */

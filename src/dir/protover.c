@@ -1,0 +1,1 @@
+/* protover.c — subprotocol version lists (see consensus.h). */
