@@ -38,7 +38,8 @@ om_digest_t *om_digest_new(om_digest_alg_t alg);
 om_digest_t *om_digest_dup(const om_digest_t *d);
 int om_digest_update(om_digest_t *d, const uint8_t *in, size_t n);
 /* Output of the digest of everything so far, without finalizing d (tor's
- * crypto_digest_get_digest). outlen may be shorter than the digest length (truncates). */
+ * crypto_digest_get_digest). outlen may be shorter than the digest length (truncates).
+ * Works in a scratch context inside d: do not peek at one digest from two threads at once. */
 int om_digest_peek(const om_digest_t *d, uint8_t *out, size_t outlen);
 /* Copy the whole state of src into dst (same algorithm); used to save/restore a running digest. */
 int om_digest_assign(om_digest_t *dst, const om_digest_t *src);
