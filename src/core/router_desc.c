@@ -84,6 +84,9 @@ int om_router_desc_parse(const char *text, size_t len, om_router_desc_t *out, ch
     if (sscanf(line, "%63s %63s %u %u %u", nick, addr, &orp, &sp, &dp) != 5 || orp > 65535 ||
         dp > 65535 || strlen(nick) >= sizeof out->nickname || strlen(addr) >= sizeof out->address)
         return fail(err, errlen, "malformed router line");
+    char c[256]; /* %u wraps ("4294976297" = 2^32 + 9001) and takes signs: insist on canon form */
+    if (snprintf(c, sizeof c, "%s %s %u %u %u", nick, addr, orp, sp, dp) < 0 || strcmp(c, line))
+        return fail(err, errlen, "malformed router line");
     snprintf(out->nickname, sizeof out->nickname, "%s", nick);
     snprintf(out->address, sizeof out->address, "%s", addr);
     out->or_port = (uint16_t)orp;

@@ -66,14 +66,16 @@ static void test_http_content_encodings(void)
         const char *value;
         om_http_encoding_t enc;
     } cases[] = {
-        {"identity", OM_ENC_IDENTITY}, {"deflate", OM_ENC_DEFLATE}, {"x-zlib", OM_ENC_DEFLATE},
-        {"gzip", OM_ENC_GZIP},         {"GZIP", OM_ENC_GZIP},       {"Deflate", OM_ENC_DEFLATE},
-        {"x-tor-lzma", OM_ENC_OTHER},  {"x-zstd", OM_ENC_OTHER},    {"gzipx", OM_ENC_OTHER},
-        {"", OM_ENC_OTHER},
+        {"identity", OM_ENC_IDENTITY}, {"deflate", OM_ENC_DEFLATE},
+        {"x-zlib", OM_ENC_DEFLATE},    {"gzip", OM_ENC_GZIP},
+        {"GZIP", OM_ENC_GZIP},         {"Deflate", OM_ENC_DEFLATE},
+        {"x-tor-lzma", OM_ENC_OTHER},  {"x-zstd", OM_ENC_OTHER},
+        {"gzipx", OM_ENC_OTHER},       {"", OM_ENC_OTHER},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[256];
-        snprintf(buf, sizeof buf, "HTTP/1.0 200 OK\r\nContent-Encoding: %s\r\n\r\n", cases[i].value);
+        snprintf(buf, sizeof buf, "HTTP/1.0 200 OK\r\nContent-Encoding: %s\r\n\r\n",
+                 cases[i].value);
         om_http_response_t r;
         CHECK_MSG(parse_str(buf, &r) == 0, "Content-Encoding '%s' refused", cases[i].value);
         CHECK_MSG(r.encoding == cases[i].enc, "Content-Encoding '%s' gave %d, expected %d",
@@ -90,7 +92,8 @@ static void test_http_content_encodings(void)
 static void test_http_content_length(void)
 {
     om_http_response_t r;
-    const char *s = "HTTP/1.0 200 OK\r\nContent-Length: 1234\r\nContent-Encoding: deflate\r\n\r\nxx";
+    const char *s =
+        "HTTP/1.0 200 OK\r\nContent-Length: 1234\r\nContent-Encoding: deflate\r\n\r\nxx";
     CHECK_EQ_INT(parse_str(s, &r), 0);
     CHECK(r.has_content_length);
     CHECK_EQ_INT(r.content_length, 1234);
@@ -147,8 +150,9 @@ static void test_http_incomplete_header(void)
  * prefix that includes it gives the same result as the whole response. */
 static void test_http_every_truncation(void)
 {
-    const char *resps[] = {tor_identity_resp, tor_404_resp,
-                           "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nContent-Encoding: gzip\r\n\r\nab"};
+    const char *resps[] = {
+        tor_identity_resp, tor_404_resp,
+        "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nContent-Encoding: gzip\r\n\r\nab"};
     for (size_t k = 0; k < sizeof resps / sizeof resps[0]; k++) {
         const char *s = resps[k];
         size_t n = strlen(s), hl = header_len_of(s);
@@ -179,19 +183,19 @@ static void test_http_every_truncation(void)
 static void test_http_malformed(void)
 {
     static const char *bad[] = {
-        "HTTP/2.0 200 OK\r\n\r\n",          /* not HTTP/1.x */
-        "HTTP/1.2 200 OK\r\n\r\n",          /* only 1.0 and 1.1 */
-        "http/1.0 200 OK\r\n\r\n",          /* the protocol name is case-sensitive */
-        "HTTP/1.0  200 OK\r\n\r\n",         /* two spaces */
-        "HTTP/1.0 20 OK\r\n\r\n",           /* two digits */
-        "HTTP/1.0 2x0 OK\r\n\r\n",          /* non-digit status */
-        "HTTP/1.0 -20 OK\r\n\r\n",          /* sign */
-        "HTTP/1.0 abc OK\r\n\r\n",          /* non-digit status */
-        "HTTP/1.0 2000 OK\r\n\r\n",         /* four digits */
-        "HTTP/1.0 200\tOK\r\n\r\n",         /* reason not separated by a space */
-        "HTTP/1.0\r\n\r\n",                 /* no status */
-        "GARBAGE\r\n\r\n",                  /* not a status line */
-        "\r\n\r\n",                         /* empty status line */
+        "HTTP/2.0 200 OK\r\n\r\n",  /* not HTTP/1.x */
+        "HTTP/1.2 200 OK\r\n\r\n",  /* only 1.0 and 1.1 */
+        "http/1.0 200 OK\r\n\r\n",  /* the protocol name is case-sensitive */
+        "HTTP/1.0  200 OK\r\n\r\n", /* two spaces */
+        "HTTP/1.0 20 OK\r\n\r\n",   /* two digits */
+        "HTTP/1.0 2x0 OK\r\n\r\n",  /* non-digit status */
+        "HTTP/1.0 -20 OK\r\n\r\n",  /* sign */
+        "HTTP/1.0 abc OK\r\n\r\n",  /* non-digit status */
+        "HTTP/1.0 2000 OK\r\n\r\n", /* four digits */
+        "HTTP/1.0 200\tOK\r\n\r\n", /* reason not separated by a space */
+        "HTTP/1.0\r\n\r\n",         /* no status */
+        "GARBAGE\r\n\r\n",          /* not a status line */
+        "\r\n\r\n",                 /* empty status line */
         "HTTP/1.0 200 OK\r\nNo colon here\r\n\r\n",
         "HTTP/1.0 200 OK\r\n: empty name\r\n\r\n",
         "HTTP/1.0 200 OK\r\nContent-Length: 12a\r\n\r\n",
@@ -200,7 +204,7 @@ static void test_http_malformed(void)
         "HTTP/1.0 200 OK\r\nContent-Length: 0x10\r\n\r\n",
         "HTTP/1.0 200 OK\r\nContent-Length: \r\n\r\n",
         "HTTP/1.0 200 OK\r\nContent-Length: 1 2\r\n\r\n",
-        "HTTP/1.0 200 OK\r\nContent-Length: 1000000000000\r\n\r\n",         /* 13 digits */
+        "HTTP/1.0 200 OK\r\nContent-Length: 1000000000000\r\n\r\n",           /* 13 digits */
         "HTTP/1.0 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", /* overflow */
         "HTTP/1.0 200 OK\r\nX: y\r\nbad line\r\n\r\n",
     };
@@ -279,8 +283,7 @@ static void test_http_tor_deflate_response_file(void)
 static uint8_t *make_text(size_t n)
 {
     uint8_t *p = malloc(n ? n : 1);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     /* Compressible but not trivial: lines of a descriptor-like text with a counter. */
     size_t off = 0;
     unsigned line = 0;
@@ -298,8 +301,7 @@ static uint8_t *compress_with(const uint8_t *in, size_t n, int window_bits, size
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
+    if (deflateInit2(&zs, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
     size_t cap = deflateBound(&zs, (uLong)n) + 32;
     uint8_t *out = malloc(cap);
     if (!out) {
@@ -338,7 +340,8 @@ static void test_inflate_zlib_roundtrip(void)
         free(out);
         free(c);
         free(plain);
-        CHECK_MSG(same, "zlib round trip of %zu bytes failed (rc %d, got %zu bytes)", n, rc, outlen);
+        CHECK_MSG(same, "zlib round trip of %zu bytes failed (rc %d, got %zu bytes)", n, rc,
+                  outlen);
     }
 }
 
@@ -360,7 +363,8 @@ static void test_inflate_gzip_roundtrip(void)
         free(out);
         free(c);
         free(plain);
-        CHECK_MSG(same, "gzip round trip of %zu bytes failed (rc %d, got %zu bytes)", n, rc, outlen);
+        CHECK_MSG(same, "gzip round trip of %zu bytes failed (rc %d, got %zu bytes)", n, rc,
+                  outlen);
     }
 }
 
@@ -383,8 +387,7 @@ static void test_inflate_truncated_rejected(void)
             size_t outlen = 12345;
             int rc = om_inflate(p, i, 1 << 20, &out, &outlen);
             free(p);
-            if (rc == 0)
-                free(out);
+            if (rc == 0) free(out);
             CHECK_MSG(rc == -1, "%s stream cut at %zu of %zu bytes was accepted",
                       wb ? "gzip" : "zlib", i, clen);
         }
@@ -407,14 +410,11 @@ static void test_inflate_output_limit(void)
     /* Exactly max bytes is allowed; one fewer allowed byte is refused. */
     int rc_exact = om_inflate(c, clen, n, &out, &outlen);
     int exact_ok = rc_exact == 0 && outlen == n && !memcmp(out, plain, n);
-    if (rc_exact == 0)
-        free(out);
+    if (rc_exact == 0) free(out);
     int rc_less = om_inflate(c, clen, n - 1, &out, &outlen);
-    if (rc_less == 0)
-        free(out);
+    if (rc_less == 0) free(out);
     int rc_tiny = om_inflate(c, clen, 0, &out, &outlen);
-    if (rc_tiny == 0)
-        free(out);
+    if (rc_tiny == 0) free(out);
     free(c);
     free(plain);
     CHECK(exact_ok);
@@ -432,18 +432,15 @@ static void test_inflate_zip_bomb_refused(void)
     for (int wb = 0; wb < 2; wb++) {
         size_t clen = 0;
         uint8_t *c = compress_with(zeros, n, wb ? 31 : 15, &clen);
-        if (!c)
-            free(zeros);
+        if (!c) free(zeros);
         CHECK(c);
         int small = clen < n / 500;
         uint8_t *out = NULL;
         size_t outlen = 0;
         int rc = om_inflate(c, clen, 1 << 20, &out, &outlen);
-        if (rc == 0)
-            free(out);
+        if (rc == 0) free(out);
         free(c);
-        if (!small || rc != -1)
-            free(zeros);
+        if (!small || rc != -1) free(zeros);
         CHECK_MSG(small, "test data: %zu bytes compressed to %zu", n, clen);
         CHECK_MSG(rc == -1, "%s bomb of %zu bytes accepted with a 1 MiB limit",
                   wb ? "gzip" : "zlib", n);
@@ -472,8 +469,7 @@ static void test_inflate_garbage_rejected(void)
     uint8_t *raw = compress_with(plain, n, -15, &clen);
     CHECK(raw);
     int rc_raw = om_inflate(raw, clen, 1 << 20, &out, &outlen);
-    if (rc_raw == 0)
-        free(out);
+    if (rc_raw == 0) free(out);
     free(raw);
     /* A corrupted checksum (last byte of the adler32 / of gzip's ISIZE) is refused. */
     int rc_bad[2];
@@ -485,17 +481,14 @@ static void test_inflate_garbage_rejected(void)
         }
         c[clen - 1] ^= 0x01;
         rc_bad[wb] = om_inflate(c, clen, 1 << 20, &out, &outlen);
-        if (rc_bad[wb] == 0)
-            free(out);
+        if (rc_bad[wb] == 0) free(out);
         /* ...and a flipped bit in the middle of the data. */
         c[clen - 1] ^= 0x01;
         c[clen / 2] ^= 0x10;
         int rc_mid = om_inflate(c, clen, 1 << 20, &out, &outlen);
-        if (rc_mid == 0)
-            free(out);
+        if (rc_mid == 0) free(out);
         free(c);
-        if (rc_mid != -1)
-            rc_bad[wb] = 100 + rc_mid;
+        if (rc_mid != -1) rc_bad[wb] = 100 + rc_mid;
     }
     free(plain);
     CHECK_EQ_INT(rc_raw, -1);
@@ -517,32 +510,22 @@ static void test_inflate_max_size_max(void)
     size_t outlen = 0;
     int rc = om_inflate(c, clen, SIZE_MAX, &out, &outlen);
     int same = rc == 0 && outlen == n && !memcmp(out, plain, n);
-    if (rc == 0)
-        free(out);
+    if (rc == 0) free(out);
     free(c);
     free(plain);
     CHECK(same);
 }
 
 static const om_test_t tests[] = {
-    OM_TEST(test_http_tor_identity_response),
-    OM_TEST(test_http_tor_404_response),
-    OM_TEST(test_http_content_encodings),
-    OM_TEST(test_http_content_length),
-    OM_TEST(test_http_status_line_forms),
-    OM_TEST(test_http_incomplete_header),
-    OM_TEST(test_http_every_truncation),
-    OM_TEST(test_http_malformed),
-    OM_TEST(test_http_header_size_limit),
-    OM_TEST(test_http_tor_deflate_response_file),
-    OM_TEST(test_inflate_zlib_roundtrip),
-    OM_TEST(test_inflate_gzip_roundtrip),
-    OM_TEST(test_inflate_truncated_rejected),
-    OM_TEST(test_inflate_output_limit),
-    OM_TEST(test_inflate_zip_bomb_refused),
-    OM_TEST(test_inflate_garbage_rejected),
-    OM_TEST(test_inflate_max_size_max),
-    {NULL, NULL},
+    OM_TEST(test_http_tor_identity_response), OM_TEST(test_http_tor_404_response),
+    OM_TEST(test_http_content_encodings),     OM_TEST(test_http_content_length),
+    OM_TEST(test_http_status_line_forms),     OM_TEST(test_http_incomplete_header),
+    OM_TEST(test_http_every_truncation),      OM_TEST(test_http_malformed),
+    OM_TEST(test_http_header_size_limit),     OM_TEST(test_http_tor_deflate_response_file),
+    OM_TEST(test_inflate_zlib_roundtrip),     OM_TEST(test_inflate_gzip_roundtrip),
+    OM_TEST(test_inflate_truncated_rejected), OM_TEST(test_inflate_output_limit),
+    OM_TEST(test_inflate_zip_bomb_refused),   OM_TEST(test_inflate_garbage_rejected),
+    OM_TEST(test_inflate_max_size_max),       {NULL, NULL},
 };
 
 int main(int argc, char **argv)
