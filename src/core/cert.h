@@ -49,9 +49,13 @@ typedef struct {
     size_t encoded_len;
 } om_ed_cert_t;
 
+/* Exact length (extensions end where the 64-byte signature starts), VERSION 1, a signed-with-key
+ * extension must be 32 bytes and appear at most once, len <= OM_ED_CERT_MAX_LEN. */
 int om_ed_cert_parse(om_ed_cert_t *out, const uint8_t *in, size_t len);
-/* Checks: version 1, no unknown critical extension, not expired at `now`, signature valid under
- * signing_pub (NULL: use the embedded signing-key extension; -1 if absent). err gets a reason. */
+/* Checks: version 1, no unknown critical extension, an embedded signing key equal to signing_pub
+ * (cert-spec 2.2.1), not expired at `now` (tor: expired iff hours*3600 < now), signature valid
+ * under signing_pub (NULL: use the embedded signing-key extension; -1 if absent). err gets a
+ * reason. */
 int om_ed_cert_verify(const om_ed_cert_t *c, const uint8_t *signing_pub, time_t now, char *err,
                       size_t errlen);
 /* Create: certifies `certified_key` (key_type) by `signer`, with the signed-with-key extension if
@@ -76,13 +80,16 @@ int om_rsa_crosscert_parse(om_rsa_crosscert_t *out, const uint8_t *in, size_t le
 /* Signature is RSA(SHA256("Tor TLS RSA/Ed25519 cross-certificate" | ed_key | expiration)). */
 int om_rsa_crosscert_verify(const om_rsa_crosscert_t *c, const om_rsa_t *rsa_id, time_t now,
                             char *err, size_t errlen);
+/* SIGLEN is one byte, so rsa_id must be at most 2040 bits (tor's are 1024). expires is rounded
+ * up to the hour. Returns encoded length (165 for RSA-1024) or -1. */
 int om_rsa_crosscert_create(const om_rsa_t *rsa_id, const uint8_t ed_key[32], time_t expires,
                             uint8_t *out, size_t outsz);
 
 /* ---- X.509 (OpenSSL) ---- */
-/* Parses DER; returns the subject public key if it is RSA, and checks the validity period
- * (with tor's tolerance: not-before may be in the future by up to a day). is_self_signed
- * verifies the signature with its own key. NULL + err on failure. */
+/* Parses DER (no trailing bytes); returns the subject public key if it is RSA of at least 1024
+ * bits, and checks the validity period with tor's tolerance (TOR_X509_FUTURE_SLOP /
+ * TOR_X509_PAST_SLOP: not-before may be up to 30 days in the future, not-after up to 2 days in
+ * the past). must_be_self_signed verifies the signature with its own key. NULL + err on failure. */
 om_rsa_t *om_x509_rsa_check(const uint8_t *der, size_t len, bool must_be_self_signed, time_t now,
                             char *err, size_t errlen);
 /* Self-signed X.509 for an RSA key (the type-2 identity certificate), lifetime in seconds,
@@ -114,7 +121,8 @@ typedef struct {
 
 /* Fresh keys and certificates (in memory). Returns 0 or -1. */
 int om_identity_generate(om_identity_t *id);
-/* Build the responder's CERTS cell: types 2, 4, 5 (over SHA256 of the TLS cert), 7. */
+/* Build the responder's CERTS cell: types 2, 4, 5 (over SHA256 of the TLS cert, key type 3,
+ * a fresh 2-day certificate each call), 7. */
 om_var_cell_t *om_identity_certs_cell(const om_identity_t *id);
 void om_identity_free(om_identity_t *id); /* wipes secrets */
 
@@ -129,11 +137,13 @@ typedef struct {
     int rsa_bits;
 } om_peer_identity_t;
 /* certs: the parsed CERTS cell; tls_cert_sha256: SHA-256 of the DER of the certificate the
- * peer presented in TLS. Checks (tor-spec 4.2): exactly one each of types 2, 4, 5, 7; type 2 is a
- * valid self-signed RSA-1024 X.509; type 7 signed by that RSA key, certifying an Ed25519 key;
- * type 4 signed by that Ed25519 identity, certifying the signing key; type 5 signed by the signing
- * key, certifying tls_cert_sha256; none expired. Returns 0 and fills out, or -1 with err naming the
- * failed check (e.g. "CERTS: type 5 certificate does not match the TLS link certificate"). */
+ * peer presented in TLS. Checks (tor-spec 4.2): exactly one each of types 2, 4, 5, 7 (and no
+ * duplicate of any type 1-7); type 2 is a valid self-signed RSA-1024 X.509; type 7 signed by that
+ * RSA key, certifying an Ed25519 key; type 4 signed by that Ed25519 identity, which it must carry
+ * in its signed-with-key extension (as tor requires), certifying the signing key; type 5 signed
+ * by the signing key, key type 3 (or legacy 1), certifying tls_cert_sha256; none expired. Other
+ * types are ignored. Returns 0 and fills out, or -1 with err naming the failed check (e.g.
+ * "CERTS: type 5 certificate does not match the TLS link certificate"). */
 int om_certs_verify_responder(const om_certs_list_t *certs, const uint8_t tls_cert_sha256[32],
                               time_t now, om_peer_identity_t *out, char *err, size_t errlen);
 

@@ -55,7 +55,7 @@ int om_identity_generate(om_identity_t *id)
     id->ed_id_sign_cert_len = (size_t)n;
 
     /* Type 2: self-signed X.509 over the RSA identity key. */
-    if (random_hostname(cn_id, sizeof cn_id, ".net") != 0)
+    if (random_hostname(cn_id, sizeof cn_id, ".com") != 0) /* tor: www.*.com */
         goto fail;
     id->rsa_id_cert = om_x509_create_self_signed(id->rsa_id, cn_id, RSA_ID_CERT_LIFETIME,
                                                  &id->rsa_id_cert_len);

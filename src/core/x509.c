@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -81,6 +82,8 @@ om_rsa_t *om_x509_rsa_check(const uint8_t *der, size_t len, bool must_be_self_si
         set_err(err, errlen, "X.509 certificate key could not be used");
 out:
     X509_free(x);
+    if (!rsa)
+        ERR_clear_error(); /* do not let failed parses pile up in OpenSSL's error queue */
     return rsa;
 }
 
@@ -154,6 +157,8 @@ uint8_t *om_x509_create(const om_rsa_t *subject_key, const char *subject_cn,
     }
     *len = (size_t)n;
 out:
+    if (!der)
+        ERR_clear_error();
     ASN1_INTEGER_free(serial);
     X509_NAME_free(sn);
     X509_NAME_free(in);

@@ -273,7 +273,8 @@ static void test_swapped_tls_hash(void)
     uint8_t other[32];
     memcpy(other, g_tls_hash, 32);
     other[31] ^= 1;
-    CHECK_FAILS(&c, other, now, "CERTS: type 5 certificate does not match the TLS link certificate");
+    CHECK_FAILS(&c, other, now,
+                "CERTS: type 5 certificate does not match the TLS link certificate");
     /* A type 5 that certifies some other certificate, correctly signed. */
     int n = make_link_cert(&identity()->ed_sign, other, 3, now + DAY, c.link);
     CHECK(n > 0);
@@ -411,7 +412,8 @@ static void test_type5_wrong_signer(void)
     int n = make_link_cert(&id->ed_id, g_tls_hash, 3, now + DAY, c.link);
     CHECK(n > 0);
     CHECK_FAILS(&c, g_tls_hash, now,
-                "CERTS: type 5 signing->link certificate invalid: certificate signature is invalid");
+                "CERTS: type 5 signing->link certificate invalid: "
+                "certificate signature is invalid");
     /* Signed by a stranger that names itself in the extension. */
     om_ed25519_keypair_t evil;
     CHECK(om_ed25519_keygen(&evil) == 0);
@@ -421,7 +423,8 @@ static void test_type5_wrong_signer(void)
     /* Expired type 5. */
     n = make_link_cert(&id->ed_sign, g_tls_hash, 3, now - 2 * 3600, c.link);
     set_entry(&c, 5, c.link, (size_t)n);
-    CHECK_FAILS(&c, g_tls_hash, now, "type 5 signing->link certificate invalid: certificate expired");
+    CHECK_FAILS(&c, g_tls_hash, now,
+                "type 5 signing->link certificate invalid: certificate expired");
     /* Certified-key type 2 (SHA256 of an RSA key) is not a TLS certificate digest. */
     n = make_link_cert(&id->ed_sign, g_tls_hash, 2, now + DAY, c.link);
     set_entry(&c, 5, c.link, (size_t)n);
@@ -448,8 +451,8 @@ static void test_rsa2048_identity(void)
     CHECK(der != NULL);
     set_entry(&c, 2, der, len);
     char err[256];
-    bool ok = fails_with(&c, g_tls_hash, time(NULL), "type 2 identity key is RSA-2048, not RSA-1024",
-                         err, sizeof err);
+    bool ok = fails_with(&c, g_tls_hash, time(NULL),
+                         "type 2 identity key is RSA-2048, not RSA-1024", err, sizeof err);
     free(der);
     CHECK_MSG(ok, "err = %s", err);
 }

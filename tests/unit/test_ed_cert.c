@@ -26,7 +26,8 @@ static const char TOR_TEST_RI2_MASTER[] =
 #define TOR_TEST_RI2_PUBLISHED 1412773084 /* 2014-10-08 12:58:04 UTC */
 
 /* Made by Debian's tor 0.4.9.11 with `tor --keygen` (keys/ed25519_signing_cert without its
- * 32-byte file header) at unix time 1795337378; its master key from ed25519_master_id_public_key. */
+ * 32-byte file header) at unix time 1795337378; its master key is from the file
+ * ed25519_master_id_public_key. */
 static const char TOR049_CERT[] =
     "010400079ee1013d00b6a0a38129b2a6db1b40959beabfe9bb7155afd7175e1f3a4a1eb317bf600100200400"
     "f0bdc1db6a309766e0de701205157d35ec6f7860a709a196335a531f18d5d8d0c5b895cb4668c8f79456732d"
