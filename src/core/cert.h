@@ -15,36 +15,36 @@
 #include "core/link_cells.h"
 
 /* CERTS cell certificate types (tor-spec 4.2) == Ed25519 CERT_TYPE values (cert-spec A.1). */
-#define OM_CERTTYPE_RSA_LINK      1 /* X.509 link certificate (obsolete) */
-#define OM_CERTTYPE_RSA_ID        2 /* RSA1024 identity, self-signed X.509 */
-#define OM_CERTTYPE_RSA_AUTH      3 /* RSA1024 AUTHENTICATE cell link certificate */
-#define OM_CERTTYPE_ED_ID_SIGN    4 /* Ed25519 identity -> signing key */
-#define OM_CERTTYPE_ED_SIGN_LINK  5 /* signing key -> TLS link certificate (SHA256 of DER) */
-#define OM_CERTTYPE_ED_SIGN_AUTH  6 /* signing key -> Ed25519 authentication key */
-#define OM_CERTTYPE_RSA_ED_CROSS  7 /* RSA identity -> Ed25519 identity cross-certificate */
-#define OM_CERTTYPE_NTOR_CROSS    0x0A /* ntor onion key -> Ed25519 identity (descriptors) */
+#define OM_CERTTYPE_RSA_LINK     1    /* X.509 link certificate (obsolete) */
+#define OM_CERTTYPE_RSA_ID       2    /* RSA1024 identity, self-signed X.509 */
+#define OM_CERTTYPE_RSA_AUTH     3    /* RSA1024 AUTHENTICATE cell link certificate */
+#define OM_CERTTYPE_ED_ID_SIGN   4    /* Ed25519 identity -> signing key */
+#define OM_CERTTYPE_ED_SIGN_LINK 5    /* signing key -> TLS link certificate (SHA256 of DER) */
+#define OM_CERTTYPE_ED_SIGN_AUTH 6    /* signing key -> Ed25519 authentication key */
+#define OM_CERTTYPE_RSA_ED_CROSS 7    /* RSA identity -> Ed25519 identity cross-certificate */
+#define OM_CERTTYPE_NTOR_CROSS   0x0A /* ntor onion key -> Ed25519 identity (descriptors) */
 
 /* CERT_KEY_TYPE (cert-spec 2.1) */
-#define OM_CERT_KEYTYPE_ED25519    1
+#define OM_CERT_KEYTYPE_ED25519     1
 #define OM_CERT_KEYTYPE_SHA256_X509 3
 
-#define OM_CERTEXT_SIGNED_WITH_KEY 4
+#define OM_CERTEXT_SIGNED_WITH_KEY         4
 #define OM_CERTEXT_FLAG_AFFECTS_VALIDATION 1
 
 #define OM_ED_CERT_MAX_LEN 1024
 
 /* ---- Ed25519 certificates (cert-spec 2.1) ---- */
 typedef struct {
-    uint8_t version;          /* 1 */
+    uint8_t version; /* 1 */
     uint8_t cert_type;
     uint32_t expiration_hours; /* hours since the epoch */
     uint8_t key_type;
     uint8_t certified_key[32];
-    bool has_signing_key;     /* extension type 4 present */
+    bool has_signing_key; /* extension type 4 present */
     uint8_t signing_key[32];
     bool has_unknown_critical_ext; /* unrecognised extension with AFFECTS_VALIDATION: invalid */
     uint8_t signature[64];
-    size_t signed_len;        /* bytes covered by the signature (all but the last 64) */
+    size_t signed_len; /* bytes covered by the signature (all but the last 64) */
     uint8_t encoded[OM_ED_CERT_MAX_LEN];
     size_t encoded_len;
 } om_ed_cert_t;
@@ -104,19 +104,19 @@ uint8_t *om_x509_create(const om_rsa_t *subject_key, const char *subject_cn,
 
 /* ---- A relay's identity and the CERTS it presents ---- */
 typedef struct {
-    om_rsa_t *rsa_id;                  /* RSA-1024 identity */
-    om_ed25519_keypair_t ed_id;        /* Ed25519 master identity */
-    om_ed25519_keypair_t ed_sign;      /* Ed25519 signing key */
-    uint8_t ed_id_sign_cert[256];      /* type 4 cert, identity -> signing */
+    om_rsa_t *rsa_id;             /* RSA-1024 identity */
+    om_ed25519_keypair_t ed_id;   /* Ed25519 master identity */
+    om_ed25519_keypair_t ed_sign; /* Ed25519 signing key */
+    uint8_t ed_id_sign_cert[256]; /* type 4 cert, identity -> signing */
     size_t ed_id_sign_cert_len;
-    uint8_t *rsa_id_cert;              /* type 2 self-signed X.509 DER */
+    uint8_t *rsa_id_cert; /* type 2 self-signed X.509 DER */
     size_t rsa_id_cert_len;
-    uint8_t rsa_ed_crosscert[512];     /* type 7 */
+    uint8_t rsa_ed_crosscert[512]; /* type 7 */
     size_t rsa_ed_crosscert_len;
-    om_rsa_t *tls_key;                 /* TLS link key (RSA-2048) */
-    uint8_t *tls_cert;                 /* TLS certificate DER (signed by tls_key) */
+    om_rsa_t *tls_key; /* TLS link key (RSA-2048) */
+    uint8_t *tls_cert; /* TLS certificate DER (signed by tls_key) */
     size_t tls_cert_len;
-    uint8_t rsa_fp[20];                /* SHA1(PKCS#1 DER of rsa_id) */
+    uint8_t rsa_fp[20]; /* SHA1(PKCS#1 DER of rsa_id) */
 } om_identity_t;
 
 /* Fresh keys and certificates (in memory). Returns 0 or -1. */
@@ -128,9 +128,9 @@ void om_identity_free(om_identity_t *id); /* wipes secrets */
 
 /* ---- verifying a responder's CERTS cell, as a client (tor-spec 4.2) ---- */
 typedef struct {
-    uint8_t rsa_fp[20];        /* SHA1 of the RSA identity key */
-    uint8_t ed_id[32];         /* Ed25519 identity */
-    uint8_t ed_sign[32];       /* Ed25519 signing key */
+    uint8_t rsa_fp[20];  /* SHA1 of the RSA identity key */
+    uint8_t ed_id[32];   /* Ed25519 identity */
+    uint8_t ed_sign[32]; /* Ed25519 signing key */
     uint32_t ed_id_sign_expires_hours;
     uint32_t sign_link_expires_hours;
     uint32_t crosscert_expires_hours;

@@ -32,10 +32,8 @@ int om_certs_verify_responder(const om_certs_list_t *certs, const uint8_t tls_ce
     om_peer_identity_t peer;
     int rv = -1;
 
-    if (!certs || !tls_cert_sha256)
-        return fail(err, errlen, "CERTS: no certificates to verify");
-    if (certs->n > OM_CERTS_MAX)
-        return fail(err, errlen, "CERTS: too many certificates");
+    if (!certs || !tls_cert_sha256) return fail(err, errlen, "CERTS: no certificates to verify");
+    if (certs->n > OM_CERTS_MAX) return fail(err, errlen, "CERTS: too many certificates");
     memset(&peer, 0, sizeof peer);
 
     /* "A CERTS cell may have no more than one certificate of each CertType" (types 1-7 are
@@ -54,13 +52,11 @@ int om_certs_verify_responder(const om_certs_list_t *certs, const uint8_t tls_ce
     const om_certs_entry_t *e4 = om_certs_list_find(certs, OM_CERTTYPE_ED_ID_SIGN);
     const om_certs_entry_t *e5 = om_certs_list_find(certs, OM_CERTTYPE_ED_SIGN_LINK);
     const om_certs_entry_t *e7 = om_certs_list_find(certs, OM_CERTTYPE_RSA_ED_CROSS);
-    if (!e2 || !e4 || !e5 || !e7)
-        return fail(err, errlen, "CERTS: missing certificate");
+    if (!e2 || !e4 || !e5 || !e7) return fail(err, errlen, "CERTS: missing certificate");
 
     /* Type 2: valid, correctly self-signed, and the certified key is RSA-1024. */
     rsa = om_x509_rsa_check(e2->body, e2->len, true, now, why, sizeof why);
-    if (!rsa)
-        return fail(err, errlen, "CERTS: type 2 RSA identity certificate invalid: %s", why);
+    if (!rsa) return fail(err, errlen, "CERTS: type 2 RSA identity certificate invalid: %s", why);
     peer.rsa_bits = om_rsa_bits(rsa);
     if (peer.rsa_bits != 1024) {
         fail(err, errlen, "CERTS: type 2 identity key is RSA-%d, not RSA-1024", peer.rsa_bits);
@@ -141,8 +137,7 @@ int om_certs_verify_responder(const om_certs_list_t *certs, const uint8_t tls_ce
     }
     peer.sign_link_expires_hours = sign_link->expiration_hours;
 
-    if (out)
-        *out = peer;
+    if (out) *out = peer;
     rv = 0;
 out:
     om_rsa_free(rsa);

@@ -7,12 +7,12 @@
 
 /* cert-spec 2.1 fixed parts: VERSION(1) CERT_TYPE(1) EXPIRATION_DATE(4) CERT_KEY_TYPE(1)
  * CERTIFIED_KEY(32) N_EXTENSIONS(1) ... SIGNATURE(64). */
-#define ED_CERT_HEADER_LEN 40
-#define ED_CERT_SIG_LEN 64
+#define ED_CERT_HEADER_LEN  40
+#define ED_CERT_SIG_LEN     64
 #define ED_CERT_EXT_HDR_LEN 4 /* ExtLength(2) ExtType(1) ExtFlags(1) */
 
 /* cert-spec 2.3 */
-#define CROSSCERT_PREFIX "Tor TLS RSA/Ed25519 cross-certificate"
+#define CROSSCERT_PREFIX     "Tor TLS RSA/Ed25519 cross-certificate"
 #define CROSSCERT_SIGNED_LEN 36 /* ED25519_KEY(32) EXPIRATION_DATE(4) */
 
 static uint32_t get_u32(const uint8_t *p)
@@ -30,18 +30,15 @@ static void put_u32(uint8_t *p, uint32_t v)
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
-    if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
+    if (err && errlen) snprintf(err, errlen, "%s", msg);
 }
 
 /* Hours since the epoch, rounded up, as tor does (CEIL_DIV(expires, 3600)). */
 static int expiry_hours(time_t expires, uint32_t *out)
 {
-    if (expires < 0)
-        return -1;
+    if (expires < 0) return -1;
     uint64_t h = ((uint64_t)expires + 3599) / 3600;
-    if (h > UINT32_MAX)
-        return -1;
+    if (h > UINT32_MAX) return -1;
     *out = (uint32_t)h;
     return 0;
 }
@@ -56,11 +53,9 @@ static bool hours_expired(uint32_t hours, time_t now)
 
 int om_ed_cert_parse(om_ed_cert_t *out, const uint8_t *in, size_t len)
 {
-    if (!out || !in)
-        return -1;
+    if (!out || !in) return -1;
     memset(out, 0, sizeof *out);
-    if (len < ED_CERT_HEADER_LEN + ED_CERT_SIG_LEN || len > OM_ED_CERT_MAX_LEN)
-        return -1;
+    if (len < ED_CERT_HEADER_LEN + ED_CERT_SIG_LEN || len > OM_ED_CERT_MAX_LEN) return -1;
     out->version = in[0];
     if (out->version != 1) /* cert-spec 2.1: VERSION is [01]; other layouts are unknown */
         return -1;
@@ -73,8 +68,7 @@ int om_ed_cert_parse(om_ed_cert_t *out, const uint8_t *in, size_t len)
     const size_t body_end = len - ED_CERT_SIG_LEN; /* extensions must end exactly here */
     size_t off = ED_CERT_HEADER_LEN;
     for (unsigned i = 0; i < n_ext; i++) {
-        if (body_end - off < ED_CERT_EXT_HDR_LEN)
-            return -1; /* truncated extension header */
+        if (body_end - off < ED_CERT_EXT_HDR_LEN) return -1; /* truncated extension header */
         size_t ext_len = ((size_t)in[off] << 8) | in[off + 1];
         uint8_t ext_type = in[off + 2];
         uint8_t ext_flags = in[off + 3];
@@ -83,8 +77,7 @@ int om_ed_cert_parse(om_ed_cert_t *out, const uint8_t *in, size_t len)
             return -1; /* cert-spec 2.1: a truncated extension makes the certificate invalid */
         if (ext_type == OM_CERTEXT_SIGNED_WITH_KEY) {
             /* cert-spec 2.2.1: ExtLength = 32; at most one (tor rejects a second one). */
-            if (ext_len != 32 || out->has_signing_key)
-                return -1;
+            if (ext_len != 32 || out->has_signing_key) return -1;
             out->has_signing_key = true;
             memcpy(out->signing_key, in + off, 32);
         } else if (ext_flags & OM_CERTEXT_FLAG_AFFECTS_VALIDATION) {
@@ -92,8 +85,7 @@ int om_ed_cert_parse(om_ed_cert_t *out, const uint8_t *in, size_t len)
         }
         off += ext_len;
     }
-    if (off != body_end)
-        return -1; /* bytes between the extensions and the signature */
+    if (off != body_end) return -1; /* bytes between the extensions and the signature */
     memcpy(out->signature, in + body_end, ED_CERT_SIG_LEN);
     out->signed_len = body_end;
     memcpy(out->encoded, in, len);
@@ -152,12 +144,10 @@ int om_ed_cert_create(uint8_t cert_type, uint8_t key_type, const uint8_t certifi
                       uint8_t *out, size_t outsz)
 {
     uint32_t hours;
-    if (!certified_key || !signer || !out || expiry_hours(expires, &hours) < 0)
-        return -1;
-    size_t total = ED_CERT_HEADER_LEN + (include_signer_ext ? ED_CERT_EXT_HDR_LEN + 32 : 0) +
-                   ED_CERT_SIG_LEN;
-    if (outsz < total)
-        return -1;
+    if (!certified_key || !signer || !out || expiry_hours(expires, &hours) < 0) return -1;
+    size_t total =
+        ED_CERT_HEADER_LEN + (include_signer_ext ? ED_CERT_EXT_HDR_LEN + 32 : 0) + ED_CERT_SIG_LEN;
+    if (outsz < total) return -1;
     out[0] = 1;
     out[1] = cert_type;
     put_u32(out + 2, hours);
@@ -173,8 +163,7 @@ int om_ed_cert_create(uint8_t cert_type, uint8_t key_type, const uint8_t certifi
         memcpy(out + off + 4, signer->pub, 32);
         off += ED_CERT_EXT_HDR_LEN + 32;
     }
-    if (om_ed25519_sign(signer, out, off, out + off) != 0)
-        return -1;
+    if (om_ed25519_sign(signer, out, off, out + off) != 0) return -1;
     return (int)total;
 }
 
@@ -182,11 +171,9 @@ int om_ed_cert_create(uint8_t cert_type, uint8_t key_type, const uint8_t certifi
 
 int om_rsa_crosscert_parse(om_rsa_crosscert_t *out, const uint8_t *in, size_t len)
 {
-    if (!out || !in)
-        return -1;
+    if (!out || !in) return -1;
     memset(out, 0, sizeof *out);
-    if (len < CROSSCERT_SIGNED_LEN + 1)
-        return -1;
+    if (len < CROSSCERT_SIGNED_LEN + 1) return -1;
     size_t siglen = in[CROSSCERT_SIGNED_LEN];
     /* SIGLEN bytes of signature end the certificate; tor rejects trailing bytes. */
     if (len != CROSSCERT_SIGNED_LEN + 1 + siglen || siglen == 0 || len > sizeof out->encoded)
@@ -236,20 +223,16 @@ int om_rsa_crosscert_create(const om_rsa_t *rsa_id, const uint8_t ed_key[32], ti
     uint8_t d[32];
     uint8_t sig[512];
     size_t siglen = sizeof sig;
-    if (!rsa_id || !ed_key || !out || expiry_hours(expires, &hours) < 0)
-        return -1;
+    if (!rsa_id || !ed_key || !out || expiry_hours(expires, &hours) < 0) return -1;
     int bits = om_rsa_bits(rsa_id);
     /* SIGLEN is one byte: keys over 2040 bits cannot sign a cross-certificate. */
-    if (bits <= 0 || (bits + 7) / 8 > 255 || (size_t)(bits + 7) / 8 > sizeof sig)
-        return -1;
-    if (outsz < CROSSCERT_SIGNED_LEN + 1 + (size_t)(bits + 7) / 8)
-        return -1;
+    if (bits <= 0 || (bits + 7) / 8 > 255 || (size_t)(bits + 7) / 8 > sizeof sig) return -1;
+    if (outsz < CROSSCERT_SIGNED_LEN + 1 + (size_t)(bits + 7) / 8) return -1;
     memcpy(out, ed_key, 32);
     put_u32(out + 32, hours);
     if (crosscert_digest(out, d) != 0 || om_rsa_sign_raw(rsa_id, d, sizeof d, sig, &siglen) != 0)
         return -1;
-    if (siglen == 0 || siglen > 255 || outsz < CROSSCERT_SIGNED_LEN + 1 + siglen)
-        return -1;
+    if (siglen == 0 || siglen > 255 || outsz < CROSSCERT_SIGNED_LEN + 1 + siglen) return -1;
     out[CROSSCERT_SIGNED_LEN] = (uint8_t)siglen;
     memcpy(out + CROSSCERT_SIGNED_LEN + 1, sig, siglen);
     return (int)(CROSSCERT_SIGNED_LEN + 1 + siglen);

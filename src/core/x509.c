@@ -13,13 +13,12 @@
 
 /* Tor's clock-skew tolerances for X.509 lifetimes (tor's lib/tls/x509.h): a certificate may
  * claim to start up to 30 days in the future and may have expired up to 2 days ago. */
-#define X509_PAST_SLOP (2L * 24 * 60 * 60)
+#define X509_PAST_SLOP   (2L * 24 * 60 * 60)
 #define X509_FUTURE_SLOP (30L * 24 * 60 * 60)
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
-    if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
+    if (err && errlen) snprintf(err, errlen, "%s", msg);
 }
 
 om_rsa_t *om_x509_rsa_check(const uint8_t *der, size_t len, bool must_be_self_signed, time_t now,
@@ -78,19 +77,17 @@ om_rsa_t *om_x509_rsa_check(const uint8_t *der, size_t len, bool must_be_self_si
         goto out;
     }
     rsa = om_rsa_wrap_evp_pkey(pk);
-    if (!rsa)
-        set_err(err, errlen, "X.509 certificate key could not be used");
+    if (!rsa) set_err(err, errlen, "X.509 certificate key could not be used");
 out:
     X509_free(x);
-    if (!rsa)
-        ERR_clear_error(); /* do not let failed parses pile up in OpenSSL's error queue */
+    if (!rsa) ERR_clear_error(); /* do not let failed parses pile up in OpenSSL's error queue */
     return rsa;
 }
 
 static int set_cn(X509_NAME *name, const char *cn)
 {
-    return X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
-                                      -1, 0) == 1
+    return X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                      0) == 1
                ? 0
                : -1;
 }
@@ -109,19 +106,16 @@ uint8_t *om_x509_create(const om_rsa_t *subject_key, const char *subject_cn,
         return NULL;
     EVP_PKEY *spk = om_rsa_evp_pkey(subject_key);
     EVP_PKEY *ipk = om_rsa_evp_pkey(issuer_key);
-    if (!spk || !ipk || !om_rsa_has_private(issuer_key))
-        return NULL;
+    if (!spk || !ipk || !om_rsa_has_private(issuer_key)) return NULL;
 
     x = X509_new();
     sn = X509_NAME_new();
     in = X509_NAME_new();
-    if (!x || !sn || !in)
-        goto out;
+    if (!x || !sn || !in) goto out;
     if (X509_set_version(x, 2) != 1) /* X.509 v3 */
         goto out;
     /* A random positive 63-bit serial, as tor uses a random serial number. */
-    if (om_rand_bytes(serial_bytes, sizeof serial_bytes) != 0)
-        goto out;
+    if (om_rand_bytes(serial_bytes, sizeof serial_bytes) != 0) goto out;
     serial_bytes[0] &= 0x7f;
     uint64_t s = 0;
     for (size_t i = 0; i < sizeof serial_bytes; i++)
@@ -139,16 +133,12 @@ uint8_t *om_x509_create(const om_rsa_t *subject_key, const char *subject_cn,
     if (!X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &start) ||
         !X509_time_adj_ex(X509_getm_notAfter(x), 0, lifetime, &now))
         goto out;
-    if (X509_set_pubkey(x, spk) != 1)
-        goto out;
-    if (X509_sign(x, ipk, EVP_sha256()) <= 0)
-        goto out;
+    if (X509_set_pubkey(x, spk) != 1) goto out;
+    if (X509_sign(x, ipk, EVP_sha256()) <= 0) goto out;
     int n = i2d_X509(x, NULL);
-    if (n <= 0)
-        goto out;
+    if (n <= 0) goto out;
     der = malloc((size_t)n);
-    if (!der)
-        goto out;
+    if (!der) goto out;
     unsigned char *p = der;
     if (i2d_X509(x, &p) != n) {
         free(der);
@@ -157,8 +147,7 @@ uint8_t *om_x509_create(const om_rsa_t *subject_key, const char *subject_cn,
     }
     *len = (size_t)n;
 out:
-    if (!der)
-        ERR_clear_error();
+    if (!der) ERR_clear_error();
     ASN1_INTEGER_free(serial);
     X509_NAME_free(sn);
     X509_NAME_free(in);

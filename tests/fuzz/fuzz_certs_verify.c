@@ -16,12 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     om_peer_identity_t peer;
     uint8_t tls_hash[32];
     char err[256];
-    if (om_certs_list_parse(&l, data, size) != 0)
-        return 0;
+    if (om_certs_list_parse(&l, data, size) != 0) return 0;
     memset(tls_hash, 0, sizeof tls_hash);
     const om_certs_entry_t *e1 = om_certs_list_find(&l, OM_CERTTYPE_RSA_LINK);
-    if (e1)
-        om_sha256(e1->body, e1->len, tls_hash);
+    if (e1) om_sha256(e1->body, e1->len, tls_hash);
     memset(&peer, 0, sizeof peer);
     err[0] = 0;
     int rv = om_certs_verify_responder(&l, tls_hash, FUZZ_NOW, &peer, err, sizeof err);

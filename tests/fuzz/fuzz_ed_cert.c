@@ -16,8 +16,7 @@ static om_ed_cert_t g_cert;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[128];
-    if (!g_rsa)
-        g_rsa = om_rsa_generate(1024); /* kept for the whole run */
+    if (!g_rsa) g_rsa = om_rsa_generate(1024); /* kept for the whole run */
 
     /* Ed25519 certificate. */
     if (om_ed_cert_parse(&g_cert, data, size) == 0) {
@@ -33,8 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t key[32];
         memset(key, 0x5a, sizeof key);
         rv = om_ed_cert_verify(&g_cert, key, FUZZ_NOW, err, sizeof err);
-        if (rv == 0 && (expired || g_cert.has_unknown_critical_ext))
-            abort();
+        if (rv == 0 && (expired || g_cert.has_unknown_critical_ext)) abort();
     }
 
     /* RSA -> Ed25519 cross-certificate. */
@@ -43,16 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cc.encoded_len != size || size != 37 + cc.siglen || cc.siglen != data[36] ||
             memcmp(cc.ed_key, data, 32) != 0 || memcmp(cc.sig, data + 37, cc.siglen) != 0)
             abort();
-        if (g_rsa)
-            (void)om_rsa_crosscert_verify(&cc, g_rsa, FUZZ_NOW, err, sizeof err);
+        if (g_rsa) (void)om_rsa_crosscert_verify(&cc, g_rsa, FUZZ_NOW, err, sizeof err);
     }
 
     /* X.509 */
     for (int self = 0; self < 2; self++) {
         om_rsa_t *k = om_x509_rsa_check(data, size, self, FUZZ_NOW, err, sizeof err);
         if (k) {
-            if (om_rsa_bits(k) < 1024)
-                abort();
+            if (om_rsa_bits(k) < 1024) abort();
             om_rsa_free(k);
         }
     }

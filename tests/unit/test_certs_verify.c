@@ -15,8 +15,7 @@ static uint8_t g_tls_hash[32];
 static const om_identity_t *identity(void)
 {
     if (!g_have_id) {
-        if (om_identity_generate(&g_id) != 0)
-            return NULL;
+        if (om_identity_generate(&g_id) != 0) return NULL;
         om_sha256(g_id.tls_cert, g_id.tls_cert_len, g_tls_hash);
         g_have_id = true;
     }
@@ -41,8 +40,7 @@ static int build(certs_t *c, const om_identity_t *id)
     memset(c, 0, sizeof *c);
     int n = make_link_cert(&id->ed_sign, g_tls_hash, OM_CERT_KEYTYPE_SHA256_X509,
                            time(NULL) + 2 * DAY, c->link);
-    if (n < 0)
-        return -1;
+    if (n < 0) return -1;
     c->l.certs[0] = (om_certs_entry_t){2, (uint16_t)id->rsa_id_cert_len, id->rsa_id_cert};
     c->l.certs[1] = (om_certs_entry_t){4, (uint16_t)id->ed_id_sign_cert_len, id->ed_id_sign_cert};
     c->l.certs[2] = (om_certs_entry_t){5, (uint16_t)n, c->link};
@@ -67,16 +65,15 @@ static bool fails_with(const certs_t *c, const uint8_t *tls_hash, time_t now, co
 {
     om_peer_identity_t peer;
     err[0] = 0;
-    if (om_certs_verify_responder(&c->l, tls_hash, now, &peer, err, errlen) != -1)
-        return false;
+    if (om_certs_verify_responder(&c->l, tls_hash, now, &peer, err, errlen) != -1) return false;
     return strstr(err, want) != NULL;
 }
 
-#define CHECK_FAILS(c, hash, now, want)                                                         \
-    do {                                                                                        \
-        char err_[256];                                                                         \
-        CHECK_MSG(fails_with((c), (hash), (now), (want), err_, sizeof err_),                    \
-                  "expected error containing \"%s\", got \"%s\"", (want), err_);                \
+#define CHECK_FAILS(c, hash, now, want)                                                            \
+    do {                                                                                           \
+        char err_[256];                                                                            \
+        CHECK_MSG(fails_with((c), (hash), (now), (want), err_, sizeof err_),                       \
+                  "expected error containing \"%s\", got \"%s\"", (want), err_);                   \
     } while (0)
 
 /* A real responder's CERTS cell body: Debian's tor 0.4.9.11 running as a relay on 127.0.0.1
@@ -116,8 +113,7 @@ static const char TOR049_CERTS_BODY[] =
     "5180c478030700a5eea551540c2ce67379ce68e516afcc5b0ae74ab7f9dabd4a00032082e86de7a30007acf1"
     "809b10abb1272bcd3654249b92bee9b547b61beb47be33f429205c1adf4458eb902f0c83f8dae0100b3c33be"
     "a9c890261c83eccc8ba73a513b704aa28e6ee3dc8445c702b784bd9dcc5a79f3395dd2803df415d0a63d613c"
-    "a6c96025f2d8c54e0fe8a8761f0f33b2b66f975817f9b648694be5044f8f719570500163f0c9202396"
-    ;
+    "a6c96025f2d8c54e0fe8a8761f0f33b2b66f975817f9b648694be5044f8f719570500163f0c9202396";
 #define TOR049_CERTS_NOW 1795337611
 static const char TOR049_TLS_SHA256[] =
     "b3ab3e2e7b8a19c960c404ad6a086014e8cc628ddacaed6daa9653360405f544";
@@ -170,11 +166,10 @@ static void test_real_tor_certs(void)
     CHECK(strstr(err, "does not match the TLS link certificate") != NULL);
     /* Every truncation of the body either fails to parse or fails to verify. */
     for (size_t len = 0; len < n; len++) {
-        if (om_certs_list_parse(&l, body, len) != 0)
-            continue;
-        CHECK_MSG(om_certs_verify_responder(&l, tls_hash, TOR049_CERTS_NOW, &peer, err,
-                                            sizeof err) == -1,
-                  "truncated to %zu verified", len);
+        if (om_certs_list_parse(&l, body, len) != 0) continue;
+        CHECK_MSG(
+            om_certs_verify_responder(&l, tls_hash, TOR049_CERTS_NOW, &peer, err, sizeof err) == -1,
+            "truncated to %zu verified", len);
     }
 }
 
@@ -208,8 +203,8 @@ static void test_generated_identity(void)
     CHECK(om_rsa_crosscert_verify(&cc, id->rsa_id, now, err, sizeof err) == 0);
 
     /* Type 2 self-signed over the RSA identity; the TLS certificate is self-signed too. */
-    om_rsa_t *k = om_x509_rsa_check(id->rsa_id_cert, id->rsa_id_cert_len, true, now, err,
-                                    sizeof err);
+    om_rsa_t *k =
+        om_x509_rsa_check(id->rsa_id_cert, id->rsa_id_cert_len, true, now, err, sizeof err);
     CHECK(k != NULL);
     CHECK(om_rsa_fingerprint(k, fp) == 0);
     CHECK_MEM(fp, id->rsa_fp, 20);
@@ -290,8 +285,7 @@ static void test_missing_types(void)
         CHECK(identity() && build(&c, identity()) == 0);
         size_t j = 0;
         for (size_t i = 0; i < c.l.n; i++)
-            if (c.l.certs[i].type != types[t])
-                c.l.certs[j++] = c.l.certs[i];
+            if (c.l.certs[i].type != types[t]) c.l.certs[j++] = c.l.certs[i];
         c.l.n = j;
         char want[64];
         snprintf(want, sizeof want, "CERTS: missing type %u certificate", types[t]);
@@ -311,12 +305,10 @@ static void test_duplicate_types(void)
         /* A second copy of an existing entry, or two of an optional type. */
         om_certs_entry_t e = c.l.certs[0];
         for (size_t i = 0; i < c.l.n; i++)
-            if (c.l.certs[i].type == t)
-                e = c.l.certs[i];
+            if (c.l.certs[i].type == t) e = c.l.certs[i];
         e.type = t;
         c.l.certs[c.l.n++] = e;
-        if (t == 1 || t == 3 || t == 6)
-            c.l.certs[c.l.n++] = e;
+        if (t == 1 || t == 3 || t == 6) c.l.certs[c.l.n++] = e;
         char want[64];
         snprintf(want, sizeof want, "CERTS: duplicate type %u certificate", t);
         CHECK_FAILS(&c, g_tls_hash, now, want);
@@ -365,8 +357,8 @@ static void test_expired_type4(void)
     uint8_t t4[256];
     CHECK(id && build(&c, id) == 0);
     time_t now = time(NULL);
-    int n = om_ed_cert_create(4, 1, id->ed_sign.pub, &id->ed_id, true, now - 3 * 3600, t4,
-                              sizeof t4);
+    int n =
+        om_ed_cert_create(4, 1, id->ed_sign.pub, &id->ed_id, true, now - 3 * 3600, t4, sizeof t4);
     CHECK(n > 0);
     set_entry(&c, 4, t4, (size_t)n);
     CHECK_FAILS(&c, g_tls_hash, now, "CERTS: type 4 Ed25519 identity->signing certificate invalid");
@@ -374,8 +366,7 @@ static void test_expired_type4(void)
     /* The same checks pass when "now" is before the expiry. */
     om_peer_identity_t peer;
     char err[256];
-    CHECK(om_certs_verify_responder(&c.l, g_tls_hash, now - 4 * 3600, &peer, err, sizeof err) ==
-          0);
+    CHECK(om_certs_verify_responder(&c.l, g_tls_hash, now - 4 * 3600, &peer, err, sizeof err) == 0);
 
     /* Type 4 signed by the wrong key (embedding the right identity) fails on its signature. */
     om_ed25519_keypair_t evil;
@@ -384,8 +375,9 @@ static void test_expired_type4(void)
     CHECK(n == 140);
     memcpy(t4 + 44, id->ed_id.pub, 32); /* claim the real identity in the extension */
     set_entry(&c, 4, t4, (size_t)n);
-    CHECK_FAILS(&c, g_tls_hash, now, "type 4 Ed25519 identity->signing certificate invalid: "
-                                     "certificate signature is invalid");
+    CHECK_FAILS(&c, g_tls_hash, now,
+                "type 4 Ed25519 identity->signing certificate invalid: "
+                "certificate signature is invalid");
 
     /* Type 4 without the signed-with-key extension: tor requires it. */
     n = om_ed_cert_create(4, 1, id->ed_sign.pub, &id->ed_id, false, now + DAY, t4, sizeof t4);
@@ -472,8 +464,8 @@ static void test_bad_type2(void)
     CHECK(der != NULL);
     set_entry(&c, 2, der, len);
     char err[256];
-    bool ok = fails_with(&c, g_tls_hash, now, "type 2 RSA identity certificate invalid", err,
-                         sizeof err);
+    bool ok =
+        fails_with(&c, g_tls_hash, now, "type 2 RSA identity certificate invalid", err, sizeof err);
     ok = ok && strstr(err, "self-signed") != NULL;
     free(der);
     CHECK_MSG(ok, "err = %s", err);
@@ -492,8 +484,9 @@ static void test_bad_type2(void)
     CHECK_MSG(ok, "err = %s", err);
     /* Far in the future every certificate has expired; the X.509 one is checked first. */
     CHECK(build(&c, id) == 0);
-    CHECK_FAILS(&c, g_tls_hash, now + 400 * DAY, "type 2 RSA identity certificate invalid: X.509 "
-                                                 "certificate has expired");
+    CHECK_FAILS(&c, g_tls_hash, now + 400 * DAY,
+                "type 2 RSA identity certificate invalid: X.509 "
+                "certificate has expired");
 }
 
 static void test_identity_free(void)
@@ -508,8 +501,7 @@ static void test_identity_free(void)
 
 static void cleanup(void)
 {
-    if (g_have_id)
-        om_identity_free(&g_id);
+    if (g_have_id) om_identity_free(&g_id);
     g_have_id = false;
 }
 

@@ -193,8 +193,8 @@ static void test_roundtrip_with_ext(void)
     CHECK(om_ed25519_keygen(&subject) == 0);
     time_t now = time(NULL);
     time_t expires = 1800000000 + 1; /* rounds up to the next hour */
-    int n = om_ed_cert_create(OM_CERTTYPE_ED_ID_SIGN, OM_CERT_KEYTYPE_ED25519, subject.pub,
-                              &signer, true, expires, buf, sizeof buf);
+    int n = om_ed_cert_create(OM_CERTTYPE_ED_ID_SIGN, OM_CERT_KEYTYPE_ED25519, subject.pub, &signer,
+                              true, expires, buf, sizeof buf);
     CHECK_EQ_INT(n, 140);
     /* Layout, cert-spec 2.1 / 2.2.1. */
     CHECK_EQ_INT(buf[0], 1);
@@ -283,9 +283,8 @@ static void test_bad_signature(void)
         memcpy(bad, buf, (size_t)n);
         bad[i] ^= 0x10;
         if (om_ed_cert_parse(&cert, bad, (size_t)n) != 0)
-            continue; /* e.g. the extension length: malformed, fine */
-        if (i >= 2 && i < 6)
-            continue; /* expiration: checked below with a fixed "now" */
+            continue;                  /* e.g. the extension length: malformed, fine */
+        if (i >= 2 && i < 6) continue; /* expiration: checked below with a fixed "now" */
         CHECK_MSG(om_ed_cert_verify(&cert, signer.pub, now, err, sizeof err) == -1,
                   "flipped byte %d still verifies", i);
     }
@@ -356,8 +355,8 @@ static void test_extensions(void)
     CHECK(om_ed_cert_verify(&cert, signer.pub, now, err, sizeof err) == -1);
 
     /* The same extension without the flag is ignored; other flag bits do not matter. */
-    ext_spec_t noncrit[] = {{0x99, 0x02, 7, 0xaa}, {OM_CERTEXT_SIGNED_WITH_KEY, 0, 32, 0},
-                            {0x05, 0, 0, 0}};
+    ext_spec_t noncrit[] = {
+        {0x99, 0x02, 7, 0xaa}, {OM_CERTEXT_SIGNED_WITH_KEY, 0, 32, 0}, {0x05, 0, 0, 0}};
     n = build_cert(buf, &signer, noncrit, 3, hours);
     CHECK(om_ed_cert_parse(&cert, buf, n) == 0);
     CHECK(!cert.has_unknown_critical_ext);
@@ -481,8 +480,7 @@ static void test_crosscert_vector(void)
 
     /* Any changed byte of the signed part or of the signature breaks it. */
     for (size_t i = 0; i < vn; i++) {
-        if (i == 36)
-            continue; /* SIGLEN: a parse error, checked below */
+        if (i == 36) continue; /* SIGLEN: a parse error, checked below */
         memcpy(out, vec, vn);
         out[i] ^= 0x04;
         CHECK(om_rsa_crosscert_parse(&cc, out, vn) == 0);
