@@ -14,6 +14,7 @@
 #define SENDME_VERSION_AUTHENTICATED 1
 
 static void circ_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg);
+static void notify_writable(om_circuit_t *circ);
 
 const char *om_circ_state_name(om_circ_state_t s)
 {
@@ -68,12 +69,154 @@ void om_circuit_close(om_circuit_t *circ, uint8_t reason, const char *why)
     circ_closed(circ, why ? why : om_destroy_reason_name(reason));
 }
 
-om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om_hop_target_t *target,
-                                const om_circ_callbacks_t *cb)
+/* Make the client handshake for hop `hop` into out (HTYPE/HLEN are the caller's). Returns the
+ * handshake data length, or -1. */
+static int make_onionskin(om_circuit_t *circ, int hop, uint8_t *out, size_t cap)
 {
-    if (!chan || chan->state != OM_CHAN_OPEN)
-        return NULL;
-    if (handshake_type != OM_HANDSHAKE_TYPE_FAST && !target)
+    const om_hop_target_t *t = &circ->hops[hop].target;
+    int type = circ->hops[hop].handshake_type;
+    circ->pending_type = type;
+    if (type == OM_HANDSHAKE_TYPE_FAST) {
+        /* tor-spec 5.1.5: CREATE_FAST carries X (20 random bytes). */
+        if (cap < OM_FAST_LEN || om_fast_client_create(&circ->pending.fast, out) < 0)
+            return -1;
+        return OM_FAST_LEN;
+    }
+    if (type == OM_HANDSHAKE_TYPE_NTOR) {
+        if (cap < OM_NTOR_ONIONSKIN_LEN ||
+            om_ntor_client_create(&circ->pending.ntor, t->rsa_fp, t->ntor_key, out) < 0)
+            return -1;
+        return OM_NTOR_ONIONSKIN_LEN;
+    }
+    if (type == OM_HANDSHAKE_TYPE_NTOR_V3) {
+        if (!t->has_ed) {
+            om_warn("ntor-v3 needs the relay's Ed25519 identity");
+            return -1;
+        }
+        /* An empty extension list (N_EXTENSIONS = 0): no congestion-control request. */
+        static const uint8_t empty_ext[1] = {0};
+        size_t len = cap;
+        if (om_ntor3_client_create(&circ->pending.ntor3, t->ed_id, t->ntor_key,
+                                   (const uint8_t *)OM_NTOR3_CIRC_VERIFICATION,
+                                   OM_NTOR3_CIRC_VERIFICATION_LEN, empty_ext, sizeof empty_ext, out,
+                                   &len) < 0)
+            return -1;
+        return (int)len;
+    }
+    return -1;
+}
+
+static const char *htype_name(int type)
+{
+    return type == OM_HANDSHAKE_TYPE_FAST   ? "CREATE_FAST"
+           : type == OM_HANDSHAKE_TYPE_NTOR ? "ntor"
+                                            : "ntor-v3";
+}
+
+/* Finish the pending handshake for the next hop with the relay's reply. */
+static int finish_handshake(om_circuit_t *circ, const uint8_t *reply, size_t len,
+                            om_handshake_keys_t *keys)
+{
+    int r = -1;
+    switch (circ->pending_type) {
+    case OM_HANDSHAKE_TYPE_FAST:
+        r = om_fast_client_finish(&circ->pending.fast, reply, len, keys);
+        om_fast_client_clear(&circ->pending.fast);
+        break;
+    case OM_HANDSHAKE_TYPE_NTOR:
+        r = om_ntor_client_finish(&circ->pending.ntor, reply, len, keys);
+        om_ntor_client_clear(&circ->pending.ntor);
+        break;
+    case OM_HANDSHAKE_TYPE_NTOR_V3: {
+        uint8_t smsg[OM_NTOR3_MAX_MSG];
+        size_t smsg_len = sizeof smsg;
+        r = om_ntor3_client_finish(&circ->pending.ntor3, reply, len, smsg, &smsg_len, keys);
+        om_ntor3_client_clear(&circ->pending.ntor3);
+        if (r == 0)
+            om_debug("ntor-v3: relay sent a %zu-byte extension message", smsg_len);
+        break;
+    }
+    }
+    return r;
+}
+
+static int send_extend2(om_circuit_t *circ);
+
+/* A hop's handshake completed: install its keys, then extend further or report built. */
+static void hop_established(om_circuit_t *circ, const uint8_t *reply, size_t len)
+{
+    int hop = circ->n_hops;
+    om_handshake_keys_t keys;
+    if (finish_handshake(circ, reply, len, &keys) < 0) {
+        char why[96];
+        snprintf(why, sizeof why, "hop %d: %s handshake verification failed", hop + 1,
+                 htype_name(circ->hops[hop].handshake_type));
+        om_circuit_close(circ, OM_DESTROY_PROTOCOL, why);
+        return;
+    }
+    int r = om_relay_crypto_init(&circ->hops[hop].crypto, keys.keys);
+    om_memwipe(&keys, sizeof keys);
+    if (r < 0) {
+        om_circuit_close(circ, OM_DESTROY_INTERNAL, "relay crypto init failed");
+        return;
+    }
+    circ->n_hops++;
+    om_debug("Circuit %u: hop %d established (%s)", circ->circ_id, circ->n_hops,
+             htype_name(circ->hops[hop].handshake_type));
+    if (circ->n_hops < circ->path_len) {
+        circ->state = OM_CIRC_OPEN; /* so relay cells can be sent to the built hops */
+        if (send_extend2(circ) < 0) {
+            om_circuit_close(circ, OM_DESTROY_INTERNAL, "could not send EXTEND2");
+            return;
+        }
+        circ->state = OM_CIRC_BUILDING;
+        return;
+    }
+    circ->state = OM_CIRC_OPEN;
+    circ->t_created = om_now_usec();
+    if (circ->cb.on_built)
+        circ->cb.on_built(circ, circ->cb.arg);
+}
+
+static int send_extend2(om_circuit_t *circ)
+{
+    int hop = circ->n_hops;
+    const om_hop_target_t *t = &circ->hops[hop].target;
+    om_extend2_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return -1;
+    e->has_ipv4 = true;
+    memcpy(e->ipv4, t->ipv4, 4);
+    e->ipv4_port = t->or_port;
+    e->has_rsa_id = true;
+    memcpy(e->rsa_id, t->rsa_fp, 20);
+    /* tor-spec 5.1.2: include the Ed25519 identity whenever the target has one. */
+    e->has_ed_id = t->has_ed;
+    memcpy(e->ed_id, t->ed_id, 32);
+    if (t->has_ipv6) {
+        e->has_ipv6 = true;
+        memcpy(e->ipv6, t->ipv6, 16);
+        e->ipv6_port = t->ipv6_port;
+    }
+    e->htype = (uint16_t)circ->hops[hop].handshake_type;
+    int hl = make_onionskin(circ, hop, e->hdata, sizeof e->hdata - 100);
+    uint8_t body[OM_RELAY_PAYLOAD_LEN];
+    int bl = -1;
+    if (hl > 0) {
+        e->hlen = (uint16_t)hl;
+        bl = om_extend2_encode(e, body, sizeof body);
+    }
+    free(e);
+    if (bl < 0)
+        return -1;
+    /* tor-spec 5.6: EXTEND2 goes in a RELAY_EARLY cell to the last established hop. */
+    return om_circuit_send_relay(circ, hop - 1, OM_RELAY_EXTEND2, 0, body, (size_t)bl, true);
+}
+
+static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *path, int n,
+                                   int first_type, const om_circ_callbacks_t *cb)
+{
+    if (!chan || chan->state != OM_CHAN_OPEN || n < 1 || n > OM_CIRC_MAX_HOPS)
         return NULL;
     om_circuit_t *circ = calloc(1, sizeof *circ);
     if (!circ)
@@ -81,16 +224,19 @@ om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om
     circ_base = chan->base;
     circ->chan = chan;
     circ->state = OM_CIRC_BUILDING;
-    circ->pending_type = handshake_type;
+    circ->path_len = n;
     circ->package_window = circ->deliver_window = OM_CIRC_WINDOW_START;
     circ->early_left = 8;
     circ->next_stream_id = 1;
     if (cb)
         circ->cb = *cb;
     om_relay_dispatch_init(&circ->dispatch);
-    if (target)
-        circ->hops[0].target = *target;
-    circ->hops[0].handshake_type = handshake_type;
+    for (int i = 0; i < n; i++) {
+        if (path)
+            circ->hops[i].target = path[i];
+        circ->hops[i].handshake_type = path ? path[i].handshake_type : first_type;
+    }
+    circ->hops[0].handshake_type = first_type;
     circ->circ_id = om_channel_alloc_circ_id(chan);
     if (!circ->circ_id || om_channel_register_circ(chan, circ->circ_id, circ_cell_cb, circ) < 0) {
         free(circ);
@@ -98,38 +244,20 @@ om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om
     }
     om_cell_t c = {.circ_id = circ->circ_id};
     memset(c.payload, 0, sizeof c.payload);
-    int r = -1;
-    if (handshake_type == OM_HANDSHAKE_TYPE_FAST) {
-        /* tor-spec 5.1.5: CREATE_FAST carries X (20 random bytes). */
+    int hl;
+    if (first_type == OM_HANDSHAKE_TYPE_FAST) {
         c.command = OM_CELL_CREATE_FAST;
-        r = om_fast_client_create(&circ->pending.fast, c.payload);
-    } else if (handshake_type == OM_HANDSHAKE_TYPE_NTOR) {
+        hl = make_onionskin(circ, 0, c.payload, OM_CELL_PAYLOAD_LEN);
+    } else {
         /* tor-spec 5.1: CREATE2 = HTYPE(2) HLEN(2) HDATA. */
         c.command = OM_CELL_CREATE2;
-        c.payload[0] = 0;
-        c.payload[1] = OM_HANDSHAKE_TYPE_NTOR;
-        c.payload[2] = 0;
-        c.payload[3] = OM_NTOR_ONIONSKIN_LEN;
-        r = om_ntor_client_create(&circ->pending.ntor, target->rsa_fp, target->ntor_key,
-                                  c.payload + 4);
-    } else if (handshake_type == OM_HANDSHAKE_TYPE_NTOR_V3) {
-        if (!target->has_ed) {
-            om_warn("ntor-v3 needs the relay's Ed25519 identity");
-        } else {
-            c.command = OM_CELL_CREATE2;
-            /* An empty extension list (N_EXTENSIONS = 0): no congestion-control request. */
-            static const uint8_t empty_ext[1] = {0};
-            size_t len = OM_CELL_PAYLOAD_LEN - 4;
-            r = om_ntor3_client_create(&circ->pending.ntor3, target->ed_id, target->ntor_key,
-                                       (const uint8_t *)OM_NTOR3_CIRC_VERIFICATION,
-                                       OM_NTOR3_CIRC_VERIFICATION_LEN, empty_ext, sizeof empty_ext, c.payload + 4, &len);
-            c.payload[0] = 0;
-            c.payload[1] = OM_HANDSHAKE_TYPE_NTOR_V3;
-            c.payload[2] = (uint8_t)(len >> 8);
-            c.payload[3] = (uint8_t)len;
-        }
+        hl = make_onionskin(circ, 0, c.payload + 4, OM_CELL_PAYLOAD_LEN - 4);
+        c.payload[0] = (uint8_t)(first_type >> 8);
+        c.payload[1] = (uint8_t)first_type;
+        c.payload[2] = (uint8_t)(hl >> 8);
+        c.payload[3] = (uint8_t)hl;
     }
-    if (r < 0 || om_channel_send_cell(chan, &c) < 0) {
+    if (hl < 0 || om_channel_send_cell(chan, &c) < 0) {
         om_channel_unregister_circ(chan, circ->circ_id);
         om_memwipe(&circ->pending, sizeof circ->pending);
         free(circ);
@@ -139,54 +267,43 @@ om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om
     return circ;
 }
 
+om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om_hop_target_t *target,
+                                const om_circ_callbacks_t *cb)
+{
+    if (handshake_type != OM_HANDSHAKE_TYPE_FAST && !target)
+        return NULL;
+    return circuit_start(chan, target, 1, handshake_type, cb);
+}
+
+om_circuit_t *om_circuit_build(om_channel_t *chan, const om_hop_target_t *path, int n,
+                               const om_circ_callbacks_t *cb)
+{
+    if (!path)
+        return NULL;
+    return circuit_start(chan, path, n, path[0].handshake_type, cb);
+}
+
 static void circ_finish_create(om_circuit_t *circ, const om_cell_t *cell)
 {
-    om_handshake_keys_t keys;
-    int r = -1;
-    const char *what = om_cell_command_name(cell->command);
-    if (cell->command == OM_CELL_CREATED_FAST && circ->pending_type == OM_HANDSHAKE_TYPE_FAST) {
-        r = om_fast_client_finish(&circ->pending.fast, cell->payload, 2 * OM_FAST_LEN, &keys);
-        om_fast_client_clear(&circ->pending.fast);
-    } else if (cell->command == OM_CELL_CREATED2 && circ->pending_type != OM_HANDSHAKE_TYPE_FAST) {
-        size_t hlen = (size_t)cell->payload[0] << 8 | cell->payload[1];
-        if (hlen > OM_CELL_PAYLOAD_LEN - 2) {
-            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "CREATED2: HLEN too large");
+    if (cell->command == OM_CELL_CREATED_FAST) {
+        if (circ->pending_type != OM_HANDSHAKE_TYPE_FAST) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "CREATED_FAST in reply to CREATE2");
             return;
         }
-        if (circ->pending_type == OM_HANDSHAKE_TYPE_NTOR) {
-            r = om_ntor_client_finish(&circ->pending.ntor, cell->payload + 2, hlen, &keys);
-            om_ntor_client_clear(&circ->pending.ntor);
-        } else {
-            uint8_t smsg[OM_NTOR3_MAX_MSG];
-            size_t smsg_len = sizeof smsg;
-            r = om_ntor3_client_finish(&circ->pending.ntor3, cell->payload + 2, hlen, smsg,
-                                       &smsg_len, &keys);
-            om_ntor3_client_clear(&circ->pending.ntor3);
-            if (r == 0)
-                om_debug("ntor-v3: relay sent a %zu-byte extension message", smsg_len);
-        }
-    } else {
-        om_circuit_close(circ, OM_DESTROY_PROTOCOL, "unexpected reply to our create cell");
+        hop_established(circ, cell->payload, 2 * OM_FAST_LEN);
         return;
     }
-    if (r < 0) {
-        char why[96];
-        snprintf(why, sizeof why, "%s: handshake verification failed", what);
-        om_circuit_close(circ, OM_DESTROY_PROTOCOL, why);
+    if (circ->pending_type == OM_HANDSHAKE_TYPE_FAST) {
+        om_circuit_close(circ, OM_DESTROY_PROTOCOL, "CREATED2 in reply to CREATE_FAST");
         return;
     }
-    if (om_relay_crypto_init(&circ->hops[0].crypto, keys.keys) < 0) {
-        om_memwipe(&keys, sizeof keys);
-        om_circuit_close(circ, OM_DESTROY_INTERNAL, "relay crypto init failed");
+    const uint8_t *hdata;
+    size_t hlen;
+    if (om_created2_parse(cell->payload, OM_CELL_PAYLOAD_LEN, &hdata, &hlen) < 0) {
+        om_circuit_close(circ, OM_DESTROY_PROTOCOL, "CREATED2: HLEN too large");
         return;
     }
-    om_memwipe(&keys, sizeof keys);
-    circ->n_hops = 1;
-    circ->state = OM_CIRC_OPEN;
-    circ->t_created = om_now_usec();
-    om_info("Circuit %u: first hop established with %s", circ->circ_id, what);
-    if (circ->cb.on_built)
-        circ->cb.on_built(circ, circ->cb.arg);
+    hop_established(circ, hdata, hlen);
 }
 
 int om_circuit_send_relay(om_circuit_t *circ, int hop, uint8_t command, uint16_t stream_id,
@@ -293,6 +410,54 @@ om_stream_t *om_stream_begin_dir(om_circuit_t *circ, const om_stream_callbacks_t
     return s;
 }
 
+om_stream_t *om_stream_begin(om_circuit_t *circ, const char *host, uint16_t port, uint32_t flags,
+                             const om_stream_callbacks_t *cb)
+{
+    if (!circ || circ->state != OM_CIRC_OPEN || !host)
+        return NULL;
+    om_begin_t b;
+    memset(&b, 0, sizeof b);
+    if (strlen(host) > OM_MAX_HOSTNAME_LEN)
+        return NULL;
+    snprintf(b.host, sizeof b.host, "%s", host);
+    b.port = port;
+    b.flags = flags;
+    uint8_t body[OM_RELAY_PAYLOAD_LEN];
+    int bl = om_begin_encode(&b, body, sizeof body);
+    if (bl < 0)
+        return NULL;
+    om_stream_t *s = stream_new(circ, cb);
+    if (!s)
+        return NULL;
+    if (om_circuit_send_relay(circ, s->hop, OM_RELAY_BEGIN, s->id, body, (size_t)bl, false) < 0) {
+        stream_unlink(s);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+om_stream_t *om_stream_resolve(om_circuit_t *circ, const char *name, const om_stream_callbacks_t *cb)
+{
+    if (!circ || circ->state != OM_CIRC_OPEN || !name)
+        return NULL;
+    size_t n = strlen(name);
+    if (n == 0 || n > OM_MAX_HOSTNAME_LEN)
+        return NULL;
+    om_stream_t *s = stream_new(circ, cb);
+    if (!s)
+        return NULL;
+    s->is_resolve = true;
+    /* tor-spec 6.4: the name with a terminating NUL. */
+    if (om_circuit_send_relay(circ, s->hop, OM_RELAY_RESOLVE, s->id, (const uint8_t *)name, n + 1,
+                              false) < 0) {
+        stream_unlink(s);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
 ssize_t om_stream_write(om_stream_t *s, const uint8_t *data, size_t len)
 {
     if (!s || s->ended)
@@ -308,7 +473,16 @@ ssize_t om_stream_write(om_stream_t *s, const uint8_t *data, size_t len)
         s->package_window--;
         circ->package_window--;
         done += n;
+        /* Proposal 289: the hop will answer this cell with a SENDME carrying its digest. */
+        if (circ->package_window % OM_CIRC_WINDOW_INCREMENT == 0) {
+            om_hop_t *hp = &circ->hops[s->hop];
+            if (hp->n_sendme_digests < OM_SENDME_DIGESTS_MAX)
+                om_relay_crypto_last_digest_fwd(&hp->crypto,
+                                                hp->sendme_digests[hp->n_sendme_digests++]);
+        }
     }
+    if (done < len)
+        s->want_writable = true;
     return (ssize_t)done;
 }
 
@@ -336,6 +510,25 @@ static void send_circuit_sendme(om_circuit_t *circ, int hop)
     om_circuit_send_relay(circ, hop, OM_RELAY_SENDME, 0, body, sizeof body, false);
 }
 
+/* tor-spec 7.4: one stream SENDME (empty body) per 50 cells delivered to the consumer. */
+static void stream_send_due_sendmes(om_stream_t *s)
+{
+    while (s->deliver_window <= OM_STREAM_WINDOW_START - OM_STREAM_WINDOW_INCREMENT) {
+        s->deliver_window += OM_STREAM_WINDOW_INCREMENT;
+        if (om_circuit_send_relay(s->circ, s->hop, OM_RELAY_SENDME, s->id, NULL, 0, false) < 0)
+            return;
+    }
+}
+
+void om_stream_set_blocked(om_stream_t *s, bool blocked)
+{
+    if (!s || s->ended)
+        return;
+    s->blocked = blocked;
+    if (!blocked)
+        stream_send_due_sendmes(s);
+}
+
 static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header_t *h,
                               const uint8_t *body)
 {
@@ -346,10 +539,29 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         return;
     }
     switch (h->command) {
-    case OM_RELAY_CONNECTED:
+    case OM_RELAY_CONNECTED: {
+        om_connected_t c;
+        if (s->connected || om_connected_parse(&c, body, h->length) < 0) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "malformed or repeated CONNECTED");
+            return;
+        }
         s->connected = true;
+        s->connected_addr = c.addr;
+        s->connected_ttl = c.ttl;
         if (s->cb.on_connected)
             s->cb.on_connected(s, s->cb.arg);
+        return;
+    }
+    case OM_RELAY_RESOLVED:
+        if (!s->is_resolve) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "RESOLVED on a data stream");
+            return;
+        }
+        stream_unlink(s);
+        s->ended = true;
+        if (s->cb.on_resolved)
+            s->cb.on_resolved(s, body, h->length, s->cb.arg);
+        free(s);
         return;
     case OM_RELAY_DATA:
         if (--s->deliver_window < 0) {
@@ -362,10 +574,8 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         /* The callback may have closed the stream or the circuit. */
         if (circ->state != OM_CIRC_OPEN || stream_find(circ, h->stream_id) != s)
             return;
-        if (s->deliver_window <= OM_STREAM_WINDOW_START - OM_STREAM_WINDOW_INCREMENT) {
-            s->deliver_window += OM_STREAM_WINDOW_INCREMENT;
-            om_circuit_send_relay(circ, hop, OM_RELAY_SENDME, s->id, NULL, 0, false);
-        }
+        if (!s->blocked)
+            stream_send_due_sendmes(s);
         return;
     case OM_RELAY_END: {
         uint8_t reason = h->length >= 1 ? body[0] : OM_END_MISC;
@@ -376,6 +586,11 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
     }
     case OM_RELAY_SENDME:
         s->package_window += OM_STREAM_WINDOW_INCREMENT;
+        if (s->package_window > OM_STREAM_WINDOW_START) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "stream SENDME beyond the window");
+            return;
+        }
+        notify_writable(circ);
         return;
     default: {
         /* Other stream messages go to the dispatch table (e.g. RESOLVED in the OP). */
@@ -385,6 +600,40 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
                      om_relay_command_name(h->command), h->stream_id);
         return;
     }
+    }
+}
+
+/* Proposal 289: a version-1 circuit SENDME carries the digest of the DATA cell of ours that
+ * triggered it; it must match the one we recorded when sending that cell. Version 0 (no digest)
+ * is accepted as tor does unless the consensus raises sendme_accept_min_version. */
+static bool circuit_sendme_valid(om_circuit_t *circ, int hop, const uint8_t *body, size_t len)
+{
+    om_hop_t *hp = &circ->hops[hop];
+    if (len < 3 || body[0] == 0)
+        return true;
+    if (body[0] != 1)
+        return true; /* unknown future versions are accepted (tor-spec 7.3.1) */
+    size_t dlen = (size_t)body[1] << 8 | body[2];
+    if (dlen < 20 || len < 3 + dlen || hp->n_sendme_digests == 0)
+        return false;
+    bool ok = om_mem_eq_ct(hp->sendme_digests[0], body + 3, 20);
+    memmove(hp->sendme_digests[0], hp->sendme_digests[1],
+            (size_t)(hp->n_sendme_digests - 1) * 20);
+    hp->n_sendme_digests--;
+    return ok;
+}
+
+/* Windows reopened: tell streams that were short of window. */
+static void notify_writable(om_circuit_t *circ)
+{
+    for (om_stream_t *s = circ->streams; s && circ->state == OM_CIRC_OPEN;) {
+        om_stream_t *next = s->next;
+        if (s->want_writable && s->package_window > 0 && circ->package_window > 0) {
+            s->want_writable = false;
+            if (s->cb.on_writable)
+                s->cb.on_writable(s, s->cb.arg);
+        }
+        s = next;
     }
 }
 
@@ -425,8 +674,33 @@ static void handle_relay_cell(om_circuit_t *circ, om_cell_t *cell)
         return;
     }
     switch (h.command) {
+    case OM_RELAY_EXTENDED2: {
+        const uint8_t *hdata;
+        size_t hlen;
+        if (circ->state != OM_CIRC_BUILDING || hop != circ->n_hops - 1 ||
+            circ->n_hops >= circ->path_len) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "unexpected EXTENDED2");
+            return;
+        }
+        if (om_created2_parse(body, h.length, &hdata, &hlen) < 0) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "malformed EXTENDED2");
+            return;
+        }
+        hop_established(circ, hdata, hlen);
+        return;
+    }
     case OM_RELAY_SENDME:
+        if (!circuit_sendme_valid(circ, hop, body, h.length)) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL,
+                             "circuit SENDME with a wrong authenticated digest");
+            return;
+        }
         circ->package_window += OM_CIRC_WINDOW_INCREMENT;
+        if (circ->package_window > OM_CIRC_WINDOW_START) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "circuit SENDME beyond the window");
+            return;
+        }
+        notify_writable(circ);
         return;
     case OM_RELAY_DROP:
         return;
@@ -472,8 +746,8 @@ static void circ_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
     }
     case OM_CELL_RELAY:
     case OM_CELL_RELAY_EARLY: {
-        if (circ->state != OM_CIRC_OPEN) {
-            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "relay cell before the circuit was open");
+        if (circ->n_hops == 0) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "relay cell before the first hop was up");
             return;
         }
         om_cell_t copy = *cell;
