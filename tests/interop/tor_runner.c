@@ -1,6 +1,10 @@
 /* tor_runner.c — starts Debian's tor on loopback for interop tests (see tor_runner.h). */
 #include "tor_runner.h"
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -98,9 +102,12 @@ int om_tor_start(om_tor_proc_t *t, const char *name, int relay, const char *extr
                 "Address 127.0.0.1\n"
                 "AssumeReachable 1\n"
                 "PublishServerDescriptor 0\n"
-                "ExitRelay 0\n"
                 "ContactInfo onionmesh-interop-test\n",
                 (unsigned)t->or_port, (unsigned)t->dir_port);
+        if (relay == 2)
+            fputs("ExitRelay 1\nExitPolicy accept 127.0.0.0/8:*\nExitPolicyRejectPrivate 0\n", f);
+        else
+            fputs("ExitRelay 0\n", f);
     }
     if (extra)
         fputs(extra, f);
@@ -220,4 +227,50 @@ int om_tor_log_contains(const om_tor_proc_t *t, const char *needle)
         found = strstr(line, needle) != NULL;
     fclose(f);
     return found;
+}
+
+uint64_t om_now_usec(void);
+
+int om_test_run_until(struct event_base *base, const int *flag, int timeout_s)
+{
+    uint64_t end = om_now_usec() + (uint64_t)timeout_s * 1000000u;
+    while (!*flag && om_now_usec() < end) {
+        struct timeval tv = {0, 50000};
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+    }
+    return *flag;
+}
+
+typedef struct {
+    const uint8_t *body;
+    size_t len;
+} http_body_t;
+
+static void http_cb(struct evhttp_request *req, void *arg)
+{
+    http_body_t *b = arg;
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add_reference(out, b->body, b->len, NULL, NULL);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/octet-stream");
+    evhttp_send_reply(req, 200, "OK", out);
+    evbuffer_free(out);
+}
+
+struct evhttp *om_test_http_server(struct event_base *base, const uint8_t *body, size_t len,
+                                   uint16_t *port)
+{
+    struct evhttp *h = evhttp_new(base);
+    static http_body_t b; /* one server per test binary */
+    b.body = body;
+    b.len = len;
+    evhttp_set_gencb(h, http_cb, &b);
+    for (int tries = 0; tries < 5; tries++) {
+        *port = om_free_port();
+        if (evhttp_bind_socket(h, "127.0.0.1", *port) == 0)
+            return h;
+    }
+    evhttp_free(h);
+    return NULL;
 }
