@@ -133,6 +133,12 @@ int om_cell_unpack(om_cell_t *cell, int link_proto, const uint8_t *in, size_t le
 
 /* tor-spec 3 and 4.1: before negotiation (link_proto 0) the only acceptable cell is a VERSIONS
  * cell with a 2-byte circuit ID; afterwards cells use the negotiated circuit-ID width. */
+bool om_cell_allowed_before_versions(uint8_t command)
+{
+    return command == OM_CELL_VERSIONS || command == OM_CELL_VPADDING ||
+           command == OM_CELL_AUTHORIZE;
+}
+
 int om_cell_frame(const uint8_t *in, size_t len, int link_proto, size_t *cell_len, bool *is_var)
 {
     if (!in && len) return -1;
@@ -141,7 +147,8 @@ int om_cell_frame(const uint8_t *in, size_t len, int link_proto, size_t *cell_le
     if (cell_len) *cell_len = 0;
     if (len < w + 1) return 0;
     uint8_t command = in[w];
-    if (link_proto == 0 && command != OM_CELL_VERSIONS) return -1;
+    /* tor-spec 4: the first cell must be VERSIONS, VPADDING or AUTHORIZE. */
+    if (link_proto == 0 && !om_cell_allowed_before_versions(command)) return -1;
     bool var = om_cell_command_is_var(command, link_proto);
     if (is_var) *is_var = var;
     size_t need;
@@ -203,7 +210,7 @@ om_var_cell_t *om_var_cell_unpack(const uint8_t *in, size_t len, int link_proto)
     if (len < w + 3) return NULL;
     uint8_t command = in[w];
     if (!om_cell_command_is_var(command, link_proto)) return NULL;
-    if (link_proto == 0 && command != OM_CELL_VERSIONS) return NULL;
+    if (link_proto == 0 && !om_cell_allowed_before_versions(command)) return NULL;
     uint16_t plen = (uint16_t)(in[w + 1] << 8 | in[w + 2]);
     if (len != w + 3 + plen) return NULL;
     om_var_cell_t *c = om_var_cell_new(command, get_circ_id(in, (int)w), plen);

@@ -78,6 +78,8 @@ const char *om_destroy_reason_name(uint8_t reason);
  * link_proto 0 means "not yet negotiated": the wire format is that of protocol 3, but
  * om_cell_frame / om_var_cell_unpack accept only VERSIONS there. */
 bool om_cell_command_is_var(uint8_t command, int link_proto);
+/* tor-spec 4: VERSIONS, VPADDING and AUTHORIZE may come before VERSIONS is negotiated. */
+bool om_cell_allowed_before_versions(uint8_t command);
 /* Circuit-ID width in bytes for a link protocol: 2 for 0..3, 4 for >= 4. */
 int om_circ_id_len(int link_proto);
 /* Length of a fixed cell on the wire (512 or 514). */

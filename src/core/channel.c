@@ -465,8 +465,8 @@ static void handle_netinfo(om_channel_t *chan, const om_cell_t *c)
 
 static void handle_var_cell(om_channel_t *chan, const om_var_cell_t *vc)
 {
-    if (vc->command == OM_CELL_VPADDING)
-        return;
+    if (vc->command == OM_CELL_VPADDING || vc->command == OM_CELL_AUTHORIZE)
+        return; /* padding; AUTHORIZE is reserved (tor-spec 4) and ignored */
     if (chan->state == OM_CHAN_WAIT_VERSIONS) {
         if (vc->command != OM_CELL_VERSIONS) {
             om_channel_close(chan, "expected VERSIONS, got %s", om_cell_command_name(vc->command));

@@ -96,11 +96,8 @@ static void tls_set_reading(om_transport_t *t, int enabled)
         bufferevent_disable(tt->bev, EV_READ);
 }
 
-static void tls_free(om_transport_t *t)
+static void tls_free_now(tls_transport_t *tt)
 {
-    tls_transport_t *tt = (tls_transport_t *)t;
-    if (!tt)
-        return;
     if (tt->bev) {
         bufferevent_setcb(tt->bev, NULL, NULL, NULL, NULL);
         /* BEV_OPT_CLOSE_ON_FREE also frees the SSL object. */
@@ -109,6 +106,43 @@ static void tls_free(om_transport_t *t)
         bufferevent_free(tt->bev);
     }
     free(tt);
+}
+
+/* Lingering close: cells queued before the close (a DESTROY, an END) still reach the peer. */
+static void linger_write_cb(struct bufferevent *bev, void *arg)
+{
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        tls_free_now(arg);
+}
+
+static void linger_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    (void)what;
+    tls_free_now(arg); /* error, EOF or the write timeout: give up on the rest */
+}
+
+#define TLS_LINGER_SECONDS 10
+
+static void tls_free(om_transport_t *t)
+{
+    tls_transport_t *tt = (tls_transport_t *)t;
+    if (!tt)
+        return;
+    tt->base.read_cb = NULL;
+    tt->base.event_cb = NULL;
+    tt->base.drain_cb = NULL;
+    if (!tt->bev || !tt->connected ||
+        evbuffer_get_length(bufferevent_get_output(tt->bev)) == 0) {
+        tls_free_now(tt);
+        return;
+    }
+    struct timeval tv = {TLS_LINGER_SECONDS, 0};
+    bufferevent_disable(tt->bev, EV_READ);
+    bufferevent_setwatermark(tt->bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(tt->bev, NULL, linger_write_cb, linger_event_cb, tt);
+    bufferevent_set_timeouts(tt->bev, NULL, &tv);
+    bufferevent_enable(tt->bev, EV_WRITE);
 }
 
 static const struct om_transport_ops tls_ops = {

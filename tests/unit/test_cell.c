@@ -272,11 +272,17 @@ static void test_frame_before_negotiation(void)
     CHECK_EQ_INT(om_cell_frame(v, 11, 0, &cl, &var), 1);
     CHECK_EQ_INT(cl, 11);
     CHECK(var);
-    /* A non-VERSIONS cell before negotiation is malformed, fixed or variable. */
+    /* Before negotiation only VERSIONS, VPADDING and AUTHORIZE are allowed (tor-spec 4). */
     uint8_t netinfo[3] = {0, 0, OM_CELL_NETINFO};
     CHECK_EQ_INT(om_cell_frame(netinfo, 3, 0, &cl, &var), -1);
+    uint8_t certs[5] = {0, 0, OM_CELL_CERTS, 0, 0};
+    CHECK_EQ_INT(om_cell_frame(certs, 5, 0, &cl, &var), -1);
     uint8_t vpad[5] = {0, 0, OM_CELL_VPADDING, 0, 0};
-    CHECK_EQ_INT(om_cell_frame(vpad, 5, 0, &cl, &var), -1);
+    CHECK_EQ_INT(om_cell_frame(vpad, 5, 0, &cl, &var), 1);
+    CHECK(var);
+    uint8_t authz[6] = {0, 0, OM_CELL_AUTHORIZE, 0, 1, 9};
+    CHECK_EQ_INT(om_cell_frame(authz, 6, 0, &cl, &var), 1);
+    CHECK_EQ_INT(cl, 6);
     /* A VERSIONS cell framed with a 4-byte circuit ID before negotiation: the third byte is
      * taken as the command (0), which is not VERSIONS. */
     uint8_t wide_versions[] = {0, 0, 0, 0, 7, 0, 2, 0, 4};
