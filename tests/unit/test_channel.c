@@ -891,6 +891,66 @@ static void test_hostile_garbage_after_versions(void)
     CHECK_EQ_INT(cmds[2], OM_CELL_NETINFO);
 }
 
+/* A raw client that completes the handshake itself: `first` (e.g. VPADDING) and VERSIONS 3-5,
+ * then, once the responder's four cells are in, a protocol-5 NETINFO. The responder must open
+ * the link at protocol 5. */
+static void raw_handshake_case(const uint8_t *first, size_t first_len)
+{
+    static uint8_t hello[64];
+    static const uint8_t v345[] = {0, 0, 7, 0, 6, 0, 3, 0, 4, 0, 5};
+    if (first_len + sizeof v345 > sizeof hello) CHECK(0);
+    if (first_len)
+        memcpy(hello, first, first_len);
+    memcpy(hello + first_len, v345, sizeof v345);
+    /* NETINFO (tor-spec 4.5): circ 0 (4 bytes), cmd 8, time 0, other = 4/4/127.0.0.1, 0 addrs. */
+    static uint8_t netinfo[514];
+    memset(netinfo, 0, sizeof netinfo);
+    netinfo[4] = OM_CELL_NETINFO;
+    static const uint8_t other[] = {4, 4, 127, 0, 0, 1, 0};
+    memcpy(netinfo + 5 + 4, other, sizeof other);
+    memset(&rc, 0, sizeof rc);
+    rc.tls = true;
+    rc.data = hello;
+    rc.len = first_len + sizeof v345;
+    rc.data2 = netinfo;
+    rc.len2 = sizeof netinfo;
+    rc.hold_ms = 3000;
+    CHECK(raw_client_start(&rc) == 0);
+    WAIT_FOR(atomic_load(&rc.connected) && srv_by_port(rc.local_port), 5000);
+    srv_link_t *s = atomic_load(&rc.connected) ? srv_by_port(rc.local_port) : NULL;
+    if (s) WAIT_FOR(s->opened || s->closed, 5000);
+    int opened = s && s->opened, proto = s && s->chan ? s->chan->link_proto : 0;
+    if (s && s->chan) om_channel_close(s->chan, "test done");
+    raw_client_finish(&rc, 10000);
+    CHECK(s);
+    CHECK_MSG(opened && !strstr(s->reason, "malformed"),
+              "the responder did not open the link (reason '%s')", s->reason);
+    CHECK_EQ_INT(proto, 5);
+    CHECK_EQ_INT(count_responder_cells(rc.got, rc.got_len), 4);
+}
+
+static void test_raw_client_handshake_opens(void)
+{
+    CHECK(ident_ok);
+    raw_handshake_case(NULL, 0);
+}
+
+/* tor-spec 4: "the first cell must be VERSIONS, VPADDING, or AUTHORIZE" (tor accepts both before
+ * VERSIONS: command_allowed_before_handshake). */
+static void test_vpadding_before_versions_allowed(void)
+{
+    CHECK(ident_ok);
+    static const uint8_t vpad[] = {0, 0, OM_CELL_VPADDING, 0, 4, 0xde, 0xad, 0xbe, 0xef};
+    raw_handshake_case(vpad, sizeof vpad);
+}
+
+static void test_authorize_before_versions_allowed(void)
+{
+    CHECK(ident_ok);
+    static const uint8_t authz[] = {0, 0, OM_CELL_AUTHORIZE, 0, 2, 1, 2};
+    raw_handshake_case(authz, sizeof authz);
+}
+
 /* Bytes that are not TLS at all: the TLS handshake fails and only that link closes. */
 static void test_hostile_not_tls(void)
 {
@@ -1006,6 +1066,9 @@ static const om_test_t tests[] = {
     OM_TEST(test_hostile_truncated_then_eof),
     OM_TEST(test_hostile_garbage_after_versions),
     OM_TEST(test_hostile_not_tls),
+    OM_TEST(test_raw_client_handshake_opens),
+    OM_TEST(test_vpadding_before_versions_allowed),
+    OM_TEST(test_authorize_before_versions_allowed),
     OM_TEST(test_hostile_huge_var_length_then_eof),
     OM_TEST(test_handshake_timeout_after_tls),
     OM_TEST(test_handshake_timeout_before_tls),
