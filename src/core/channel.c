@@ -64,9 +64,12 @@ static struct chan_circ_slot *circ_find(om_channel_t *chan, uint32_t id)
     return NULL;
 }
 
+/* Rehash into a table big enough for the live entries (dropping tombstones). */
 static int circ_grow(om_channel_t *chan)
 {
-    uint32_t ncap = chan->circs_cap ? chan->circs_cap * 2 : 16;
+    uint32_t ncap = 16;
+    while (ncap < (chan->circs_count + 1) * 4)
+        ncap *= 2;
     struct chan_circ_slot *n = calloc(ncap, sizeof *n);
     if (!n)
         return -1;
@@ -82,6 +85,7 @@ static int circ_grow(om_channel_t *chan)
     free(chan->circs);
     chan->circs = n;
     chan->circs_cap = ncap;
+    chan->circs_deleted = 0;
     return 0;
 }
 
@@ -91,13 +95,15 @@ int om_channel_register_circ(om_channel_t *chan, uint32_t circ_id, om_chan_circ_
         return -1;
     if (chan->circs_count >= OM_CHAN_MAX_CIRCUITS)
         return -1;
-    /* Keep load (including tombstones, approximated by count) under 1/2. */
-    if ((chan->circs_count + 1) * 2 > chan->circs_cap && circ_grow(chan) < 0)
+    /* Keep live entries plus tombstones under half the table, so probes stay short. */
+    if ((chan->circs_count + chan->circs_deleted + 1) * 2 > chan->circs_cap && circ_grow(chan) < 0)
         return -1;
     uint32_t mask = chan->circs_cap - 1;
     uint32_t i = circ_hash(circ_id) & mask;
     while (chan->circs[i].used == 1)
         i = (i + 1) & mask;
+    if (chan->circs[i].used == 2)
+        chan->circs_deleted--;
     chan->circs[i] = (struct chan_circ_slot){.id = circ_id, .used = 1, .cb = cb, .arg = arg};
     chan->circs_count++;
     return 0;
@@ -111,6 +117,7 @@ void om_channel_unregister_circ(om_channel_t *chan, uint32_t circ_id)
     s->used = 2;
     s->cb = NULL;
     chan->circs_count--;
+    chan->circs_deleted++;
 }
 
 uint32_t om_channel_alloc_circ_id(om_channel_t *chan)
@@ -148,6 +155,7 @@ static void circ_notify_all_closed(om_channel_t *chan)
         s->used = 2;
         s->cb = NULL;
         chan->circs_count--;
+        chan->circs_deleted++;
         cb(chan, &d, arg);
     }
 }

@@ -87,7 +87,7 @@ struct om_channel {
 
     /* circuit-id -> receiver (open addressing). */
     struct chan_circ_slot *circs;
-    uint32_t circs_cap, circs_count;
+    uint32_t circs_cap, circs_count, circs_deleted;
     uint32_t next_circ_id;
 
     struct event *timeout_ev;

@@ -153,7 +153,7 @@ int om_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t 
 typedef struct {
     om_dir_fetch_cb cb;
     void *arg;
-    char request[512];
+    char *request;
     uint8_t *buf;
     size_t len, cap, max;
     bool done;
@@ -172,6 +172,7 @@ static void dir_abort(dir_req_t *r, om_stream_t *s, uint8_t reason, const char *
 {
     dir_finish(r, 0, NULL, 0, err);
     om_stream_close(s, reason);
+    free(r->request);
     free(r->buf);
     free(r);
 }
@@ -243,6 +244,7 @@ static void dir_on_end(om_stream_t *s, uint8_t reason, const char *why, void *ar
             }
         }
     }
+    free(r->request);
     free(r->buf);
     free(r);
 }
@@ -259,14 +261,21 @@ int om_dir_fetch(om_circuit_t *circ, const char *path, size_t max_body, om_dir_f
     r->arg = arg;
     r->max = max_body;
     /* dir-spec 4: tor sends HTTP/1.0 requests; the Host header is not needed over BEGIN_DIR. */
-    int n = snprintf(r->request, sizeof r->request, "GET %s HTTP/1.0\r\n\r\n", path);
-    if (n < 0 || (size_t)n >= sizeof r->request) {
+    size_t plen = strlen(path);
+    if (plen > OM_HTTP_MAX_HEADER) {
         free(r);
         return -1;
     }
+    r->request = malloc(plen + 32);
+    if (!r->request) {
+        free(r);
+        return -1;
+    }
+    snprintf(r->request, plen + 32, "GET %s HTTP/1.0\r\n\r\n", path);
     om_stream_callbacks_t scb = {
         .on_connected = dir_on_connected, .on_data = dir_on_data, .on_end = dir_on_end, .arg = r};
     if (!om_stream_begin_dir(circ, &scb)) {
+        free(r->request);
         free(r);
         return -1;
     }
