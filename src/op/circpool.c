@@ -1,0 +1,417 @@
+/* circpool.c — the OP's circuits: 3-hop paths chosen by path.c through a guard from guards.c,
+ * built with ntor-v3 where the relay supports it (ntor otherwise), kept ready before requests
+ * arrive, given build timeouts and retries, replaced when torn down, and handed to streams by
+ * exit port and isolation key (IsolateSOCKSAuth) until they are too dirty (MaxCircuitDirtiness). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "core/circuit.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "op/op_internal.h"
+#include "op/path.h"
+
+#define WAIT_TIMEOUT_S 120
+#define MAX_BUILDING 4
+#define MAX_CIRCUITS 64
+
+typedef struct pcirc {
+    struct pcirc *next;
+    struct circpool *pool;
+    om_circuit_t *circ;
+    void *chan_req;
+    bool built, unusable;
+    uint16_t port_hint;
+    om_hop_target_t path[3];
+    char names[3][20];
+    time_t launched, dirty_since;
+    bool has_isolation;
+    char *isolation;
+    struct event *timeout;
+} pcirc_t;
+
+typedef struct waiter {
+    struct waiter *next;
+    uint16_t port;
+    char *isolation; /* NULL: none */
+    om_circ_wait_cb cb;
+    void *arg;
+    time_t since;
+} waiter_t;
+
+struct circpool {
+    om_op_t *op;
+    pcirc_t *circs;
+    waiter_t *waiters;
+    struct event *tick;
+    bool first_built;
+};
+
+static void pool_maintain(struct circpool *p);
+
+static void pcirc_free(pcirc_t *pc)
+{
+    if (pc->timeout)
+        event_free(pc->timeout);
+    free(pc->isolation);
+    free(pc);
+}
+
+static void pcirc_unlink(struct circpool *p, pcirc_t *pc)
+{
+    for (pcirc_t **pp = &p->circs; *pp; pp = &(*pp)->next)
+        if (*pp == pc) {
+            *pp = pc->next;
+            return;
+        }
+}
+
+static bool exit_allows(struct circpool *p, const pcirc_t *pc, uint16_t port)
+{
+    const om_consensus_t *c = p->op->nodes.consensus;
+    if (!c)
+        return false;
+    const om_routerstatus_t *rs = om_consensus_find(c, pc->path[2].rsa_fp);
+    if (!rs)
+        return false;
+    return port == 0 || om_node_allows_exit_port(rs, port, false);
+}
+
+static bool isolation_ok(const pcirc_t *pc, const char *iso)
+{
+    if (!pc->has_isolation)
+        return true;
+    if (!pc->isolation || !iso)
+        return !pc->isolation && !iso;
+    return strcmp(pc->isolation, iso) == 0;
+}
+
+static bool circ_usable_for(struct circpool *p, const pcirc_t *pc, uint16_t port, const char *iso)
+{
+    if (!pc->built || pc->unusable || !pc->circ)
+        return false;
+    if (pc->dirty_since &&
+        pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < time(NULL))
+        return false;
+    return isolation_ok(pc, iso) && exit_allows(p, pc, port);
+}
+
+/* ---------------------------------------------------------------- building */
+
+static void target_from_rs(om_hop_target_t *t, const om_routerstatus_t *rs)
+{
+    memset(t, 0, sizeof *t);
+    memcpy(t->rsa_fp, rs->rsa_id, 20);
+    memcpy(t->ipv4, rs->ipv4, 4);
+    t->or_port = rs->or_port;
+    if (rs->md) {
+        memcpy(t->ntor_key, rs->md->ntor_key, 32);
+        if (rs->md->has_ed) {
+            t->has_ed = true;
+            memcpy(t->ed_id, rs->md->ed_id, 32);
+        }
+    }
+    t->handshake_type =
+        om_node_supports_ntor_v3(rs) && t->has_ed ? OM_HANDSHAKE_TYPE_NTOR_V3 : OM_HANDSHAKE_TYPE_NTOR;
+}
+
+static void pc_built(om_circuit_t *circ, void *arg)
+{
+    pcirc_t *pc = arg;
+    struct circpool *p = pc->pool;
+    (void)circ;
+    pc->built = true;
+    if (pc->timeout)
+        evtimer_del(pc->timeout);
+    om_guards_note_success(&p->op->guards, pc->path[0].rsa_fp);
+    om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", circ->circ_id, pc->names[0],
+            pc->names[1], pc->names[2], (double)(circ->t_created - circ->t_create_sent) / 1000.0);
+    if (!p->first_built) {
+        p->first_built = true;
+        om_op_bootstrap(p->op, 100, "done", "Done");
+    }
+    pool_maintain(p);
+}
+
+static void pc_closed(om_circuit_t *circ, const char *reason, void *arg)
+{
+    pcirc_t *pc = arg;
+    struct circpool *p = pc->pool;
+    (void)circ;
+    if (!pc->built)
+        om_info("Circuit through %s, %s, %s failed: %s", pc->names[0], pc->names[1],
+                pc->names[2], reason);
+    pc->circ = NULL;
+    pcirc_unlink(p, pc);
+    pcirc_free(pc);
+    pool_maintain(p);
+}
+
+static void pc_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    pcirc_t *pc = arg;
+    (void)fd;
+    (void)what;
+    if (pc->built)
+        return;
+    char why[64];
+    snprintf(why, sizeof why, "build timed out after %d s", pc->pool->op->opt.circuit_build_timeout_s);
+    if (pc->circ) {
+        om_circuit_close(pc->circ, OM_DESTROY_TIMEOUT, why); /* pc_closed frees pc */
+        return;
+    }
+    /* Still waiting for the guard's link. */
+    struct circpool *p = pc->pool;
+    om_chanmgr_cancel(p->op->chans, pc->chan_req);
+    om_guards_note_failure(&p->op->guards, pc->path[0].rsa_fp);
+    pcirc_unlink(p, pc);
+    pcirc_free(pc);
+    pool_maintain(p);
+}
+
+static void pc_chan(om_channel_t *chan, const char *err, void *arg)
+{
+    pcirc_t *pc = arg;
+    struct circpool *p = pc->pool;
+    pc->chan_req = NULL;
+    if (!chan) {
+        om_info("Could not connect to guard %s: %s", pc->names[0], err);
+        om_guards_note_failure(&p->op->guards, pc->path[0].rsa_fp);
+        pcirc_unlink(p, pc);
+        pcirc_free(pc);
+        pool_maintain(p);
+        return;
+    }
+    om_circ_callbacks_t cb = {.on_built = pc_built, .on_closed = pc_closed, .arg = pc};
+    pc->circ = om_circuit_build(chan, pc->path, 3, &cb);
+    if (!pc->circ) {
+        pcirc_unlink(p, pc);
+        pcirc_free(pc);
+    }
+}
+
+static int count_building(struct circpool *p)
+{
+    int n = 0;
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        n += !pc->built;
+    return n;
+}
+
+static int count_circs(struct circpool *p)
+{
+    int n = 0;
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        n++;
+    return n;
+}
+
+static bool launch(struct circpool *p, uint16_t port)
+{
+    om_op_t *op = p->op;
+    if (count_building(p) >= MAX_BUILDING || count_circs(p) >= MAX_CIRCUITS)
+        return false;
+    const om_routerstatus_t *hops[3];
+    om_path_request_t req = {.port = port, .want_ntor_v3 = true};
+    char err[200];
+    if (om_path_select(&op->nodes, &op->guards, &op->opt.path, &req, hops, err, sizeof err) < 0) {
+        om_info("No path for a circuit%s%u: %s", port ? " to port " : "", port, err);
+        return false;
+    }
+    pcirc_t *pc = calloc(1, sizeof *pc);
+    if (!pc)
+        return false;
+    pc->pool = p;
+    pc->port_hint = port;
+    pc->launched = time(NULL);
+    for (int i = 0; i < 3; i++) {
+        target_from_rs(&pc->path[i], hops[i]);
+        snprintf(pc->names[i], sizeof pc->names[i], "%s", hops[i]->nickname);
+    }
+    pc->timeout = evtimer_new(op->base, pc_timeout, pc);
+    struct timeval tv = {op->opt.circuit_build_timeout_s, 0};
+    evtimer_add(pc->timeout, &tv);
+    pc->next = p->circs;
+    p->circs = pc;
+    if (!p->first_built)
+        om_op_bootstrap(op, 90, "circuit_create", "Establishing a Tor circuit");
+    char host[32];
+    snprintf(host, sizeof host, "%u.%u.%u.%u", hops[0]->ipv4[0], hops[0]->ipv4[1],
+             hops[0]->ipv4[2], hops[0]->ipv4[3]);
+    /* The callback may run at once (an open link to the guard) and may free pc; a non-NULL
+     * handle means it has not run yet, so pc is still ours. */
+    void *h = om_chanmgr_get(op->chans, host, hops[0]->or_port, hops[0]->rsa_id,
+                             pc->path[0].has_ed ? pc->path[0].ed_id : NULL, pc_chan, pc);
+    if (h)
+        pc->chan_req = h;
+    return true;
+}
+
+/* ---------------------------------------------------------------- waiters */
+
+static void waiter_free(waiter_t *w)
+{
+    free(w->isolation);
+    free(w);
+}
+
+static void serve_waiters(struct circpool *p)
+{
+    time_t now = time(NULL);
+    waiter_t **pp = &p->waiters;
+    while (*pp) {
+        waiter_t *w = *pp;
+        pcirc_t *found = NULL;
+        for (pcirc_t *pc = p->circs; pc && !found; pc = pc->next)
+            if (circ_usable_for(p, pc, w->port, w->isolation))
+                found = pc;
+        if (found || w->since + WAIT_TIMEOUT_S < now) {
+            *pp = w->next;
+            if (found) {
+                if (!found->has_isolation) {
+                    found->has_isolation = true;
+                    found->isolation = w->isolation ? strdup(w->isolation) : NULL;
+                }
+                if (!found->dirty_since)
+                    found->dirty_since = now;
+                w->cb(found->circ, NULL, w->arg);
+            } else {
+                w->cb(NULL, "no circuit could be built in time", w->arg);
+            }
+            waiter_free(w);
+            continue;
+        }
+        pp = &w->next;
+    }
+}
+
+static void pool_maintain(struct circpool *p)
+{
+    om_op_t *op = p->op;
+    if (!op->have_enough_dir)
+        return;
+    serve_waiters(p);
+    /* Waiters with no suitable circuit being built get one launched for their port. */
+    for (waiter_t *w = p->waiters; w; w = w->next) {
+        bool pending = false;
+        for (pcirc_t *pc = p->circs; pc && !pending; pc = pc->next)
+            pending = !pc->built && (pc->port_hint == w->port || pc->port_hint == 0) &&
+                      exit_allows(p, pc, w->port);
+        if (!pending)
+            launch(p, w->port);
+    }
+    /* Keep clean circuits ready (tor keeps a few preemptive circuits). */
+    int clean = 0;
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        clean += !pc->dirty_since && !pc->unusable;
+    for (int i = clean; i < op->opt.prebuilt_circuits; i++)
+        if (!launch(p, 0))
+            break;
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct circpool *p = arg;
+    (void)fd;
+    (void)what;
+    time_t now = time(NULL);
+    /* Retire circuits that are too dirty and carry no streams. */
+    for (pcirc_t *pc = p->circs, *next; pc; pc = next) {
+        next = pc->next;
+        if (pc->built && pc->circ && pc->dirty_since &&
+            pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < now && !pc->circ->streams)
+            om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "too dirty");
+    }
+    pool_maintain(p);
+}
+
+struct circpool *om_circpool_new(om_op_t *op)
+{
+    struct circpool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->op = op;
+    p->tick = event_new(op->base, -1, EV_PERSIST, tick_cb, p);
+    struct timeval tv = {1, 0};
+    event_add(p->tick, &tv);
+    return p;
+}
+
+void om_circpool_dir_changed(struct circpool *p)
+{
+    pool_maintain(p);
+}
+
+void *om_circpool_get(struct circpool *p, uint16_t port, const char *isolation, om_circ_wait_cb cb,
+                      void *arg)
+{
+    waiter_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        cb(NULL, "out of memory", arg);
+        return NULL;
+    }
+    w->port = port;
+    w->isolation = isolation ? strdup(isolation) : NULL;
+    w->cb = cb;
+    w->arg = arg;
+    w->since = time(NULL);
+    /* Append: first come, first served. */
+    waiter_t **pp = &p->waiters;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = w;
+    pool_maintain(p);
+    /* If it was served at once, the handle is gone. */
+    for (waiter_t *x = p->waiters; x; x = x->next)
+        if (x == w)
+            return w;
+    return NULL;
+}
+
+void om_circpool_cancel(struct circpool *p, void *handle)
+{
+    for (waiter_t **pp = &p->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == handle) {
+            waiter_t *w = *pp;
+            *pp = w->next;
+            waiter_free(w);
+            return;
+        }
+}
+
+void om_circpool_mark_unusable(struct circpool *p, om_circuit_t *circ)
+{
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        if (pc->circ == circ)
+            pc->unusable = true;
+}
+
+void om_circpool_free(struct circpool *p)
+{
+    if (!p)
+        return;
+    while (p->waiters) {
+        waiter_t *w = p->waiters;
+        p->waiters = w->next;
+        waiter_free(w);
+    }
+    while (p->circs) {
+        pcirc_t *pc = p->circs;
+        p->circs = pc->next;
+        if (pc->chan_req)
+            om_chanmgr_cancel(p->op->chans, pc->chan_req);
+        if (pc->circ) {
+            pc->circ->cb.on_closed = NULL;
+            pc->circ->cb.on_built = NULL;
+            om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "shutting down");
+        }
+        pcirc_free(pc);
+    }
+    if (p->tick)
+        event_free(p->tick);
+    free(p);
+}

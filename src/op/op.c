@@ -1,0 +1,155 @@
+/* op.c — the onion proxy's lifecycle: options and their defaults, the data directory, bootstrap
+ * progress, and wiring the SOCKS port, directory client, guards and circuit pool together. */
+#include "op/op.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+
+#include "core/log.h"
+#include "op/op_internal.h"
+
+void om_op_options_defaults(om_op_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->socks_addr, sizeof o->socks_addr, "127.0.0.1");
+    o->socks_port = 9050;
+    o->isolate_socks_auth = true;
+    o->circuit_build_timeout_s = 60;
+    o->max_circuit_dirtiness_s = 600;
+    o->prebuilt_circuits = 2;
+    o->paths_needed = 0.6;
+    o->max_socks_conns = 1000;
+    o->path.enforce_distinct_subnets = true;
+}
+
+const char *om_op_path(const om_op_t *op, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", op->opt.data_dir, name);
+    return buf;
+}
+
+void om_op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
+{
+    if (pct <= op->bootstrap_pct)
+        return;
+    op->bootstrap_pct = pct;
+    om_notice("Bootstrapped %d%% (%s): %s", pct, tag, summary);
+}
+
+void om_op_dir_changed(om_op_t *op)
+{
+    if (!op->nodes.consensus)
+        return;
+    om_guards_update(&op->guards, &op->nodes, &op->opt.path);
+    double frac = om_nodelist_path_fraction(&op->nodes);
+    if (!op->have_enough_dir) {
+        if (frac >= op->opt.paths_needed) {
+            op->have_enough_dir = true;
+            om_op_bootstrap(op, 75, "enough_dirinfo", "Loaded enough directory info to build circuits");
+        } else if (op->bootstrap_pct >= 45) {
+            om_op_bootstrap(op, 50, "loading_descriptors", "Loading relay descriptors");
+        }
+    }
+    if (op->have_enough_dir && op->pool)
+        om_circpool_dir_changed(op->pool);
+}
+
+static int make_data_dir(const char *dir, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create DataDirectory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "DataDirectory %s is not a directory", dir);
+        return -1;
+    }
+    if ((st.st_mode & 077) != 0 && chmod(dir, 0700) < 0) {
+        snprintf(err, errlen, "cannot make DataDirectory %s private: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *err, size_t errlen)
+{
+    if (opt->n_auths == 0) {
+        snprintf(err, errlen, "no directory authorities configured");
+        return NULL;
+    }
+    if (!opt->data_dir[0]) {
+        snprintf(err, errlen, "no DataDirectory configured");
+        return NULL;
+    }
+    if (make_data_dir(opt->data_dir, err, errlen) < 0)
+        return NULL;
+    om_op_t *op = calloc(1, sizeof *op);
+    if (!op) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    op->base = base;
+    op->opt = *opt;
+    op->chans = om_chanmgr_new(base);
+    char path[600];
+    om_guards_init(&op->guards, om_op_path(op, "state.json", path, sizeof path),
+                   opt->num_entry_guards);
+    om_op_bootstrap(op, 0, "starting", "Starting");
+    if (opt->socks_port) {
+        om_socks_server_callbacks_t cb = {.on_request = om_edge_on_request,
+                                          .on_data = om_edge_on_data,
+                                          .on_close = om_edge_on_close,
+                                          .on_drain = om_edge_on_drain,
+                                          .arg = op};
+        om_socks_server_opts_t so = {.max_conns = opt->max_socks_conns};
+        op->socks = om_socks_server_new_opts(base, opt->socks_addr, opt->socks_port, &cb, &so);
+        if (!op->socks) {
+            snprintf(err, errlen, "could not open SocksPort %s:%u (in use, or not a loopback "
+                                  "address)",
+                     opt->socks_addr, opt->socks_port);
+            om_op_free(op);
+            return NULL;
+        }
+        om_notice("Opened Socks listener on %s:%u", opt->socks_addr,
+                  om_socks_server_port(op->socks));
+    }
+    op->pool = om_circpool_new(op);
+    op->dir = om_dirclient_start(op);
+    if (!op->chans || !op->pool || !op->dir) {
+        snprintf(err, errlen, "out of memory");
+        om_op_free(op);
+        return NULL;
+    }
+    return op;
+}
+
+void om_op_free(om_op_t *op)
+{
+    if (!op)
+        return;
+    if (op->socks)
+        om_socks_server_free(op->socks);
+    om_dirclient_free(op->dir);
+    om_circpool_free(op->pool);
+    om_chanmgr_free(op->chans);
+    om_guards_save(&op->guards);
+    om_nodelist_clear(&op->nodes);
+    om_authcert_free_array(op->certs, op->n_certs);
+    free(op);
+}
+
+int om_op_bootstrap_percent(const om_op_t *op)
+{
+    return op->bootstrap_pct;
+}
+
+uint16_t om_op_socks_port(const om_op_t *op)
+{
+    return op->socks ? om_socks_server_port(op->socks) : 0;
+}
