@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# network-test.sh — onionmesh's OP on a private Tor network of Debian tor 0.4.9 processes
+# (tools/testnet: three authorities, three relays, all exits to 127.0.0.0/8), driven by real
+# clients (curl, tor-resolve) and raw SOCKS input. Prints "ok - ..." / "not ok - ..." per check.
+# Usage: network-test.sh [BUILD_DIR]   (default: build)
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+BUILD=${1:-build}
+OM="$ROOT/$BUILD/onionmesh"
+WORK=$(mktemp -d /tmp/om-nettest-XXXXXX)
+NET="$WORK/net"
+OP_DIR="$WORK/op"
+LOG="$WORK/op.log"
+OM_PID=""
+HTTP_PID=""
+BIG_MB=${OM_NETTEST_BIG_MB:-100}
+
+ok() { echo "ok - network/$1"; }
+notok() { echo "not ok - network/$1${2:+: $2}"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
+
+cleanup() {
+    [ -n "$OM_PID" ] && kill "$OM_PID" 2>/dev/null && wait "$OM_PID" 2>/dev/null
+    [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
+    tools/testnet down --dir "$NET" >/dev/null 2>&1
+    if [ "${OM_NETTEST_KEEP:-}" != 1 ]; then rm -rf "$WORK"; else echo "# kept $WORK"; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+echo "# $(tor --version | head -1)"
+if ! tools/testnet up --dir "$NET" --tor-relays 3 --clients 1 >"$WORK/testnet.log" 2>&1; then
+    notok "testnet_up" "see below"; tail -30 "$WORK/testnet.log"; exit 1
+fi
+ok "testnet_up ($(grep -o 'ready in [0-9.]* s' "$WORK/testnet.log"))"
+TOR_SOCKS=$(python3 -c "import json;print(json.load(open('$NET/network.json'))['clients'][0]['socks_port'])")
+
+# Files served on 127.0.0.1 by a plain HTTP server.
+mkdir -p "$WORK/www"
+echo "<html><body>onionmesh network test page</body></html>" >"$WORK/www/index.html"
+head -c $((BIG_MB * 1024 * 1024)) /dev/urandom >"$WORK/www/big.bin"
+head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/www/mid.bin"
+HTTP_PORT=$(free_port)
+(cd "$WORK/www" && exec python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 >/dev/null 2>&1) &
+HTTP_PID=$!
+
+start_op() {
+    SOCKS=${SOCKS:-$(free_port)}
+    mkdir -p "$OP_DIR"
+    {
+        echo "DataDirectory $OP_DIR"
+        echo "SocksPort 127.0.0.1:$SOCKS"
+        echo "TestingTorNetwork 1"
+        echo "PathsNeededToBuildCircuits 0.67"
+        echo "Log info file $LOG"
+        cat "$NET/dirauth-lines"
+    } >"$WORK/onionmesh.conf"
+    "$OM" -f "$WORK/onionmesh.conf" >>"$WORK/op.stdout" 2>&1 &
+    OM_PID=$!
+    for _ in $(seq 1 240); do
+        grep -q "Bootstrapped 100%" "$LOG" 2>/dev/null && return 0
+        kill -0 "$OM_PID" 2>/dev/null || return 1
+        sleep 0.5
+    done
+    return 1
+}
+stop_op() { kill "$OM_PID" 2>/dev/null; wait "$OM_PID" 2>/dev/null; OM_PID=""; }
+
+t0=$(date +%s.%N)
+if start_op; then
+    ok "op_bootstraps ($(python3 -c "print(round($(date +%s.%N)-$t0,1))") s)"
+else
+    notok "op_bootstraps" "log tail:"; tail -20 "$LOG" "$WORK/op.stdout"; exit 1
+fi
+PROXY="--socks5-hostname 127.0.0.1:$SOCKS"
+
+# 1. a page, byte-exact
+curl -s --max-time 60 $PROXY "http://127.0.0.1:$HTTP_PORT/index.html" -o "$WORK/page.out"
+check "page_byte_exact" cmp -s "$WORK/page.out" "$WORK/www/index.html"
+
+# 2. a big file, SHA-256
+t0=$(date +%s.%N)
+curl -s --max-time 600 $PROXY "http://127.0.0.1:$HTTP_PORT/big.bin" -o "$WORK/big.out"
+t1=$(date +%s.%N)
+want=$(sha256sum <"$WORK/www/big.bin" | cut -d' ' -f1)
+got=$(sha256sum <"$WORK/big.out" | cut -d' ' -f1)
+rate=$(python3 -c "print(round($BIG_MB/($t1-$t0),1))")
+check "big_${BIG_MB}MB_sha256 (${rate} MB/s)" [ "$want" = "$got" ]
+
+# 3. 20 concurrent downloads on one proxy, all byte-exact
+pids=()
+for i in $(seq 1 20); do
+    curl -s --max-time 300 $PROXY --proxy-user "u$((i % 4)):p" "http://127.0.0.1:$HTTP_PORT/mid.bin" \
+        -o "$WORK/conc.$i" &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+want=$(sha256sum <"$WORK/www/mid.bin" | cut -d' ' -f1)
+bad=0
+for i in $(seq 1 20); do
+    [ "$(sha256sum <"$WORK/conc.$i" | cut -d' ' -f1)" = "$want" ] || bad=$((bad + 1))
+done
+check "20_concurrent_byte_exact ($bad bad)" [ "$bad" -eq 0 ]
+
+# 4. tor-resolve through our SOCKS port (tor's RESOLVE extension)
+res=$(timeout 60 tor-resolve localhost "127.0.0.1:$SOCKS" 2>&1)
+check "tor_resolve_localhost ($res)" [ "$res" = "127.0.0.1" ]
+# ... and the same answer as a tor client on the same network gives
+res_tor=$(timeout 60 tor-resolve localhost "127.0.0.1:$TOR_SOCKS" 2>&1)
+check "tor_resolve_matches_tor_client ($res_tor)" [ "$res" = "$res_tor" ]
+
+# 5. bad SOCKS input gets the right error or a closed connection; the proxy keeps serving
+python3 - "$SOCKS" >"$WORK/socks-bad.out" 2>&1 <<'PY'
+import socket, struct, sys
+port = int(sys.argv[1])
+def talk(data, read=64):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(data)
+    try:
+        out = b""
+        while len(out) < read:
+            b = s.recv(read - len(out))
+            if not b:
+                break
+            out += b
+    except socket.timeout:
+        out = b"TIMEOUT"
+    s.close()
+    return out
+res = {}
+res["wrong_version"] = talk(b"\x06\x01\x00")                      # expect close, no reply
+res["truncated"] = talk(b"\x05\x01\x00\x05\x01\x00\x03\x10ab", 12)  # expect method reply then close
+long = b"a" * 255
+res["oversized_socks4a_host"] = talk(b"\x04\x01\x00\x50\x00\x00\x00\x01u\x00" + b"a" * 400 + b"\x00")
+res["bind_command"] = talk(b"\x05\x01\x00" + b"\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x50")
+res["udp_command"] = talk(b"\x05\x01\x00" + b"\x05\x03\x00\x01\x7f\x00\x00\x01\x00\x50")
+res["bad_atyp"] = talk(b"\x05\x01\x00" + b"\x05\x01\x00\x09\x7f\x00\x00\x01\x00\x50")
+for k, v in res.items():
+    print(k, v.hex())
+PY
+ok_bad=1
+grep -q "^wrong_version $" "$WORK/socks-bad.out" || ok_bad=0
+grep -q "^truncated 0500$" "$WORK/socks-bad.out" || ok_bad=0
+grep -q "^oversized_socks4a_host 005b" "$WORK/socks-bad.out" || ok_bad=0
+grep -q "^bind_command 05000507" "$WORK/socks-bad.out" || ok_bad=0
+grep -q "^udp_command 05000507" "$WORK/socks-bad.out" || ok_bad=0
+grep -q "^bad_atyp 05000508" "$WORK/socks-bad.out" || ok_bad=0
+check "bad_socks_input_errors" [ "$ok_bad" = 1 ] || cat "$WORK/socks-bad.out"
+curl -s --max-time 60 $PROXY "http://127.0.0.1:$HTTP_PORT/index.html" -o "$WORK/page2.out"
+check "still_serving_after_bad_input" cmp -s "$WORK/page2.out" "$WORK/www/index.html"
+
+# 6. a BEGIN to a closed port gets SOCKS5 reply 5, "connection refused" (END CONNECTREFUSED)
+msg=$(curl -sS --max-time 60 $PROXY "http://127.0.0.1:$(free_port)/" 2>&1)
+echo "# curl said: $msg"
+check "closed_port_refused" grep -Eqi "\(5\)|refused" <<<"$msg"
+
+# 7. a relay killed in the middle of a download: the next request succeeds on a new circuit
+curl -s --max-time 120 $PROXY --limit-rate 2M "http://127.0.0.1:$HTTP_PORT/big.bin" -o /dev/null &
+cpid=$!
+sleep 3
+victim=$(python3 -c "import json;n=json.load(open('$NET/network.json'));print(n['relays'][0]['pid'])")
+kill -9 "$victim" 2>/dev/null
+wait "$cpid" 2>/dev/null
+curl -s --max-time 180 $PROXY "http://127.0.0.1:$HTTP_PORT/mid.bin" -o "$WORK/after-kill.out"
+want=$(sha256sum <"$WORK/www/mid.bin" | cut -d' ' -f1)
+check "request_after_relay_killed" [ "$(sha256sum <"$WORK/after-kill.out" | cut -d' ' -f1)" = "$want" ]
+
+# 8. restart: the cache is used (no microdescriptors re-downloaded while valid)
+stop_op
+: >"$LOG"
+start_op
+check "restart_uses_cache" grep -q "Loaded [1-9][0-9]* cached microdescriptors" "$LOG"
+
+# 9. a consensus with a forged signature in the cache is rejected with a clear log line
+stop_op
+python3 - "$OP_DIR/cached-microdesc-consensus" <<'PY'
+import sys, re
+p = sys.argv[1]
+t = open(p).read()
+# Forge: raise a relay's bandwidth in the signed part, keeping the authorities' signatures.
+t2 = re.sub(r"\nw Bandwidth=(\d+)", lambda m: "\nw Bandwidth=" + str(int(m.group(1)) + 7777), t, count=1)
+assert t2 != t
+open(p, "w").write(t2)
+PY
+: >"$LOG"
+start_op
+check "forged_consensus_rejected" grep -q "Rejected the microdesc consensus from the cache" "$LOG"
+grep "Rejected the microdesc consensus" "$LOG" | head -1 | sed 's/^/# /'
+curl -s --max-time 60 $PROXY "http://127.0.0.1:$HTTP_PORT/index.html" -o "$WORK/page3.out"
+check "works_after_refetching_consensus" cmp -s "$WORK/page3.out" "$WORK/www/index.html"
