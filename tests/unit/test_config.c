@@ -957,6 +957,59 @@ static void test_dump_roundtrip(void)
     CHECK(same);
 }
 
+static const char *const all_options[] = {"DataDirectory",
+                                          "SocksPort",
+                                          "DirAuthority",
+                                          "TestingTorNetwork",
+                                          "Log",
+                                          "RunAsDaemon",
+                                          "EntryNodes",
+                                          "ExitNodes",
+                                          "MiddleNodes",
+                                          "ExcludeNodes",
+                                          "StrictNodes",
+                                          "IsolateSOCKSAuth",
+                                          "NumEntryGuards",
+                                          "CircuitBuildTimeout",
+                                          "LearnCircuitBuildTimeout",
+                                          "MaxCircuitDirtiness",
+                                          "NewCircuitPeriod",
+                                          "PathsNeededToBuildCircuits",
+                                          "SafeLogging",
+                                          "ClientUseIPv6",
+                                          "ClientUseIPv4",
+                                          "MaxMemInQueues",
+                                          "ConnLimit",
+                                          "ControlPort",
+                                          "Nickname",
+                                          "ORPort",
+                                          "Address",
+                                          "ExitPolicy",
+                                          "ExitPolicyRejectPrivate",
+                                          "ExitRelay",
+                                          "ContactInfo",
+                                          "PublishServerDescriptor",
+                                          "AssumeReachable",
+                                          "RelayBandwidthRate",
+                                          "RelayBandwidthBurst",
+                                          "BandwidthRate",
+                                          "BandwidthBurst",
+                                          "MyFamily",
+                                          "DirPort",
+                                          "DirCache",
+                                          "ProtocolWarnings",
+                                          "TestingDirAuthVoteExit",
+                                          "TestingDirAuthVoteGuard",
+                                          "TestingDirAuthVoteHSDir",
+                                          "TestingMinExitFlagThreshold",
+                                          "V3AuthNIntervalsValid",
+                                          "UseMicrodescriptors",
+                                          "DownloadExtraInfo",
+                                          "GeoIPFile",
+                                          "GeoIPv6File",
+                                          "--verify-config",
+                                          "--list-fingerprint"};
+
 static void test_help(void)
 {
     char *buf = NULL;
@@ -964,74 +1017,68 @@ static void test_help(void)
     FILE *f = open_memstream(&buf, &len);
     om_config_print_help(f);
     fclose(f);
-    static const char *const names[] = {"DataDirectory",
-                                        "SocksPort",
-                                        "DirAuthority",
-                                        "TestingTorNetwork",
-                                        "Log",
-                                        "RunAsDaemon",
-                                        "EntryNodes",
-                                        "ExitNodes",
-                                        "MiddleNodes",
-                                        "ExcludeNodes",
-                                        "StrictNodes",
-                                        "IsolateSOCKSAuth",
-                                        "NumEntryGuards",
-                                        "CircuitBuildTimeout",
-                                        "LearnCircuitBuildTimeout",
-                                        "MaxCircuitDirtiness",
-                                        "NewCircuitPeriod",
-                                        "PathsNeededToBuildCircuits",
-                                        "SafeLogging",
-                                        "ClientUseIPv6",
-                                        "ClientUseIPv4",
-                                        "MaxMemInQueues",
-                                        "ConnLimit",
-                                        "ControlPort",
-                                        "Nickname",
-                                        "ORPort",
-                                        "Address",
-                                        "ExitPolicy",
-                                        "ExitPolicyRejectPrivate",
-                                        "ExitRelay",
-                                        "ContactInfo",
-                                        "PublishServerDescriptor",
-                                        "AssumeReachable",
-                                        "RelayBandwidthRate",
-                                        "RelayBandwidthBurst",
-                                        "BandwidthRate",
-                                        "BandwidthBurst",
-                                        "MyFamily",
-                                        "DirPort",
-                                        "DirCache",
-                                        "ProtocolWarnings",
-                                        "TestingDirAuthVoteExit",
-                                        "TestingDirAuthVoteGuard",
-                                        "TestingDirAuthVoteHSDir",
-                                        "TestingMinExitFlagThreshold",
-                                        "V3AuthNIntervalsValid",
-                                        "UseMicrodescriptors",
-                                        "DownloadExtraInfo",
-                                        "GeoIPFile",
-                                        "GeoIPv6File",
-                                        "--verify-config",
-                                        "--list-fingerprint"};
+
     bool ok = true;
     const char *missing = "";
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    for (size_t i = 0; i < sizeof all_options / sizeof all_options[0]; i++) {
         char pat[64];
-        snprintf(pat, sizeof pat, "%s ", names[i]);
+        snprintf(pat, sizeof pat, "%s ", all_options[i]);
         if (!strstr(buf, pat)) {
             ok = false;
-            missing = names[i];
+            missing = all_options[i];
         }
-        if (names[i][0] != '-' && om_config_option_type(names[i]) < 0) {
+        if (all_options[i][0] != '-' && om_config_option_type(all_options[i]) < 0) {
             ok = false;
-            missing = names[i];
+            missing = all_options[i];
         }
     }
     free(buf);
     CHECK_MSG(ok, "help/table lacks %s", missing);
+}
+
+/* doc/onionmesh.conf.sample loads and validates, documents every option, and stays valid with
+ * every "#Option value" example uncommented. */
+static void test_sample_config(void)
+{
+    const char *sample = OM_TEST_DATA_DIR "/../../doc/onionmesh.conf.sample";
+    om_config_t *cfg = om_config_new();
+    CHECK_MSG(om_config_load_file(cfg, sample, errbuf, sizeof errbuf) == 0, "%.400s", errbuf);
+    CHECK_MSG(om_config_validate(cfg, errbuf, sizeof errbuf) == 0, "%.400s", errbuf);
+    CHECK(!om_config_is_relay(cfg));
+    om_config_free(cfg);
+
+    FILE *f = fopen(sample, "r");
+    CHECK(f);
+    char *text = NULL;
+    size_t cap = 0;
+    FILE *m = open_memstream(&text, &cap);
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        bool example = line[0] == '#' &&
+                       ((line[1] >= 'A' && line[1] <= 'Z') || (line[1] >= 'a' && line[1] <= 'z'));
+        fputs(example ? line + 1 : line, m);
+    }
+    fclose(f);
+    fclose(m);
+    const char *missing = NULL;
+    for (size_t i = 0; i < sizeof all_options / sizeof all_options[0]; i++) {
+        if (all_options[i][0] == '-') continue;
+        char pat[80];
+        snprintf(pat, sizeof pat, "\n%s ", all_options[i]);
+        if (!strstr(text, pat)) missing = all_options[i];
+    }
+    cfg = om_config_new();
+    int rc = om_config_parse_string(cfg, text, "uncommented sample", errbuf, sizeof errbuf);
+    if (rc == 0) rc = om_config_validate(cfg, errbuf, sizeof errbuf);
+    bool relay = om_config_is_relay(cfg);
+    size_t n;
+    om_config_socks_ports(cfg, &n);
+    om_config_free(cfg);
+    free(text);
+    CHECK_MSG(!missing, "sample does not document %s", missing);
+    CHECK_MSG(rc == 0, "%.400s", errbuf);
+    CHECK(relay);
+    CHECK_EQ_INT(n, 2);
 }
 
 static void cleanup(void)
@@ -1062,6 +1109,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_testnet_torrc),
     OM_TEST(test_dump_roundtrip),
     OM_TEST(test_help),
+    OM_TEST(test_sample_config),
     {NULL, NULL},
 };
 
