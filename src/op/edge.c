@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -281,9 +282,50 @@ static void edge_attach(edge_t *e)
         e->wait = h;
 }
 
+/* tor's ClientRejectInternalAddresses: an anonymous connection to a private or local address
+ * would leave through an exit to *its* local network; refused except on test networks. */
+static bool is_internal_destination(const char *host)
+{
+    uint8_t a[16];
+    if (!strcasecmp(host, "localhost") || strlen(host) > 10 &&
+                                              !strcasecmp(host + strlen(host) - 10, ".localhost"))
+        return true;
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+               (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+               (a[0] == 100 && (a[1] & 0xc0) == 64);
+    if (inet_pton(AF_INET6, host, a) == 1) {
+        static const uint8_t loop[16] = {[15] = 1}, zero[16] = {0};
+        return !memcmp(a, loop, 16) || !memcmp(a, zero, 16) || (a[0] & 0xfe) == 0xfc ||
+               (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+    }
+    return false;
+}
+
 void om_edge_on_request(om_socks_conn_t *conn, const om_socks_request_t *req, void *arg)
 {
     om_op_t *op = arg;
+    if (req->command != OM_SOCKS_CMD_RESOLVE_PTR && !op->opt.testing &&
+        is_internal_destination(req->host)) {
+        om_warn("Rejecting SOCKS request for an anonymous connection to the internal address "
+                "%s (allowed only with TestingTorNetwork)",
+                req->host);
+        if (req->command == OM_SOCKS_CMD_CONNECT)
+            om_socks_conn_reply_error(conn, OM_SOCKS5_GENERAL_FAILURE);
+        else
+            om_socks_conn_reply_resolved(conn, OM_SOCKS_ANSWER_ERROR, NULL, 0, 0);
+        return;
+    }
+    /* RESOLVE of an address literal: the answer is the address itself (as tor does). */
+    uint8_t lit[16];
+    if (req->command == OM_SOCKS_CMD_RESOLVE && inet_pton(AF_INET, req->host, lit) == 1) {
+        om_socks_conn_reply_resolved(conn, OM_SOCKS_ANSWER_IPV4, lit, 4, 0);
+        return;
+    }
+    if (req->command == OM_SOCKS_CMD_RESOLVE && inet_pton(AF_INET6, req->host, lit) == 1) {
+        om_socks_conn_reply_resolved(conn, OM_SOCKS_ANSWER_IPV6, lit, 16, 0);
+        return;
+    }
     edge_t *e = calloc(1, sizeof *e);
     if (!e) {
         om_socks_conn_reply_error(conn, OM_SOCKS5_GENERAL_FAILURE);
