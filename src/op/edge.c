@@ -287,8 +287,8 @@ static void edge_attach(edge_t *e)
 static bool is_internal_destination(const char *host)
 {
     uint8_t a[16];
-    if (!strcasecmp(host, "localhost") || strlen(host) > 10 &&
-                                              !strcasecmp(host + strlen(host) - 10, ".localhost"))
+    size_t n = strlen(host);
+    if (!strcasecmp(host, "localhost") || (n > 10 && !strcasecmp(host + n - 10, ".localhost")))
         return true;
     if (inet_pton(AF_INET, host, a) == 1)
         return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
