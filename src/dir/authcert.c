@@ -11,7 +11,8 @@
 #define MAX_KEY_DER 2048 /* DER of an 8192-bit public key is ~1.1 KB */
 #define MAX_SIG     1024 /* 8192-bit signature */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
+                                                        const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;

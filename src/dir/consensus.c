@@ -23,7 +23,8 @@
 #include "dir/microdesc.h"
 #include "dir/netdoc.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
+                                                        const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -334,6 +335,9 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
     if (kl == 1 && kw[0] == 's') {
         if (st->n_s++)
             return 0;
+        if (!st->known_flags.p)
+            return fail(st->err, st->errlen, "consensus: line %zu: missing known-flags",
+                        it->line_no);
         if (st->last_s.p && args.len == st->last_s.len && !memcmp(args.p, st->last_s.p, args.len)) {
             r->flags = st->last_s_mask;
             return 0;
@@ -555,12 +559,16 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
                 return -1;
             continue;
         }
+        int k = preamble_index(&item);
         if (sec == SEC_ROUTERS) {
+            if (k >= 0 || om_netdoc_kw_is(&item, "dir-source") ||
+                om_netdoc_kw_is(&item, "contact") || om_netdoc_kw_is(&item, "vote-digest"))
+                return fail(err, errlen, "consensus: line %zu: %.*s among router entries",
+                            item.line_no, (int)item.kw.len, item.kw.p);
             if (router_item(st, &item) < 0)
                 return -1;
             continue;
         }
-        int k = preamble_index(&item);
         if (sec == SEC_FOOTER) {
             if (om_netdoc_kw_is(&item, "bandwidth-weights")) {
                 if (c->n_bw_weights)

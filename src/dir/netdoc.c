@@ -17,7 +17,8 @@ void om_netdoc_init(om_netdoc_iter_t *it, const char *doc, size_t len)
     it->err[0] = '\0';
 }
 
-static int fail(om_netdoc_iter_t *it, size_t line, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(om_netdoc_iter_t *it, size_t line,
+                                                        const char *fmt, ...)
 {
     int off = snprintf(it->err, sizeof it->err, "line %zu: ", line);
     va_list ap;
