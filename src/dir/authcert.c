@@ -11,8 +11,8 @@
 #define MAX_KEY_DER 2048 /* DER of an 8192-bit public key is ~1.1 KB */
 #define MAX_SIG     1024 /* 8192-bit signature */
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-                                                        const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -26,11 +26,9 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
 static om_rsa_t *object_key(const om_netdoc_item_t *it)
 {
     uint8_t der[MAX_KEY_DER];
-    if (!om_netdoc_obj_is(it, "RSA PUBLIC KEY"))
-        return NULL;
+    if (!om_netdoc_obj_is(it, "RSA PUBLIC KEY")) return NULL;
     int n = om_netdoc_object_decode(it, der, sizeof der);
-    if (n <= 0)
-        return NULL;
+    if (n <= 0) return NULL;
     om_rsa_t *k = om_rsa_from_public_der(der, (size_t)n);
     if (k && (om_rsa_bits(k) < 1024 || om_rsa_bits(k) > 8192)) {
         om_rsa_free(k);
@@ -41,8 +39,8 @@ static om_rsa_t *object_key(const om_netdoc_item_t *it)
 
 enum { K_VERSION, K_ADDRESS, K_FP, K_IDKEY, K_PUB, K_EXP, K_SIGNKEY, K_CROSS, K_CERT, K_N };
 static const char *const kw_names[K_N] = {
-    "dir-key-certificate-version", "dir-address", "fingerprint", "dir-identity-key",
-    "dir-key-published", "dir-key-expires", "dir-signing-key", "dir-key-crosscert",
+    "dir-key-certificate-version", "dir-address",     "fingerprint",     "dir-identity-key",
+    "dir-key-published",           "dir-key-expires", "dir-signing-key", "dir-key-crosscert",
     "dir-key-certification",
 };
 
@@ -56,14 +54,11 @@ static int parse_one(om_netdoc_iter_t *it, om_authcert_t *c, char *err, size_t e
     char *e = err;
     for (;;) {
         int r = om_netdoc_next(it, &item);
-        if (r < 0)
-            return fail(e, errlen, "authcert: %s", it->err);
-        if (r == 0)
-            return fail(e, errlen, "authcert: truncated (no dir-key-certification)");
+        if (r < 0) return fail(e, errlen, "authcert: %s", it->err);
+        if (r == 0) return fail(e, errlen, "authcert: truncated (no dir-key-certification)");
         int k;
         for (k = 0; k < K_N; k++)
-            if (om_netdoc_kw_is(&item, kw_names[k]))
-                break;
+            if (om_netdoc_kw_is(&item, kw_names[k])) break;
         if (first) {
             if (k != K_VERSION)
                 return fail(e, errlen, "authcert: line %zu: expected dir-key-certificate-version",
@@ -75,9 +70,8 @@ static int parse_one(om_netdoc_iter_t *it, om_authcert_t *c, char *err, size_t e
             /* dir-spec 3.1: certificates contain only dir-* items and "fingerprint"; unknown
              * dir-* items are ignored for forward compatibility, anything else is refused. */
             if (!om_span_starts(item.kw, "dir-"))
-                return fail(e, errlen, "authcert: line %zu: unexpected item '%.*s'",
-                            item.line_no, (int)(item.kw.len > 40 ? 40 : item.kw.len),
-                            item.kw.p);
+                return fail(e, errlen, "authcert: line %zu: unexpected item '%.*s'", item.line_no,
+                            (int)(item.kw.len > 40 ? 40 : item.kw.len), item.kw.p);
             continue;
         }
         if (++counts[k] > 1)
@@ -85,14 +79,13 @@ static int parse_one(om_netdoc_iter_t *it, om_authcert_t *c, char *err, size_t e
                         kw_names[k]);
         bool wants_obj = k == K_IDKEY || k == K_SIGNKEY || k == K_CROSS || k == K_CERT;
         if (item.has_object != wants_obj)
-            return fail(e, errlen, "authcert: line %zu: %s %s an object", item.line_no,
-                        kw_names[k], wants_obj ? "lacks" : "has");
+            return fail(e, errlen, "authcert: line %zu: %s %s an object", item.line_no, kw_names[k],
+                        wants_obj ? "lacks" : "has");
         if (wants_obj && item.n_args != 0)
             return fail(e, errlen, "authcert: line %zu: %s takes no arguments", item.line_no,
                         kw_names[k]);
         items[k] = item;
-        if (k == K_CERT)
-            break;
+        if (k == K_CERT) break;
     }
     for (int k = 0; k < K_N; k++)
         if (k != K_ADDRESS && counts[k] == 0)
@@ -118,8 +111,8 @@ static int parse_one(om_netdoc_iter_t *it, om_authcert_t *c, char *err, size_t e
         uint32_t port;
         if (!colon ||
             om_netdoc_parse_ipv4(om_span(a[0].p, (size_t)(colon - a[0].p)), c->dir_ipv4) < 0 ||
-            om_netdoc_parse_u32(om_span(colon + 1, a[0].len - (size_t)(colon - a[0].p) - 1),
-                                65535, &port) < 0)
+            om_netdoc_parse_u32(om_span(colon + 1, a[0].len - (size_t)(colon - a[0].p) - 1), 65535,
+                                &port) < 0)
             return fail(e, errlen, "authcert: malformed dir-address");
         c->dir_port = (uint16_t)port;
         c->has_dir_address = true;
@@ -128,11 +121,9 @@ static int parse_one(om_netdoc_iter_t *it, om_authcert_t *c, char *err, size_t e
     char hex[41];
     om_hex_encode(c->v3ident, 20, hex);
     c->identity_key = object_key(&items[K_IDKEY]);
-    if (!c->identity_key)
-        return fail(e, errlen, "authcert %s: bad dir-identity-key", hex);
+    if (!c->identity_key) return fail(e, errlen, "authcert %s: bad dir-identity-key", hex);
     c->signing_key = object_key(&items[K_SIGNKEY]);
-    if (!c->signing_key)
-        return fail(e, errlen, "authcert %s: bad dir-signing-key", hex);
+    if (!c->signing_key) return fail(e, errlen, "authcert %s: bad dir-signing-key", hex);
     uint8_t fp[20];
     if (om_rsa_fingerprint(c->identity_key, fp) < 0 || !om_mem_eq_ct(fp, c->v3ident, 20))
         return fail(e, errlen, "authcert %s: fingerprint does not match dir-identity-key", hex);
@@ -178,8 +169,7 @@ om_authcert_t **om_authcert_parse_many(const char *text, size_t len, size_t *n, 
             it.pos++;
             it.line_no++;
         }
-        if (it.pos >= len)
-            break;
+        if (it.pos >= len) break;
         if (cnt == OM_AUTHCERT_MAX_PER_DOC) {
             fail(err, errlen, "authcert: more than %d certificates", OM_AUTHCERT_MAX_PER_DOC);
             goto bad;
@@ -196,8 +186,7 @@ om_authcert_t **om_authcert_parse_many(const char *text, size_t len, size_t *n, 
             goto bad;
         }
         cnt++;
-        if (parse_one(&it, arr[cnt - 1], err, errlen) < 0)
-            goto bad;
+        if (parse_one(&it, arr[cnt - 1], err, errlen) < 0) goto bad;
     }
     if (cnt == 0) {
         fail(err, errlen, "authcert: no certificate");
@@ -210,8 +199,7 @@ bad:
     return NULL;
 }
 
-int om_authcert_check_time(const om_authcert_t *c, time_t now, long skew, char *err,
-                           size_t errlen)
+int om_authcert_check_time(const om_authcert_t *c, time_t now, long skew, char *err, size_t errlen)
 {
     char hex[41], when[32];
     om_hex_encode(c->v3ident, 20, hex);
@@ -228,8 +216,7 @@ int om_authcert_check_time(const om_authcert_t *c, time_t now, long skew, char *
 
 void om_authcert_free(om_authcert_t *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     om_rsa_free(c->identity_key);
     om_rsa_free(c->signing_key);
     free(c);
@@ -237,8 +224,7 @@ void om_authcert_free(om_authcert_t *c)
 
 void om_authcert_free_array(om_authcert_t **a, size_t n)
 {
-    if (!a)
-        return;
+    if (!a) return;
     for (size_t i = 0; i < n; i++)
         om_authcert_free(a[i]);
     free(a);

@@ -18,8 +18,8 @@ typedef struct {
     uint8_t signing_digest[20]; /* SHA1 of the signing key's DER */
     om_rsa_t *identity_key;
     om_rsa_t *signing_key;
-    time_t published, expires;  /* "dir-key-published", "dir-key-expires" (not checked here) */
-    bool has_dir_address;       /* "dir-address" IPv4:port */
+    time_t published, expires; /* "dir-key-published", "dir-key-expires" (not checked here) */
+    bool has_dir_address;      /* "dir-address" IPv4:port */
     uint8_t dir_ipv4[4];
     uint16_t dir_port;
 } om_authcert_t;
@@ -35,8 +35,7 @@ om_authcert_t **om_authcert_parse_many(const char *text, size_t len, size_t *n, 
                                        size_t errlen);
 /* 0 if published <= now + skew and now <= expires + skew; else -1 with err naming the
  * certificate and its expiry (e.g. "authcert 2294...: expired at 2027-11-22 09:02:34"). */
-int om_authcert_check_time(const om_authcert_t *c, time_t now, long skew, char *err,
-                           size_t errlen);
+int om_authcert_check_time(const om_authcert_t *c, time_t now, long skew, char *err, size_t errlen);
 void om_authcert_free(om_authcert_t *c);
 void om_authcert_free_array(om_authcert_t **a, size_t n);
 

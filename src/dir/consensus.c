@@ -5,10 +5,12 @@
  *  - the text starts with "network-status-version 3 [ns|microdesc]"; "vote-status consensus";
  *  - sections in order: preamble, authority section (dir-source groups), router entries
  *    ("r" starts each), "directory-footer", then only "directory-signature" items; a preamble
- *    item after the preamble, or an entry after the footer, is refused;
+ *    item after the preamble, preamble or authority items among router entries, or an entry
+ *    after the footer, are refused;
  *  - exactly-once / at-most-once counts of the items we read; unknown items are ignored;
  *  - router entries sorted strictly by identity, at most OM_CONSENSUS_MAX_ROUTERS, each with
- *    exactly one "s" (flags from "known-flags" only) and, in the microdesc flavour, one "m";
+ *    exactly one "s" (flags from "known-flags" only, at most 64 of them) and, in the microdesc
+ *    flavour, one "m";
  *  - params strictly sorted by name, values int32; valid-after < fresh-until <= valid-until.
  * Parsing is a single pass without per-line allocation: the router array grows by doubling and
  * identical consecutive "s" and "pr" lines reuse the previous router's parsed value. */
@@ -23,8 +25,8 @@
 #include "dir/microdesc.h"
 #include "dir/netdoc.h"
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-                                                        const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -39,29 +41,33 @@ static const struct {
     const char *name;
     uint32_t bit;
 } flag_names[] = {
-    {"Authority", OM_RS_AUTHORITY}, {"BadExit", OM_RS_BADEXIT},
-    {"Exit", OM_RS_EXIT},           {"Fast", OM_RS_FAST},
-    {"Guard", OM_RS_GUARD},         {"HSDir", OM_RS_HSDIR},
-    {"MiddleOnly", OM_RS_MIDDLEONLY}, {"NoEdConsensus", OM_RS_NOEDCONSENSUS},
-    {"Stable", OM_RS_STABLE},       {"StaleDesc", OM_RS_STALEDESC},
-    {"Running", OM_RS_RUNNING},     {"Valid", OM_RS_VALID},
-    {"V2Dir", OM_RS_V2DIR},         {"Sybil", OM_RS_SYBIL},
+    {"Authority", OM_RS_AUTHORITY},
+    {"BadExit", OM_RS_BADEXIT},
+    {"Exit", OM_RS_EXIT},
+    {"Fast", OM_RS_FAST},
+    {"Guard", OM_RS_GUARD},
+    {"HSDir", OM_RS_HSDIR},
+    {"MiddleOnly", OM_RS_MIDDLEONLY},
+    {"NoEdConsensus", OM_RS_NOEDCONSENSUS},
+    {"Stable", OM_RS_STABLE},
+    {"StaleDesc", OM_RS_STALEDESC},
+    {"Running", OM_RS_RUNNING},
+    {"Valid", OM_RS_VALID},
+    {"V2Dir", OM_RS_V2DIR},
+    {"Sybil", OM_RS_SYBIL},
 };
 
 static uint32_t flag_bit(om_span_t f)
 {
     for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
-        if (om_span_eq(f, flag_names[i].name))
-            return flag_names[i].bit;
+        if (om_span_eq(f, flag_names[i].name)) return flag_names[i].bit;
     return 0;
 }
 
-static bool span_in_list(om_span_t needle, om_span_t list)
+static bool span_in(om_span_t needle, const om_span_t *list, size_t n)
 {
-    om_span_t a;
-    while (om_netdoc_next_arg(&list, &a))
-        if (a.len == needle.len && !memcmp(a.p, needle.p, a.len))
-            return true;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].len == needle.len && !memcmp(list[i].p, needle.p, needle.len)) return true;
     return false;
 }
 
@@ -69,8 +75,7 @@ static int span_cmp(om_span_t a, om_span_t b)
 {
     size_t n = a.len < b.len ? a.len : b.len;
     int r = n ? memcmp(a.p, b.p, n) : 0;
-    if (r)
-        return r;
+    if (r) return r;
     return a.len < b.len ? -1 : a.len > b.len;
 }
 
@@ -82,19 +87,14 @@ static int parse_kv_list(om_span_t args, om_consensus_param_t *dst, size_t max, 
     size_t n = 0;
     while (om_netdoc_next_arg(&args, &a)) {
         const char *eq = memchr(a.p, '=', a.len);
-        if (!eq || eq == a.p)
-            return -1;
+        if (!eq || eq == a.p) return -1;
         om_span_t name = om_span(a.p, (size_t)(eq - a.p));
         int32_t v;
-        if (om_netdoc_parse_i32(om_span(eq + 1, a.len - name.len - 1), &v) < 0)
-            return -1;
-        if (sorted && prev.p && span_cmp(prev, name) >= 0)
-            return -1;
+        if (om_netdoc_parse_i32(om_span(eq + 1, a.len - name.len - 1), &v) < 0) return -1;
+        if (sorted && prev.p && span_cmp(prev, name) >= 0) return -1;
         prev = name;
-        if (name.len >= sizeof dst[0].name)
-            continue; /* longer than any name we look up: ignored */
-        if (n == max)
-            return -1;
+        if (name.len >= sizeof dst[0].name) continue; /* longer than any name we look up: ignored */
+        if (n == max) return -1;
         memcpy(dst[n].name, name.p, name.len);
         dst[n].name[name.len] = '\0';
         dst[n].value = v;
@@ -104,27 +104,55 @@ static int parse_kv_list(om_span_t args, om_consensus_param_t *dst, size_t max, 
     return 0;
 }
 
+/* More flags than this in "known-flags" are refused (tor 0.4.9 lists 12; bounds the per-flag
+ * lookup of unknown names in "s" lines). */
+#define MAX_KNOWN_FLAGS 64
+
 enum section { SEC_PREAMBLE, SEC_AUTH, SEC_ROUTERS, SEC_FOOTER, SEC_SIGS };
 
 /* Preamble items with counts. */
 enum {
-    P_VOTE_STATUS, P_METHOD, P_VALID_AFTER, P_FRESH_UNTIL, P_VALID_UNTIL, P_VOTING_DELAY,
-    P_CLIENT_VERSIONS, P_SERVER_VERSIONS, P_KNOWN_FLAGS, P_REC_CLIENT, P_REC_RELAY, P_REQ_CLIENT,
-    P_REQ_RELAY, P_PARAMS, P_SRV_PREV, P_SRV_CUR, P_N
+    P_VOTE_STATUS,
+    P_METHOD,
+    P_VALID_AFTER,
+    P_FRESH_UNTIL,
+    P_VALID_UNTIL,
+    P_VOTING_DELAY,
+    P_CLIENT_VERSIONS,
+    P_SERVER_VERSIONS,
+    P_KNOWN_FLAGS,
+    P_REC_CLIENT,
+    P_REC_RELAY,
+    P_REQ_CLIENT,
+    P_REQ_RELAY,
+    P_PARAMS,
+    P_SRV_PREV,
+    P_SRV_CUR,
+    P_N
 };
 static const char *const preamble_kw[P_N] = {
-    "vote-status", "consensus-method", "valid-after", "fresh-until", "valid-until",
-    "voting-delay", "client-versions", "server-versions", "known-flags",
-    "recommended-client-protocols", "recommended-relay-protocols", "required-client-protocols",
-    "required-relay-protocols", "params", "shared-rand-previous-value",
+    "vote-status",
+    "consensus-method",
+    "valid-after",
+    "fresh-until",
+    "valid-until",
+    "voting-delay",
+    "client-versions",
+    "server-versions",
+    "known-flags",
+    "recommended-client-protocols",
+    "recommended-relay-protocols",
+    "required-client-protocols",
+    "required-relay-protocols",
+    "params",
+    "shared-rand-previous-value",
     "shared-rand-current-value",
 };
 
 static int preamble_index(const om_netdoc_item_t *it)
 {
     for (int i = 0; i < P_N; i++)
-        if (om_netdoc_kw_is(it, preamble_kw[i]))
-            return i;
+        if (om_netdoc_kw_is(it, preamble_kw[i])) return i;
     return -1;
 }
 
@@ -133,7 +161,9 @@ typedef struct {
     size_t cap;
     char *err;
     size_t errlen;
-    om_span_t known_flags; /* the known-flags arguments */
+    bool have_known_flags;
+    om_span_t unknown_flags[MAX_KNOWN_FLAGS]; /* known-flags entries we have no bit for */
+    size_t n_unknown_flags;
     /* current router entry */
     int n_s, n_v, n_pr, n_w, n_p, n_m;
     size_t r_line;
@@ -158,8 +188,7 @@ static int preamble_item(parse_state_t *st, int k, const om_netdoc_item_t *it)
                         it->line_no);
         return 0;
     case P_METHOD:
-        if (na != 1 || om_netdoc_parse_u32(a[0], 1000000, &u) < 0 || u < 1)
-            break;
+        if (na != 1 || om_netdoc_parse_u32(a[0], 1000000, &u) < 0 || u < 1) break;
         c->consensus_method = (int)u;
         return 0;
     case P_VALID_AFTER:
@@ -168,8 +197,7 @@ static int preamble_item(parse_state_t *st, int k, const om_netdoc_item_t *it)
         time_t *t = k == P_VALID_AFTER   ? &c->valid_after
                     : k == P_FRESH_UNTIL ? &c->fresh_until
                                          : &c->valid_until;
-        if (na < 2 || om_netdoc_parse_time(a[0], a[1], t) < 0)
-            break;
+        if (na < 2 || om_netdoc_parse_time(a[0], a[1], t) < 0) break;
         return 0;
     }
     case P_VOTING_DELAY:
@@ -184,9 +212,13 @@ static int preamble_item(parse_state_t *st, int k, const om_netdoc_item_t *it)
         return 0;
     case P_KNOWN_FLAGS: {
         om_span_t rest = it->args, f;
-        while (om_netdoc_next_arg(&rest, &f))
-            c->known_flags |= flag_bit(f);
-        st->known_flags = it->args;
+        if (it->n_args > MAX_KNOWN_FLAGS) break;
+        while (om_netdoc_next_arg(&rest, &f)) {
+            uint32_t b = flag_bit(f);
+            c->known_flags |= b;
+            if (!b) st->unknown_flags[st->n_unknown_flags++] = f;
+        }
+        st->have_known_flags = true;
         return 0;
     }
     case P_REC_CLIENT:
@@ -205,8 +237,7 @@ static int preamble_item(parse_state_t *st, int k, const om_netdoc_item_t *it)
         pv = &c->required_relay_proto;
         has = &c->has_required_relay_proto;
     proto:
-        if (om_protover_parse(it->args.p, it->args.len, pv) < 0)
-            break;
+        if (om_protover_parse(it->args.p, it->args.len, pv) < 0) break;
         *has = true;
         return 0;
     case P_PARAMS:
@@ -244,11 +275,9 @@ static int dir_source_item(parse_state_t *st, const om_netdoc_item_t *it)
     om_dir_source_t *d = &c->dir_sources[c->n_dir_sources];
     memset(d, 0, sizeof *d);
     if (om_netdoc_split(it->args, a, 6) < 6 || a[0].len == 0 || a[0].len >= sizeof d->nickname ||
-        om_netdoc_hex_exact(a[1], d->identity, 20) < 0 ||
-        om_netdoc_parse_ipv4(a[3], d->ipv4) < 0 || om_netdoc_parse_u32(a[4], 65535, &dp) < 0 ||
-        om_netdoc_parse_u32(a[5], 65535, &op) < 0)
-        return fail(st->err, st->errlen, "consensus: line %zu: malformed dir-source",
-                    it->line_no);
+        om_netdoc_hex_exact(a[1], d->identity, 20) < 0 || om_netdoc_parse_ipv4(a[3], d->ipv4) < 0 ||
+        om_netdoc_parse_u32(a[4], 65535, &dp) < 0 || om_netdoc_parse_u32(a[5], 65535, &op) < 0)
+        return fail(st->err, st->errlen, "consensus: line %zu: malformed dir-source", it->line_no);
     om_span_t nick = a[0];
     if (om_span_starts(om_span(nick.p + (nick.len > 7 ? nick.len - 7 : 0), 7), "-legacy") &&
         nick.len > 7)
@@ -271,11 +300,9 @@ static int start_router(parse_state_t *st, const om_netdoc_item_t *it)
                     OM_CONSENSUS_MAX_ROUTERS);
     if (c->n_routers == st->cap) {
         size_t nc = st->cap ? st->cap * 2 : 1024;
-        if (nc > OM_CONSENSUS_MAX_ROUTERS)
-            nc = OM_CONSENSUS_MAX_ROUTERS;
+        if (nc > OM_CONSENSUS_MAX_ROUTERS) nc = OM_CONSENSUS_MAX_ROUTERS;
         om_routerstatus_t *nr = realloc(c->routers, nc * sizeof *nr);
-        if (!nr)
-            return fail(st->err, st->errlen, "consensus: out of memory");
+        if (!nr) return fail(st->err, st->errlen, "consensus: out of memory");
         c->routers = nr;
         st->cap = nc;
     }
@@ -306,8 +333,7 @@ static int start_router(parse_state_t *st, const om_netdoc_item_t *it)
 
 static int end_router(parse_state_t *st)
 {
-    if (st->c->n_routers == 0)
-        return 0;
+    if (st->c->n_routers == 0) return 0;
     if (st->n_s != 1)
         return fail(st->err, st->errlen, "consensus: router entry at line %zu: %s s line",
                     st->r_line, st->n_s ? "more than one" : "no");
@@ -316,8 +342,7 @@ static int end_router(parse_state_t *st)
                     st->r_line, st->n_m ? "more than one" : "no");
     if (st->n_v > 1 || st->n_pr > 1 || st->n_w > 1 || st->n_p > 1)
         return fail(st->err, st->errlen,
-                    "consensus: router entry at line %zu: v, pr, w or p appears twice",
-                    st->r_line);
+                    "consensus: router entry at line %zu: v, pr, w or p appears twice", st->r_line);
     return 0;
 }
 
@@ -333,9 +358,8 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
     if (known && it->has_object)
         return fail(st->err, st->errlen, "consensus: line %zu: unexpected object", it->line_no);
     if (kl == 1 && kw[0] == 's') {
-        if (st->n_s++)
-            return 0;
-        if (!st->known_flags.p)
+        if (st->n_s++) return 0;
+        if (!st->have_known_flags)
             return fail(st->err, st->errlen, "consensus: line %zu: missing known-flags",
                         it->line_no);
         if (st->last_s.p && args.len == st->last_s.len && !memcmp(args.p, st->last_s.p, args.len)) {
@@ -346,7 +370,7 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
         rest = args;
         while (om_netdoc_next_arg(&rest, &f)) {
             uint32_t b = flag_bit(f);
-            if (b ? !(c->known_flags & b) : !span_in_list(f, st->known_flags))
+            if (b ? !(c->known_flags & b) : !span_in(f, st->unknown_flags, st->n_unknown_flags))
                 return fail(st->err, st->errlen,
                             "consensus: line %zu: flag '%.*s' not in known-flags", it->line_no,
                             (int)(f.len > 32 ? 32 : f.len), f.p);
@@ -359,12 +383,10 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
         if (!c->microdesc_flavor || st->n_m++)
             return 0; /* ns: not a consensus item; duplicates are caught in end_router */
         if (om_netdoc_split(args, a, 1) < 1 || om_netdoc_b64_exact(a[0], r->md_digest, 32) < 0)
-            return fail(st->err, st->errlen, "consensus: line %zu: malformed m line",
-                        it->line_no);
+            return fail(st->err, st->errlen, "consensus: line %zu: malformed m line", it->line_no);
     } else if (kl == 1 && kw[0] == 'a') {
         if (om_netdoc_split(args, a, 1) < 1)
-            return fail(st->err, st->errlen, "consensus: line %zu: malformed a line",
-                        it->line_no);
+            return fail(st->err, st->errlen, "consensus: line %zu: malformed a line", it->line_no);
         if (a[0].len && a[0].p[0] == '[') {
             uint8_t ip6[16];
             uint16_t port;
@@ -378,14 +400,12 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
             }
         } /* IPv4 "a" addresses are ignored */
     } else if (kl == 1 && kw[0] == 'v') {
-        if (st->n_v++)
-            return 0;
+        if (st->n_v++) return 0;
         size_t n = args.len < sizeof r->version - 1 ? args.len : sizeof r->version - 1;
         memcpy(r->version, args.p, n);
         r->version[n] = '\0';
     } else if (kl == 2 && kw[0] == 'p' && kw[1] == 'r') {
-        if (st->n_pr++)
-            return 0;
+        if (st->n_pr++) return 0;
         if (st->last_pr.p && args.len == st->last_pr.len &&
             !memcmp(args.p, st->last_pr.p, args.len)) {
             r->proto = st->last_pr_val;
@@ -398,8 +418,7 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
         }
         r->has_proto = true;
     } else if (kl == 1 && kw[0] == 'w') {
-        if (st->n_w++)
-            return 0;
+        if (st->n_w++) return 0;
         rest = args;
         while (om_netdoc_next_arg(&rest, &f)) {
             uint32_t v;
@@ -416,12 +435,10 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
             } /* other keywords are ignored */
         }
     } else if (kl == 1 && kw[0] == 'p') {
-        if (st->n_p++)
-            return 0;
+        if (st->n_p++) return 0;
         om_policy_summary_t ps;
         if (om_policy_summary_parse(args.p, args.len, &ps) < 0)
-            return fail(st->err, st->errlen, "consensus: line %zu: malformed p line",
-                        it->line_no);
+            return fail(st->err, st->errlen, "consensus: line %zu: malformed p line", it->line_no);
     }
     /* "id", "stats" (votes only) and unknown items are ignored */
     return 0;
@@ -446,8 +463,10 @@ static int signature_item(parse_state_t *st, const om_netdoc_item_t *it)
             known = false; /* dir-spec 3.4.1: unknown algorithms are ignored */
     }
     if (!om_netdoc_obj_is(it, "SIGNATURE"))
-        return fail(st->err, st->errlen, "consensus: line %zu: directory-signature without a "
-                    "SIGNATURE object", it->line_no);
+        return fail(st->err, st->errlen,
+                    "consensus: line %zu: directory-signature without a "
+                    "SIGNATURE object",
+                    it->line_no);
     om_consensus_sig_t s;
     memset(&s, 0, sizeof s);
     if (om_netdoc_hex_exact(a[o], s.identity, 20) < 0 ||
@@ -456,10 +475,8 @@ static int signature_item(parse_state_t *st, const om_netdoc_item_t *it)
                     it->line_no);
     int sl = om_netdoc_object_decode(it, s.sig, sizeof s.sig);
     if (sl <= 0)
-        return fail(st->err, st->errlen, "consensus: line %zu: bad signature object",
-                    it->line_no);
-    if (!known)
-        return 0;
+        return fail(st->err, st->errlen, "consensus: line %zu: bad signature object", it->line_no);
+    if (!known) return 0;
     if (c->n_sigs == OM_CONSENSUS_MAX_SIGS)
         return fail(st->err, st->errlen, "consensus: more than %d signatures",
                     OM_CONSENSUS_MAX_SIGS);
@@ -482,8 +499,7 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
 
     om_netdoc_init(&it, text, len);
     int r = om_netdoc_next(&it, &item);
-    if (r < 0)
-        return fail(err, errlen, "consensus: %s", it.err);
+    if (r < 0) return fail(err, errlen, "consensus: %s", it.err);
     if (r == 0 || item.start != 0 || !om_netdoc_kw_is(&item, "network-status-version"))
         return fail(err, errlen, "consensus: does not start with network-status-version");
     {
@@ -501,10 +517,8 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
 
     for (;;) {
         r = om_netdoc_next(&it, &item);
-        if (r < 0)
-            return fail(err, errlen, "consensus: %s", it.err);
-        if (r == 0)
-            break;
+        if (r < 0) return fail(err, errlen, "consensus: %s", it.err);
+        if (r == 0) break;
         if (om_netdoc_kw_is(&item, "network-status-version"))
             return fail(err, errlen, "consensus: line %zu: second network-status-version",
                         item.line_no);
@@ -514,8 +528,7 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
                             "consensus: line %zu: only signatures may follow directory-signature",
                             item.line_no);
             n_sig_items++;
-            if (signature_item(st, &item) < 0)
-                return -1;
+            if (signature_item(st, &item) < 0) return -1;
             continue;
         }
         if (om_netdoc_kw_is(&item, "directory-signature")) {
@@ -531,8 +544,7 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
             c->signed_len = item.start + 20;
             sec = SEC_SIGS;
             n_sig_items++;
-            if (signature_item(st, &item) < 0)
-                return -1;
+            if (signature_item(st, &item) < 0) return -1;
             continue;
         }
         if (om_netdoc_kw_is(&item, "directory-footer")) {
@@ -542,21 +554,17 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
             if (item.n_args != 0 || item.has_object)
                 return fail(err, errlen, "consensus: line %zu: malformed directory-footer",
                             item.line_no);
-            if (sec == SEC_ROUTERS && end_router(st) < 0)
-                return -1;
+            if (sec == SEC_ROUTERS && end_router(st) < 0) return -1;
             sec = SEC_FOOTER;
             continue;
         }
         if (item.kw.len == 1 && item.kw.p[0] == 'r') {
             if (sec == SEC_PREAMBLE || sec == SEC_FOOTER)
                 return fail(err, errlen, "consensus: line %zu: router entry %s", item.line_no,
-                            sec == SEC_FOOTER ? "after directory-footer"
-                                              : "before any dir-source");
-            if (sec == SEC_ROUTERS && end_router(st) < 0)
-                return -1;
+                            sec == SEC_FOOTER ? "after directory-footer" : "before any dir-source");
+            if (sec == SEC_ROUTERS && end_router(st) < 0) return -1;
             sec = SEC_ROUTERS;
-            if (start_router(st, &item) < 0)
-                return -1;
+            if (start_router(st, &item) < 0) return -1;
             continue;
         }
         int k = preamble_index(&item);
@@ -565,8 +573,7 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
                 om_netdoc_kw_is(&item, "contact") || om_netdoc_kw_is(&item, "vote-digest"))
                 return fail(err, errlen, "consensus: line %zu: %.*s among router entries",
                             item.line_no, (int)item.kw.len, item.kw.p);
-            if (router_item(st, &item) < 0)
-                return -1;
+            if (router_item(st, &item) < 0) return -1;
             continue;
         }
         if (sec == SEC_FOOTER) {
@@ -579,21 +586,22 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
                     return fail(err, errlen, "consensus: line %zu: malformed bandwidth-weights",
                                 item.line_no);
             } else if (k >= 0 || om_netdoc_kw_is(&item, "dir-source")) {
-                return fail(err, errlen, "consensus: line %zu: %.*s in the footer",
-                            item.line_no, (int)item.kw.len, item.kw.p);
+                return fail(err, errlen, "consensus: line %zu: %.*s in the footer", item.line_no,
+                            (int)item.kw.len, item.kw.p);
             }
             continue;
         }
         if (om_netdoc_kw_is(&item, "dir-source")) {
             sec = SEC_AUTH;
-            if (dir_source_item(st, &item) < 0)
-                return -1;
+            if (dir_source_item(st, &item) < 0) return -1;
             continue;
         }
         if (om_netdoc_kw_is(&item, "vote-digest")) {
             if (sec != SEC_AUTH)
-                return fail(err, errlen, "consensus: line %zu: vote-digest outside the "
-                            "authority section", item.line_no);
+                return fail(err, errlen,
+                            "consensus: line %zu: vote-digest outside the "
+                            "authority section",
+                            item.line_no);
             om_span_t a[1];
             uint8_t d[32];
             om_dir_source_t *ds = &c->dir_sources[c->n_dir_sources - 1];
@@ -605,8 +613,7 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
             ds->has_vote_digest = true;
             continue;
         }
-        if (k < 0)
-            continue; /* unknown or ignored item (contact, package, ...) */
+        if (k < 0) continue; /* unknown or ignored item (contact, package, ...) */
         if (sec != SEC_PREAMBLE)
             return fail(err, errlen, "consensus: line %zu: %s after the preamble", item.line_no,
                         preamble_kw[k]);
@@ -615,19 +622,17 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
         if (pcount[k]++)
             return fail(err, errlen, "consensus: line %zu: %s appears twice", item.line_no,
                         preamble_kw[k]);
-        if (preamble_item(st, k, &item) < 0)
-            return -1;
+        if (preamble_item(st, k, &item) < 0) return -1;
     }
     if (sec != SEC_SIGS || n_sig_items == 0)
         return fail(err, errlen, "consensus: truncated (%s)",
                     sec == SEC_FOOTER ? "no directory-signature" : "no directory-footer");
-    static const int required[] = {P_VOTE_STATUS, P_VALID_AFTER, P_FRESH_UNTIL, P_VALID_UNTIL,
-                                   P_VOTING_DELAY, P_KNOWN_FLAGS};
+    static const int required[] = {P_VOTE_STATUS, P_VALID_AFTER,  P_FRESH_UNTIL,
+                                   P_VALID_UNTIL, P_VOTING_DELAY, P_KNOWN_FLAGS};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!pcount[required[i]])
             return fail(err, errlen, "consensus: missing %s", preamble_kw[required[i]]);
-    if (c->n_dir_sources == 0)
-        return fail(err, errlen, "consensus: no dir-source");
+    if (c->n_dir_sources == 0) return fail(err, errlen, "consensus: no dir-source");
     if (!(c->valid_after < c->fresh_until && c->fresh_until <= c->valid_until))
         return fail(err, errlen, "consensus: valid-after, fresh-until, valid-until out of order");
     return 0;
@@ -657,8 +662,7 @@ om_consensus_t *om_consensus_parse(const char *text, size_t len, char *err, size
     st.c = c;
     st.err = err;
     st.errlen = errlen;
-    if (parse_body(&st, text, len) < 0)
-        goto bad;
+    if (parse_body(&st, text, len) < 0) goto bad;
     if (om_sha1((const uint8_t *)text, c->signed_len, c->signed_digest_sha1) < 0 ||
         om_sha256((const uint8_t *)text, c->signed_len, c->signed_digest_sha256) < 0) {
         fail(err, errlen, "consensus: digest failed");
@@ -672,8 +676,7 @@ bad:
 
 void om_consensus_free(om_consensus_t *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     free(c->routers);
     free(c);
 }
@@ -695,18 +698,15 @@ int32_t om_consensus_param(const om_consensus_t *c, const char *name, int32_t de
         else
             lo = mid + 1;
     }
-    if (v < min)
-        v = min;
-    if (v > max)
-        v = max;
+    if (v < min) v = min;
+    if (v > max) v = max;
     return v;
 }
 
 int32_t om_consensus_bw_weight(const om_consensus_t *c, const char *name, int32_t def)
 {
     for (size_t i = 0; c && i < c->n_bw_weights; i++)
-        if (!strcmp(c->bw_weights[i].name, name))
-            return c->bw_weights[i].value;
+        if (!strcmp(c->bw_weights[i].name, name)) return c->bw_weights[i].value;
     return def;
 }
 
@@ -716,8 +716,7 @@ const om_routerstatus_t *om_consensus_find(const om_consensus_t *c, const uint8_
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int r = memcmp(rsa_id, c->routers[mid].rsa_id, 20);
-        if (r == 0)
-            return &c->routers[mid];
+        if (r == 0) return &c->routers[mid];
         if (r < 0)
             hi = mid;
         else
@@ -735,11 +734,9 @@ static int md_ptr_cmp(const void *a, const void *b)
 
 size_t om_consensus_attach_microdescs(om_consensus_t *c, om_microdesc_t *mds, size_t n)
 {
-    if (!c || !mds || n == 0)
-        return 0;
+    if (!c || !mds || n == 0) return 0;
     om_microdesc_t **idx = malloc(n * sizeof *idx);
-    if (!idx)
-        return 0;
+    if (!idx) return 0;
     for (size_t i = 0; i < n; i++)
         idx[i] = &mds[i];
     qsort(idx, n, sizeof *idx, md_ptr_cmp);

@@ -58,21 +58,21 @@ typedef struct {
     uint16_t dir_port;
     bool has_ipv6;
     uint8_t ipv6[16];
-    uint16_t ipv6_port;      /* first IPv6 "a" line */
-    uint32_t flags;          /* OM_RS_* */
-    uint32_t bandwidth;      /* "w Bandwidth=" in kilobytes/s (0 if no w line) */
+    uint16_t ipv6_port; /* first IPv6 "a" line */
+    uint32_t flags;     /* OM_RS_* */
+    uint32_t bandwidth; /* "w Bandwidth=" in kilobytes/s (0 if no w line) */
     bool bw_unmeasured;
     bool has_proto;
-    om_protover_t proto;     /* "pr" line */
-    char version[48];        /* "v" line, e.g. "Tor 0.4.9.11" (truncated if longer) */
-    om_microdesc_t *md;      /* filled in when the microdescriptor is known (not owned) */
+    om_protover_t proto; /* "pr" line */
+    char version[48];    /* "v" line, e.g. "Tor 0.4.9.11" (truncated if longer) */
+    om_microdesc_t *md;  /* filled in when the microdescriptor is known (not owned) */
 } om_routerstatus_t;
 
 typedef enum { OM_SIG_SHA1 = 1, OM_SIG_SHA256 = 2 } om_sig_alg_t;
 
 typedef struct {
     om_sig_alg_t alg;
-    uint8_t identity[20];     /* authority v3 identity (SHA1 of its identity key) */
+    uint8_t identity[20]; /* authority v3 identity (SHA1 of its identity key) */
     uint8_t signing_key_digest[20];
     uint8_t sig[512];
     size_t siglen;
@@ -85,8 +85,8 @@ typedef struct {
 
 /* One authority entry of the authority section (dir-spec 3.4.1 "dir-source"). */
 typedef struct {
-    char nickname[32];        /* "-legacy" entries keep the suffix */
-    uint8_t identity[20];     /* v3 identity */
+    char nickname[32];    /* "-legacy" entries keep the suffix */
+    uint8_t identity[20]; /* v3 identity */
     uint8_t ipv4[4];
     uint16_t dir_port, or_port;
     bool has_vote_digest;
@@ -101,10 +101,10 @@ typedef struct {
 
 typedef struct {
     bool microdesc_flavor;
-    int consensus_method;            /* 1 if the line is absent */
+    int consensus_method; /* 1 if the line is absent */
     time_t valid_after, fresh_until, valid_until;
     int vote_delay, dist_delay;
-    uint32_t known_flags;            /* OM_RS_* named in "known-flags" */
+    uint32_t known_flags;                                 /* OM_RS_* named in "known-flags" */
     om_consensus_param_t params[OM_CONSENSUS_MAX_PARAMS]; /* sorted by name */
     size_t n_params;
     om_consensus_param_t bw_weights[OM_CONSENSUS_MAX_BW_WEIGHTS]; /* "bandwidth-weights" */
@@ -113,12 +113,12 @@ typedef struct {
     bool has_required_relay_proto, has_recommended_relay_proto;
     om_protover_t required_client_proto, recommended_client_proto;
     om_protover_t required_relay_proto, recommended_relay_proto;
-    bool has_srv_previous, has_srv_current;  /* shared random values (srv-spec) */
+    bool has_srv_previous, has_srv_current; /* shared random values (srv-spec) */
     uint8_t srv_previous[32], srv_current[32];
     uint32_t srv_previous_reveals, srv_current_reveals;
     om_dir_source_t dir_sources[OM_CONSENSUS_MAX_AUTHORITIES];
     size_t n_dir_sources;
-    om_routerstatus_t *routers;      /* sorted by rsa_id (checked) */
+    om_routerstatus_t *routers; /* sorted by rsa_id (checked) */
     size_t n_routers;
     om_consensus_sig_t sigs[OM_CONSENSUS_MAX_SIGS]; /* with a recognised algorithm */
     size_t n_sigs;

@@ -10,8 +10,8 @@
 #include "dir/consensus.h"
 #include "dir/netdoc.h"
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-                                                        const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -54,8 +54,7 @@ int om_consensus_verify(const om_consensus_t *c, om_authcert_t *const *certs, si
     char t1[32], t2[32];
     if (!c || !trusted || n_trusted == 0)
         return fail(err, errlen, "consensus: no trusted authorities");
-    if (skew < 0)
-        skew = 0;
+    if (skew < 0) skew = 0;
     if (now < c->valid_after && c->valid_after - now > skew) {
         om_netdoc_format_time(c->valid_after, t1, sizeof t1);
         om_netdoc_format_time(now, t2, sizeof t2);
@@ -76,29 +75,24 @@ int om_consensus_verify(const om_consensus_t *c, om_authcert_t *const *certs, si
     for (size_t t = 0; t < n_trusted; t++) {
         bool dup = false;
         for (size_t u = 0; u < t; u++)
-            if (!memcmp(trusted[u], trusted[t], 20))
-                dup = true;
-        if (dup)
-            continue; /* a trusted identity listed twice counts once */
+            if (!memcmp(trusted[u], trusted[t], 20)) dup = true;
+        if (dup) continue; /* a trusted identity listed twice counts once */
         n_unique++;
         enum verdict v = V_NO_SIG;
         for (size_t i = 0; i < c->n_sigs && v != V_GOOD; i++) {
             const om_consensus_sig_t *s = &c->sigs[i];
-            if (memcmp(s->identity, trusted[t], 20))
-                continue;
+            if (memcmp(s->identity, trusted[t], 20)) continue;
             const om_authcert_t *cert = find_cert(certs, n_certs, s);
             if (!cert) {
-                if (v < V_NO_CERT)
-                    v = V_NO_CERT;
+                if (v < V_NO_CERT) v = V_NO_CERT;
                 continue;
             }
             if (om_authcert_check_time(cert, now, skew, NULL, 0) < 0) {
-                if (v < V_CERT_EXPIRED)
-                    v = V_CERT_EXPIRED;
+                if (v < V_CERT_EXPIRED) v = V_CERT_EXPIRED;
                 continue;
             }
-            const uint8_t *d = s->alg == OM_SIG_SHA256 ? c->signed_digest_sha256
-                                                       : c->signed_digest_sha1;
+            const uint8_t *d =
+                s->alg == OM_SIG_SHA256 ? c->signed_digest_sha256 : c->signed_digest_sha1;
             size_t dl = s->alg == OM_SIG_SHA256 ? 32 : 20;
             if (om_rsa_verify_raw(cert->signing_key, s->sig, s->siglen, d, dl) == 0)
                 v = V_GOOD;
@@ -116,15 +110,13 @@ int om_consensus_verify(const om_consensus_t *c, om_authcert_t *const *certs, si
                           : v == V_CERT_EXPIRED ? "expired certificate of"
                                                 : "no signature from";
         if (plen < sizeof problems) {
-            int w = snprintf(problems + plen, sizeof problems - plen, "%s%s %s",
-                             plen ? "; " : "", why, name);
-            if (w > 0)
-                plen += (size_t)w;
+            int w = snprintf(problems + plen, sizeof problems - plen, "%s%s %s", plen ? "; " : "",
+                             why, name);
+            if (w > 0) plen += (size_t)w;
         }
     }
     size_t need = n_unique / 2 + 1;
-    if (good >= need)
-        return 0;
+    if (good >= need) return 0;
     return fail(err, errlen,
                 "consensus: only %zu of %zu trusted authorities signed validly, need %zu (%s)",
                 good, n_unique, need, problems);

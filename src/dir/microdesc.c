@@ -10,8 +10,8 @@
 #include "core/crypto.h"
 #include "dir/netdoc.h"
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-                                                        const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -30,11 +30,9 @@ int om_policy_summary_parse(const char *s, size_t len, om_policy_summary_t *out)
 {
     uint16_t lo[POLICY_PARSE_MAX], hi[POLICY_PARSE_MAX];
     memset(out, 0, sizeof *out);
-    if (len > OM_POLICY_MAX_LEN)
-        return -1;
+    if (len > OM_POLICY_MAX_LEN) return -1;
     om_span_t rest = om_span(s, len), kind, list;
-    if (!om_netdoc_next_arg(&rest, &kind) || !om_netdoc_next_arg(&rest, &list))
-        return -1;
+    if (!om_netdoc_next_arg(&rest, &kind) || !om_netdoc_next_arg(&rest, &list)) return -1;
     bool accept;
     if (om_span_eq(kind, "accept"))
         accept = true;
@@ -56,12 +54,10 @@ int om_policy_summary_parse(const char *s, size_t len, om_policy_summary_t *out)
                 om_netdoc_parse_u32(om_span(dash + 1, item.len - dl - 1), 65535, &b) < 0)
                 return -1;
         } else {
-            if (om_netdoc_parse_u32(item, 65535, &a) < 0)
-                return -1;
+            if (om_netdoc_parse_u32(item, 65535, &a) < 0) return -1;
             b = a;
         }
-        if (a == 0 || a > b || (n > 0 && a <= hi[n - 1]) || n == POLICY_PARSE_MAX)
-            return -1;
+        if (a == 0 || a > b || (n > 0 && a <= hi[n - 1]) || n == POLICY_PARSE_MAX) return -1;
         lo[n] = (uint16_t)a;
         hi[n] = (uint16_t)b;
         n++;
@@ -92,16 +88,14 @@ int om_policy_summary_parse(const char *s, size_t len, om_policy_summary_t *out)
             out->hi[out->n] = (uint16_t)gap_end;
             out->n++;
         }
-        if (k < n)
-            next = (uint32_t)hi[k] + 1;
+        if (k < n) next = (uint32_t)hi[k] + 1;
     }
     return 0;
 }
 
 bool om_policy_summary_allows(const om_policy_summary_t *p, uint16_t port)
 {
-    if (!p || !p->present || port == 0)
-        return false;
+    if (!p || !p->present || port == 0) return false;
     size_t lo = 0, hi = p->n;
     bool listed = false;
     while (lo < hi) {
@@ -148,8 +142,8 @@ static int finish_md(struct om_microdesc *md, const md_state_t *st, size_t idx, 
     if (st->n_ntor != 1)
         return fail(err, errlen, "microdesc %zu: %s ntor-onion-key", idx,
                     st->n_ntor ? "more than one" : "no");
-    if (st->n_family > 1 || st->n_famids > 1 || st->n_p > 1 || st->n_p6 > 1 ||
-        st->n_ided > 1 || st->n_idrsa > 1)
+    if (st->n_family > 1 || st->n_famids > 1 || st->n_p > 1 || st->n_p6 > 1 || st->n_ided > 1 ||
+        st->n_idrsa > 1)
         return fail(err, errlen, "microdesc %zu: an at-most-once item appears twice", idx);
     md->has_ntor = true;
     if (om_sha256((const uint8_t *)text + st->start, end - st->start, md->digest) < 0)
@@ -188,8 +182,7 @@ static int parse_item(struct om_microdesc *md, md_state_t *st, size_t idx,
             copy_list(md->family, sizeof md->family, it->args, &md->family_truncated);
     } else if (om_netdoc_kw_is(it, "family-ids")) {
         if (st->n_famids++ == 0)
-            copy_list(md->family_ids, sizeof md->family_ids, it->args,
-                      &md->family_ids_truncated);
+            copy_list(md->family_ids, sizeof md->family_ids, it->args, &md->family_ids_truncated);
     } else if (om_netdoc_kw_is(it, "p")) {
         if (st->n_p++ == 0 && om_policy_summary_parse(it->args.p, it->args.len, &md->p4) < 0)
             return fail(err, errlen, "microdesc %zu: line %zu: bad p line", idx, it->line_no);
@@ -225,8 +218,7 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
             fail(err, errlen, "microdesc: %s", it.err);
             goto bad;
         }
-        if (r == 0)
-            break;
+        if (r == 0) break;
         if (om_netdoc_kw_is(&item, "onion-key")) {
             /* dir-spec 3.3: "onion-key" starts each microdescriptor; its (obsolete TAP) key
              * object is optional now; no arguments. */
@@ -241,8 +233,7 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
                 uint8_t der[2048];
                 if (!om_netdoc_obj_is(&item, "RSA PUBLIC KEY") ||
                     om_netdoc_object_decode(&item, der, sizeof der) <= 0) {
-                    fail(err, errlen, "microdesc: line %zu: bad onion-key object",
-                         item.line_no);
+                    fail(err, errlen, "microdesc: line %zu: bad onion-key object", item.line_no);
                     goto bad;
                 }
             }
@@ -271,15 +262,13 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
             fail(err, errlen, "microdesc: line %zu: expected onion-key", item.line_no);
             goto bad;
         }
-        if (parse_item(&arr[cnt - 1], &st, cnt, &item, err, errlen) < 0)
-            goto bad;
+        if (parse_item(&arr[cnt - 1], &st, cnt, &item, err, errlen) < 0) goto bad;
     }
     if (cnt == 0) {
         fail(err, errlen, "microdesc: no microdescriptor");
         goto bad;
     }
-    if (finish_md(&arr[cnt - 1], &st, cnt, text, len, err, errlen) < 0)
-        goto bad;
+    if (finish_md(&arr[cnt - 1], &st, cnt, text, len, err, errlen) < 0) goto bad;
     *n = cnt;
     return arr;
 bad:
@@ -295,15 +284,12 @@ void om_microdesc_free_array(struct om_microdesc *a, size_t n)
 
 bool om_microdesc_family_lists(const struct om_microdesc *md, const uint8_t rsa_id[20])
 {
-    if (md->family_truncated)
-        return true;
+    if (md->family_truncated) return true;
     om_span_t rest = om_span(md->family, strlen(md->family)), a;
     while (om_netdoc_next_arg(&rest, &a)) {
         uint8_t id[20];
-        if (a.len < 41 || a.p[0] != '$')
-            continue;
-        if (a.len > 41 && a.p[41] != '=' && a.p[41] != '~')
-            continue;
+        if (a.len < 41 || a.p[0] != '$') continue;
+        if (a.len > 41 && a.p[41] != '=' && a.p[41] != '~') continue;
         if (om_netdoc_hex_exact(om_span(a.p + 1, 40), id, 20) == 0 && !memcmp(id, rsa_id, 20))
             return true;
     }
@@ -312,16 +298,13 @@ bool om_microdesc_family_lists(const struct om_microdesc *md, const uint8_t rsa_
 
 bool om_microdesc_share_family_id(const struct om_microdesc *a, const struct om_microdesc *b)
 {
-    if (!a->family_ids[0] || !b->family_ids[0])
-        return false;
-    if (a->family_ids_truncated || b->family_ids_truncated)
-        return true;
+    if (!a->family_ids[0] || !b->family_ids[0]) return false;
+    if (a->family_ids_truncated || b->family_ids_truncated) return true;
     om_span_t ra = om_span(a->family_ids, strlen(a->family_ids)), x;
     while (om_netdoc_next_arg(&ra, &x)) {
         om_span_t rb = om_span(b->family_ids, strlen(b->family_ids)), y;
         while (om_netdoc_next_arg(&rb, &y))
-            if (x.len == y.len && !memcmp(x.p, y.p, x.len))
-                return true;
+            if (x.len == y.len && !memcmp(x.p, y.p, x.len)) return true;
     }
     return false;
 }

@@ -36,10 +36,10 @@ bool om_policy_summary_allows(const om_policy_summary_t *p, uint16_t port);
 #define OM_MICRODESC_FAMILY_IDS_LEN 256
 
 struct om_microdesc {
-    uint8_t digest[32];  /* SHA-256 of its text: from "onion-key" to the next one or the end */
-    bool has_ntor;       /* always true for a parsed microdesc ("ntor-onion-key" is required) */
+    uint8_t digest[32]; /* SHA-256 of its text: from "onion-key" to the next one or the end */
+    bool has_ntor;      /* always true for a parsed microdesc ("ntor-onion-key" is required) */
     uint8_t ntor_key[32];
-    bool has_ed;         /* "id ed25519" (ignore it if the consensus says NoEdConsensus) */
+    bool has_ed; /* "id ed25519" (ignore it if the consensus says NoEdConsensus) */
     uint8_t ed_id[32];
     char family[OM_MICRODESC_FAMILY_LEN];         /* "family" arguments ("" if none) */
     char family_ids[OM_MICRODESC_FAMILY_IDS_LEN]; /* "family-ids" arguments (method 35) */
@@ -51,7 +51,7 @@ struct om_microdesc {
 /* Parse concatenated microdescriptors (as served at /tor/micro/d/...). Each one's digest is
  * computed over its exact text. A malformed one makes the call fail with err. Returns a
  * malloc'd array of *n structs (release with free() or om_microdesc_free_array), or NULL. */
-#define OM_MICRODESC_MAX_PER_DOC 100000
+#define OM_MICRODESC_MAX_PER_DOC 20000 /* more are refused (~2 KB each in memory) */
 struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_t *n, char *err,
                                              size_t errlen);
 void om_microdesc_free_array(struct om_microdesc *a, size_t n);

@@ -14,10 +14,10 @@
 
 /* Limits. A longer keyword line, a bigger object or more arguments make the document malformed.
  * 128 KiB objects and 512 arguments per line are tor's own limits (parsecommon). */
-#define OM_NETDOC_MAX_LINE      (128 * 1024)
-#define OM_NETDOC_MAX_OBJECT    (128 * 1024)
-#define OM_NETDOC_MAX_ARGS      512
-#define OM_NETDOC_MAX_OBJ_TYPE  64 /* "RSA PUBLIC KEY", "ED25519 CERT", ... */
+#define OM_NETDOC_MAX_LINE     (128 * 1024)
+#define OM_NETDOC_MAX_OBJECT   (128 * 1024)
+#define OM_NETDOC_MAX_ARGS     512
+#define OM_NETDOC_MAX_OBJ_TYPE 64 /* "RSA PUBLIC KEY", "ED25519 CERT", ... */
 
 /* A span of bytes inside a document (not NUL-terminated). */
 typedef struct {
@@ -26,10 +26,10 @@ typedef struct {
 } om_span_t;
 
 typedef struct {
-    om_span_t kw;       /* the keyword */
-    om_span_t args;     /* the rest of the keyword line after the keyword and its whitespace,
-                           trailing whitespace removed (len 0 if none) */
-    size_t n_args;      /* number of whitespace-separated arguments in args */
+    om_span_t kw;   /* the keyword */
+    om_span_t args; /* the rest of the keyword line after the keyword and its whitespace,
+                       trailing whitespace removed (len 0 if none) */
+    size_t n_args;  /* number of whitespace-separated arguments in args */
     bool has_object;
     om_span_t obj_type; /* "RSA PUBLIC KEY" (between "-----BEGIN " and "-----") */
     om_span_t obj_body; /* the base64 lines between the BEGIN and END lines, newlines included */
@@ -65,7 +65,7 @@ static inline om_span_t om_span(const char *p, size_t len)
     om_span_t s = {p, len};
     return s;
 }
-bool om_span_eq(om_span_t s, const char *lit);          /* exact match with a C string */
+bool om_span_eq(om_span_t s, const char *lit); /* exact match with a C string */
 bool om_span_starts(om_span_t s, const char *prefix);
 bool om_netdoc_kw_is(const om_netdoc_item_t *item, const char *kw);
 bool om_netdoc_obj_is(const om_netdoc_item_t *item, const char *type);

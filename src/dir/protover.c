@@ -1,4 +1,4 @@
-/* protover.c — subprotocol version lists, tor-spec 9 "Subprotocol versioning" (see consensus.h). */
+/* protover.c — subprotocol version lists, tor-spec 9 "Subprotocol versioning" (consensus.h). */
 #include <string.h>
 
 #include "dir/consensus.h"
@@ -35,8 +35,7 @@ static uint64_t *slot(om_protover_t *p, const char *name, size_t n)
 
 static bool name_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
 
 /* "1-2,4" into a mask. */
@@ -58,16 +57,14 @@ static int parse_versions(const char *s, size_t n, uint64_t *mask)
                 lo > hi)
                 return -1;
         } else {
-            if (om_netdoc_parse_u32(item, MAX_VERSION, &lo) < 0)
-                return -1;
+            if (om_netdoc_parse_u32(item, MAX_VERSION, &lo) < 0) return -1;
             hi = lo;
         }
         for (uint32_t v = lo; v <= hi; v++)
             m |= (uint64_t)1 << v;
         if (i < n) { /* a ',' must be followed by another range */
             i++;
-            if (i == n)
-                return -1;
+            if (i == n) return -1;
         }
     }
     *mask = m;
@@ -80,17 +77,13 @@ int om_protover_parse(const char *s, size_t len, om_protover_t *out)
     om_span_t rest = om_span(s, len), e;
     while (om_netdoc_next_arg(&rest, &e)) {
         const char *eq = memchr(e.p, '=', e.len);
-        if (!eq)
-            return -1;
+        if (!eq) return -1;
         size_t nl = (size_t)(eq - e.p);
-        if (nl == 0 || nl > MAX_PROTO_NAME)
-            return -1;
+        if (nl == 0 || nl > MAX_PROTO_NAME) return -1;
         for (size_t i = 0; i < nl; i++)
-            if (!name_char(e.p[i]))
-                return -1;
+            if (!name_char(e.p[i])) return -1;
         uint64_t mask;
-        if (parse_versions(eq + 1, e.len - nl - 1, &mask) < 0)
-            return -1;
+        if (parse_versions(eq + 1, e.len - nl - 1, &mask) < 0) return -1;
         uint64_t *dst = slot(out, e.p, nl);
         if (dst)
             *dst |= mask;
@@ -102,14 +95,13 @@ int om_protover_parse(const char *s, size_t len, om_protover_t *out)
 
 bool om_protover_covers(const om_protover_t *have, const om_protover_t *need)
 {
-    if (need->unknown)
-        return false;
-#define COVERS(f)                                                                              \
-    if (need->f & ~have->f)                                                                    \
-        return false;
-    COVERS(link) COVERS(linkauth) COVERS(relay) COVERS(flowctrl) COVERS(cons) COVERS(desc)
-    COVERS(dircache) COVERS(microdesc) COVERS(hsdir) COVERS(hsintro) COVERS(hsrend)
-    COVERS(padding) COVERS(conflux)
+    if (need->unknown) return false;
+#define COVERS(f)                                                                                  \
+    if (need->f & ~have->f) return false;
+    COVERS(link)
+    COVERS(linkauth) COVERS(relay) COVERS(flowctrl) COVERS(cons) COVERS(desc) COVERS(dircache)
+        COVERS(microdesc) COVERS(hsdir) COVERS(hsintro) COVERS(hsrend) COVERS(padding)
+            COVERS(conflux)
 #undef COVERS
-    return true;
+                return true;
 }

@@ -55,16 +55,13 @@ static const char *const signing_hex[3] = {
 };
 
 /* Replace the n-th (0-based) occurrence of `from` in text with `to`; malloc'd, or NULL. */
-static char *replace_nth(const char *text, const char *from, const char *to, int nth,
-                         size_t *len)
+static char *replace_nth(const char *text, const char *from, const char *to, int nth, size_t *len)
 {
     const char *at = text;
     for (int i = 0;; i++) {
         at = strstr(at, from);
-        if (!at)
-            return NULL;
-        if (i == nth)
-            break;
+        if (!at) return NULL;
+        if (i == nth) break;
         at++;
     }
     size_t fl = strlen(from), tl = strlen(to), pre = (size_t)(at - text);
@@ -84,13 +81,11 @@ static char *flip_object(const char *text, const char *kw, int nth, size_t *len)
     const char *at = text;
     for (int i = 0; i <= nth; i++) {
         at = strstr(at, kw);
-        if (!at)
-            return NULL;
+        if (!at) return NULL;
         at += strlen(kw);
     }
     const char *body = strstr(at, "-----\n");
-    if (!body)
-        return NULL;
+    if (!body) return NULL;
     body += 6 + 20; /* inside the first base64 line */
     size_t pos = (size_t)(body - text);
     char *out = strdup(text);
@@ -270,8 +265,7 @@ static void test_malformed_bytes(void)
         m[pos] = '\0';
         expect_reject(m, len, "authcert");
         free(m);
-        if (om_test_failed_flag)
-            break;
+        if (om_test_failed_flag) break;
     }
     size_t ml;
     char *m = replace_nth(t, "-----BEGIN RSA PUBLIC KEY-----\nMIIB",
@@ -311,12 +305,9 @@ static om_rsa_t *id_key, *sign_key, *small_key;
 
 static void setup_keys(void)
 {
-    if (!id_key)
-        id_key = om_rsa_generate(1024);
-    if (!sign_key)
-        sign_key = om_rsa_generate(1024);
-    if (!small_key)
-        small_key = om_rsa_generate(512);
+    if (!id_key) id_key = om_rsa_generate(1024);
+    if (!sign_key) sign_key = om_rsa_generate(1024);
+    if (!small_key) small_key = om_rsa_generate(512);
 }
 
 static size_t append_b64_object(char *out, const char *type, const uint8_t *data, size_t n)
@@ -356,20 +347,17 @@ static size_t build_cert(char *out, const spec_t *s)
     om_hex_encode(fp, 20, hex);
     char *idpem = om_rsa_public_pem(idk), *skpem = om_rsa_public_pem(sign_key);
     size_t o = 0;
-    o += (size_t)sprintf(out + o, "dir-key-certificate-version %s\n",
-                         s->version ? s->version : "3");
+    o +=
+        (size_t)sprintf(out + o, "dir-key-certificate-version %s\n", s->version ? s->version : "3");
     o += (size_t)sprintf(out + o, "dir-address 10.0.0.1:9030\n");
-    if (!s->omit_fingerprint)
-        o += (size_t)sprintf(out + o, "fingerprint %s\n", hex);
-    if (s->twice_fingerprint)
-        o += (size_t)sprintf(out + o, "fingerprint %s\n", hex);
+    if (!s->omit_fingerprint) o += (size_t)sprintf(out + o, "fingerprint %s\n", hex);
+    if (s->twice_fingerprint) o += (size_t)sprintf(out + o, "fingerprint %s\n", hex);
     if (!s->omit_published)
         o += (size_t)sprintf(out + o, "dir-key-published %s\n",
                              s->published ? s->published : "2026-01-01 00:00:00");
     o += (size_t)sprintf(out + o, "dir-key-expires %s\n",
                          s->expires ? s->expires : "2026-07-01 00:00:00");
-    if (s->extra)
-        o += (size_t)sprintf(out + o, "%s", s->extra);
+    if (s->extra) o += (size_t)sprintf(out + o, "%s", s->extra);
     o += (size_t)sprintf(out + o, "dir-identity-key%s%s\n%s", s->idkey_args ? " " : "",
                          s->idkey_args ? s->idkey_args : "", idpem);
     o += (size_t)sprintf(out + o, "dir-signing-key\n%s", skpem);
@@ -536,14 +524,10 @@ static void test_random_mutations(void)
 }
 
 static const om_test_t tests[] = {
-    OM_TEST(test_snapshot_certs),
-    OM_TEST(test_check_time),
-    OM_TEST(test_tampered_snapshot),
-    OM_TEST(test_truncated_everywhere),
-    OM_TEST(test_malformed_bytes),
-    OM_TEST(test_built_certs),
-    OM_TEST(test_random_mutations),
-    {NULL, NULL},
+    OM_TEST(test_snapshot_certs),    OM_TEST(test_check_time),
+    OM_TEST(test_tampered_snapshot), OM_TEST(test_truncated_everywhere),
+    OM_TEST(test_malformed_bytes),   OM_TEST(test_built_certs),
+    OM_TEST(test_random_mutations),  {NULL, NULL},
 };
 
 int main(int argc, char **argv)

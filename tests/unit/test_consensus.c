@@ -75,16 +75,14 @@ static const time_t VALID_AFTER = 1795338860; /* 2026-11-22 09:14:20 (calendar.t
 static int setup(void)
 {
     static bool done;
-    if (done)
-        return certs ? 0 : -1;
+    if (done) return certs ? 0 : -1;
     done = true;
     om_test_unhex("2294432174E7CF2BB0914A509C1E955DCA35EB6E", trusted[0], 20);
     om_test_unhex("7CBA18A8EED044F5DA4D43D8439C66F0E94519E8", trusted[1], 20);
     om_test_unhex("44BDAE19610F6045A72216FD5608EE0858B4515D", trusted[2], 20);
     size_t len;
     char *k = load("keys-all", &len), err[256];
-    if (!k)
-        return -1;
+    if (!k) return -1;
     certs = om_authcert_parse_many(k, len, &n_certs, err, sizeof err);
     free(k);
     return certs ? 0 : -1;
@@ -97,16 +95,13 @@ static int verify(const om_consensus_t *c, time_t now, char *err, size_t errlen)
 }
 
 /* Replace the nth occurrence of from by to; malloc'd NUL-terminated, *len set; NULL if absent. */
-static char *replace_nth(const char *text, const char *from, const char *to, int nth,
-                         size_t *len)
+static char *replace_nth(const char *text, const char *from, const char *to, int nth, size_t *len)
 {
     const char *at = text;
     for (int i = 0;; i++) {
         at = strstr(at, from);
-        if (!at)
-            return NULL;
-        if (i == nth)
-            break;
+        if (!at) return NULL;
+        if (i == nth) break;
         at++;
     }
     size_t fl = strlen(from), tl = strlen(to), pre = (size_t)(at - text);
@@ -142,8 +137,7 @@ static char *sig_block(const char *text, const char *idhex)
 static char *without_sig(const char *text, const char *idhex, size_t *len)
 {
     char *b = sig_block(text, idhex);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     char *r = replace_nth(text, b, "", 0, len);
     free(b);
     return r;
@@ -153,8 +147,7 @@ static char *without_sig(const char *text, const char *idhex, size_t *len)
 static char *forge_sig(const char *text, const char *idhex, size_t *len)
 {
     char *b = sig_block(text, idhex);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     char *f = strdup(b);
     char *body = strstr(f, "-----BEGIN SIGNATURE-----\n") + 26 + 30;
     *body = *body == 'A' ? 'B' : 'A';
@@ -206,8 +199,8 @@ static void check_common(const om_consensus_t *c, const char *text)
     CHECK_EQ_INT(c->dist_delay, 4);
     CHECK_EQ_INT(c->known_flags, OM_RS_AUTHORITY | OM_RS_EXIT | OM_RS_FAST | OM_RS_GUARD |
                                      OM_RS_HSDIR | OM_RS_NOEDCONSENSUS | OM_RS_RUNNING |
-                                     OM_RS_STABLE | OM_RS_STALEDESC | OM_RS_SYBIL |
-                                     OM_RS_V2DIR | OM_RS_VALID);
+                                     OM_RS_STABLE | OM_RS_STALEDESC | OM_RS_SYBIL | OM_RS_V2DIR |
+                                     OM_RS_VALID);
     /* required-client-protocols Cons=2 Desc=2 FlowCtrl=1 Link=4 Microdesc=2 Relay=2 */
     CHECK(c->has_required_client_proto && c->has_recommended_client_proto);
     CHECK(c->has_required_relay_proto && c->has_recommended_relay_proto);
@@ -269,8 +262,7 @@ static void check_common(const om_consensus_t *c, const char *text)
         CHECK_EQ_INT(r->dir_port, nodes[i].dir_port);
         uint32_t want = OM_RS_EXIT | OM_RS_FAST | OM_RS_GUARD | OM_RS_HSDIR | OM_RS_RUNNING |
                         OM_RS_STABLE | OM_RS_V2DIR | OM_RS_VALID;
-        if (nodes[i].authority)
-            want |= OM_RS_AUTHORITY;
+        if (nodes[i].authority) want |= OM_RS_AUTHORITY;
         CHECK_EQ_INT(r->flags, want);
         CHECK(strcmp(r->version, "Tor 0.4.9.11") == 0);
         CHECK(r->has_proto);
@@ -407,17 +399,17 @@ static void test_verify_snapshot(void)
         CHECK_MSG(verify(c, VALID_AFTER, err, sizeof err) == 0, "%s: %s", files[f], err);
         CHECK_EQ_INT(verify(c, c->valid_until, err, sizeof err), 0);
         /* Two certificates of three still make a majority; one does not. */
-        CHECK_EQ_INT(om_consensus_verify(c, certs, 2, (const uint8_t(*)[20])trusted, 3,
-                                         VALID_AFTER, 0, err, sizeof err),
+        CHECK_EQ_INT(om_consensus_verify(c, certs, 2, (const uint8_t(*)[20])trusted, 3, VALID_AFTER,
+                                         0, err, sizeof err),
                      0);
-        CHECK_EQ_INT(om_consensus_verify(c, certs, 1, (const uint8_t(*)[20])trusted, 3,
-                                         VALID_AFTER, 0, err, sizeof err),
+        CHECK_EQ_INT(om_consensus_verify(c, certs, 1, (const uint8_t(*)[20])trusted, 3, VALID_AFTER,
+                                         0, err, sizeof err),
                      -1);
         CHECK_MSG(strstr(err, "only 1 of 3") && strstr(err, "no certificate") &&
                       strstr(err, "auth2 " AUTH2),
                   "%s", err);
-        CHECK_EQ_INT(om_consensus_verify(c, NULL, 0, (const uint8_t(*)[20])trusted, 3,
-                                         VALID_AFTER, 0, err, sizeof err),
+        CHECK_EQ_INT(om_consensus_verify(c, NULL, 0, (const uint8_t(*)[20])trusted, 3, VALID_AFTER,
+                                         0, err, sizeof err),
                      -1);
         /* More trusted authorities than signers: 3 of 5 is a majority, 3 of 6 is not. */
         uint8_t six[6][20];
@@ -489,8 +481,8 @@ static void test_forged_signatures(void)
     uint8_t four[4][20];
     memcpy(four, trusted, sizeof trusted);
     memset(four[3], 0x44, 20);
-    CHECK_EQ_INT(om_consensus_verify(c, certs, n_certs, (const uint8_t(*)[20])four, 4,
-                                     VALID_AFTER, 0, err, sizeof err),
+    CHECK_EQ_INT(om_consensus_verify(c, certs, n_certs, (const uint8_t(*)[20])four, 4, VALID_AFTER,
+                                     0, err, sizeof err),
                  -1);
     CHECK_MSG(strstr(err, "only 2 of 4") && strstr(err, "forged or bad signature by auth1 " AUTH1),
               "%s", err);
@@ -511,8 +503,8 @@ static void test_forged_signatures(void)
     CHECK_MSG(c != NULL, "%s", err);
     CHECK_EQ_INT(c->n_sigs, 2);
     CHECK_EQ_INT(verify(c, VALID_AFTER, err, sizeof err), -1);
-    CHECK_MSG(strstr(err, "no signature from auth0") && strstr(err, "bad signature by auth1"),
-              "%s", err);
+    CHECK_MSG(strstr(err, "no signature from auth0") && strstr(err, "bad signature by auth1"), "%s",
+              err);
     om_consensus_free(c);
     free(rem);
     free(one);
@@ -624,8 +616,8 @@ static void test_truncated_everywhere(void)
             for (size_t k = 0; k < n_ok; k++)
                 ok |= cut == ok_cut[k] || cut == ok_cut[k] - 1;
             om_consensus_t *c = parse(t, cut, err, sizeof err);
-            CHECK_MSG((c != NULL) == ok, "%s cut at %zu: parsed=%d (%s)", files[f], cut,
-                      c != NULL, c ? "" : err);
+            CHECK_MSG((c != NULL) == ok, "%s cut at %zu: parsed=%d (%s)", files[f], cut, c != NULL,
+                      c ? "" : err);
             om_consensus_free(c);
         }
         free(t);
@@ -637,8 +629,8 @@ static void expect_reject(const char *doc, size_t len, const char *needle)
     char err[256] = "";
     om_consensus_t *c = parse(doc, len, err, sizeof err);
     if (c || !strstr(err, needle)) {
-        snprintf(om_test_reason, sizeof om_test_reason, "parsed=%d err='%s' want '%s'",
-                 c != NULL, err, needle);
+        snprintf(om_test_reason, sizeof om_test_reason, "parsed=%d err='%s' want '%s'", c != NULL,
+                 err, needle);
         om_test_failed_flag = 1;
     }
     om_consensus_free(c);
@@ -738,12 +730,14 @@ static void test_malformed(void)
     RJ("dir-source auth0", "params x=1\ndir-source auth0", "params appears twice");
     RJ("contact dirdocs-testnet@example.invalid\n",
        "contact dirdocs-testnet@example.invalid\nclient-versions \n", "after the preamble");
-    RJ("\nr relay2 ", "\ndir-source a 2294432174E7CF2BB0914A509C1E955DCA35EB6E 1.2.3.4 1.2.3.4 1 "
-                      "2\nr relay2 ",
+    RJ("\nr relay2 ",
+       "\ndir-source a 2294432174E7CF2BB0914A509C1E955DCA35EB6E 1.2.3.4 1.2.3.4 1 "
+       "2\nr relay2 ",
        "dir-source among router entries");
     RJ("\nr relay2 ", "\nknown-flags Exit\nr relay2 ", "known-flags among router entries");
-    RJ("directory-footer\n", "directory-footer\nr relay9 IymxGfy629Ga09+V6DWUjX4JL28 2038-01-01 "
-                             "00:00:00 127.0.0.1 1 0\n",
+    RJ("directory-footer\n",
+       "directory-footer\nr relay9 IymxGfy629Ga09+V6DWUjX4JL28 2038-01-01 "
+       "00:00:00 127.0.0.1 1 0\n",
        "router entry after directory-footer");
     RJ("directory-footer\n", "directory-footer\ndirectory-footer\n", "misplaced directory-footer");
     RJ("dir-source auth0", "directory-footer\ndir-source auth0", "misplaced directory-footer");
@@ -793,6 +787,16 @@ static void test_malformed(void)
         free(h);
     }
     RJ("client-versions ", "client-versions \x01", "control character");
+    /* At most 64 known flags (12 real ones + 52 invented pass, + 53 fail). */
+    {
+        char extra[1024];
+        size_t o = 0;
+        for (int i = 0; i < 53; i++)
+            o += (size_t)sprintf(extra + o, " X%02d", i);
+        strcpy(extra + o, "\nrecommended-client");
+        accept_edit(t, "\nrecommended-client", extra + 4, 0);
+        RJ("\nrecommended-client", extra, "malformed known-flags");
+    }
     expect_reject("", 0, "empty");
     {
         char err[256] = "";
@@ -811,8 +815,10 @@ static void test_tolerated(void)
     CHECK(t != NULL);
     /* Unknown items anywhere before the signatures, unknown flags listed in known-flags,
      * unknown w keywords, IPv4 "a" lines, missing optional lines, an unknown algorithm. */
-    accept_edit(t, "known-flags ", "x-future 1 2\n-----BEGIN X-----\nAAAA\n-----END X-----\n"
-                                   "known-flags ", 0);
+    accept_edit(t, "known-flags ",
+                "x-future 1 2\n-----BEGIN X-----\nAAAA\n-----END X-----\n"
+                "known-flags ",
+                0);
     accept_edit(t, "\nm ", "\nid ed25519 none\nstats wfu=1\nx-router-item\nm ", 0);
     accept_edit(t, "directory-footer\n", "directory-footer\nx-footer 1\n", 0);
     accept_edit(t, "Valid\nrecommended", "Valid Weird\nrecommended", 0);
@@ -823,9 +829,10 @@ static void test_tolerated(void)
     accept_edit(t, "w Bandwidth=", "w Future=7 Bandwidth=", 0);
     accept_edit(t, "a [::1]:27125", "a 1.2.3.4:5\na [::1]:27125\na [::2]:1", 0);
     accept_edit(t, "consensus-method 35\n", "", 0);
-    accept_edit(t, "params AuthDirMaxServersPerAddr=0", "params AVeryLongParameterNameThatIsLonge"
-                                                        "rThanSixtyFourCharactersInTotalXX=5 "
-                                                        "AuthDirMaxServersPerAddr=0",
+    accept_edit(t, "params AuthDirMaxServersPerAddr=0",
+                "params AVeryLongParameterNameThatIsLonge"
+                "rThanSixtyFourCharactersInTotalXX=5 "
+                "AuthDirMaxServersPerAddr=0",
                 0);
     accept_edit(t, "directory-signature sha256", "directory-signature sha3-256", 0);
     free(t);
@@ -837,8 +844,7 @@ static char *synthetic(size_t n, size_t *out_len)
 {
     size_t len;
     char *t = load("consensus-microdesc", &len);
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     const char *first_r = strstr(t, "\nr ") + 1, *footer = strstr(t, "directory-footer\n");
     size_t head = (size_t)(first_r - t), foot = len - (size_t)(footer - t);
     size_t cap = head + foot + n * 400;
@@ -864,8 +870,7 @@ static char *synthetic(size_t n, size_t *out_len)
                               "HSIntro=4-5 HSRend=1-2 Link=3-5 LinkAuth=3 Microdesc=1-3 "
                               "Padding=2 Relay=2-6\n"
                               "w Bandwidth=%zu\n",
-                              i, id64, (i >> 16) & 255, (i >> 8) & 255, i & 255, md64,
-                              1000 + i);
+                              i, id64, (i >> 16) & 255, (i >> 8) & 255, i & 255, md64, 1000 + i);
     }
     memcpy(out + o, footer, foot);
     o += foot;
@@ -894,8 +899,7 @@ static void test_large_consensus(void)
         double t0 = now_ms();
         c = om_consensus_parse(t, len, err, sizeof err);
         double dt = now_ms() - t0;
-        if (dt < best)
-            best = dt;
+        if (dt < best) best = dt;
         CHECK_MSG(c != NULL, "%s", err);
     }
     CHECK_EQ_INT(c->n_routers, 7000);
@@ -925,8 +929,7 @@ static void test_large_consensus(void)
     printf("# consensus parse: snapshot (6 routers, %zu bytes) %.3f ms, verify %.3f ms; "
            "synthetic 7000 routers (%zu bytes) %.1f ms%s\n",
            slen, snap, ver, len, best, SANITIZED ? " (sanitized build)" : "");
-    if (!SANITIZED)
-        CHECK_MSG(best < 100.0, "7000-router parse took %.1f ms", best);
+    if (!SANITIZED) CHECK_MSG(best < 100.0, "7000-router parse took %.1f ms", best);
     free(t);
 }
 

@@ -83,22 +83,19 @@ static int snap_load(snap_t *s)
     memset(s, 0, sizeof *s);
     s->mdtext = load("microdescs", &s->mdlen);
     s->ctext = load("consensus-microdesc", &s->clen);
-    if (!s->mdtext || !s->ctext)
-        return -1;
+    if (!s->mdtext || !s->ctext) return -1;
     s->mds = parse(s->mdtext, s->mdlen, &s->n, err, sizeof err);
     s->c = om_consensus_parse(s->ctext, s->clen, err, sizeof err);
     if (!s->mds || !s->c) {
         fprintf(stderr, "# %s\n", err);
         return -1;
     }
-    if (om_consensus_attach_microdescs(s->c, s->mds, s->n) != 6)
-        return -1;
+    if (om_consensus_attach_microdescs(s->c, s->mds, s->n) != 6) return -1;
     for (int i = 0; i < 6; i++) {
         uint8_t fp[20];
         om_test_unhex(nodes[i].fp, fp, 20);
         const om_routerstatus_t *r = om_consensus_find(s->c, fp);
-        if (!r || !r->md || strcmp(r->nickname, nodes[i].nick))
-            return -1;
+        if (!r || !r->md || strcmp(r->nickname, nodes[i].nick)) return -1;
         s->md_of[i] = r->md;
     }
     return 0;
@@ -121,8 +118,7 @@ static void test_digests(void)
     const char *starts[7];
     size_t k = 0;
     for (const char *p = s.mdtext; (p = strstr(p, "onion-key\n")) != NULL; p++)
-        if ((p == s.mdtext || p[-1] == '\n') && k < 6)
-            starts[k++] = p;
+        if ((p == s.mdtext || p[-1] == '\n') && k < 6) starts[k++] = p;
     CHECK_EQ_INT(k, 6);
     starts[6] = s.mdtext + s.mdlen;
     for (size_t i = 0; i < 6; i++) {
@@ -251,10 +247,15 @@ static void test_policy_parser(void)
     CHECK_EQ_INT(pparse("reject\t22", &p), 0);
     CHECK(!om_policy_summary_allows(&p, 22) && om_policy_summary_allows(&p, 23));
     static const char *bad[] = {
-        "accept",      "accept 0",     "accept 5-3",   "accept 80,80",  "accept 80,79",
-        "accept 1-100,50", "accept 65536", "allow 80", "accept 80,",    "accept ,80",
-        "accept 80-",  "accept -80",   "accept 8x",    "",              "Accept 80",
-        "accept 1-2-3", "accept 80,,90",
+        "accept",        "accept 0",
+        "accept 5-3",    "accept 80,80",
+        "accept 80,79",  "accept 1-100,50",
+        "accept 65536",  "allow 80",
+        "accept 80,",    "accept ,80",
+        "accept 80-",    "accept -80",
+        "accept 8x",     "",
+        "Accept 80",     "accept 1-2-3",
+        "accept 80,,90",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_MSG(pparse(bad[i], &p) == -1, "accepted '%s'", bad[i]);
@@ -306,8 +307,8 @@ static void expect_reject(const char *doc, size_t len, const char *needle)
     char err[256] = "";
     om_microdesc_t *m = parse(doc, len, &n, err, sizeof err);
     if (m || n != 0 || !strstr(err, needle)) {
-        snprintf(om_test_reason, sizeof om_test_reason, "parsed=%d err='%s' want '%s'",
-                 m != NULL, err, needle);
+        snprintf(om_test_reason, sizeof om_test_reason, "parsed=%d err='%s' want '%s'", m != NULL,
+                 err, needle);
         om_test_failed_flag = 1;
     }
     free(m);
@@ -377,7 +378,8 @@ static void test_malformed(void)
     reject_str("", "no microdescriptor");
     reject_str("\n\n", "no microdescriptor");
     reject_str("@last-listed 2026-01-01 00:00:00\nonion-key\n", "keyword character 0x40");
-    static const char nul[] = "onion-key\nntor-onion-key ujKle8WyfBYJw4XpuMS5\0qiNFA1mQEWRfjB8ER0\n";
+    static const char nul[] =
+        "onion-key\nntor-onion-key ujKle8WyfBYJw4XpuMS5\0qiNFA1mQEWRfjB8ER0\n";
     expect_reject(nul, sizeof nul - 1, "NUL byte");
     /* A huge line. */
     size_t big = OM_NETDOC_MAX_LINE + 1;

@@ -10,8 +10,7 @@
 static char *exact(const char *s, size_t n)
 {
     char *p = malloc(n ? n : 1);
-    if (p && n)
-        memcpy(p, s, n);
+    if (p && n) memcpy(p, s, n);
     return p;
 }
 
@@ -24,13 +23,11 @@ static int count_items(const char *text, size_t n, char *errbuf, size_t errlen)
     int count = 0, r;
     om_netdoc_init(&it, buf, n);
     while ((r = om_netdoc_next(&it, &item)) == 1) {
-        if (item.end > n || item.start >= item.end || item.line_end > item.end)
-            abort();
+        if (item.end > n || item.start >= item.end || item.line_end > item.end) abort();
         count++;
     }
     if (r < 0) {
-        if (errbuf)
-            snprintf(errbuf, errlen, "%s", it.err);
+        if (errbuf) snprintf(errbuf, errlen, "%s", it.err);
         count = -1;
     }
     free(buf);
@@ -194,11 +191,9 @@ static void test_objects(void)
     n += (size_t)sprintf(big + n, "k\n-----BEGIN X-----\n");
     for (size_t i = 0; i < body; i++) {
         big[n++] = 'A';
-        if (i % 64 == 63)
-            big[n++] = '\n';
+        if (i % 64 == 63) big[n++] = '\n';
     }
-    if (big[n - 1] != '\n')
-        big[n++] = '\n';
+    if (big[n - 1] != '\n') big[n++] = '\n';
     size_t before_end = n;
     n += (size_t)sprintf(big + n, "-----END X-----\n");
     CHECK_EQ_INT(count_items(big, n, NULL, 0), 1);
@@ -312,11 +307,11 @@ static void test_time(void)
     CHECK(strcmp(buf, "2026-11-22 09:14:20") == 0);
 
     static const char *bad[][2] = {
-        {"2023-02-29", "00:00:00"}, {"1900-02-29", "00:00:00"}, {"2026-13-01", "00:00:00"},
-        {"2026-00-01", "00:00:00"}, {"2026-04-31", "00:00:00"}, {"2026-01-00", "00:00:00"},
-        {"2026-01-01", "24:00:00"}, {"2026-01-01", "00:60:00"}, {"2026-01-01", "00:00:61"},
-        {"1969-12-31", "23:59:59"}, {"2026-1-01", "00:00:00"},  {"2026-01-01", "0:00:00"},
-        {"2026/01/01", "00:00:00"}, {"2026-01-01", "00-00-00"}, {"2026-01-0a", "00:00:00"},
+        {"2023-02-29", "00:00:00"}, {"1900-02-29", "00:00:00"},  {"2026-13-01", "00:00:00"},
+        {"2026-00-01", "00:00:00"}, {"2026-04-31", "00:00:00"},  {"2026-01-00", "00:00:00"},
+        {"2026-01-01", "24:00:00"}, {"2026-01-01", "00:60:00"},  {"2026-01-01", "00:00:61"},
+        {"1969-12-31", "23:59:59"}, {"2026-1-01", "00:00:00"},   {"2026-01-01", "0:00:00"},
+        {"2026/01/01", "00:00:00"}, {"2026-01-01", "00-00-00"},  {"2026-01-0a", "00:00:00"},
         {"2026-01-01", "+0:00:00"}, {"20260-01-01", "00:00:00"}, {"", ""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -360,19 +355,19 @@ static void test_addresses(void)
     CHECK_EQ_INT(om_netdoc_parse_ipv4(om_span("127.0.0.1", 9), ip), 0);
     CHECK_MEM(ip, "\x7f\x00\x00\x01", 4);
     CHECK_EQ_INT(om_netdoc_parse_ipv4(om_span("255.255.255.255", 15), ip), 0);
-    static const char *bad4[] = {"256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3",
-                                 "1.2.3.4 ", "a.b.c.d", "1.2.3.1000", "", ".1.2.3"};
+    static const char *bad4[] = {"256.1.1.1", "01.2.3.4", "1.2.3",      "1.2.3.4.5", "1..2.3",
+                                 "1.2.3.4 ",  "a.b.c.d",  "1.2.3.1000", "",          ".1.2.3"};
     for (size_t k = 0; k < sizeof bad4 / sizeof bad4[0]; k++)
-        CHECK_MSG(om_netdoc_parse_ipv4(om_span(bad4[k], strlen(bad4[k])), ip) == -1,
-                  "accepted %s", bad4[k]);
+        CHECK_MSG(om_netdoc_parse_ipv4(om_span(bad4[k], strlen(bad4[k])), ip) == -1, "accepted %s",
+                  bad4[k]);
     CHECK_EQ_INT(om_netdoc_parse_ipv6_port(om_span("[::1]:27125", 11), ip6, &port), 0);
     CHECK_EQ_INT(port, 27125);
     CHECK_MEM(ip6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
     CHECK_EQ_INT(om_netdoc_parse_ipv6_port(om_span("[2001:db8::7]:1", 15), ip6, &port), 0);
     CHECK_EQ_INT(ip6[0], 0x20);
     CHECK_EQ_INT(ip6[15], 7);
-    static const char *bad6[] = {"[::1]", "[::1]:0", "[::1]:65536", "[zz::]:1", "::1:80",
-                                 "[::1]80", "[]:80", "[::1]:", "[1.2.3.4]:80"};
+    static const char *bad6[] = {"[::1]",   "[::1]:0", "[::1]:65536", "[zz::]:1",    "::1:80",
+                                 "[::1]80", "[]:80",   "[::1]:",      "[1.2.3.4]:80"};
     for (size_t k = 0; k < sizeof bad6 / sizeof bad6[0]; k++)
         CHECK_MSG(om_netdoc_parse_ipv6_port(om_span(bad6[k], strlen(bad6[k])), ip6, &port) == -1,
                   "accepted %s", bad6[k]);
@@ -391,16 +386,13 @@ static void test_encodings(void)
     CHECK_EQ_INT(om_netdoc_b64_exact(om_span("IymxGfy629Ga09+V6DWUjX4JL28A", 28), out, 20), -1);
     CHECK_EQ_INT(om_netdoc_b64_exact(om_span("IymxGfy629Ga09*V6DWUjX4JL28", 27), out, 20), -1);
     CHECK_EQ_INT(om_netdoc_b64_exact(om_span("IymxGfy629Ga09+V6DW jX4JL28", 27), out, 20), -1);
-    CHECK_EQ_INT(om_netdoc_hex_exact(om_span("2329b119FCBADBD19AD3DF95E835948D7E092F6F", 40),
-                                     out, 20),
-                 0);
+    CHECK_EQ_INT(
+        om_netdoc_hex_exact(om_span("2329b119FCBADBD19AD3DF95E835948D7E092F6F", 40), out, 20), 0);
     CHECK_MEM(out, want, 20);
-    CHECK_EQ_INT(om_netdoc_hex_exact(om_span("2329B119FCBADBD19AD3DF95E835948D7E092F6", 39),
-                                     out, 20),
-                 -1);
-    CHECK_EQ_INT(om_netdoc_hex_exact(om_span("G329B119FCBADBD19AD3DF95E835948D7E092F6F", 40),
-                                     out, 20),
-                 -1);
+    CHECK_EQ_INT(
+        om_netdoc_hex_exact(om_span("2329B119FCBADBD19AD3DF95E835948D7E092F6", 39), out, 20), -1);
+    CHECK_EQ_INT(
+        om_netdoc_hex_exact(om_span("G329B119FCBADBD19AD3DF95E835948D7E092F6F", 40), out, 20), -1);
 }
 
 static void test_nickname(void)

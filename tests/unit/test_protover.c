@@ -60,7 +60,7 @@ static void test_unknown_names(void)
     CHECK(p.unknown);
     CHECK_EQ_INT(p.link, V(4));
     CHECK_EQ_INT(parse("Link=4 Datagram=", &p), 0);
-    CHECK(!p.unknown); /* no version listed: nothing required */
+    CHECK(!p.unknown);                    /* no version listed: nothing required */
     CHECK_EQ_INT(parse("link=4", &p), 0); /* names are case-sensitive */
     CHECK(p.unknown);
     CHECK_EQ_INT(p.link, 0);
@@ -69,9 +69,9 @@ static void test_unknown_names(void)
 static void test_malformed(void)
 {
     static const char *bad[] = {
-        "Link",      "=1",        "Link=1-",   "Link=-1",  "Link=3-1",   "Link=64",
-        "Link=1,,2", "Link=1,",   "Link=,1",   "Link=a",   "Li_nk=1",    "Link=1 Relay",
-        "Link==1",   "Link=1-2-3", "Link=+1",  "Link=99999999999",
+        "Link",      "=1",         "Link=1-", "Link=-1",          "Link=3-1", "Link=64",
+        "Link=1,,2", "Link=1,",    "Link=,1", "Link=a",           "Li_nk=1",  "Link=1 Relay",
+        "Link==1",   "Link=1-2-3", "Link=+1", "Link=99999999999",
     };
     om_protover_t p;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -101,12 +101,8 @@ static void test_covers(void)
 }
 
 static const om_test_t tests[] = {
-    OM_TEST(test_tor049_pr_line),
-    OM_TEST(test_ranges_and_lists),
-    OM_TEST(test_unknown_names),
-    OM_TEST(test_malformed),
-    OM_TEST(test_covers),
-    {NULL, NULL},
+    OM_TEST(test_tor049_pr_line), OM_TEST(test_ranges_and_lists), OM_TEST(test_unknown_names),
+    OM_TEST(test_malformed),      OM_TEST(test_covers),           {NULL, NULL},
 };
 
 int main(int argc, char **argv)
