@@ -22,11 +22,16 @@ static int nodeset_from(const om_config_t *cfg, const char *name, om_nodeset_t *
                         size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    const char *v = om_config_get_string(cfg, name);
-    if (!v || !*v)
+    size_t n;
+    const char *const *items = om_config_get_lines(cfg, name, &n);
+    char csv[4096] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < n && off < sizeof csv - 1; i++)
+        off += (size_t)snprintf(csv + off, sizeof csv - off, "%s%s", i ? "," : "", items[i]);
+    if (!n)
         return 0;
     char e[200];
-    if (om_nodeset_parse(out, v, e, sizeof e) < 0) {
+    if (om_nodeset_parse(out, csv, e, sizeof e) < 0) {
         snprintf(err, errlen, "%s: %s", name, e);
         return -1;
     }

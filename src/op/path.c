@@ -63,7 +63,8 @@ int om_nodeset_parse(om_nodeset_t *s, const char *csv, char *err, size_t errlen)
                     snprintf(err, errlen, "\"%s\" is not a nickname or fingerprint", item);
                     return -1;
                 }
-            snprintf(s->nick[s->n_nick++], sizeof s->nick[0], "%s", item);
+            memcpy(s->nick[s->n_nick], item, n + 1);
+            s->n_nick++;
         }
     }
     return 0;

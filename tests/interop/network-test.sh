@@ -76,9 +76,11 @@ else
 fi
 PROXY="--socks5-hostname 127.0.0.1:$SOCKS"
 
-# 1. a page, byte-exact
+# 1. a page, byte-exact (by address, and by a hostname the exit resolves)
 curl -s --max-time 60 $PROXY "http://127.0.0.1:$HTTP_PORT/index.html" -o "$WORK/page.out"
 check "page_byte_exact" cmp -s "$WORK/page.out" "$WORK/www/index.html"
+curl -s --max-time 60 $PROXY "http://www.onionmesh.test:$HTTP_PORT/index.html" -o "$WORK/pageh.out"
+check "page_by_hostname_byte_exact" cmp -s "$WORK/pageh.out" "$WORK/www/index.html"
 
 # 2. a big file, SHA-256
 t0=$(date +%s.%N)
@@ -105,10 +107,11 @@ done
 check "20_concurrent_byte_exact ($bad bad)" [ "$bad" -eq 0 ]
 
 # 4. tor-resolve through our SOCKS port (tor's RESOLVE extension)
-res=$(timeout 60 tor-resolve localhost "127.0.0.1:$SOCKS" 2>&1)
-check "tor_resolve_localhost ($res)" [ "$res" = "127.0.0.1" ]
+# (the exits resolve through the test network's DNS responder, tools/testnet-dns)
+res=$(timeout 60 tor-resolve www.onionmesh.test "127.0.0.1:$SOCKS" 2>&1)
+check "tor_resolve_name ($res)" [ "$res" = "127.0.0.1" ]
 # ... and the same answer as a tor client on the same network gives
-res_tor=$(timeout 60 tor-resolve localhost "127.0.0.1:$TOR_SOCKS" 2>&1)
+res_tor=$(timeout 60 tor-resolve www.onionmesh.test "127.0.0.1:$TOR_SOCKS" 2>&1)
 check "tor_resolve_matches_tor_client ($res_tor)" [ "$res" = "$res_tor" ]
 
 # 5. bad SOCKS input gets the right error or a closed connection; the proxy keeps serving
