@@ -141,7 +141,7 @@ static bool retriable(uint8_t reason)
 {
     return reason == 0 || reason == OM_END_EXITPOLICY || reason == OM_END_DESTROY ||
            reason == OM_END_TIMEOUT || reason == OM_END_RESOURCELIMIT ||
-           reason == OM_END_HIBERNATING || reason == OM_END_MISC;
+           reason == OM_END_HIBERNATING;
 }
 
 static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
@@ -163,7 +163,8 @@ static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
     }
     if (retriable(reason) && e->attempts < MAX_ATTEMPTS) {
         om_info("Stream to %s:%u: %s; retrying on another circuit", e->host, e->port, why);
-        if (reason == OM_END_EXITPOLICY || reason == OM_END_MISC || reason == 0)
+        if (reason == OM_END_EXITPOLICY || reason == OM_END_RESOURCELIMIT ||
+            reason == OM_END_HIBERNATING)
             om_circpool_mark_unusable(e->op->pool, e->circ);
         e->circ = NULL;
         edge_attach(e);
@@ -250,6 +251,8 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
     }
     e->circ = circ;
     e->attempts++;
+    om_info("Stream to %s:%u (isolation \"%s\") attached to circuit %u", e->host, e->port,
+            e->isolation ? e->isolation : "", circ->circ_id);
     om_stream_callbacks_t cb = {.on_connected = s_connected,
                                 .on_data = s_data,
                                 .on_end = s_end,
