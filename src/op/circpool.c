@@ -265,7 +265,12 @@ static void serve_waiters(struct circpool *p)
     waiter_t **pp = &p->waiters;
     while (*pp) {
         waiter_t *w = *pp;
+        /* Prefer a circuit already carrying this isolation key (tor reuses it), then a clean
+         * one. */
         pcirc_t *found = NULL;
+        for (pcirc_t *pc = p->circs; pc && !found; pc = pc->next)
+            if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation))
+                found = pc;
         for (pcirc_t *pc = p->circs; pc && !found; pc = pc->next)
             if (circ_usable_for(p, pc, w->port, w->isolation))
                 found = pc;
