@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (var) {
             om_var_cell_t *v = om_var_cell_unpack(c, cl, proto);
             if (!v) abort(); /* framed as a complete variable cell, so it must decode */
-            if (proto == 0 && v->command != OM_CELL_VERSIONS) abort();
+            if (proto == 0 && !om_cell_allowed_before_versions(v->command)) abort();
             /* Our VERSIONS cells are always narrow; compare the others (and narrow VERSIONS). */
             if (v->command != OM_CELL_VERSIONS || om_circ_id_len(proto) == 2) {
                 int n = om_var_cell_pack(v, proto, repack);
