@@ -135,13 +135,15 @@ static void s_writable(om_stream_t *s, void *arg)
     pump_client_to_stream(arg);
 }
 
-/* tor retries a stream on another circuit for these END reasons (not for refusals by the
- * destination itself). */
+/* Retry a stream on another circuit for these END reasons. Besides tor's (exit policy, timeout,
+ * resource limits, a destroyed circuit), MISC: tor exits answer it when they refuse the circuit
+ * itself (e.g. "open a stream from unknown relay" while their consensus lags), so another path
+ * may work; a destination that really refuses gets MISC again and the same final error. */
 static bool retriable(uint8_t reason)
 {
     return reason == 0 || reason == OM_END_EXITPOLICY || reason == OM_END_DESTROY ||
            reason == OM_END_TIMEOUT || reason == OM_END_RESOURCELIMIT ||
-           reason == OM_END_HIBERNATING;
+           reason == OM_END_HIBERNATING || reason == OM_END_MISC;
 }
 
 static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
@@ -164,7 +166,7 @@ static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
     if (retriable(reason) && e->attempts < MAX_ATTEMPTS) {
         om_info("Stream to %s:%u: %s; retrying on another circuit", e->host, e->port, why);
         if (reason == OM_END_EXITPOLICY || reason == OM_END_RESOURCELIMIT ||
-            reason == OM_END_HIBERNATING)
+            reason == OM_END_HIBERNATING || reason == OM_END_MISC)
             om_circpool_mark_unusable(e->op->pool, e->circ);
         e->circ = NULL;
         edge_attach(e);

@@ -23,8 +23,10 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; re
 
 cleanup() {
     if [ "$FAILED" = 1 ] && [ -f "$LOG" ]; then
-        echo "# onionmesh warnings (last 20):"
-        grep -E "\[(warn|err)\]|failed|retrying" "$LOG" | tail -20 | sed 's/^/#   /'
+        echo "# onionmesh warnings (last 20 of each run):"
+        for l in "$WORK"/op*.log; do
+            grep -E "\[(warn|err)\]|failed|retrying" "$l" | tail -20 | sed "s|^|#   $(basename "$l"): |"
+        done
     fi
     [ -n "$OM_PID" ] && kill "$OM_PID" 2>/dev/null && wait "$OM_PID" 2>/dev/null
     [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
@@ -200,7 +202,7 @@ check "request_after_relay_killed" [ "$(sha256sum <"$WORK/after-kill.out" | cut 
 
 # 8. restart: the cache is used (no microdescriptors re-downloaded while valid)
 stop_op
-: >"$LOG"
+LOG="$WORK/op-restart.log"
 start_op
 check "restart_uses_cache" grep -q "Loaded [1-9][0-9]* cached microdescriptors" "$LOG"
 
@@ -215,7 +217,7 @@ t2 = re.sub(r"\nw Bandwidth=(\d+)", lambda m: "\nw Bandwidth=" + str(int(m.group
 assert t2 != t
 open(p, "w").write(t2)
 PY
-: >"$LOG"
+LOG="$WORK/op-forged.log"
 start_op
 check "forged_consensus_rejected" grep -q "Rejected the microdesc consensus from the cache" "$LOG"
 grep "Rejected the microdesc consensus" "$LOG" | head -1 | sed 's/^/# /'
