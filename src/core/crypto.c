@@ -3,6 +3,7 @@
 #include "core/crypto.h"
 
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -55,6 +56,63 @@ bool om_mem_is_zero(const void *p, size_t n)
     return acc == 0;
 }
 
+/* ---------------------------------------------------------------- fetched algorithms */
+
+/* OpenSSL 3 looks algorithms up by name on every use of EVP_sha256() & co. ("implicit fetch"),
+ * which costs more than hashing a cell. Each algorithm is fetched once and kept for the life of
+ * the process; HMAC and HKDF keep a template context with the digest already set, duplicated per
+ * call. */
+static EVP_MD *md_sha1, *md_sha256, *md_sha3, *md_shake;
+static EVP_MAC_CTX *hmac_tmpl;
+static EVP_KDF_CTX *hkdf_tmpl;
+static EVP_MAC *mac_hmac;
+static EVP_KDF *kdf_hkdf;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_all(void)
+{
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md_sha3 = EVP_MD_fetch(NULL, "SHA3-256", NULL);
+    md_shake = EVP_MD_fetch(NULL, "SHAKE256", NULL);
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac) {
+        hmac_tmpl = EVP_MAC_CTX_new(mac);
+        OSSL_PARAM params[2] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+            OSSL_PARAM_construct_end()};
+        if (hmac_tmpl && EVP_MAC_CTX_set_params(hmac_tmpl, params) != 1) {
+            EVP_MAC_CTX_free(hmac_tmpl);
+            hmac_tmpl = NULL;
+        }
+        mac_hmac = mac;
+    }
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    if (kdf) {
+        hkdf_tmpl = EVP_KDF_CTX_new(kdf);
+        OSSL_PARAM params[2] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+            OSSL_PARAM_construct_end()};
+        if (hkdf_tmpl && EVP_KDF_CTX_set_params(hkdf_tmpl, params) != 1) {
+            EVP_KDF_CTX_free(hkdf_tmpl);
+            hkdf_tmpl = NULL;
+        }
+        kdf_hkdf = kdf;
+    }
+}
+
+static const EVP_MD *md_of(const char *name)
+{
+    pthread_once(&fetch_once, fetch_all);
+    if (!strcmp(name, "SHA1"))
+        return md_sha1 ? md_sha1 : EVP_sha1();
+    if (!strcmp(name, "SHA256"))
+        return md_sha256 ? md_sha256 : EVP_sha256();
+    if (!strcmp(name, "SHA3-256"))
+        return md_sha3 ? md_sha3 : EVP_sha3_256();
+    return md_shake ? md_shake : EVP_shake256();
+}
+
 /* ---------------------------------------------------------------- one-shot digests */
 
 static int digest_oneshot(const EVP_MD *md, const uint8_t *in, size_t n, uint8_t *out)
@@ -66,17 +124,17 @@ static int digest_oneshot(const EVP_MD *md, const uint8_t *in, size_t n, uint8_t
 
 int om_sha1(const uint8_t *in, size_t n, uint8_t out[OM_SHA1_LEN])
 {
-    return digest_oneshot(EVP_sha1(), in, n, out);
+    return digest_oneshot(md_of("SHA1"), in, n, out);
 }
 
 int om_sha256(const uint8_t *in, size_t n, uint8_t out[OM_SHA256_LEN])
 {
-    return digest_oneshot(EVP_sha256(), in, n, out);
+    return digest_oneshot(md_of("SHA256"), in, n, out);
 }
 
 int om_sha3_256(const uint8_t *in, size_t n, uint8_t out[32])
 {
-    return digest_oneshot(EVP_sha3_256(), in, n, out);
+    return digest_oneshot(md_of("SHA3-256"), in, n, out);
 }
 
 int om_shake256(const uint8_t *in, size_t n, uint8_t *out, size_t outlen)
@@ -87,7 +145,7 @@ int om_shake256(const uint8_t *in, size_t n, uint8_t *out, size_t outlen)
         return -1;
     if (!in)
         in = om_empty;
-    if (EVP_DigestInit_ex(ctx, EVP_shake256(), NULL) == 1 && EVP_DigestUpdate(ctx, in, n) == 1 &&
+    if (EVP_DigestInit_ex(ctx, md_of("SHAKE256"), NULL) == 1 && EVP_DigestUpdate(ctx, in, n) == 1 &&
         (outlen == 0 || EVP_DigestFinalXOF(ctx, out, outlen) == 1))
         rv = 0;
     EVP_MD_CTX_free(ctx);
@@ -97,15 +155,17 @@ int om_shake256(const uint8_t *in, size_t n, uint8_t *out, size_t outlen)
 int om_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t n,
                    uint8_t out[OM_SHA256_LEN])
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM params[2];
+    pthread_once(&fetch_once, fetch_all);
+    EVP_MAC_CTX *ctx = hmac_tmpl ? EVP_MAC_CTX_dup(hmac_tmpl) : NULL;
+    OSSL_PARAM params[2] = {OSSL_PARAM_construct_end(), OSSL_PARAM_construct_end()};
     size_t outlen = 0;
     int rv = -1;
+    if (!ctx && mac_hmac) { /* no dup support: a fresh context, digest by name */
+        ctx = EVP_MAC_CTX_new(mac_hmac);
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    }
     if (!ctx)
         goto done;
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
     if (!key)
         key = om_empty;
     if (!msg)
@@ -116,7 +176,6 @@ int om_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t
     rv = 0;
 done:
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     return rv;
 }
 
@@ -135,11 +194,11 @@ static const EVP_MD *alg_md(om_digest_alg_t alg)
 {
     switch (alg) {
     case OM_DIGEST_SHA1:
-        return EVP_sha1();
+        return md_of("SHA1");
     case OM_DIGEST_SHA256:
-        return EVP_sha256();
+        return md_of("SHA256");
     case OM_DIGEST_SHA3_256:
-        return EVP_sha3_256();
+        return md_of("SHA3-256");
     }
     return NULL;
 }
@@ -242,23 +301,23 @@ static int hkdf_run(int mode, const uint8_t *salt, size_t saltlen, const uint8_t
                     size_t keylen, const uint8_t *info, size_t infolen, uint8_t *out,
                     size_t outlen)
 {
-    EVP_KDF *kdf;
     EVP_KDF_CTX *ctx = NULL;
-    OSSL_PARAM params[6], *p = params;
+    OSSL_PARAM params[7], *p = params;
     int rv = -1;
 
     if (outlen == 0)
         return 0;
     if (outlen > 255 * OM_SHA256_LEN || keylen == 0)
         return -1;
-    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    if (!kdf)
-        return -1;
-    ctx = EVP_KDF_CTX_new(kdf);
+    pthread_once(&fetch_once, fetch_all);
+    ctx = hkdf_tmpl ? EVP_KDF_CTX_dup(hkdf_tmpl) : NULL; /* digest already SHA-256 */
+    if (!ctx && kdf_hkdf) { /* OpenSSL 3.0's HKDF cannot be duplicated */
+        ctx = EVP_KDF_CTX_new(kdf_hkdf);
+        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    }
     if (!ctx)
         goto done;
     *p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
     *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, keylen);
     /* An absent salt is RFC 5869's default (HashLen zero bytes), same as an empty one. */
     if (salt && saltlen)
@@ -270,7 +329,6 @@ static int hkdf_run(int mode, const uint8_t *salt, size_t saltlen, const uint8_t
         rv = 0;
 done:
     EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
     return rv;
 }
 
@@ -304,7 +362,7 @@ int om_kdf_tor(const uint8_t *k0, size_t k0len, uint8_t *out, size_t outlen)
     for (unsigned i = 0; outlen > 0; i++) {
         uint8_t ctr = (uint8_t)i;
         size_t take = outlen < OM_SHA1_LEN ? outlen : OM_SHA1_LEN;
-        if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+        if (EVP_DigestInit_ex(ctx, md_of("SHA1"), NULL) != 1 ||
             EVP_DigestUpdate(ctx, k0, k0len) != 1 || EVP_DigestUpdate(ctx, &ctr, 1) != 1 ||
             EVP_DigestFinal_ex(ctx, block, NULL) != 1)
             goto done;
@@ -393,19 +451,63 @@ int om_x25519_pub_from_sec(const uint8_t sec[32], uint8_t pub[32])
     return rv;
 }
 
+/* Imported X25519 key objects, per thread, by secret scalar. Importing a private key makes
+ * OpenSSL 3.0 recompute its public key (a whole Montgomery ladder, as costly as the DH itself),
+ * so a relay's long-lived onion key is imported once, and a fresh ephemeral key is used as
+ * generated. Entries are evicted least-recently-used, and om_x25519_forget drops one as soon as
+ * the secret is discarded (ephemeral keys must not outlive their handshake). */
+#define X25519_CACHE 4
+static __thread struct {
+    uint8_t sec[32];
+    EVP_PKEY *k;
+    uint64_t used;
+} xcache[X25519_CACHE];
+static __thread uint64_t xcache_clock;
+
+static EVP_PKEY *xcache_get(const uint8_t sec[32])
+{
+    for (int i = 0; i < X25519_CACHE; i++)
+        if (xcache[i].k && CRYPTO_memcmp(xcache[i].sec, sec, 32) == 0) {
+            xcache[i].used = ++xcache_clock;
+            return xcache[i].k;
+        }
+    return NULL;
+}
+
+/* Takes ownership of k. */
+static void xcache_put(const uint8_t sec[32], EVP_PKEY *k)
+{
+    int victim = 0;
+    for (int i = 1; i < X25519_CACHE; i++)
+        if (!xcache[i].k || (xcache[victim].k && xcache[i].used < xcache[victim].used))
+            victim = i;
+    EVP_PKEY_free(xcache[victim].k);
+    memcpy(xcache[victim].sec, sec, 32);
+    xcache[victim].k = k;
+    xcache[victim].used = ++xcache_clock;
+}
+
+void om_x25519_forget(const uint8_t sec[32])
+{
+    for (int i = 0; i < X25519_CACHE; i++)
+        if (xcache[i].k && CRYPTO_memcmp(xcache[i].sec, sec, 32) == 0) {
+            EVP_PKEY_free(xcache[i].k);
+            xcache[i].k = NULL;
+            om_memwipe(xcache[i].sec, 32);
+        }
+}
+
 int om_x25519_keygen(om_x25519_keypair_t *kp)
 {
-    if (om_rand_bytes(kp->sec, sizeof kp->sec) < 0)
-        return -1;
-    /* RFC 7748 5: clamp the scalar (OpenSSL clamps internally too; storing it clamped matches
-     * tor's stored secret keys). */
-    kp->sec[0] &= 248;
-    kp->sec[31] &= 127;
-    kp->sec[31] |= 64;
-    if (om_x25519_pub_from_sec(kp->sec, kp->pub) < 0) {
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+    size_t sl = 32, pl = 32;
+    if (!k || EVP_PKEY_get_raw_private_key(k, kp->sec, &sl) != 1 || sl != 32 ||
+        EVP_PKEY_get_raw_public_key(k, kp->pub, &pl) != 1 || pl != 32) {
+        EVP_PKEY_free(k);
         om_memwipe(kp->sec, sizeof kp->sec);
         return -1;
     }
+    xcache_put(kp->sec, k);
     return 0;
 }
 
@@ -435,7 +537,12 @@ static EVP_PKEY *x25519_derive_key(const uint8_t sec[32])
 
 int om_x25519(uint8_t out[32], const uint8_t sec[32], const uint8_t pub[32])
 {
-    EVP_PKEY *mine = x25519_derive_key(sec);
+    EVP_PKEY *mine = xcache_get(sec);
+    if (!mine) {
+        mine = x25519_derive_key(sec);
+        if (mine)
+            xcache_put(sec, mine);
+    }
     EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
     EVP_PKEY_CTX *ctx = NULL;
     size_t len = 32;
@@ -456,8 +563,7 @@ done:
         ERR_clear_error();
     }
     EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_free(mine);
-    EVP_PKEY_free(peer);
+    EVP_PKEY_free(peer); /* mine belongs to the cache */
     return rv;
 }
 

@@ -72,6 +72,9 @@ typedef struct {
 } om_x25519_keypair_t;
 int om_x25519_keygen(om_x25519_keypair_t *kp);
 int om_x25519_pub_from_sec(const uint8_t sec[32], uint8_t pub[32]);
+/* Drop any cached key object holding this secret (call when an ephemeral secret is discarded;
+ * om_x25519 keeps up to 4 imported keys per thread so long-lived keys import once). */
+void om_x25519_forget(const uint8_t sec[32]);
 /* out = sec * pub. Returns -1 if the result is all zeros (non-contributory point). */
 int om_x25519(uint8_t out[32], const uint8_t sec[32], const uint8_t pub[32]);
 

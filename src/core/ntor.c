@@ -114,6 +114,7 @@ done:
 
 void om_ntor_client_clear(om_ntor_client_t *st)
 {
+    om_x25519_forget(st->x.sec);
     om_memwipe(st, sizeof *st);
 }
 
@@ -157,6 +158,7 @@ int om_ntor_server(const uint8_t router_id[20], const om_x25519_keypair_t *keys,
     om_x25519_keypair_t y;
     if (om_x25519_keygen(&y) < 0) return -1;
     int rv = om_ntor_server_with_y(router_id, keys, nkeys, onionskin, &y, reply, out);
+    om_x25519_forget(y.sec);
     om_memwipe(&y, sizeof y);
     return rv;
 }

@@ -286,6 +286,7 @@ done:
 
 void om_ntor3_client_clear(om_ntor3_client_t *st)
 {
+    om_x25519_forget(st->x.sec);
     om_memwipe(st, sizeof *st);
 }
 
@@ -385,6 +386,8 @@ int om_ntor3_server_reply(om_ntor3_server_t *st, const om_x25519_keypair_t *y,
     *out = keys;
     rv = 0;
 done:
+    if (!y)
+        om_x25519_forget(yk.sec);
     om_memwipe(&yk, sizeof yk);
     om_memwipe(xy, sizeof xy);
     om_memwipe(key_seed, sizeof key_seed);
