@@ -21,6 +21,9 @@
 #define BEGIN_TIMEOUT_S 15   /* tor's first stream-attach timeout is 10-15 s */
 #define MAX_ATTEMPTS 3
 #define CLIENT_OUT_HIGH (256 * 1024) /* queued for the client before we withhold SENDMEs */
+/* Optimistic data (tor-spec 6.2): client bytes sent after BEGIN before CONNECTED, kept until
+ * CONNECTED so a retry on another circuit can send them again. */
+#define OPTIMISTIC_MAX (16 * OM_RELAY_PAYLOAD_LEN)
 
 typedef struct {
     om_op_t *op;
@@ -31,6 +34,7 @@ typedef struct {
     struct event *timer;
     int attempts;
     bool connected;
+    struct evbuffer *optimistic; /* sent before CONNECTED (kept for a retry) */
     uint8_t command;
     uint16_t port;
     char host[OM_SOCKS_MAX_HOSTNAME + 1];
@@ -45,6 +49,8 @@ static void edge_free(edge_t *e)
         om_circpool_cancel(e->op->pool, e->wait);
     if (e->timer)
         event_free(e->timer);
+    if (e->optimistic)
+        evbuffer_free(e->optimistic);
     free(e->isolation);
     free(e);
 }
@@ -68,10 +74,37 @@ static void edge_fail(edge_t *e, uint8_t socks5_code, const char *why)
     edge_free(e);
 }
 
+/* Optimistic data: before CONNECTED, send what the client already sent (up to OPTIMISTIC_MAX,
+ * which fits the windows) and keep a copy for a retry. */
+static void pump_optimistic(edge_t *e)
+{
+    if (!e->conn || !e->stream || e->connected || e->command != OM_SOCKS_CMD_CONNECT)
+        return;
+    struct evbuffer *in = om_socks_conn_input(e->conn);
+    size_t have = e->optimistic ? evbuffer_get_length(e->optimistic) : 0;
+    size_t n = evbuffer_get_length(in);
+    if (n == 0 || have >= OPTIMISTIC_MAX)
+        return;
+    if (n > OPTIMISTIC_MAX - have)
+        n = OPTIMISTIC_MAX - have;
+    if (!e->optimistic && !(e->optimistic = evbuffer_new()))
+        return;
+    const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
+    ssize_t w = om_stream_write(e->stream, p, n);
+    if (w > 0) {
+        evbuffer_add(e->optimistic, p, (size_t)w);
+        evbuffer_drain(in, (size_t)w);
+    }
+}
+
 /* Move client bytes into the stream as far as the windows allow. */
 static void pump_client_to_stream(edge_t *e)
 {
-    if (!e->conn || !e->stream || !e->connected)
+    if (!e->connected) {
+        pump_optimistic(e);
+        return;
+    }
+    if (!e->conn || !e->stream)
         return;
     struct evbuffer *in = om_socks_conn_input(e->conn);
     while (evbuffer_get_length(in) > 0) {
@@ -98,6 +131,10 @@ static void s_connected(om_stream_t *s, void *arg)
     if (e->timer)
         evtimer_del(e->timer);
     e->connected = true;
+    if (e->optimistic) {
+        evbuffer_free(e->optimistic);
+        e->optimistic = NULL;
+    }
     uint8_t atyp = 0;
     const uint8_t *addr = NULL;
     if (s->connected_addr.type == 4) {
@@ -276,6 +313,12 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
     }
     struct timeval tv = {BEGIN_TIMEOUT_S, 0};
     evtimer_add(e->timer, &tv);
+    if (e->optimistic && evbuffer_get_length(e->optimistic)) {
+        /* A retry: the bytes the previous exit may have dropped go again. */
+        size_t n = evbuffer_get_length(e->optimistic);
+        om_stream_write(e->stream, evbuffer_pullup(e->optimistic, (ssize_t)n), n);
+    }
+    pump_optimistic(e);
 }
 
 static void edge_attach(edge_t *e)

@@ -93,6 +93,26 @@ check "page_byte_exact" cmp -s "$WORK/page.out" "$WORK/www/index.html"
 curl -s --max-time 60 $PROXY "http://www.onionmesh.test:$HTTP_PORT/index.html" -o "$WORK/pageh.out"
 check "page_by_hostname_byte_exact" cmp -s "$WORK/pageh.out" "$WORK/www/index.html"
 
+# 1b. optimistic data: a client that sends its SOCKS request and its HTTP request in one write,
+#     before any reply, gets the page (the data follows BEGIN without waiting for CONNECTED)
+python3 - "$SOCKS" "$HTTP_PORT" >"$WORK/optimistic.out" 2>&1 <<'PY'
+import socket, sys
+port, http_port = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), timeout=60)
+host = b"127.0.0.1"
+req = b"\x05\x01\x00" + b"\x05\x01\x00\x03" + bytes([len(host)]) + host + http_port.to_bytes(2, "big")
+s.sendall(req + b"GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+assert data[:4] == b"\x05\x00\x05\x00", data[:12]
+sys.stdout.buffer.write(data[data.index(b"\r\n\r\n") + 4:])
+PY
+check "optimistic_data" cmp -s "$WORK/optimistic.out" "$WORK/www/index.html"
+
 # 2. a big file, SHA-256
 t0=$(date +%s.%N)
 curl -sS --max-time 600 $PROXY "http://127.0.0.1:$HTTP_PORT/big.bin" -o "$WORK/big.out"
