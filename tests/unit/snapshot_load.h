@@ -7,33 +7,13 @@
 #include <stdlib.h>
 
 #include "op/nodelist.h"
+#include "test.h"
 
 static inline char *snap_read(const char *name, size_t *len)
 {
-    const char *dir = getenv("OM_TEST_DATA_DIR");
-#ifdef OM_TEST_DATA_DIR
-    if (!dir)
-        dir = OM_TEST_DATA_DIR;
-#endif
-    char path[1024];
-    snprintf(path, sizeof path, "%s/testnet-snapshot/%s", dir ? dir : "tests/data", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b) {
-        b[n] = 0;
-        *len = (size_t)n;
-    }
-    return b;
+    char rel[256];
+    snprintf(rel, sizeof rel, "testnet-snapshot/%s", name);
+    return om_test_read_data(rel, len);
 }
 
 /* Returns 0 and fills nl with the snapshot consensus and all its microdescriptors. */

@@ -42,6 +42,36 @@ size_t om_test_unhex(const char *hex, uint8_t *out, size_t outsz)
     return n;
 }
 
+#ifndef OM_TEST_DATA_DIR
+#define OM_TEST_DATA_DIR "tests/data"
+#endif
+
+char *om_test_read_data(const char *relpath, size_t *len)
+{
+    const char *dir = getenv("OM_TEST_DATA_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : OM_TEST_DATA_DIR, relpath);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "# cannot open %s\n", path);
+        return NULL;
+    }
+    char *buf = NULL;
+    long sz = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        buf = malloc((size_t)sz + 1);
+    if (buf && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[sz] = '\0';
+        *len = (size_t)sz;
+    }
+    return buf;
+}
+
 int om_test_main(const char *suite, const om_test_t *tests, int argc, char **argv)
 {
     int passed = 0, failed = 0;

@@ -49,6 +49,10 @@ extern char om_test_reason[512];
 /* Decode a hex string literal into a buffer; aborts the process on bad test data. */
 size_t om_test_unhex(const char *hex, uint8_t *out, size_t outsz);
 
+/* Read tests/data/<relpath> (the directory from $OM_TEST_DATA_DIR, else the build's default)
+ * into a malloc'd NUL-terminated buffer; NULL (with a note on stderr) if it cannot be read. */
+char *om_test_read_data(const char *relpath, size_t *len);
+
 int om_test_main(const char *suite, const om_test_t *tests, int argc, char **argv);
 
 #define OM_TEST(name) {#name, name}

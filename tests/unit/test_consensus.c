@@ -14,10 +14,6 @@
 #include "dir/consensus.h"
 #include "dir/netdoc.h"
 
-#ifndef OM_TEST_DATA_DIR
-#define OM_TEST_DATA_DIR "tests/data"
-#endif
-
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
 #elif defined(__has_feature)
@@ -31,29 +27,9 @@
 
 static char *load(const char *name, size_t *len)
 {
-    const char *dir = getenv("OM_TEST_DATA_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/testnet-snapshot/%s", dir && *dir ? dir : OM_TEST_DATA_DIR,
-             name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "# cannot open %s\n", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)sz + 1);
-    if (buf && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[sz] = '\0';
-        *len = (size_t)sz;
-    }
-    return buf;
+    char rel[256];
+    snprintf(rel, sizeof rel, "testnet-snapshot/%s", name);
+    return om_test_read_data(rel, len);
 }
 
 /* Parse from an exactly-sized heap copy (ASan sees any over-read). */
