@@ -17,6 +17,7 @@ void om_op_options_defaults(om_op_options_t *o)
 {
     memset(o, 0, sizeof *o);
     snprintf(o->socks_addr, sizeof o->socks_addr, "127.0.0.1");
+    o->socks_enabled = true;
     o->socks_port = 9050;
     o->isolate_socks_auth = true;
     o->circuit_build_timeout_s = 60;
@@ -101,7 +102,7 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
     om_guards_init(&op->guards, om_op_path(op, "state.json", path, sizeof path),
                    opt->num_entry_guards);
     om_op_bootstrap(op, 0, "starting", "Starting");
-    if (opt->socks_port) {
+    if (opt->socks_enabled) {
         om_socks_server_callbacks_t cb = {.on_request = om_edge_on_request,
                                           .on_data = om_edge_on_data,
                                           .on_close = om_edge_on_close,

@@ -24,7 +24,8 @@ typedef struct {
 typedef struct {
     char data_dir[512];
     char socks_addr[64];     /* default 127.0.0.1 */
-    uint16_t socks_port;     /* 0: no SOCKS port */
+    bool socks_enabled;      /* open a SOCKS port (default: yes, 9050) */
+    uint16_t socks_port;     /* 0 with socks_enabled: any free port ("auto") */
     bool isolate_socks_auth; /* IsolateSOCKSAuth (default on, as tor) */
     om_op_dirauth_t auths[OM_OP_MAX_AUTHS];
     size_t n_auths;

@@ -1,0 +1,67 @@
+/* embed.c — the public embedding API (include/onionmesh/onionmesh.h): configuration text in,
+ * an onion proxy on the caller's event loop out. */
+#include "onionmesh/onionmesh.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "op/op.h"
+#include "op/op_options.h"
+
+struct onionmesh {
+    om_op_t *op;
+};
+
+const char *onionmesh_version(void)
+{
+    return OM_VERSION;
+}
+
+onionmesh_t *onionmesh_start(struct event_base *base, const char *config_text, char *err,
+                             size_t errlen)
+{
+    om_config_t *cfg = om_config_new();
+    om_op_options_t opt;
+    onionmesh_t *om = NULL;
+    if (!cfg) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (om_config_parse_string(cfg, config_text ? config_text : "", "config", err, errlen) < 0 ||
+        om_config_validate(cfg, err, errlen) < 0 ||
+        om_op_options_from_config(cfg, &opt, err, errlen) < 0)
+        goto done;
+    om = calloc(1, sizeof *om);
+    if (!om) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    om->op = om_op_start(base, &opt, err, errlen);
+    if (!om->op) {
+        free(om);
+        om = NULL;
+    }
+done:
+    om_config_free(cfg);
+    return om;
+}
+
+uint16_t onionmesh_socks_port(const onionmesh_t *om)
+{
+    return om ? om_op_socks_port(om->op) : 0;
+}
+
+int onionmesh_bootstrap_percent(const onionmesh_t *om)
+{
+    return om ? om_op_bootstrap_percent(om->op) : 0;
+}
+
+void onionmesh_stop(onionmesh_t *om)
+{
+    if (!om)
+        return;
+    om_op_free(om->op);
+    free(om);
+}
