@@ -71,7 +71,8 @@ int om_begin_parse(om_begin_t *b, const uint8_t *body, size_t len)
         return -1;
     size_t hl = (size_t)(colon - body);
     const uint8_t *h = body;
-    if (h[0] == '[') {
+    bool bracketed = h[0] == '[';
+    if (bracketed) {
         if (hl < 3 || h[hl - 1] != ']')
             return -1;
         h++;
@@ -79,8 +80,12 @@ int om_begin_parse(om_begin_t *b, const uint8_t *body, size_t len)
     }
     if (hl == 0 || hl > OM_MAX_HOSTNAME_LEN)
         return -1;
+    /* tor-spec 6.2: brackets only around an IPv6 address, and an IPv6 address only in them. */
+    bool has_colon = memchr(h, ':', hl) != NULL;
+    if (bracketed != has_colon)
+        return -1;
     for (size_t i = 0; i < hl; i++)
-        if (h[i] < 0x21 || h[i] > 0x7e)
+        if (h[i] < 0x21 || h[i] > 0x7e || h[i] == '[' || h[i] == ']')
             return -1;
     memcpy(b->host, h, hl);
     b->host[hl] = 0;
