@@ -167,6 +167,16 @@ static uint64_t percent_max_mix(uint64_t a, uint64_t b, uint64_t pct_max)
     return sat_u64((u128)pct_max * hi / 100 + (u128)(100 - pct_max) * lo / 100);
 }
 
+/* cc_cwnd_max is applied last, after the algorithm, as tor does. We also apply cc_cwnd_min
+ * outside steady state (tor does only there), which matters only for parameter sets with
+ * gamma or cc_cwnd_init below cc_cwnd_min; should cc_cwnd_min exceed cc_cwnd_max, the maximum
+ * wins, as in tor. */
+static void clamp_cwnd(om_cc_t *cc)
+{
+    if (cc->cwnd < cc->cwnd_min) cc->cwnd = cc->cwnd_min;
+    if (cc->cwnd > cc->cwnd_max) cc->cwnd = cc->cwnd_max;
+}
+
 int om_cc_init_path(om_cc_t *cc, const om_cc_params_t *params, uint8_t sendme_inc,
                     om_cc_path_t path)
 {
@@ -208,6 +218,7 @@ int om_cc_init_path(om_cc_t *cc, const om_cc_params_t *params, uint8_t sendme_in
     /* Guard the divisions against hand-built parameter sets outside the consensus ranges. */
     if (cc->cwnd_inc_rate == 0) cc->cwnd_inc_rate = 1;
     if (cc->ewma_cwnd_pct == 0) cc->ewma_cwnd_pct = 1;
+    clamp_cwnd(cc);
     cc->in_slow_start = true;
     cc->next_cc_event = cwnd_update_rate(cc);
     return 0;
@@ -384,10 +395,7 @@ static void vegas_on_sendme(om_cc_t *cc, uint64_t now_usec)
 
 acked:
     cc->inflight = cc->inflight >= cc->sendme_inc ? cc->inflight - cc->sendme_inc : 0;
-    /* tor clamps to cc_cwnd_max after the algorithm. We also keep cc_cwnd_min as a floor in
-     * slow start, which only matters for parameter sets with gamma below cc_cwnd_min. */
-    if (cc->cwnd > cc->cwnd_max) cc->cwnd = cc->cwnd_max;
-    if (cc->cwnd < cc->cwnd_min) cc->cwnd = cc->cwnd_min;
+    clamp_cwnd(cc);
 }
 
 int om_cc_note_sendme_received(om_cc_t *cc, uint64_t now_usec)

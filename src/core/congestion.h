@@ -105,7 +105,8 @@ typedef struct {
 } om_cc_t;
 
 /* Exit-path thresholds. params NULL: defaults. sendme_inc: the negotiated value (from the
- * exit's CC response); 0 is refused (-1). */
+ * exit's CC response); 0 is refused (-1). The window starts at cc_cwnd_init, kept within
+ * [cc_cwnd_min, cc_cwnd_max] (as it is after every SENDME). */
 int om_cc_init(om_cc_t *cc, const om_cc_params_t *params, uint8_t sendme_inc);
 int om_cc_init_path(om_cc_t *cc, const om_cc_params_t *params, uint8_t sendme_inc,
                     om_cc_path_t path);

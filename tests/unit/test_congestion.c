@@ -124,6 +124,17 @@ static void test_init(void)
     CHECK(om_cc_init_path(&cc, NULL, 31, OM_CC_PATH_ONION) == 0);
     CHECK_EQ_INT(cc.beta, 372);
     CHECK_EQ_INT(cc.ss_cap, 475);
+    /* The initial window is kept within [cc_cwnd_min, cc_cwnd_max]. */
+    om_cc_params_t p;
+    om_cc_params_default(&p);
+    om_cc_params_set(&p, "cc_cwnd_init", 9000);
+    om_cc_params_set(&p, "cc_cwnd_max", 600);
+    CHECK(om_cc_init(&cc, &p, 31) == 0);
+    CHECK_EQ_INT(om_cc_cwnd(&cc), 600);
+    om_cc_params_set(&p, "cc_cwnd_init", 31);
+    CHECK(om_cc_init(&cc, &p, 31) == 0);
+    CHECK_EQ_INT(om_cc_cwnd(&cc), 124);
+    CHECK(om_cc_init_path(&cc, NULL, 31, OM_CC_PATH_ONION) == 0);
     char buf[128];
     om_cc_format(&cc, buf, sizeof buf);
     CHECK(!strcmp(buf, "SS=1 CWND=124 INFL=0 RTT=0 MIN_RTT=0 BDP=0"));
