@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/onion_handshake.h"
 
@@ -414,13 +413,6 @@ void om_cc_format(const om_cc_t *cc, char *buf, size_t len)
              " BDP=%" PRIu64,
              cc->in_slow_start ? 1 : 0, cc->cwnd, cc->inflight, cc->ewma_rtt_usec / 1000,
              cc->min_rtt_usec / 1000, cc->bdp);
-}
-
-uint64_t om_cc_monotime_usec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* ======================================================== ntor-v3 extensions (10.3) */

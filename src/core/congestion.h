@@ -2,8 +2,8 @@
  * "Congestion control" / "Flow control"), as tor 0.4.9 runs it: TOR_VEGAS with RFC 3742 limited
  * slow start and the cwnd/RTT BDP estimator, negotiated with the ntor-v3 extensions (request
  * type 1, response type 2 carrying sendme_inc), and XON/XOFF stream flow control. Pure state
- * machines: no I/O, no allocation, the caller passes monotonic time in microseconds. How
- * circuit.c drives them: doc/congestion-control.md. */
+ * machines: no I/O, no allocation, the caller passes monotonic time in microseconds (om_now_usec).
+ * How circuit.c drives them: doc/congestion-control.md. */
 #ifndef OM_CORE_CONGESTION_H
 #define OM_CORE_CONGESTION_H
 
@@ -151,8 +151,6 @@ static inline uint64_t om_cc_ewma_rtt_usec(const om_cc_t *cc)
 }
 /* "SS=1 CWND=124 INFL=31 RTT=80 MIN_RTT=75 BDP=116" (RTTs in ms, like tor's CIRC_BW event). */
 void om_cc_format(const om_cc_t *cc, char *buf, size_t len);
-/* CLOCK_MONOTONIC in microseconds, for callers without a clock of their own. */
-uint64_t om_cc_monotime_usec(void);
 
 /* ------------------------------------------------------------------ delivery side */
 
