@@ -1,6 +1,8 @@
 /* circuit.c — origin circuits: the first hop's create handshake, layered relay crypto,
- * relay message routing to streams or the dispatch table, SENDME flow control (tor-spec 7.3,
- * 7.4; authenticated SENDME v1 of proposal 289), DESTROY, and directory streams. */
+ * relay message routing to streams or the dispatch table, flow control (fixed windows with
+ * SENDMEs, tor-spec 7.3, 7.4, authenticated SENDME v1 of proposal 289; or congestion control
+ * negotiated with the exit, proposal 324, driving congestion.c), DESTROY, and streams. How the
+ * CC calls fit in: doc/congestion-control.md. */
 #include "core/circuit.h"
 
 #include <stdlib.h>
@@ -12,6 +14,26 @@
 #include "core/log.h"
 
 #define SENDME_VERSION_AUTHENTICATED 1
+
+/* Congestion control with the hop cc_hop (prop 324). Allocated when the request is sent; kept
+ * only if the exit accepted it. */
+struct om_circ_cc {
+    om_cc_params_t params; /* copied at build time: a new consensus does not change us */
+    bool requested;        /* the request went out in the last hop's ntor-v3 message */
+    om_cc_t cc;
+    /* Proposal 289 digests of the DATA cells whose SENDMEs are outstanding: with CC up to
+     * OM_CC_MAX_PENDING of them (om_cc_can_send stops before more). */
+    uint8_t digests[OM_CC_MAX_PENDING][20];
+    uint32_t dig_head, dig_n;
+};
+
+static bool stream_can_send(const om_stream_t *s)
+{
+    const om_circuit_t *circ = s->circ;
+    if (s->cc)
+        return om_cc_can_send(&circ->cc->cc) && om_flow_may_read(&s->flow_tx);
+    return s->package_window > 0 && circ->package_window > 0;
+}
 
 static void circ_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg);
 static void notify_writable(om_circuit_t *circ);
@@ -31,6 +53,7 @@ static void circ_free_cb(evutil_socket_t fd, short what, void *arg)
     for (int i = 0; i < OM_CIRC_MAX_HOPS; i++)
         om_relay_crypto_clear(&circ->hops[i].crypto);
     om_memwipe(&circ->pending, sizeof circ->pending);
+    free(circ->cc);
     free(circ);
 }
 
@@ -47,7 +70,13 @@ static void circ_closed(om_circuit_t *circ, const char *reason)
         om_channel_unregister_circ(circ->chan, circ->circ_id);
     while (circ->streams)
         stream_end_local(circ->streams, 0, reason);
-    om_info("Circuit %u closed: %s", circ->circ_id, reason);
+    if (om_circuit_cc_active(circ)) {
+        char ccs[128];
+        om_circuit_cc_format(circ, ccs, sizeof ccs);
+        om_info("Circuit %u closed: %s (congestion control: %s)", circ->circ_id, reason, ccs);
+    } else {
+        om_info("Circuit %u closed: %s", circ->circ_id, reason);
+    }
     if (circ->cb.on_closed)
         circ->cb.on_closed(circ, reason, circ->cb.arg);
     struct event_base *base = circ->chan ? circ->chan->base : circ_base;
@@ -93,13 +122,21 @@ static int make_onionskin(om_circuit_t *circ, int hop, uint8_t *out, size_t cap)
             om_warn("ntor-v3 needs the relay's Ed25519 identity");
             return -1;
         }
-        /* An empty extension list (N_EXTENSIONS = 0): no congestion-control request. */
-        static const uint8_t empty_ext[1] = {0};
+        /* Proposal 324 10.3: the last hop of a circuit built with CC parameters gets the
+         * request (01 01 00); any other hop an empty extension list (N_EXTENSIONS = 0). */
+        uint8_t ext[8] = {0};
+        size_t ext_len = 1;
+        bool want_cc = circ->cc && hop == circ->path_len - 1;
+        if (want_cc) {
+            ext_len = sizeof ext;
+            if (om_cc_ext_request_encode(ext, &ext_len) < 0)
+                return -1;
+            circ->cc->requested = true;
+        }
         size_t len = cap;
         if (om_ntor3_client_create(&circ->pending.ntor3, t->ed_id, t->ntor_key,
                                    (const uint8_t *)OM_NTOR3_CIRC_VERIFICATION,
-                                   OM_NTOR3_CIRC_VERIFICATION_LEN, empty_ext, sizeof empty_ext, out,
-                                   &len) < 0)
+                                   OM_NTOR3_CIRC_VERIFICATION_LEN, ext, ext_len, out, &len) < 0)
             return -1;
         return (int)len;
     }
@@ -111,6 +148,40 @@ static const char *htype_name(int type)
     return type == OM_HANDSHAKE_TYPE_FAST   ? "CREATE_FAST"
            : type == OM_HANDSHAKE_TYPE_NTOR ? "ntor"
                                             : "ntor-v3";
+}
+
+/* The relay's ntor-v3 reply message (prop 324 10.3, 10.5): enable CC if it accepted our
+ * request. -1 (close the circuit) on a malformed reply or a CC reply we did not ask for. */
+static int cc_negotiated(om_circuit_t *circ, const uint8_t *smsg, size_t smsg_len)
+{
+    int hop = circ->n_hops;
+    bool asked = circ->cc && circ->cc->requested && hop == circ->path_len - 1;
+    int32_t our_inc = circ->cc ? circ->cc->params.sendme_inc : 31;
+    uint8_t inc = 0;
+    int r = om_cc_ext_response_parse(smsg, smsg_len, our_inc, &inc);
+    if (r < 0) {
+        om_info("Circuit %u: hop %d sent a malformed or out-of-range congestion-control reply",
+                circ->circ_id, hop + 1);
+        return -1;
+    }
+    if (r == 1 && !asked) {
+        om_info("Circuit %u: hop %d sent congestion-control parameters we did not ask for",
+                circ->circ_id, hop + 1);
+        return -1;
+    }
+    if (r == 1) {
+        if (om_cc_init_path(&circ->cc->cc, &circ->cc->params, inc, OM_CC_PATH_EXIT) < 0)
+            return -1;
+        circ->cc_hop = hop;
+        om_info("Circuit %u: congestion control negotiated with hop %d (sendme_inc %u)",
+                circ->circ_id, hop + 1, inc);
+    } else if (asked) {
+        om_info("Circuit %u: hop %d declined congestion control; fixed windows", circ->circ_id,
+                hop + 1);
+        free(circ->cc);
+        circ->cc = NULL;
+    }
+    return 0;
 }
 
 /* Finish the pending handshake for the next hop with the relay's reply. */
@@ -132,8 +203,13 @@ static int finish_handshake(om_circuit_t *circ, const uint8_t *reply, size_t len
         size_t smsg_len = sizeof smsg;
         r = om_ntor3_client_finish(&circ->pending.ntor3, reply, len, smsg, &smsg_len, keys);
         om_ntor3_client_clear(&circ->pending.ntor3);
-        if (r == 0)
+        if (r == 0) {
             om_debug("ntor-v3: relay sent a %zu-byte extension message", smsg_len);
+            if (cc_negotiated(circ, smsg, smsg_len) < 0) {
+                om_memwipe(keys, sizeof *keys);
+                r = -2;
+            }
+        }
         break;
     }
     }
@@ -147,10 +223,14 @@ static void hop_established(om_circuit_t *circ, const uint8_t *reply, size_t len
 {
     int hop = circ->n_hops;
     om_handshake_keys_t keys;
-    if (finish_handshake(circ, reply, len, &keys) < 0) {
+    int fr = finish_handshake(circ, reply, len, &keys);
+    if (fr < 0) {
         char why[96];
-        snprintf(why, sizeof why, "hop %d: %s handshake verification failed", hop + 1,
-                 htype_name(circ->hops[hop].handshake_type));
+        if (fr == -2)
+            snprintf(why, sizeof why, "hop %d: bad congestion-control reply in ntor-v3", hop + 1);
+        else
+            snprintf(why, sizeof why, "hop %d: %s handshake verification failed", hop + 1,
+                     htype_name(circ->hops[hop].handshake_type));
         om_circuit_close(circ, OM_DESTROY_PROTOCOL, why);
         return;
     }
@@ -214,7 +294,8 @@ static int send_extend2(om_circuit_t *circ)
 }
 
 static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *path, int n,
-                                   int first_type, const om_circ_callbacks_t *cb)
+                                   int first_type, const om_circ_callbacks_t *cb,
+                                   const om_cc_params_t *ccp)
 {
     if (!chan || chan->state != OM_CHAN_OPEN || n < 1 || n > OM_CIRC_MAX_HOPS)
         return NULL;
@@ -228,6 +309,18 @@ static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *pa
     circ->package_window = circ->deliver_window = OM_CIRC_WINDOW_START;
     circ->early_left = 8;
     circ->next_stream_id = 1;
+    circ->cc_hop = -1;
+    /* Prop 324 10.1: ask only the last hop of a multi-hop circuit (never one-hop directory
+     * circuits), only over ntor-v3, only if it lists FlowCtrl=2 and the consensus has cc_alg. */
+    if (ccp && om_cc_params_enabled(ccp) && path && n > 1 &&
+        path[n - 1].handshake_type == OM_HANDSHAKE_TYPE_NTOR_V3 && path[n - 1].flowctrl_cc) {
+        circ->cc = calloc(1, sizeof *circ->cc);
+        if (!circ->cc) {
+            free(circ);
+            return NULL;
+        }
+        circ->cc->params = *ccp;
+    }
     if (cb)
         circ->cb = *cb;
     om_relay_dispatch_init(&circ->dispatch);
@@ -239,6 +332,7 @@ static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *pa
     circ->hops[0].handshake_type = first_type;
     circ->circ_id = om_channel_alloc_circ_id(chan);
     if (!circ->circ_id || om_channel_register_circ(chan, circ->circ_id, circ_cell_cb, circ) < 0) {
+        free(circ->cc);
         free(circ);
         return NULL;
     }
@@ -260,6 +354,7 @@ static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *pa
     if (hl < 0 || om_channel_send_cell(chan, &c) < 0) {
         om_channel_unregister_circ(chan, circ->circ_id);
         om_memwipe(&circ->pending, sizeof circ->pending);
+        free(circ->cc);
         free(circ);
         return NULL;
     }
@@ -272,7 +367,7 @@ om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om
 {
     if (handshake_type != OM_HANDSHAKE_TYPE_FAST && !target)
         return NULL;
-    return circuit_start(chan, target, 1, handshake_type, cb);
+    return circuit_start(chan, target, 1, handshake_type, cb, NULL);
 }
 
 om_circuit_t *om_circuit_build(om_channel_t *chan, const om_hop_target_t *path, int n,
@@ -280,7 +375,29 @@ om_circuit_t *om_circuit_build(om_channel_t *chan, const om_hop_target_t *path, 
 {
     if (!path)
         return NULL;
-    return circuit_start(chan, path, n, path[0].handshake_type, cb);
+    return circuit_start(chan, path, n, path[0].handshake_type, cb, NULL);
+}
+
+om_circuit_t *om_circuit_build_cc(om_channel_t *chan, const om_hop_target_t *path, int n,
+                                  const om_circ_callbacks_t *cb, const om_cc_params_t *cc)
+{
+    if (!path)
+        return NULL;
+    return circuit_start(chan, path, n, path[0].handshake_type, cb, cc);
+}
+
+bool om_circuit_cc_active(const om_circuit_t *circ)
+{
+    return circ && circ->cc && circ->cc_hop >= 0;
+}
+
+void om_circuit_cc_format(const om_circuit_t *circ, char *buf, size_t len)
+{
+    if (!len)
+        return;
+    buf[0] = 0;
+    if (om_circuit_cc_active(circ))
+        om_cc_format(&circ->cc->cc, buf, len);
 }
 
 static void circ_finish_create(om_circuit_t *circ, const om_cell_t *cell)
@@ -353,6 +470,12 @@ static void stream_unlink(om_stream_t *s)
 
 static void stream_end_local(om_stream_t *s, uint8_t reason, const char *why)
 {
+    if (s->cc && s->connected)
+        om_info("Circuit %u stream %u ended: flow control sent %llu XOFF, %llu XON; got %u XOFF, "
+                "%u XON; peak buffered %zu bytes",
+                s->circ->circ_id, s->id, (unsigned long long)s->flow_rx.n_xoff_sent,
+                (unsigned long long)s->flow_rx.n_xon_sent, s->flow_tx.num_xoff_recv,
+                s->flow_tx.num_xon_recv, s->peak_buffered);
     stream_unlink(s);
     s->ended = true;
     if (s->cb.on_end)
@@ -387,6 +510,13 @@ static om_stream_t *stream_new(om_circuit_t *circ, const om_stream_callbacks_t *
     s->hop = circ->n_hops - 1;
     s->package_window = OM_STREAM_WINDOW_START;
     s->deliver_window = OM_STREAM_WINDOW_START;
+    if (om_circuit_cc_active(circ) && s->hop == circ->cc_hop) {
+        /* Prop 324 4: no stream windows; XON/XOFF. Our edge is a local application
+         * (cc_xoff_client); the other end is an exit. */
+        s->cc = true;
+        om_flow_recv_init(&s->flow_rx, &circ->cc->params, false);
+        om_flow_send_init(&s->flow_tx, &circ->cc->params, false);
+    }
     if (cb)
         s->cb = *cb;
     s->next = circ->streams;
@@ -464,15 +594,27 @@ ssize_t om_stream_write(om_stream_t *s, const uint8_t *data, size_t len)
         return -1;
     om_circuit_t *circ = s->circ;
     size_t done = 0;
-    while (done < len && s->package_window > 0 && circ->package_window > 0) {
+    while (done < len && stream_can_send(s)) {
         size_t n = len - done;
         if (n > OM_RELAY_PAYLOAD_LEN)
             n = OM_RELAY_PAYLOAD_LEN;
         if (om_circuit_send_relay(circ, s->hop, OM_RELAY_DATA, s->id, data + done, n, false) < 0)
             return done ? (ssize_t)done : -1;
+        done += n;
+        if (s->cc) {
+            /* Prop 324 3: inflight/cwnd instead of windows; the cells whose SENDME will come
+             * back have their send time queued for the RTT and (proposal 289) their digest
+             * kept to check the SENDME. */
+            struct om_circ_cc *c = circ->cc;
+            if (om_cc_note_data_sent(&c->cc, om_now_usec()) == 1 && c->dig_n < OM_CC_MAX_PENDING) {
+                uint32_t slot = (c->dig_head + c->dig_n++) % OM_CC_MAX_PENDING;
+                om_relay_crypto_last_digest_fwd(&circ->hops[s->hop].crypto, c->digests[slot]);
+            }
+            om_flow_send_note_sent(&s->flow_tx, n);
+            continue;
+        }
         s->package_window--;
         circ->package_window--;
-        done += n;
         /* Proposal 289: the hop will answer this cell with a SENDME carrying its digest. */
         if (circ->package_window % OM_CIRC_WINDOW_INCREMENT == 0) {
             om_hop_t *hp = &circ->hops[s->hop];
@@ -510,9 +652,12 @@ static void send_circuit_sendme(om_circuit_t *circ, int hop)
     om_circuit_send_relay(circ, hop, OM_RELAY_SENDME, 0, body, sizeof body, false);
 }
 
-/* tor-spec 7.4: one stream SENDME (empty body) per 50 cells delivered to the consumer. */
+/* tor-spec 7.4: one stream SENDME (empty body) per 50 cells delivered to the consumer. With
+ * CC there are no stream SENDMEs (prop 324 4). */
 static void stream_send_due_sendmes(om_stream_t *s)
 {
+    if (s->cc)
+        return;
     while (s->deliver_window <= OM_STREAM_WINDOW_START - OM_STREAM_WINDOW_INCREMENT) {
         s->deliver_window += OM_STREAM_WINDOW_INCREMENT;
         if (om_circuit_send_relay(s->circ, s->hop, OM_RELAY_SENDME, s->id, NULL, 0, false) < 0)
@@ -527,6 +672,42 @@ void om_stream_set_blocked(om_stream_t *s, bool blocked)
     s->blocked = blocked;
     if (!blocked)
         stream_send_due_sendmes(s);
+}
+
+static void stream_send_flow(om_stream_t *s, om_flow_action_t a, uint32_t kbps)
+{
+    if (a == OM_FLOW_SEND_XOFF) {
+        uint8_t b[OM_XOFF_BODY_LEN];
+        if (om_xoff_encode(b, sizeof b) > 0)
+            om_circuit_send_relay(s->circ, s->hop, OM_RELAY_XOFF, s->id, b, sizeof b, false);
+        om_debug("Circuit %u stream %u: sent XOFF", s->circ->circ_id, s->id);
+    } else if (a == OM_FLOW_SEND_XON) {
+        uint8_t b[OM_XON_BODY_LEN];
+        if (om_xon_encode(kbps, b, sizeof b) > 0)
+            om_circuit_send_relay(s->circ, s->hop, OM_RELAY_XON, s->id, b, sizeof b, false);
+        om_debug("Circuit %u stream %u: sent XON (%u kB/s)", s->circ->circ_id, s->id, kbps);
+    }
+}
+
+void om_stream_note_buffered(om_stream_t *s, size_t buffered)
+{
+    if (!s || s->ended || !s->cc || s->circ->state != OM_CIRC_OPEN)
+        return;
+    uint32_t kbps = 0;
+    if (buffered > s->peak_buffered)
+        s->peak_buffered = buffered;
+    om_flow_action_t a = om_flow_note_buffered(&s->flow_rx, buffered, om_now_usec(), &kbps);
+    stream_send_flow(s, a, kbps);
+}
+
+void om_stream_note_drained(om_stream_t *s, size_t written, size_t buffered)
+{
+    if (!s || s->ended || !s->cc || s->circ->state != OM_CIRC_OPEN)
+        return;
+    uint32_t kbps = 0;
+    om_flow_action_t a =
+        om_flow_note_drained(&s->flow_rx, written, buffered, om_now_usec(), &kbps);
+    stream_send_flow(s, a, kbps);
 }
 
 static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header_t *h,
@@ -564,7 +745,7 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         free(s);
         return;
     case OM_RELAY_DATA:
-        if (--s->deliver_window < 0) {
+        if (!s->cc && --s->deliver_window < 0) {
             om_circuit_close(circ, OM_DESTROY_PROTOCOL, "stream deliver window exceeded");
             return;
         }
@@ -585,6 +766,12 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         return;
     }
     case OM_RELAY_SENDME:
+        if (s->cc) {
+            /* Prop 324 4: flow control replaces stream SENDMEs (tor: "Congestion control got
+             * stream sendme"). */
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "stream SENDME on a congestion-controlled circuit");
+            return;
+        }
         s->package_window += OM_STREAM_WINDOW_INCREMENT;
         if (s->package_window > OM_STREAM_WINDOW_START) {
             om_circuit_close(circ, OM_DESTROY_PROTOCOL, "stream SENDME beyond the window");
@@ -592,6 +779,29 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         }
         notify_writable(circ);
         return;
+    case OM_RELAY_XOFF:
+    case OM_RELAY_XON: {
+        if (!s->cc) {
+            /* tor ignores XON/XOFF on circuits without CC. */
+            om_debug("Circuit %u: %s without congestion control ignored", circ->circ_id,
+                     om_relay_command_name(h->command));
+            return;
+        }
+        om_flow_msg_t m = h->command == OM_RELAY_XOFF ? om_flow_on_xoff(&s->flow_tx, body, h->length)
+                                                      : om_flow_on_xon(&s->flow_tx, body, h->length);
+        if (m == OM_FLOW_MSG_MALFORMED) {
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "malformed XON/XOFF");
+            return;
+        }
+        if (m == OM_FLOW_MSG_SUSPICIOUS)
+            om_info("Circuit %u stream %u: more %s than the data we sent explains", circ->circ_id,
+                    s->id, om_relay_command_name(h->command));
+        om_debug("Circuit %u stream %u: got %s", circ->circ_id, s->id,
+                 om_relay_command_name(h->command));
+        if (h->command == OM_RELAY_XON)
+            notify_writable(circ);
+        return;
+    }
     default: {
         /* Other stream messages go to the dispatch table (e.g. RESOLVED in the OP). */
         om_relay_header_t hh = *h;
@@ -609,11 +819,25 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
 static bool circuit_sendme_valid(om_circuit_t *circ, int hop, const uint8_t *body, size_t len)
 {
     om_hop_t *hp = &circ->hops[hop];
+    struct om_circ_cc *c = hop == circ->cc_hop ? circ->cc : NULL;
+    uint8_t expect[20];
+    bool have = false;
+    if (c) {
+        /* The oldest outstanding digest leaves the ring whatever the version. */
+        if (c->dig_n) {
+            memcpy(expect, c->digests[c->dig_head], 20);
+            c->dig_head = (c->dig_head + 1) % OM_CC_MAX_PENDING;
+            c->dig_n--;
+            have = true;
+        }
+    }
     if (len < 3 || body[0] == 0)
         return true;
     if (body[0] != 1)
         return true; /* unknown future versions are accepted (tor-spec 7.3.1) */
     size_t dlen = (size_t)body[1] << 8 | body[2];
+    if (c)
+        return dlen >= 20 && len >= 3 + dlen && have && om_mem_eq_ct(expect, body + 3, 20);
     if (dlen < 20 || len < 3 + dlen || hp->n_sendme_digests == 0)
         return false;
     bool ok = om_mem_eq_ct(hp->sendme_digests[0], body + 3, 20);
@@ -628,7 +852,7 @@ static void notify_writable(om_circuit_t *circ)
 {
     for (om_stream_t *s = circ->streams; s && circ->state == OM_CIRC_OPEN;) {
         om_stream_t *next = s->next;
-        if (s->want_writable && s->package_window > 0 && circ->package_window > 0) {
+        if (s->want_writable && stream_can_send(s)) {
             s->want_writable = false;
             if (s->cb.on_writable)
                 s->cb.on_writable(s, s->cb.arg);
@@ -660,12 +884,15 @@ static void handle_relay_cell(om_circuit_t *circ, om_cell_t *cell)
     }
     const uint8_t *body = p + OM_RELAY_HEADER_LEN;
     if (h.command == OM_RELAY_DATA) {
+        /* tor-spec 7.3: a SENDME per 100 DATA cells; with CC one per sendme_inc (prop 324 2.2),
+         * sent at once since the exit measures its RTT by it. */
+        int inc = hop == circ->cc_hop ? (int)circ->cc->cc.sendme_inc : OM_CIRC_WINDOW_INCREMENT;
         if (--circ->deliver_window < 0) {
             om_circuit_close(circ, OM_DESTROY_PROTOCOL, "circuit deliver window exceeded");
             return;
         }
-        if (circ->deliver_window <= OM_CIRC_WINDOW_START - OM_CIRC_WINDOW_INCREMENT) {
-            circ->deliver_window += OM_CIRC_WINDOW_INCREMENT;
+        if (circ->deliver_window <= OM_CIRC_WINDOW_START - inc) {
+            circ->deliver_window += inc;
             send_circuit_sendme(circ, hop);
         }
     }
@@ -693,6 +920,17 @@ static void handle_relay_cell(om_circuit_t *circ, om_cell_t *cell)
         if (!circuit_sendme_valid(circ, hop, body, h.length)) {
             om_circuit_close(circ, OM_DESTROY_PROTOCOL,
                              "circuit SENDME with a wrong authenticated digest");
+            return;
+        }
+        if (hop == circ->cc_hop) {
+            /* Prop 324 3.3: a tor exit treats a backed-up local channel as congestion. */
+            om_cc_set_chan_blocked(&circ->cc->cc, circ->chan && om_channel_outbuf_len(circ->chan) >
+                                                                    32 * 1024);
+            if (om_cc_note_sendme_received(&circ->cc->cc, om_now_usec()) < 0) {
+                om_circuit_close(circ, OM_DESTROY_PROTOCOL, "SENDME without outstanding data");
+                return;
+            }
+            notify_writable(circ);
             return;
         }
         circ->package_window += OM_CIRC_WINDOW_INCREMENT;

@@ -526,6 +526,9 @@ static const opt_def_t opts[] = {
      "If 1, connect to guards and directories over IPv4."},
     {"ClientUseIPv6", OM_CONF_BOOL, "1", NULL, 0, 1, 0, NULL, NULL, 0, NULL,
      "If 1, connect to guards and directories over IPv6 when they have it."},
+    {"CongestionControl", OM_CONF_AUTOBOOL, "auto", NULL, 0, 1, 0, NULL, NULL, 0, "0|1|auto",
+     "Ask exits for congestion control (proposal 324): auto = as the consensus's cc_alg says "
+     "(tor's behaviour), 0 = never (fixed windows), 1 = always. An onionmesh option."},
     {"UseMicrodescriptors", OM_CONF_AUTOBOOL, "auto", NULL, 0, 1, 0, NULL, check_microdescs, 0,
      "1|auto", "Use microdescriptors (onionmesh always does: 1 or auto)."},
     {"DownloadExtraInfo", OM_CONF_BOOL, "0", NULL, 0, 1, 0, NULL, check_extrainfo, 0, "0",

@@ -541,12 +541,6 @@ static om_flow_action_t decide_xon(om_flow_recv_t *fs, size_t n_written, size_t 
     bool clock_ok = now_usec >= fs->last_now;
     if (clock_ok) fs->last_now = now_usec;
     uint32_t nw = n_written > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n_written;
-    if (fs->drained_bytes >= UINT32_MAX - nw) {
-        /* Keep the count in range: halve it and move the start halfway to now. */
-        fs->drained_bytes /= 2;
-        if (fs->draining && clock_ok) fs->drain_start = now_usec - (now_usec - fs->drain_start) / 2;
-    }
-    fs->drained_bytes += nw;
 
     if (!clock_ok) {
         fs->draining = false;
@@ -558,7 +552,18 @@ static om_flow_action_t decide_xon(om_flow_recv_t *fs, size_t n_written, size_t 
         fs->drained_bytes = 0;
     }
 
-    if (fs->draining && fs->drained_bytes > fs->xon_rate_bytes) {
+    /* Only bytes written while a drain period runs count towards its rate (as tor): bytes that
+     * passed through an empty buffer say nothing about how fast the edge drains. */
+    if (fs->draining) {
+        if (fs->drained_bytes >= UINT32_MAX - nw) {
+            /* Keep the count in range: halve it and move the start halfway to now. */
+            fs->drained_bytes /= 2;
+            fs->drain_start = now_usec - (now_usec - fs->drain_start) / 2;
+        }
+        fs->drained_bytes += nw;
+    }
+
+    if (fs->draining && fs->drained_bytes >= fs->xon_rate_bytes) {
         if (fs->prev_drained_bytes == 0) fs->prev_drained_bytes = fs->drained_bytes;
         uint32_t rate = drain_rate(fs, now_usec);
         fs->prev_drained_bytes = fs->drained_bytes;

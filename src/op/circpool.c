@@ -117,6 +117,26 @@ static void target_from_rs(om_hop_target_t *t, const om_routerstatus_t *rs)
     }
     t->handshake_type =
         om_node_supports_ntor_v3(rs) && t->has_ed ? OM_HANDSHAKE_TYPE_NTOR_V3 : OM_HANDSHAKE_TYPE_NTOR;
+    t->flowctrl_cc = om_node_supports_cc(rs);
+}
+
+static int32_t cc_param(void *arg, const char *name, int32_t def, int32_t min, int32_t max)
+{
+    return om_consensus_param(arg, name, def, min, max);
+}
+
+/* Congestion-control parameters for a new circuit (prop 324 6.5: the consensus's cc_* values,
+ * tor 0.4.9's defaults where absent); NULL: do not ask (CongestionControl 0, or auto with
+ * cc_alg 0 in the consensus). */
+static const om_cc_params_t *cc_params_for_build(struct circpool *p, om_cc_params_t *ccp)
+{
+    om_op_t *op = p->op;
+    if (op->opt.congestion_control == 0)
+        return NULL;
+    om_cc_params_load(ccp, op->nodes.consensus ? cc_param : NULL, op->nodes.consensus);
+    if (op->opt.congestion_control == 1 && !om_cc_params_enabled(ccp))
+        om_cc_params_set(ccp, "cc_alg", OM_CC_ALG_VEGAS);
+    return om_cc_params_enabled(ccp) ? ccp : NULL;
 }
 
 static void pc_built(om_circuit_t *circ, void *arg)
@@ -187,7 +207,8 @@ static void pc_chan(om_channel_t *chan, const char *err, void *arg)
         return;
     }
     om_circ_callbacks_t cb = {.on_built = pc_built, .on_closed = pc_closed, .arg = pc};
-    pc->circ = om_circuit_build(chan, pc->path, 3, &cb);
+    om_cc_params_t ccp;
+    pc->circ = om_circuit_build_cc(chan, pc->path, 3, &cb, cc_params_for_build(p, &ccp));
     if (!pc->circ) {
         pcirc_unlink(p, pc);
         pcirc_free(pc);

@@ -2,7 +2,8 @@
  * the pool (RELAY_BEGIN for CONNECT, RELAY_RESOLVE for tor's RESOLVE / RESOLVE_PTR), with
  * stream isolation by SOCKS username/password, retries on another circuit for the END reasons
  * tor retries, END reasons mapped to SOCKS reply codes, and data piped both ways with
- * backpressure (flow-control windows one way, withheld SENDMEs the other). */
+ * backpressure (flow-control windows or XON/XOFF one way; withheld SENDMEs, or with
+ * congestion control the client's output buffer reported for XOFF/XON, the other). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ typedef struct {
     struct event *timer;
     int attempts;
     bool connected;
+    size_t out_seen; /* client output length after our last write / drain callback */
     struct evbuffer *optimistic; /* sent before CONNECTED (kept for a retry) */
     uint8_t command;
     uint16_t port;
@@ -156,14 +158,27 @@ static void s_connected(om_stream_t *s, void *arg)
     pump_client_to_stream(e);
 }
 
+/* Flow control (prop 324 4): tell the stream how many bytes the client took since we last
+ * looked, and how many still wait for it. */
+static void note_drained(edge_t *e)
+{
+    size_t now = om_socks_conn_output_len(e->conn);
+    if (now < e->out_seen && e->stream)
+        om_stream_note_drained(e->stream, e->out_seen - now, now);
+    e->out_seen = now;
+}
+
 static void s_data(om_stream_t *s, const uint8_t *data, size_t len, void *arg)
 {
     edge_t *e = arg;
     if (!e->conn)
         return;
+    note_drained(e);
     om_socks_conn_write(e->conn, data, len);
-    if (om_socks_conn_output_len(e->conn) > CLIENT_OUT_HIGH)
+    e->out_seen = om_socks_conn_output_len(e->conn);
+    if (e->out_seen > CLIENT_OUT_HIGH)
         om_stream_set_blocked(s, true);
+    om_stream_note_buffered(s, e->out_seen);
 }
 
 static void s_writable(om_stream_t *s, void *arg)
@@ -426,6 +441,9 @@ void om_edge_on_drain(om_socks_conn_t *conn, void *arg)
 {
     (void)arg;
     edge_t *e = om_socks_conn_ctx(conn);
-    if (e && e->stream && om_socks_conn_output_len(conn) <= CLIENT_OUT_HIGH / 2)
+    if (!e || !e->stream)
+        return;
+    note_drained(e);
+    if (e->stream && om_socks_conn_output_len(conn) <= CLIENT_OUT_HIGH / 2)
         om_stream_set_blocked(e->stream, false);
 }

@@ -16,6 +16,12 @@ bool om_node_supports_ntor_v3(const om_routerstatus_t *rs)
     return rs->has_proto && (rs->proto.relay & (1ull << 4)) && rs->md && rs->md->has_ed;
 }
 
+bool om_node_supports_cc(const om_routerstatus_t *rs)
+{
+    /* Prop 324 10.1: FlowCtrl=2 — congestion control negotiated in ntor-v3. */
+    return om_node_supports_ntor_v3(rs) && (rs->proto.flowctrl & (1ull << 2));
+}
+
 bool om_node_allows_exit_port(const om_routerstatus_t *rs, uint16_t port, bool ipv6)
 {
     if (!rs->md)

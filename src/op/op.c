@@ -26,6 +26,7 @@ void om_op_options_defaults(om_op_options_t *o)
     o->paths_needed = 0.6;
     o->max_socks_conns = 1000;
     o->path.enforce_distinct_subnets = true;
+    o->congestion_control = -1;
 }
 
 const char *om_op_path(const om_op_t *op, const char *name, char *buf, size_t len)

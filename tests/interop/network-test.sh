@@ -68,7 +68,8 @@ start_op() {
         echo "Log info file $LOG"
         cat "$NET/dirauth-lines"
     } >"$WORK/onionmesh.conf"
-    "$OM" -f "$WORK/onionmesh.conf" >>"$WORK/op.stdout" 2>&1 &
+    # shellcheck disable=SC2086
+    "$OM" -f "$WORK/onionmesh.conf" ${OM_EXTRA_ARGS:-} >>"$WORK/op.stdout" 2>&1 &
     OM_PID=$!
     for _ in $(seq 1 240); do
         grep -q "Bootstrapped 100%" "$LOG" 2>/dev/null && return 0
@@ -121,6 +122,53 @@ want=$(sha256sum <"$WORK/www/big.bin" | cut -d' ' -f1)
 got=$(sha256sum <"$WORK/big.out" | cut -d' ' -f1)
 rate=$(python3 -c "print(round($BIG_MB/($t1-$t0),1))")
 check "big_${BIG_MB}MB_sha256 (${rate} MB/s)" [ "$want" = "$got" ]
+
+# 2b. congestion control (proposal 324): the tor exits (FlowCtrl=2) accepted the request in the
+#     ntor-v3 handshake, so the download above ran under the exit's Vegas window with our
+#     SENDMEs every sendme_inc cells (a wrong one would have killed the circuit)
+check "congestion_control_negotiated" grep -q "congestion control negotiated with hop 3 (sendme_inc 31)" "$LOG"
+
+# 2c. XON/XOFF: a client that reads slowly. Our buffer for it passes cc_xoff_client (244 000
+#     bytes), we send XOFF, the tor exit stops reading from the server, the buffer stays bounded;
+#     as it drains we send XON and the exit resumes. The bytes must be an exact prefix of the file.
+python3 - "$SOCKS" "$HTTP_PORT" "$WORK/slow.out" <<'PY'
+import socket, sys, time
+port, http_port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)  # keep the kernel from absorbing it
+s.settimeout(60)
+s.connect(("127.0.0.1", port))
+host = b"127.0.0.1"
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + http_port.to_bytes(2, "big"))
+r = b""
+while len(r) < 10:
+    r += s.recv(10 - len(r))
+assert r[:2] == b"\x05\x00", r
+s.sendall(b"GET /big.bin HTTP/1.0\r\nHost: x\r\n\r\n")
+data = b""
+while len(data) < 8 * 1024 * 1024:  # about 2.5 MB/s for 8 MB
+    b = s.recv(16384)
+    if not b:
+        break
+    data += b
+    time.sleep(0.006)
+s.close()
+open(out, "wb").write(data[data.index(b"\r\n\r\n") + 4:])
+PY
+sleep 1
+slow_n=$(stat -c %s "$WORK/slow.out" 2>/dev/null || echo 0)
+check "slow_reader_prefix_exact ($slow_n bytes)" \
+    cmp -s "$WORK/slow.out" <(head -c "$slow_n" "$WORK/www/big.bin")
+flow=$(grep "ended: flow control" "$LOG" | tail -1)
+echo "# ${flow#*] }"
+xoff=$(echo "$flow" | sed -n 's/.*sent \([0-9]*\) XOFF, \([0-9]*\) XON.*/\1/p')
+xon=$(echo "$flow" | sed -n 's/.*sent \([0-9]*\) XOFF, \([0-9]*\) XON.*/\2/p')
+peak=$(echo "$flow" | sed -n 's/.*peak buffered \([0-9]*\) bytes.*/\1/p')
+# Without XOFF the exit would keep sending at full speed (~10 MB/s vs 2.5 read): several MB.
+slow_ok() { [ "${xoff:-0}" -ge 1 ] && [ "${xon:-0}" -ge 1 ] && [ "${peak:-99999999}" -lt 2000000 ]; }
+check "slow_reader_xoff_xon (XOFF ${xoff:-?}, XON ${xon:-?}, peak ${peak:-?} B)" slow_ok
 
 # 3. 20 concurrent downloads on one proxy, all byte-exact
 pids=()
@@ -243,3 +291,16 @@ check "forged_consensus_rejected" grep -q "Rejected the microdesc consensus from
 grep "Rejected the microdesc consensus" "$LOG" | head -1 | sed 's/^/# /'
 curl -s --max-time 60 $PROXY "http://127.0.0.1:$HTTP_PORT/index.html" -o "$WORK/page3.out"
 check "works_after_refetching_consensus" cmp -s "$WORK/page3.out" "$WORK/www/index.html"
+
+# 10. fixed windows (CongestionControl 0, what we fall back to when an exit lacks FlowCtrl=2):
+#     circuit and stream windows with authenticated SENDMEs, byte-exact
+stop_op
+LOG="$WORK/op-fixed.log"
+OM_EXTRA_ARGS="--CongestionControl 0" start_op
+curl -s --max-time 180 $PROXY "http://127.0.0.1:$HTTP_PORT/mid.bin" -o "$WORK/fixed.out"
+want=$(sha256sum <"$WORK/www/mid.bin" | cut -d' ' -f1)
+fixed_ok() {
+    [ "$(sha256sum <"$WORK/fixed.out" | cut -d' ' -f1)" = "$want" ] &&
+        ! grep -q "congestion control negotiated" "$LOG"
+}
+check "fixed_windows_byte_exact" fixed_ok

@@ -810,6 +810,41 @@ static void test_flow_advisory_xon(void)
     CHECK_EQ_INT(fs.n_xoff_sent, 1);
 }
 
+/* An edge that keeps up (every write empties the buffer) after an XON: bytes that pass through
+ * an empty buffer are not a drain period, so the rate must not keep doubling into a stream of
+ * advisory XONs (a regression seen against tor: 40 XONs, 1 MB/s .. 2 TB/s, in 5 s). */
+static void test_flow_fast_edge_no_xon_storm(void)
+{
+    om_flow_recv_t fs;
+    om_flow_recv_init(&fs, NULL, false);
+    uint32_t kbps = 0;
+    uint64_t t = 1000000;
+    CHECK(om_flow_note_buffered(&fs, 300000, t, &kbps) == OM_FLOW_NONE);
+    CHECK(om_flow_note_buffered(&fs, 300000, t + 6000, &kbps) == OM_FLOW_SEND_XOFF);
+    /* Drains at 1 MB/s in 16 KB writes until empty. */
+    size_t left = 300000;
+    int xons = 0;
+    while (left) {
+        size_t n = left < 16000 ? left : 16000;
+        left -= n;
+        t += n; /* 1 byte per microsecond */
+        if (om_flow_note_drained(&fs, n, left, t, &kbps) == OM_FLOW_SEND_XON)
+            xons++;
+    }
+    CHECK_EQ_INT(xons, 1);
+    CHECK(kbps >= 900 && kbps <= 1100);
+    /* Then 20 MB pass one cell at a time through an always-empty buffer. */
+    int advisory = 0;
+    for (int i = 0; i < 40000; i++) {
+        t += 500;
+        CHECK(om_flow_note_buffered(&fs, 498, t, &kbps) == OM_FLOW_NONE);
+        if (om_flow_note_drained(&fs, 498, 0, t + 10, &kbps) == OM_FLOW_SEND_XON)
+            advisory++;
+    }
+    CHECK(advisory <= 1);
+    CHECK_EQ_INT(fs.n_xoff_sent, 1);
+}
+
 static void test_flow_sender(void)
 {
     om_flow_send_t fs;
@@ -893,6 +928,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_flow_xon_after_drain),
     OM_TEST(test_flow_xon_zero_rate),
     OM_TEST(test_flow_advisory_xon),
+    OM_TEST(test_flow_fast_edge_no_xon_storm),
     OM_TEST(test_flow_sender),
     OM_TEST(test_flow_sender_scaling),
     {NULL, NULL},
