@@ -82,3 +82,14 @@ void om_log(om_log_level_t level, const char *fmt, ...)
     om_logv(level, fmt, ap);
     va_end(ap);
 }
+
+int om_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}

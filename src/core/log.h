@@ -3,6 +3,7 @@
 #define OM_CORE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum { OM_LOG_DEBUG = 0, OM_LOG_INFO, OM_LOG_NOTICE, OM_LOG_WARN, OM_LOG_ERR } om_log_level_t;
 
@@ -22,5 +23,9 @@ void om_logv(om_log_level_t level, const char *fmt, va_list ap) __attribute__((f
 #define om_notice(...) om_log(OM_LOG_NOTICE, __VA_ARGS__)
 #define om_warn(...)   om_log(OM_LOG_WARN, __VA_ARGS__)
 #define om_err(...)    om_log(OM_LOG_ERR, __VA_ARGS__)
+
+/* Format a reason into err (if err and errlen are non-zero) and return -1: the error-out-parameter
+ * convention of the parsers and loaders ("return om_errf(err, errlen, "bad %s", what);"). */
+int om_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -9,18 +9,7 @@
 #include "core/crypto.h"
 #include "dir/consensus.h"
 #include "dir/netdoc.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "core/log.h"
 
 /* "auth1 7CBA18A8..." or just the hex when the consensus has no dir-source for it. */
 static void authority_name(const om_consensus_t *c, const uint8_t id[20], char *buf, size_t n)
@@ -53,18 +42,18 @@ int om_consensus_verify(const om_consensus_t *c, om_authcert_t *const *certs, si
 {
     char t1[32], t2[32];
     if (!c || !trusted || n_trusted == 0)
-        return fail(err, errlen, "consensus: no trusted authorities");
+        return om_errf(err, errlen, "consensus: no trusted authorities");
     if (skew < 0) skew = 0;
     if (now < c->valid_after && c->valid_after - now > skew) {
         om_netdoc_format_time(c->valid_after, t1, sizeof t1);
         om_netdoc_format_time(now, t2, sizeof t2);
-        return fail(err, errlen, "consensus: not valid until %s (now %s, allowed skew %lds)", t1,
+        return om_errf(err, errlen, "consensus: not valid until %s (now %s, allowed skew %lds)", t1,
                     t2, skew);
     }
     if (now > c->valid_until && now - c->valid_until > skew) {
         om_netdoc_format_time(c->valid_until, t1, sizeof t1);
         om_netdoc_format_time(now, t2, sizeof t2);
-        return fail(err, errlen, "consensus: expired at %s (now %s, allowed skew %lds)", t1, t2,
+        return om_errf(err, errlen, "consensus: expired at %s (now %s, allowed skew %lds)", t1, t2,
                     skew);
     }
 
@@ -117,7 +106,7 @@ int om_consensus_verify(const om_consensus_t *c, om_authcert_t *const *certs, si
     }
     size_t need = n_unique / 2 + 1;
     if (good >= need) return 0;
-    return fail(err, errlen,
+    return om_errf(err, errlen,
                 "consensus: only %zu of %zu trusted authorities signed validly, need %zu (%s)",
                 good, n_unique, need, problems);
 }

@@ -9,18 +9,7 @@
 
 #include "core/crypto.h"
 #include "dir/netdoc.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "core/log.h"
 
 /* ---- exit policy summaries ---- */
 
@@ -140,14 +129,14 @@ static int finish_md(struct om_microdesc *md, const md_state_t *st, size_t idx, 
                      size_t end, char *err, size_t errlen)
 {
     if (st->n_ntor != 1)
-        return fail(err, errlen, "microdesc %zu: %s ntor-onion-key", idx,
+        return om_errf(err, errlen, "microdesc %zu: %s ntor-onion-key", idx,
                     st->n_ntor ? "more than one" : "no");
     if (st->n_family > 1 || st->n_famids > 1 || st->n_p > 1 || st->n_p6 > 1 || st->n_ided > 1 ||
         st->n_idrsa > 1)
-        return fail(err, errlen, "microdesc %zu: an at-most-once item appears twice", idx);
+        return om_errf(err, errlen, "microdesc %zu: an at-most-once item appears twice", idx);
     md->has_ntor = true;
     if (om_sha256((const uint8_t *)text + st->start, end - st->start, md->digest) < 0)
-        return fail(err, errlen, "microdesc: digest failed");
+        return om_errf(err, errlen, "microdesc: digest failed");
     return 0;
 }
 
@@ -159,22 +148,22 @@ static int parse_item(struct om_microdesc *md, md_state_t *st, size_t idx,
     if (om_netdoc_kw_is(it, "ntor-onion-key")) {
         st->n_ntor++;
         if (om_netdoc_split(it->args, a, 1) < 1 || om_netdoc_b64_exact(a[0], md->ntor_key, 32) < 0)
-            return fail(err, errlen, "microdesc %zu: line %zu: bad ntor-onion-key", idx,
+            return om_errf(err, errlen, "microdesc %zu: line %zu: bad ntor-onion-key", idx,
                         it->line_no);
     } else if (om_netdoc_kw_is(it, "id")) {
         if (om_netdoc_split(it->args, a, 2) < 2)
-            return fail(err, errlen, "microdesc %zu: line %zu: bad id line", idx, it->line_no);
+            return om_errf(err, errlen, "microdesc %zu: line %zu: bad id line", idx, it->line_no);
         if (om_span_eq(a[0], "ed25519")) {
             st->n_ided++;
             if (om_netdoc_b64_exact(a[1], md->ed_id, 32) < 0)
-                return fail(err, errlen, "microdesc %zu: line %zu: bad ed25519 id", idx,
+                return om_errf(err, errlen, "microdesc %zu: line %zu: bad ed25519 id", idx,
                             it->line_no);
             md->has_ed = true;
         } else if (om_span_eq(a[0], "rsa1024")) {
             uint8_t rsa[20];
             st->n_idrsa++;
             if (om_netdoc_b64_exact(a[1], rsa, 20) < 0)
-                return fail(err, errlen, "microdesc %zu: line %zu: bad rsa1024 id", idx,
+                return om_errf(err, errlen, "microdesc %zu: line %zu: bad rsa1024 id", idx,
                             it->line_no);
         } /* unknown key types are ignored (dir-spec 3.3) */
     } else if (om_netdoc_kw_is(it, "family")) {
@@ -185,15 +174,15 @@ static int parse_item(struct om_microdesc *md, md_state_t *st, size_t idx,
             copy_list(md->family_ids, sizeof md->family_ids, it->args, &md->family_ids_truncated);
     } else if (om_netdoc_kw_is(it, "p")) {
         if (st->n_p++ == 0 && om_policy_summary_parse(it->args.p, it->args.len, &md->p4) < 0)
-            return fail(err, errlen, "microdesc %zu: line %zu: bad p line", idx, it->line_no);
+            return om_errf(err, errlen, "microdesc %zu: line %zu: bad p line", idx, it->line_no);
     } else if (om_netdoc_kw_is(it, "p6")) {
         if (st->n_p6++ == 0 && om_policy_summary_parse(it->args.p, it->args.len, &md->p6) < 0)
-            return fail(err, errlen, "microdesc %zu: line %zu: bad p6 line", idx, it->line_no);
+            return om_errf(err, errlen, "microdesc %zu: line %zu: bad p6 line", idx, it->line_no);
     } else {
         known = false; /* "a", "pr", and future items are ignored */
     }
     if (known && it->has_object)
-        return fail(err, errlen, "microdesc %zu: line %zu: unexpected object", idx, it->line_no);
+        return om_errf(err, errlen, "microdesc %zu: line %zu: unexpected object", idx, it->line_no);
     return 0;
 }
 
@@ -208,14 +197,14 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
     *n = 0;
     memset(&st, 0, sizeof st);
     if (!text || memchr(text, '\0', len)) {
-        fail(err, errlen, "microdesc: NUL byte in document");
+        om_errf(err, errlen, "microdesc: NUL byte in document");
         return NULL;
     }
     om_netdoc_init(&it, text, len);
     for (;;) {
         int r = om_netdoc_next(&it, &item);
         if (r < 0) {
-            fail(err, errlen, "microdesc: %s", it.err);
+            om_errf(err, errlen, "microdesc: %s", it.err);
             goto bad;
         }
         if (r == 0) break;
@@ -225,7 +214,7 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
             if (cnt && finish_md(&arr[cnt - 1], &st, cnt, text, item.start, err, errlen) < 0)
                 goto bad;
             if (item.n_args != 0) {
-                fail(err, errlen, "microdesc: line %zu: onion-key takes no arguments",
+                om_errf(err, errlen, "microdesc: line %zu: onion-key takes no arguments",
                      item.line_no);
                 goto bad;
             }
@@ -233,12 +222,12 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
                 uint8_t der[2048];
                 if (!om_netdoc_obj_is(&item, "RSA PUBLIC KEY") ||
                     om_netdoc_object_decode(&item, der, sizeof der) <= 0) {
-                    fail(err, errlen, "microdesc: line %zu: bad onion-key object", item.line_no);
+                    om_errf(err, errlen, "microdesc: line %zu: bad onion-key object", item.line_no);
                     goto bad;
                 }
             }
             if (cnt == OM_MICRODESC_MAX_PER_DOC) {
-                fail(err, errlen, "microdesc: more than %d microdescriptors",
+                om_errf(err, errlen, "microdesc: more than %d microdescriptors",
                      OM_MICRODESC_MAX_PER_DOC);
                 goto bad;
             }
@@ -246,7 +235,7 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
                 size_t nc = cap ? cap * 2 : 16;
                 struct om_microdesc *na = realloc(arr, nc * sizeof *na);
                 if (!na) {
-                    fail(err, errlen, "microdesc: out of memory");
+                    om_errf(err, errlen, "microdesc: out of memory");
                     goto bad;
                 }
                 arr = na;
@@ -259,13 +248,13 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
             continue;
         }
         if (cnt == 0) {
-            fail(err, errlen, "microdesc: line %zu: expected onion-key", item.line_no);
+            om_errf(err, errlen, "microdesc: line %zu: expected onion-key", item.line_no);
             goto bad;
         }
         if (parse_item(&arr[cnt - 1], &st, cnt, &item, err, errlen) < 0) goto bad;
     }
     if (cnt == 0) {
-        fail(err, errlen, "microdesc: no microdescriptor");
+        om_errf(err, errlen, "microdesc: no microdescriptor");
         goto bad;
     }
     if (finish_md(&arr[cnt - 1], &st, cnt, text, len, err, errlen) < 0) goto bad;
