@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
 #include "core/config.h"
 #include "core/log.h"
+#include "or/relay_keys.h"
 #include "op/op.h"
 #include "op/op_options.h"
 
@@ -17,6 +19,31 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     om_notice("Caught signal %d, exiting cleanly.", (int)sig);
     event_base_loopbreak(arg);
+}
+
+/* --list-fingerprint (as tor): load or create the relay keys, write DataDirectory/fingerprint
+ * and fingerprint-ed25519, print "Nickname XXXX XXXX ..." on stdout. */
+static int list_fingerprint(const om_config_t *cfg)
+{
+    if (!om_config_is_relay(cfg)) {
+        fprintf(stderr, "onionmesh: clients don't have long-term identity keys (set ORPort to "
+                        "run a relay)\n");
+        return 1;
+    }
+    const char *dd = om_config_get_string(cfg, "DataDirectory");
+    const char *nick = om_config_get_string(cfg, "Nickname");
+    om_relay_keys_t k;
+    char err[512], spaced[50];
+    if (om_relay_keys_load(&k, dd, time(NULL), err, sizeof err) < 0) {
+        fprintf(stderr, "onionmesh: %s\n", err);
+        return 1;
+    }
+    if (om_relay_keys_write_fingerprints(&k, dd, nick) < 0)
+        fprintf(stderr, "onionmesh: could not write the fingerprint files in %s\n", dd);
+    om_relay_fingerprint_spaced(k.rsa_fp, spaced);
+    printf("%s %s\n", nick, spaced);
+    om_relay_keys_free(&k);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -49,6 +76,11 @@ int main(int argc, char **argv)
         om_config_free(cfg);
         return 1;
     }
+    if (cmd == OM_CONFIG_CMD_LIST_FINGERPRINT) {
+        int rc = list_fingerprint(cfg);
+        om_config_free(cfg);
+        return rc;
+    }
     if (om_config_is_relay(cfg)) {
         fprintf(stderr, "onionmesh: ORPort is set, but the relay role (OR) is not available in "
                         "this version yet\n");
@@ -65,11 +97,6 @@ int main(int argc, char **argv)
         printf("Configuration was valid\n");
         om_config_free(cfg);
         return 0;
-    }
-    if (cmd == OM_CONFIG_CMD_LIST_FINGERPRINT) {
-        fprintf(stderr, "onionmesh: --list-fingerprint needs the relay role (ORPort)\n");
-        om_config_free(cfg);
-        return 1;
     }
     om_config_apply_logging(cfg);
     om_notice("onionmesh %s starting", OM_VERSION);

@@ -121,6 +121,11 @@ typedef struct {
 
 /* Fresh keys and certificates (in memory). Returns 0 or -1. */
 int om_identity_generate(om_identity_t *id);
+/* From a relay's stored keys (copied): identity RSA, Ed25519 identity and signing keys and the
+ * type 4 certificate; the type 2 and 7 certificates and a TLS link key are made fresh. */
+int om_identity_from_keys(om_identity_t *id, const om_rsa_t *rsa_id,
+                          const om_ed25519_keypair_t *ed_id, const om_ed25519_keypair_t *ed_sign,
+                          const uint8_t *sign_cert, size_t sign_cert_len);
 /* Build the responder's CERTS cell: types 2, 4, 5 (over SHA256 of the TLS cert, key type 3,
  * a fresh 2-day certificate each call), 7. */
 om_var_cell_t *om_identity_certs_cell(const om_identity_t *id);

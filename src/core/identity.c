@@ -30,15 +30,40 @@ static int random_hostname(char *out, size_t outsz, const char *suffix)
     return 0;
 }
 
-int om_identity_generate(om_identity_t *id)
+/* Everything but the identity keys: type 2 and 7 certificates and the TLS link key + cert. */
+static int identity_finish(om_identity_t *id, time_t now)
 {
     char cn_id[40], cn_tls[40];
+    if (om_rsa_fingerprint(id->rsa_id, id->rsa_fp) != 0) return -1;
+    /* Type 2: self-signed X.509 over the RSA identity key. */
+    if (random_hostname(cn_id, sizeof cn_id, ".com") != 0) /* tor: www.*.com */
+        return -1;
+    id->rsa_id_cert =
+        om_x509_create_self_signed(id->rsa_id, cn_id, RSA_ID_CERT_LIFETIME, &id->rsa_id_cert_len);
+    if (!id->rsa_id_cert) return -1;
+
+    /* Type 7: RSA identity -> Ed25519 identity. */
+    int n = om_rsa_crosscert_create(id->rsa_id, id->ed_id.pub, now + CROSSCERT_LIFETIME,
+                                    id->rsa_ed_crosscert, sizeof id->rsa_ed_crosscert);
+    if (n < 0) return -1;
+    id->rsa_ed_crosscert_len = (size_t)n;
+
+    /* TLS link key and its self-issued certificate. */
+    id->tls_key = om_rsa_generate(TLS_KEY_BITS);
+    if (!id->tls_key || random_hostname(cn_tls, sizeof cn_tls, ".net") != 0) return -1;
+    id->tls_cert = om_x509_create(id->tls_key, cn_tls, id->tls_key, cn_tls, TLS_CERT_LIFETIME,
+                                  &id->tls_cert_len);
+    return id->tls_cert ? 0 : -1;
+}
+
+int om_identity_generate(om_identity_t *id)
+{
     if (!id) return -1;
     memset(id, 0, sizeof *id);
     time_t now = time(NULL);
 
     id->rsa_id = om_rsa_generate(1024);
-    if (!id->rsa_id || om_rsa_fingerprint(id->rsa_id, id->rsa_fp) != 0) goto fail;
+    if (!id->rsa_id) goto fail;
     if (om_ed25519_keygen(&id->ed_id) != 0 || om_ed25519_keygen(&id->ed_sign) != 0) goto fail;
 
     /* Type 4: identity -> signing key, carrying the identity in the signed-with-key extension. */
@@ -47,26 +72,33 @@ int om_identity_generate(om_identity_t *id)
                               sizeof id->ed_id_sign_cert);
     if (n < 0) goto fail;
     id->ed_id_sign_cert_len = (size_t)n;
+    if (identity_finish(id, now) != 0) goto fail;
+    return 0;
+fail:
+    om_identity_free(id);
+    return -1;
+}
 
-    /* Type 2: self-signed X.509 over the RSA identity key. */
-    if (random_hostname(cn_id, sizeof cn_id, ".com") != 0) /* tor: www.*.com */
-        goto fail;
-    id->rsa_id_cert =
-        om_x509_create_self_signed(id->rsa_id, cn_id, RSA_ID_CERT_LIFETIME, &id->rsa_id_cert_len);
-    if (!id->rsa_id_cert) goto fail;
-
-    /* Type 7: RSA identity -> Ed25519 identity. */
-    n = om_rsa_crosscert_create(id->rsa_id, id->ed_id.pub, now + CROSSCERT_LIFETIME,
-                                id->rsa_ed_crosscert, sizeof id->rsa_ed_crosscert);
-    if (n < 0) goto fail;
-    id->rsa_ed_crosscert_len = (size_t)n;
-
-    /* TLS link key and its self-issued certificate. */
-    id->tls_key = om_rsa_generate(TLS_KEY_BITS);
-    if (!id->tls_key || random_hostname(cn_tls, sizeof cn_tls, ".net") != 0) goto fail;
-    id->tls_cert = om_x509_create(id->tls_key, cn_tls, id->tls_key, cn_tls, TLS_CERT_LIFETIME,
-                                  &id->tls_cert_len);
-    if (!id->tls_cert) goto fail;
+int om_identity_from_keys(om_identity_t *id, const om_rsa_t *rsa_id,
+                          const om_ed25519_keypair_t *ed_id, const om_ed25519_keypair_t *ed_sign,
+                          const uint8_t *sign_cert, size_t sign_cert_len)
+{
+    if (!id || !rsa_id || !ed_id || !ed_sign || !sign_cert ||
+        sign_cert_len > sizeof id->ed_id_sign_cert)
+        return -1;
+    memset(id, 0, sizeof *id);
+    size_t dl = 0;
+    uint8_t *der = om_rsa_private_der(rsa_id, &dl);
+    if (!der) return -1;
+    id->rsa_id = om_rsa_from_private_der(der, dl);
+    om_memwipe(der, dl);
+    free(der);
+    if (!id->rsa_id) goto fail;
+    id->ed_id = *ed_id;
+    id->ed_sign = *ed_sign;
+    memcpy(id->ed_id_sign_cert, sign_cert, sign_cert_len);
+    id->ed_id_sign_cert_len = sign_cert_len;
+    if (identity_finish(id, time(NULL)) != 0) goto fail;
     return 0;
 fail:
     om_identity_free(id);
