@@ -156,6 +156,7 @@ static int cc_negotiated(om_circuit_t *circ, const uint8_t *smsg, size_t smsg_le
 {
     int hop = circ->n_hops;
     bool asked = circ->cc && circ->cc->requested && hop == circ->path_len - 1;
+    /* Without a request any CC reply closes the circuit; 31 (tor's default) only picks the reason. */
     int32_t our_inc = circ->cc ? circ->cc->params.sendme_inc : 31;
     uint8_t inc = 0;
     int r = om_cc_ext_response_parse(smsg, smsg_len, our_inc, &inc);

@@ -93,6 +93,15 @@ void om_cc_params_default(om_cc_params_t *p)
         *param_field(p, &param_defs[i]) = param_defs[i].def;
 }
 
+/* params, or tor's defaults in *def if params is NULL. */
+static const om_cc_params_t *params_or_default(const om_cc_params_t *params, om_cc_params_t *def)
+{
+    if (params)
+        return params;
+    om_cc_params_default(def);
+    return def;
+}
+
 void om_cc_params_load(om_cc_params_t *p, om_cc_param_lookup_fn lookup, void *arg)
 {
     om_cc_params_default(p);
@@ -181,10 +190,7 @@ int om_cc_init_path(om_cc_t *cc, const om_cc_params_t *params, uint8_t sendme_in
 {
     om_cc_params_t def;
     if (!cc || sendme_inc == 0) return -1;
-    if (!params) {
-        om_cc_params_default(&def);
-        params = &def;
-    }
+    params = params_or_default(params, &def);
     memset(cc, 0, sizeof *cc);
     cc->sendme_inc = sendme_inc;
     cc->cwnd = (uint64_t)params->cwnd_init;
@@ -493,10 +499,7 @@ int om_xon_parse(const uint8_t *body, size_t len, uint32_t *kbps_ewma)
 void om_flow_recv_init(om_flow_recv_t *fs, const om_cc_params_t *params, bool exit_side)
 {
     om_cc_params_t def;
-    if (!params) {
-        om_cc_params_default(&def);
-        params = &def;
-    }
+    params = params_or_default(params, &def);
     memset(fs, 0, sizeof *fs);
     fs->xoff_limit =
         (uint64_t)(exit_side ? params->xoff_exit : params->xoff_client) * OM_FLOW_XOFF_UNIT;
@@ -641,10 +644,7 @@ om_flow_action_t om_flow_note_drained(om_flow_recv_t *fs, size_t n_written, size
 void om_flow_send_init(om_flow_send_t *fs, const om_cc_params_t *params, bool onion)
 {
     om_cc_params_t def;
-    if (!params) {
-        om_cc_params_default(&def);
-        params = &def;
-    }
+    params = params_or_default(params, &def);
     memset(fs, 0, sizeof *fs);
     fs->xoff_limit =
         (uint64_t)(onion ? params->xoff_client : params->xoff_exit) * OM_FLOW_XOFF_UNIT;

@@ -43,7 +43,7 @@ typedef struct {
     struct bufferevent *under; /* the socket below it (freed with bev) */
     SSL *ssl;
     int connected;
-    uint64_t linger_deadline;
+    int linger_polls_left; /* lingering close gives up when this reaches 0 */
     struct event *linger; /* lingering close: polls until the socket's output is flushed */
 } tls_transport_t;
 
@@ -52,13 +52,6 @@ struct om_tls_server_ctx {
 };
 
 static SSL_CTX *client_ctx;
-
-static uint64_t om_now_usec_tls(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* A socket bufferevent (fd -1: to be connected) with the TLS filter on top, in state. */
 static struct bufferevent *tls_bev_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
@@ -157,18 +150,19 @@ static size_t tls_unsent(tls_transport_t *tt)
            (tt->under ? evbuffer_get_length(bufferevent_get_output(tt->under)) : 0);
 }
 
-#define TLS_LINGER_SECONDS 10
+#define TLS_LINGER_SECONDS   10
+#define TLS_LINGER_POLL_USEC 5000
 
 static void linger_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     tls_transport_t *tt = arg;
-    if (tls_unsent(tt) == 0 || om_now_usec_tls() > tt->linger_deadline) {
+    if (tls_unsent(tt) == 0 || --tt->linger_polls_left <= 0) {
         tls_free_now(tt);
         return;
     }
-    struct timeval tv = {0, 5000};
+    struct timeval tv = {0, TLS_LINGER_POLL_USEC};
     event_add(tt->linger, &tv);
 }
 
@@ -191,7 +185,7 @@ static void tls_free(om_transport_t *t)
         tls_free_now(tt);
         return;
     }
-    tt->linger_deadline = om_now_usec_tls() + TLS_LINGER_SECONDS * 1000000ull;
+    tt->linger_polls_left = TLS_LINGER_SECONDS * 1000000 / TLS_LINGER_POLL_USEC;
     struct timeval tv = {TLS_LINGER_SECONDS, 0};
     bufferevent_disable(tt->bev, EV_READ);
     bufferevent_setwatermark(tt->bev, EV_WRITE, 0, 0);
@@ -204,7 +198,7 @@ static void tls_free(om_transport_t *t)
         tls_free_now(tt);
         return;
     }
-    struct timeval poll = {0, 5000};
+    struct timeval poll = {0, TLS_LINGER_POLL_USEC};
     event_add(tt->linger, &poll);
 }
 

@@ -161,6 +161,22 @@ static int read_rsa(const om_relay_keys_t *k, const char *name, om_rsa_t **out)
     return 1;
 }
 
+/* Load a 1024-bit RSA key, or make and write one if the file is absent. Returns 1 if created,
+ * 0 if loaded, -1 with err. */
+static int load_or_create_rsa(const om_relay_keys_t *k, const char *name, om_rsa_t **out, char *err,
+                              size_t errlen)
+{
+    int r = read_rsa(k, name, out);
+    if (r < 0)
+        return om_errf(err, errlen, "%s/%s: not a 1024-bit RSA private key in PEM", k->keys_dir,
+                       name);
+    if (r == 1) return 0;
+    *out = om_rsa_generate(1024);
+    if (!*out || write_rsa(k, name, *out) < 0)
+        return om_errf(err, errlen, "cannot write %s/%s", k->keys_dir, name);
+    return 1;
+}
+
 /* ---------------------------------------------------------------- Ed25519 */
 
 /* tor's 64-byte secret key: SHA-512 of the seed with the scalar half clamped (RFC 8032 5.1.5). */
@@ -344,29 +360,20 @@ int om_relay_keys_load(om_relay_keys_t *k, const char *data_dir, time_t now, cha
     int created = 0;
 
     /* RSA identity */
-    int r = read_rsa(k, "secret_id_key", &k->rsa_id);
-    if (r < 0) {
-        om_errf(err, errlen, "%s/secret_id_key: not a 1024-bit RSA private key in PEM", k->keys_dir);
-        goto bad;
-    }
-    if (r == 0) {
-        k->rsa_id = om_rsa_generate(1024);
-        if (!k->rsa_id || write_rsa(k, "secret_id_key", k->rsa_id) < 0) {
-            om_errf(err, errlen, "cannot write %s/secret_id_key", k->keys_dir);
-            goto bad;
-        }
-        created++;
-    }
+    int r = load_or_create_rsa(k, "secret_id_key", &k->rsa_id, err, errlen);
+    if (r < 0) goto bad;
+    created += r;
     om_rsa_fingerprint(k->rsa_id, k->rsa_fp);
 
     /* Ed25519 master identity */
     r = read_ed_secret(k, "ed25519_master_id_secret_key", "type0", &k->ed_id);
     if (r == -2) {
-        om_errf(err, errlen,
-             "%s/ed25519_master_id_secret_key was made by tor: tor keeps only the expanded key and "
-             "OpenSSL signs from the 32-byte seed, so onionmesh cannot use it (use a fresh "
-             "DataDirectory)",
-             k->keys_dir);
+        om_errf(
+            err, errlen,
+            "%s/ed25519_master_id_secret_key was made by tor: tor keeps only the expanded key and "
+            "OpenSSL signs from the 32-byte seed, so onionmesh cannot use it (use a fresh "
+            "DataDirectory)",
+            k->keys_dir);
         goto bad;
     }
     if (r < 0) {
@@ -446,19 +453,7 @@ int om_relay_keys_load(om_relay_keys_t *k, const char *data_dir, time_t now, cha
     }
 
     /* TAP key: publication only (proposal 350). */
-    r = read_rsa(k, "secret_onion_key", &k->tap);
-    if (r < 0) {
-        om_errf(err, errlen, "%s/secret_onion_key: not a 1024-bit RSA private key in PEM",
-             k->keys_dir);
-        goto bad;
-    }
-    if (r == 0) {
-        k->tap = om_rsa_generate(1024);
-        if (!k->tap || write_rsa(k, "secret_onion_key", k->tap) < 0) {
-            om_errf(err, errlen, "cannot write %s/secret_onion_key", k->keys_dir);
-            goto bad;
-        }
-    }
+    if (load_or_create_rsa(k, "secret_onion_key", &k->tap, err, errlen) < 0) goto bad;
     if (created) om_notice("Created new relay identity keys in %s", k->keys_dir);
     return 0;
 bad:
