@@ -1,6 +1,7 @@
 /* main.c — the onionmesh program: reads the configuration (torrc-style file and --Option value
  * arguments), then runs the configured roles on one libevent loop until SIGINT/SIGTERM. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "or/relay.h"
 #include "or/relay_keys.h"
 #include "op/op.h"
 #include "op/op_options.h"
@@ -51,8 +53,7 @@ int main(int argc, char **argv)
     char err[512];
     om_config_t *cfg = om_config_new();
     om_config_command_t cmd = OM_CONFIG_CMD_RUN;
-    if (!cfg)
-        return 1;
+    if (!cfg) return 1;
     if (om_config_parse_argv(cfg, argc, argv, &cmd, err, sizeof err) < 0) {
         fprintf(stderr, "onionmesh: %s\n", err);
         om_config_free(cfg);
@@ -81,14 +82,14 @@ int main(int argc, char **argv)
         om_config_free(cfg);
         return rc;
     }
-    if (om_config_is_relay(cfg)) {
-        fprintf(stderr, "onionmesh: ORPort is set, but the relay role (OR) is not available in "
-                        "this version yet\n");
-        om_config_free(cfg);
-        return 1;
-    }
+    /* A relay runs an onion proxy too only when a SocksPort is configured explicitly (as tor
+     * relays usually set SocksPort 0). */
+    bool relay = om_config_is_relay(cfg);
+    size_t nsocks = 0;
+    om_config_socks_ports(cfg, &nsocks);
+    bool run_op = !relay || (om_config_is_set(cfg, "SocksPort") && nsocks > 0);
     om_op_options_t opt;
-    if (om_op_options_from_config(cfg, &opt, err, sizeof err) < 0) {
+    if (run_op && om_op_options_from_config(cfg, &opt, err, sizeof err) < 0) {
         fprintf(stderr, "onionmesh: invalid configuration: %s\n", err);
         om_config_free(cfg);
         return 1;
@@ -101,22 +102,29 @@ int main(int argc, char **argv)
     om_config_apply_logging(cfg);
     om_notice("onionmesh %s starting", OM_VERSION);
     const char *f = om_config_file(cfg);
-    if (f)
-        om_notice("Read configuration file \"%s\".", f);
+    if (f) om_notice("Read configuration file \"%s\".", f);
     signal(SIGPIPE, SIG_IGN);
     struct event_base *base = event_base_new();
     struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
     struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     event_add(sigint, NULL);
     event_add(sigterm, NULL);
-    om_op_t *op = om_op_start(base, &opt, err, sizeof err);
-    if (!op) {
+    om_relay_t *rel = NULL;
+    om_op_t *op = NULL;
+    if (relay && !(rel = om_relay_start(base, cfg, err, sizeof err))) {
+        om_err("Could not start the relay: %s", err);
+        om_config_free(cfg);
+        return 1;
+    }
+    if (run_op && !(op = om_op_start(base, &opt, err, sizeof err))) {
         om_err("Could not start the onion proxy: %s", err);
+        om_relay_free(rel);
         om_config_free(cfg);
         return 1;
     }
     event_base_dispatch(base);
     om_op_free(op);
+    om_relay_free(rel);
     event_free(sigint);
     event_free(sigterm);
     event_base_free(base);

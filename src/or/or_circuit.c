@@ -1,0 +1,566 @@
+/* or_circuit.c — a relay's circuits: CREATE2/CREATE_FAST answered (tor-spec 5.1), relay cells
+ * decrypted and recognized or passed on (tor-spec 5.5, 6.1), EXTEND2 -> CREATE2 to the next hop
+ * and CREATED2 -> EXTENDED2 back (5.1.2), DESTROY and TRUNCATE (5.4), RELAY_EARLY limits (5.6). */
+#include "or/or_circuit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+
+#include "core/log.h"
+#include "core/onion_handshake.h"
+#include "core/relay_bodies.h"
+
+typedef struct create_rate {
+    struct create_rate *next;
+    om_channel_t *chan;
+    time_t window;
+    unsigned count;
+} create_rate_t;
+
+struct om_or_circuits {
+    om_or_circ_params_t p;
+    om_or_circ_t *circs;
+    create_rate_t *rates;
+    om_or_circ_stats_t st;
+};
+
+static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg);
+static void n_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg);
+
+om_or_circuits_t *om_or_circuits_new(const om_or_circ_params_t *p)
+{
+    om_or_circuits_t *m = calloc(1, sizeof *m);
+    if (m) m->p = *p;
+    return m;
+}
+
+void om_or_circuits_stats(const om_or_circuits_t *m, om_or_circ_stats_t *out)
+{
+    *out = m->st;
+}
+
+static void send_destroy(om_channel_t *chan, uint32_t circ_id, uint8_t reason)
+{
+    if (!chan || chan->closing || chan->state != OM_CHAN_OPEN) return;
+    om_cell_t c = {.circ_id = circ_id, .command = OM_CELL_DESTROY};
+    memset(c.payload, 0, sizeof c.payload);
+    c.payload[0] = reason;
+    om_channel_send_cell(chan, &c);
+}
+
+/* Forget the next hop (after DESTROY from it, or its link closing, or TRUNCATE). */
+static void drop_next_hop(om_or_circ_t *circ)
+{
+    if (circ->link_wait) {
+        om_or_links_cancel(circ->owner->p.links, circ->link_wait);
+        circ->link_wait = NULL;
+    }
+    if (circ->n_chan) om_channel_unregister_circ(circ->n_chan, circ->n_circ_id);
+    circ->n_chan = NULL;
+    circ->n_circ_id = 0;
+    circ->n_pending = false;
+    free(circ->pending_create);
+    circ->pending_create = NULL;
+}
+
+static void circ_free(om_or_circ_t *circ)
+{
+    om_or_circuits_t *m = circ->owner;
+    if (m->p.on_circ_free) m->p.on_circ_free(circ, m->p.stream_arg);
+    drop_next_hop(circ);
+    if (circ->p_chan) om_channel_unregister_circ(circ->p_chan, circ->p_circ_id);
+    if (circ->prev)
+        circ->prev->next = circ->next;
+    else
+        m->circs = circ->next;
+    if (circ->next) circ->next->prev = circ->prev;
+    m->st.circuits--;
+    om_relay_crypto_clear(&circ->crypto);
+    free(circ);
+}
+
+void om_or_circ_close(om_or_circ_t *circ, uint8_t reason)
+{
+    send_destroy(circ->n_chan, circ->n_circ_id, reason);
+    send_destroy(circ->p_chan, circ->p_circ_id, reason);
+    circ_free(circ);
+}
+
+int om_or_circ_send_back(om_or_circ_t *circ, uint8_t command, uint16_t stream_id,
+                         const uint8_t *body, size_t len)
+{
+    if (!circ->p_chan) return -1;
+    om_cell_t c = {.circ_id = circ->p_circ_id, .command = OM_CELL_RELAY};
+    if (om_relay_payload_build(c.payload, command, stream_id, body, len) < 0) return -1;
+    om_relay_crypto_set_digest_back(&circ->crypto, c.payload);
+    om_relay_crypto_encrypt_back(&circ->crypto, c.payload);
+    circ->cells_back++;
+    return om_channel_send_cell(circ->p_chan, &c);
+}
+
+/* ---------------------------------------------------------------- CREATE */
+
+static bool create_rate_ok(om_or_circuits_t *m, om_channel_t *chan)
+{
+    time_t now = time(NULL);
+    create_rate_t *r;
+    for (r = m->rates; r; r = r->next)
+        if (r->chan == chan) break;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r) return false;
+        r->chan = chan;
+        r->next = m->rates;
+        m->rates = r;
+    }
+    if (r->window != now) {
+        r->window = now;
+        r->count = 0;
+    }
+    return ++r->count <= OM_OR_CREATE_BURST_PER_LINK;
+}
+
+/* Answer a CREATE2 body (HTYPE HLEN HDATA) into reply (CREATED2 body: HLEN HDATA). */
+static int answer_create2(om_or_circuits_t *m, const uint8_t *p, uint8_t *reply, size_t *replylen,
+                          om_handshake_keys_t *keys, const char **why)
+{
+    const om_relay_keys_t *k = m->p.keys;
+    uint16_t htype = (uint16_t)(p[0] << 8 | p[1]);
+    uint16_t hlen = (uint16_t)(p[2] << 8 | p[3]);
+    if (hlen > OM_CELL_PAYLOAD_LEN - 4) {
+        *why = "HLEN longer than the cell";
+        return -1;
+    }
+    om_x25519_keypair_t onion[2];
+    size_t nkeys = 0;
+    onion[nkeys++] = k->ntor;
+    if (k->has_ntor_old) onion[nkeys++] = k->ntor_old;
+    int rc = -1;
+    if (htype == OM_HANDSHAKE_TYPE_NTOR) {
+        if (hlen != OM_NTOR_ONIONSKIN_LEN) {
+            *why = "ntor onionskin of the wrong length";
+        } else if (om_ntor_server(k->rsa_fp, onion, nkeys, p + 4, reply + 2, keys) < 0) {
+            *why = "ntor handshake failed (not our identity or onion key, or bad DH)";
+        } else {
+            reply[0] = 0;
+            reply[1] = OM_NTOR_REPLY_LEN;
+            *replylen = 2 + OM_NTOR_REPLY_LEN;
+            rc = 0;
+        }
+    } else if (htype == OM_HANDSHAKE_TYPE_NTOR_V3) {
+        om_ntor3_server_t st;
+        uint8_t cmsg[OM_NTOR3_MAX_MSG];
+        size_t cmsg_len = sizeof cmsg;
+        if (om_ntor3_server_recv(
+                &st, k->ed_id.pub, onion, nkeys, (const uint8_t *)OM_NTOR3_CIRC_VERIFICATION,
+                OM_NTOR3_CIRC_VERIFICATION_LEN, p + 4, hlen, cmsg, &cmsg_len) < 0) {
+            *why = "ntor-v3 handshake failed (not our identity or onion key, or bad MAC)";
+        } else {
+            /* The client's extensions: a congestion-control request is answered only by an exit
+             * that runs congestion control; we advertise FlowCtrl=1 and so send an empty list
+             * (tor's servers always answer with an extension list, possibly empty). */
+            om_ntor3_ext_t ext[OM_NTOR3_EXT_MAX];
+            size_t next = 0;
+            if (cmsg_len > 0 && om_ntor3_ext_parse(cmsg, cmsg_len, ext, &next) < 0) {
+                om_ntor3_server_clear(&st);
+                *why = "ntor-v3 client message is not an extension list";
+                return -1;
+            }
+            const uint8_t smsg[1] = {0};
+            size_t rl = OM_CELL_PAYLOAD_LEN - 2;
+            if (om_ntor3_server_reply(&st, NULL, smsg, sizeof smsg, reply + 2, &rl, keys) < 0) {
+                *why = "ntor-v3 reply failed";
+            } else {
+                reply[0] = (uint8_t)(rl >> 8);
+                reply[1] = (uint8_t)rl;
+                *replylen = 2 + rl;
+                rc = 0;
+            }
+        }
+        om_ntor3_server_clear(&st);
+    } else {
+        /* TAP (0) is gone (proposal 350); CREATE_FAST's type (1) only comes in CREATE_FAST. */
+        *why = "unsupported handshake type";
+    }
+    om_memwipe(onion, sizeof onion);
+    return rc;
+}
+
+static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell_t *c)
+{
+    /* tor-spec 5.1.1: IDs a link's initiator chooses have the high bit set (link protocol 4+). */
+    bool hibit = om_circ_id_len(chan->link_proto) == 4 ? (c->circ_id & 0x80000000u) != 0
+                                                       : (c->circ_id & 0x8000u) != 0;
+    bool want_hibit = chan->role == OM_CHAN_RESPONDER;
+    const char *cmd = om_cell_command_name(c->command);
+    if (hibit != want_hibit) {
+        om_info("%s from %s with circuit ID %u of the peer's wrong half: refused", cmd,
+                chan->peer_desc, c->circ_id);
+        send_destroy(chan, c->circ_id, OM_DESTROY_PROTOCOL);
+        m->st.refused++;
+        return;
+    }
+    if (m->st.circuits >= m->p.max_circuits || !create_rate_ok(m, chan)) {
+        om_info("%s from %s refused: %s", cmd, chan->peer_desc,
+                m->st.circuits >= m->p.max_circuits ? "circuit limit reached"
+                                                    : "too many CREATEs on this link this second");
+        send_destroy(chan, c->circ_id, OM_DESTROY_RESOURCELIMIT);
+        m->st.refused++;
+        return;
+    }
+    om_handshake_keys_t keys;
+    om_cell_t reply = {.circ_id = c->circ_id};
+    memset(reply.payload, 0, sizeof reply.payload);
+    const char *why = NULL;
+    int rc;
+    if (c->command == OM_CELL_CREATE_FAST) {
+        /* tor-spec 5.1.5: CREATE_FAST's key material is X (20 bytes). */
+        rc = om_fast_server(c->payload, reply.payload, &keys);
+        reply.command = OM_CELL_CREATED_FAST;
+        if (rc < 0) why = "CREATE_FAST failed";
+    } else if (c->command == OM_CELL_CREATE2) {
+        size_t rl = 0;
+        rc = answer_create2(m, c->payload, reply.payload, &rl, &keys, &why);
+        reply.command = OM_CELL_CREATED2;
+    } else {
+        rc = -1;
+        why = "CREATE (TAP) is no longer supported (proposal 350)";
+    }
+    if (rc < 0) {
+        om_info("%s from %s (circuit %u) refused: %s", cmd, chan->peer_desc, c->circ_id, why);
+        send_destroy(chan, c->circ_id, OM_DESTROY_PROTOCOL);
+        m->st.refused++;
+        return;
+    }
+    om_or_circ_t *circ = calloc(1, sizeof *circ);
+    if (!circ || om_relay_crypto_init(&circ->crypto, keys.keys) < 0 ||
+        om_channel_register_circ(chan, c->circ_id, p_cell_cb, circ) < 0) {
+        if (circ) om_relay_crypto_clear(&circ->crypto);
+        free(circ);
+        om_memwipe(&keys, sizeof keys);
+        send_destroy(chan, c->circ_id, OM_DESTROY_RESOURCELIMIT);
+        m->st.refused++;
+        return;
+    }
+    om_memwipe(&keys, sizeof keys);
+    circ->owner = m;
+    circ->p_chan = chan;
+    circ->p_circ_id = c->circ_id;
+    circ->next = m->circs;
+    if (m->circs) m->circs->prev = circ;
+    m->circs = circ;
+    m->st.circuits++;
+    m->st.created++;
+    om_channel_send_cell(chan, &reply);
+    om_debug("Circuit %u from %s created (%s)", c->circ_id, chan->peer_desc, cmd);
+}
+
+void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, const om_cell_t *c)
+{
+    switch (c->command) {
+    case OM_CELL_CREATE:
+    case OM_CELL_CREATE2:
+    case OM_CELL_CREATE_FAST:
+        handle_create(m, chan, c);
+        return;
+    case OM_CELL_DESTROY:
+        return; /* for a circuit we already forgot */
+    default:
+        /* tor drops cells for unknown circuits (a DESTROY may have crossed them). */
+        om_debug("Link %s: dropping %s for unknown circuit %u", chan->peer_desc,
+                 om_cell_command_name(c->command), c->circ_id);
+        return;
+    }
+}
+
+/* ---------------------------------------------------------------- EXTEND2 */
+
+static bool addr_is_private_v4(const uint8_t a[4])
+{
+    return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+           (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) || a[0] >= 224;
+}
+
+static void extend_link_ready(om_channel_t *chan, const char *err, void *arg)
+{
+    om_or_circ_t *circ = arg;
+    om_or_circuits_t *m = circ->owner;
+    circ->link_wait = NULL;
+    if (!chan) {
+        om_info("Circuit %u from %s: could not extend: %s", circ->p_circ_id,
+                circ->p_chan ? circ->p_chan->peer_desc : "?", err ? err : "link failed");
+        m->st.extend_failures++;
+        om_or_circ_close(circ, OM_DESTROY_CONNECTFAILED);
+        return;
+    }
+    uint32_t id = om_channel_alloc_circ_id(chan);
+    if (!id || om_channel_register_circ(chan, id, n_cell_cb, circ) < 0) {
+        m->st.extend_failures++;
+        om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
+        return;
+    }
+    circ->n_chan = chan;
+    circ->n_circ_id = id;
+    om_cell_t c = {.circ_id = id, .command = OM_CELL_CREATE2};
+    memset(c.payload, 0, sizeof c.payload);
+    memcpy(c.payload, circ->pending_create, circ->pending_create_len);
+    free(circ->pending_create);
+    circ->pending_create = NULL;
+    om_channel_send_cell(chan, &c);
+}
+
+static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, bool early)
+{
+    om_or_circuits_t *m = circ->owner;
+    const char *from = circ->p_chan->peer_desc;
+    if (!early) {
+        /* tor-spec 5.6: EXTEND2 must come in RELAY_EARLY. */
+        om_info("Circuit %u from %s: EXTEND2 not in a RELAY_EARLY cell", circ->p_circ_id, from);
+        return -1;
+    }
+    if (circ->n_chan || circ->n_pending) {
+        om_info("Circuit %u from %s: EXTEND2 on a circuit already extended", circ->p_circ_id, from);
+        return -1;
+    }
+    om_extend2_t e;
+    if (om_extend2_parse(&e, body, len) < 0) {
+        om_info("Circuit %u from %s: malformed EXTEND2", circ->p_circ_id, from);
+        return -1;
+    }
+    if (!e.has_ipv4 || !e.has_rsa_id) {
+        /* We open IPv4 links and need the RSA identity to name the link (as tor 0.4.9 does). */
+        om_info("Circuit %u from %s: EXTEND2 without an IPv4 address or RSA identity",
+                circ->p_circ_id, from);
+        return -1;
+    }
+    if (!memcmp(e.rsa_id, m->p.keys->rsa_fp, 20)) {
+        om_info("Circuit %u from %s: EXTEND2 to ourselves", circ->p_circ_id, from);
+        return -1;
+    }
+    if (circ->p_chan->peer_verified && !memcmp(e.rsa_id, circ->p_chan->peer.rsa_fp, 20)) {
+        om_info("Circuit %u from %s: EXTEND2 back to the previous hop", circ->p_circ_id, from);
+        return -1;
+    }
+    if (!m->p.allow_private_extend && addr_is_private_v4(e.ipv4)) {
+        om_info("Circuit %u from %s: EXTEND2 to a private address refused", circ->p_circ_id, from);
+        om_or_circ_close(circ, OM_DESTROY_CONNECTFAILED);
+        return 1;
+    }
+    if ((size_t)e.hlen + 4 > OM_CELL_PAYLOAD_LEN) {
+        om_info("Circuit %u from %s: EXTEND2 handshake too long", circ->p_circ_id, from);
+        return -1;
+    }
+    circ->pending_create_len = 4 + (size_t)e.hlen;
+    circ->pending_create = malloc(circ->pending_create_len);
+    if (!circ->pending_create) return -1;
+    circ->pending_create[0] = (uint8_t)(e.htype >> 8);
+    circ->pending_create[1] = (uint8_t)e.htype;
+    circ->pending_create[2] = (uint8_t)(e.hlen >> 8);
+    circ->pending_create[3] = (uint8_t)e.hlen;
+    memcpy(circ->pending_create + 4, e.hdata, e.hlen);
+    circ->n_pending = true;
+    m->st.extends++;
+    char host[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, e.ipv4, host, sizeof host);
+    om_debug("Circuit %u from %s: extending to %s:%u", circ->p_circ_id, from, host, e.ipv4_port);
+    circ->link_wait = om_or_links_get(m->p.links, host, e.ipv4_port, e.rsa_id,
+                                      e.has_ed_id ? e.ed_id : NULL, extend_link_ready, circ);
+    return 1; /* circ may be gone now */
+}
+
+/* ---------------------------------------------------------------- relay cells */
+
+/* A relay cell recognized at this hop. Returns 0, -1 (close the circuit: protocol), or 1 (the
+ * circuit may be gone: caller must not touch it). */
+static int handle_local(om_or_circ_t *circ, const uint8_t *payload, bool early)
+{
+    om_relay_header_t h;
+    if (om_relay_header_unpack(&h, payload) < 0) {
+        om_info("Circuit %u: relay cell with length %u > 498", circ->p_circ_id, h.length);
+        return -1;
+    }
+    const uint8_t *body = payload + OM_RELAY_HEADER_LEN;
+    switch (h.command) {
+    case OM_RELAY_EXTEND2:
+        return handle_extend2(circ, body, h.length, early);
+    case OM_RELAY_EXTEND:
+        om_info("Circuit %u: EXTEND (TAP) is no longer supported", circ->p_circ_id);
+        return -1;
+    case OM_RELAY_TRUNCATE: {
+        /* tor-spec 5.4: tear down the rest of the circuit, answer TRUNCATED. */
+        send_destroy(circ->n_chan, circ->n_circ_id, OM_DESTROY_REQUESTED);
+        drop_next_hop(circ);
+        uint8_t reason = OM_DESTROY_REQUESTED;
+        om_or_circ_send_back(circ, OM_RELAY_TRUNCATED, 0, &reason, 1);
+        return 0;
+    }
+    case OM_RELAY_DROP:
+    case OM_RELAY_PADDING_NEGOTIATE:
+        return 0;
+    default:
+        break;
+    }
+    om_or_circuits_t *m = circ->owner;
+    if (m->p.stream_handler)
+        return m->p.stream_handler(circ, &h, body, early, m->p.stream_arg) < 0 ? -1 : 1;
+    /* Not an exit and no directory cache: refuse streams as tor's non-exits do. */
+    if (h.command == OM_RELAY_BEGIN || h.command == OM_RELAY_BEGIN_DIR ||
+        h.command == OM_RELAY_RESOLVE) {
+        uint8_t reason = h.command == OM_RELAY_BEGIN_DIR ? OM_END_NOTDIRECTORY : OM_END_EXITPOLICY;
+        om_or_circ_send_back(circ, OM_RELAY_END, h.stream_id, &reason, 1);
+    }
+    return 0;
+}
+
+static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
+{
+    om_or_circ_t *circ = arg;
+    (void)chan;
+    switch (cell->command) {
+    case OM_CELL_RELAY:
+    case OM_CELL_RELAY_EARLY: {
+        bool early = cell->command == OM_CELL_RELAY_EARLY;
+        if (early && ++circ->relay_early_in > OM_OR_MAX_RELAY_EARLY) {
+            om_info("Circuit %u from %s: more than %d RELAY_EARLY cells", circ->p_circ_id,
+                    chan->peer_desc, OM_OR_MAX_RELAY_EARLY);
+            om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
+            return;
+        }
+        om_cell_t c = *cell;
+        om_relay_crypto_decrypt_fwd(&circ->crypto, c.payload);
+        circ->cells_fwd++;
+        if (om_relay_crypto_check_fwd(&circ->crypto, c.payload)) {
+            int r = handle_local(circ, c.payload, early);
+            if (r < 0) om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
+            return;
+        }
+        if (!circ->n_chan || circ->n_pending) {
+            /* tor-spec 5.5.2: unrecognized at the last hop is a protocol violation. */
+            om_info("Circuit %u from %s: relay cell not recognized and no next hop",
+                    circ->p_circ_id, chan->peer_desc);
+            om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
+            return;
+        }
+        c.circ_id = circ->n_circ_id;
+        circ->owner->st.cells_relayed++;
+        om_channel_send_cell(circ->n_chan, &c);
+        return;
+    }
+    case OM_CELL_DESTROY:
+        /* tor-spec 5.4: pass it on (the reason is not forwarded: tor sends NONE onward). */
+        send_destroy(circ->n_chan, circ->n_circ_id, OM_DESTROY_NONE);
+        circ_free(circ);
+        return;
+    case OM_CELL_PADDING:
+        return;
+    default:
+        om_info("Circuit %u from %s: unexpected %s", circ->p_circ_id, chan->peer_desc,
+                om_cell_command_name(cell->command));
+        om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
+        return;
+    }
+}
+
+static void n_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
+{
+    om_or_circ_t *circ = arg;
+    (void)chan;
+    switch (cell->command) {
+    case OM_CELL_CREATED2: {
+        if (!circ->n_pending) {
+            om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
+            return;
+        }
+        circ->n_pending = false;
+        const uint8_t *hdata;
+        size_t hlen;
+        if (om_created2_parse(cell->payload, OM_CELL_PAYLOAD_LEN, &hdata, &hlen) < 0 ||
+            hlen + 2 > OM_RELAY_PAYLOAD_LEN) {
+            om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
+            return;
+        }
+        /* EXTENDED2 carries the CREATED2 body unchanged (tor-spec 5.1.2). */
+        om_or_circ_send_back(circ, OM_RELAY_EXTENDED2, 0, cell->payload, 2 + hlen);
+        return;
+    }
+    case OM_CELL_RELAY: {
+        if (circ->n_pending || !circ->p_chan) return;
+        om_cell_t c = *cell;
+        c.circ_id = circ->p_circ_id;
+        om_relay_crypto_encrypt_back(&circ->crypto, c.payload);
+        circ->cells_back++;
+        circ->owner->st.cells_relayed++;
+        om_channel_send_cell(circ->p_chan, &c);
+        return;
+    }
+    case OM_CELL_DESTROY: {
+        /* The rest of the circuit is gone: tell the client with TRUNCATED (tor-spec 5.4). */
+        uint8_t reason = cell->payload[0];
+        bool was_pending = circ->n_pending;
+        drop_next_hop(circ);
+        if (was_pending) {
+            om_or_circ_close(circ, OM_DESTROY_CONNECTFAILED);
+            return;
+        }
+        om_or_circ_send_back(circ, OM_RELAY_TRUNCATED, 0, &reason, 1);
+        return;
+    }
+    case OM_CELL_PADDING:
+        return;
+    default:
+        /* RELAY_EARLY backwards, a second CREATED2, anything else: protocol violation. */
+        om_info("Circuit %u: unexpected %s from the next hop %s", circ->p_circ_id,
+                om_cell_command_name(cell->command), chan->peer_desc);
+        om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
+        return;
+    }
+}
+
+void om_or_circuits_link_closed(om_or_circuits_t *m, om_channel_t *chan)
+{
+    for (create_rate_t **pp = &m->rates; *pp;) {
+        if ((*pp)->chan == chan) {
+            create_rate_t *r = *pp;
+            *pp = r->next;
+            free(r);
+        } else {
+            pp = &(*pp)->next;
+        }
+    }
+    om_or_circ_t *circ = m->circs;
+    while (circ) {
+        om_or_circ_t *next = circ->next;
+        if (circ->p_chan == chan) {
+            circ->p_chan = NULL; /* nothing more to send that way */
+            send_destroy(circ->n_chan, circ->n_circ_id, OM_DESTROY_CHANNEL_CLOSED);
+            circ_free(circ);
+        } else if (circ->n_chan == chan) {
+            circ->n_chan = NULL;
+            bool was_pending = circ->n_pending;
+            drop_next_hop(circ);
+            if (was_pending) {
+                om_or_circ_close(circ, OM_DESTROY_CHANNEL_CLOSED);
+            } else {
+                uint8_t reason = OM_DESTROY_CHANNEL_CLOSED;
+                om_or_circ_send_back(circ, OM_RELAY_TRUNCATED, 0, &reason, 1);
+            }
+        }
+        circ = next;
+    }
+}
+
+void om_or_circuits_free(om_or_circuits_t *m)
+{
+    if (!m) return;
+    while (m->circs)
+        circ_free(m->circs);
+    while (m->rates) {
+        create_rate_t *r = m->rates;
+        m->rates = r->next;
+        free(r);
+    }
+    free(m);
+}

@@ -1,0 +1,83 @@
+/* or_circuit.h — circuits at a relay (tor-spec 5): answering CREATE2 (ntor, ntor-v3) and
+ * CREATE_FAST, one layer of relay crypto per circuit, relay cells recognized here or passed on,
+ * EXTEND2 to the next relay (reusing a link to it or opening one) with EXTENDED2 back,
+ * RELAY_EARLY counted and limited, DESTROY propagated and TRUNCATE/TRUNCATED. Streams (exit,
+ * BEGIN_DIR) are handed to a stream handler when one is installed. */
+#ifndef OM_OR_OR_CIRCUIT_H
+#define OM_OR_OR_CIRCUIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/channel.h"
+#include "core/relay_crypto.h"
+#include "core/relay_msg.h"
+#include "or/or_links.h"
+#include "or/relay_keys.h"
+
+/* tor's MAX_RELAY_EARLY_CELLS_PER_CIRCUIT: a client may send at most this many RELAY_EARLY. */
+#define OM_OR_MAX_RELAY_EARLY 8
+/* CREATE2 answered per second from one link before we refuse more (RESOURCELIMIT): a cheap
+ * guard against handshake floods, like tor's DoS circuit-creation defence. */
+#define OM_OR_CREATE_BURST_PER_LINK 200
+
+typedef struct om_or_circuits om_or_circuits_t;
+typedef struct om_or_circ om_or_circ_t;
+
+/* A relay message for this hop (recognized): the stream layer's entry point. Return 0, or -1 to
+ * close the circuit (protocol violation; the handler logged why). */
+typedef int (*om_or_stream_handler_fn)(om_or_circ_t *circ, const om_relay_header_t *hdr,
+                                       const uint8_t *body, bool early, void *arg);
+/* The circuit is going away: the stream layer drops what it kept for it. */
+typedef void (*om_or_circ_free_fn)(om_or_circ_t *circ, void *arg);
+
+typedef struct {
+    const om_relay_keys_t *keys; /* our identities and onion keys (current and previous) */
+    om_or_links_t *links;
+    bool allow_private_extend; /* EXTEND2 to private addresses (tor: TestingTorNetwork) */
+    unsigned max_circuits;     /* all circuits at this relay */
+    om_or_stream_handler_fn stream_handler; /* NULL: no exit, no BEGIN_DIR */
+    om_or_circ_free_fn on_circ_free;
+    void *stream_arg;
+} om_or_circ_params_t;
+
+struct om_or_circ {
+    om_or_circuits_t *owner;
+    om_channel_t *p_chan; /* towards the client */
+    uint32_t p_circ_id;
+    om_channel_t *n_chan; /* towards the next relay (NULL at the last hop) */
+    uint32_t n_circ_id;
+    om_relay_crypto_t crypto;
+    bool n_pending;          /* EXTEND2 in progress: waiting for a link or CREATED2 */
+    void *link_wait;         /* or_links waiter handle while waiting for the link */
+    uint8_t *pending_create; /* CREATE2 body to send when the link opens */
+    size_t pending_create_len;
+    unsigned relay_early_in;
+    uint64_t cells_fwd, cells_back;
+    void *stream_state; /* the stream layer's */
+    struct om_or_circ *next, *prev;
+};
+
+om_or_circuits_t *om_or_circuits_new(const om_or_circ_params_t *p);
+void om_or_circuits_free(om_or_circuits_t *m); /* DESTROYs nothing: links go away too */
+/* A cell on chan with a circuit ID no circuit registered (om_or_links_owner_t hook). */
+void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, const om_cell_t *c);
+/* chan closed: circuits coming from it are destroyed onward; circuits going through it send
+ * TRUNCATED back to their client. */
+void om_or_circuits_link_closed(om_or_circuits_t *m, om_channel_t *chan);
+
+/* Send a relay message originated at this hop back to the client (digest, one layer of
+ * encryption). Returns 0 or -1 (no client link / body too long). */
+int om_or_circ_send_back(om_or_circ_t *circ, uint8_t command, uint16_t stream_id,
+                         const uint8_t *body, size_t len);
+/* Close the circuit: DESTROY (reason) to both sides that exist, then free it. */
+void om_or_circ_close(om_or_circ_t *circ, uint8_t reason);
+
+typedef struct {
+    unsigned circuits;
+    uint64_t created, refused, cells_relayed, extends, extend_failures;
+} om_or_circ_stats_t;
+void om_or_circuits_stats(const om_or_circuits_t *m, om_or_circ_stats_t *out);
+
+#endif

@@ -1,0 +1,347 @@
+/* relay.c — the relay role's top level: reads its options, loads its keys, listens on the ORPort
+ * (TLS, link responder), runs circuits, builds and uploads the descriptor (on start, when keys
+ * change, every 18 hours as tor does) and maintains its keys hourly. */
+#include "or/relay.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "core/log.h"
+#include "core/transport.h"
+#include "or/descriptor.h"
+#include "or/or_circuit.h"
+#include "or/or_links.h"
+#include "or/publish.h"
+#include "or/relay_keys.h"
+
+#define REPUBLISH_INTERVAL_S (18 * 3600) /* tor's FORCE_REGENERATE_DESCRIPTOR_INTERVAL */
+#define MAINTAIN_INTERVAL_S  3600
+#define MAX_LINKS            4096
+#define MAX_CIRCUITS         65536
+/* What we really implement, in tor's protocol names (dir-spec "proto"): link protocols 4-5 with
+ * Ed25519 link authentication, CREATE2/EXTEND2 with ntor and ntor-v3 (Relay=2 and 4; not
+ * Relay=3, extending over IPv6), consensus and descriptor formats. */
+#define RELAY_PROTO "Cons=1-2 Desc=1-2 Link=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4"
+
+struct om_relay {
+    struct event_base *base;
+    const om_config_t *cfg;
+    char data_dir[512];
+    char nickname[32];
+    char address[64];
+    uint16_t or_port;
+    om_relay_keys_t keys;
+    bool keys_loaded;
+    om_identity_t identity;
+    bool identity_ok;
+    om_tls_server_ctx_t *tls;
+    struct evconnlistener *listener;
+    om_or_links_t *links;
+    om_or_circuits_t *circuits;
+    struct event *maintain_ev, *publish_ev;
+    time_t started, last_publish;
+    bool publish;
+};
+
+uint16_t om_relay_or_port(const om_relay_t *r)
+{
+    return r->or_port;
+}
+
+/* ---------------------------------------------------------------- links and circuits glue */
+
+static void on_unclaimed(om_channel_t *chan, const om_cell_t *cell, void *arg)
+{
+    om_relay_t *r = arg;
+    om_or_circuits_unclaimed_cell(r->circuits, chan, cell);
+}
+
+static void on_link_closed(om_channel_t *chan, const char *reason, void *arg)
+{
+    om_relay_t *r = arg;
+    (void)reason;
+    om_or_circuits_link_closed(r->circuits, chan);
+}
+
+static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg)
+{
+    om_relay_t *r = arg;
+    (void)lis;
+    (void)socklen;
+    char peer[64] = "?";
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
+        snprintf(peer, sizeof peer, "%s:%u", ip, ntohs(sin->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+        char ip[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
+        snprintf(peer, sizeof peer, "[%s]:%u", ip, ntohs(sin6->sin6_port));
+    }
+    om_transport_t *t = om_tls_accept(r->base, r->tls, fd, peer);
+    if (!t) {
+        evutil_closesocket(fd);
+        return;
+    }
+    om_or_links_accept(r->links, t);
+}
+
+/* ---------------------------------------------------------------- publication */
+
+static void publish_done(unsigned accepted, unsigned total, void *arg)
+{
+    (void)arg;
+    om_info("Descriptor upload finished: %u of %u authorities answered 2xx", accepted, total);
+}
+
+static void publish_now(om_relay_t *r)
+{
+    if (!r->publish) return;
+    char err[512];
+    time_t now = time(NULL);
+    char platform[96];
+    snprintf(platform, sizeof platform, "onionmesh %s on Linux", OM_VERSION);
+    int64_t rate = om_config_get_int(r->cfg, "BandwidthRate");
+    int64_t burst = om_config_get_int(r->cfg, "BandwidthBurst");
+    int64_t rrate = om_config_get_int(r->cfg, "RelayBandwidthRate");
+    int64_t rburst = om_config_get_int(r->cfg, "RelayBandwidthBurst");
+    if (rrate > 0 && rrate < rate) rate = rrate;
+    if (rburst > 0 && rburst < burst) burst = rburst;
+    om_desc_params_t p = {
+        .nickname = r->nickname,
+        .or_port = r->or_port,
+        .platform = platform,
+        .proto = RELAY_PROTO,
+        .contact = om_config_get_string(r->cfg, "ContactInfo"),
+        .exit_policy = "reject *:*\n",
+        .bw_avg = (uint64_t)rate,
+        .bw_burst = (uint64_t)(burst > rate ? burst : rate),
+        .bw_observed = 0,
+        .published = now,
+        .uptime = (long)(now - r->started),
+        .include_tap = true,
+    };
+    snprintf(p.address, sizeof p.address, "%s", r->address);
+    char *desc = om_relay_descriptor_build(&r->keys, &p, err, sizeof err);
+    if (!desc) {
+        om_warn("Could not build our descriptor: %s", err);
+        return;
+    }
+    size_t n;
+    const om_dir_authority_t *auths = om_config_dir_authorities(r->cfg, &n);
+    int started = om_publish_descriptor(r->base, auths, n, desc, publish_done, r);
+    om_info("Uploading our descriptor (%zu bytes) to %d authorities", strlen(desc), started);
+    free(desc);
+    r->last_publish = now;
+}
+
+static void maintain_cb(evutil_socket_t fd, short what, void *arg)
+{
+    om_relay_t *r = arg;
+    (void)fd;
+    (void)what;
+    char err[512];
+    int changed = om_relay_keys_maintain(&r->keys, time(NULL), 0, 0, err, sizeof err);
+    if (changed < 0) {
+        om_warn("Key maintenance failed: %s", err);
+        return;
+    }
+    if (changed & OM_KEYS_CHANGED_NTOR)
+        om_notice("Rotated our ntor onion key; the previous one stays valid for %d days",
+                  OM_ONION_KEY_GRACE_DAYS);
+    if (changed & OM_KEYS_CHANGED_SIGNING) {
+        om_notice("Renewed our Ed25519 signing key");
+        om_identity_t fresh;
+        if (om_relay_keys_link_identity(&r->keys, &fresh) == 0) {
+            /* Links being set up keep a pointer to the identity: update in place. */
+            om_identity_free(&r->identity);
+            r->identity = fresh;
+        }
+    }
+    if (changed || time(NULL) - r->last_publish >= REPUBLISH_INTERVAL_S) publish_now(r);
+}
+
+static void publish_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    publish_now(arg);
+}
+
+/* ---------------------------------------------------------------- start-up */
+
+/* The IPv4 address to publish: Address (literal or resolved once), else the ORPort's bind address,
+ * else the first non-loopback IPv4 address of an interface. */
+static int find_address(om_relay_t *r, const om_port_t *orp, char *err, size_t errlen)
+{
+    size_t na;
+    const char *const *al = om_config_get_lines(r->cfg, "Address", &na);
+    const char *a = na ? al[0] : NULL;
+    struct in_addr in;
+    if (a && *a) {
+        if (inet_pton(AF_INET, a, &in) == 1) {
+            snprintf(r->address, sizeof r->address, "%s", a);
+            return 0;
+        }
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+        if (getaddrinfo(a, NULL, &hints, &res) != 0 || !res)
+            return om_errf(err, errlen, "Address %s: could not resolve it to an IPv4 address", a);
+        inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, r->address,
+                  sizeof r->address);
+        freeaddrinfo(res);
+        return 0;
+    }
+    if (orp->family == 4 && strcmp(orp->addr, "0.0.0.0") != 0) {
+        snprintf(r->address, sizeof r->address, "%s", orp->addr);
+        return 0;
+    }
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) == 0) {
+        for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+            struct in_addr ia = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+            if ((ntohl(ia.s_addr) >> 24) == 127) continue;
+            inet_ntop(AF_INET, &ia, r->address, sizeof r->address);
+            break;
+        }
+        freeifaddrs(ifs);
+    }
+    if (!r->address[0])
+        return om_errf(err, errlen, "could not find an IPv4 address to publish: set Address");
+    om_notice("Guessed our IP address as %s (set Address to override)", r->address);
+    return 0;
+}
+
+static int open_listener(om_relay_t *r, const om_port_t *orp, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl;
+    if (orp->family == 6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(orp->port);
+        inet_pton(AF_INET6, orp->addr, &s6->sin6_addr);
+        sl = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(orp->port);
+        inet_pton(AF_INET, orp->addr[0] ? orp->addr : "0.0.0.0", &s4->sin_addr);
+        sl = sizeof *s4;
+    }
+    r->listener =
+        evconnlistener_new_bind(r->base, on_accept, r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+                                128, (struct sockaddr *)&ss, (int)sl);
+    if (!r->listener)
+        return om_errf(err, errlen, "could not listen on ORPort %s:%u: %s", orp->addr, orp->port,
+                       strerror(errno));
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof bound;
+    if (getsockname(evconnlistener_get_fd(r->listener), (struct sockaddr *)&bound, &bl) == 0)
+        r->or_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                       : ((struct sockaddr_in *)&bound)->sin_port);
+    return 0;
+}
+
+om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char *err,
+                           size_t errlen)
+{
+    size_t nports;
+    const om_port_t *ports = om_config_ports(cfg, "ORPort", &nports);
+    if (!nports) {
+        om_errf(err, errlen, "no ORPort configured");
+        return NULL;
+    }
+    om_relay_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        om_errf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->base = base;
+    r->cfg = cfg;
+    r->started = time(NULL);
+    const char *dd = om_config_get_string(cfg, "DataDirectory");
+    const char *nick = om_config_get_string(cfg, "Nickname");
+    snprintf(r->data_dir, sizeof r->data_dir, "%s", dd ? dd : "");
+    snprintf(r->nickname, sizeof r->nickname, "%s", nick ? nick : "Unnamed");
+    size_t np;
+    const char *const *pub = om_config_get_lines(cfg, "PublishServerDescriptor", &np);
+    r->publish = !(np == 1 && strcmp(pub[0], "0") == 0);
+    if (find_address(r, &ports[0], err, errlen) < 0) goto fail;
+    if (om_relay_keys_load(&r->keys, r->data_dir, time(NULL), err, errlen) < 0) goto fail;
+    r->keys_loaded = true;
+    om_relay_keys_write_fingerprints(&r->keys, r->data_dir, r->nickname);
+    if (om_relay_keys_link_identity(&r->keys, &r->identity) < 0) {
+        om_errf(err, errlen, "could not make our TLS link key and certificates");
+        goto fail;
+    }
+    r->identity_ok = true;
+    r->tls = om_tls_server_ctx_new(r->identity.tls_cert, r->identity.tls_cert_len,
+                                   om_rsa_evp_pkey(r->identity.tls_key));
+    if (!r->tls) {
+        om_errf(err, errlen, "could not set up TLS for the ORPort");
+        goto fail;
+    }
+    om_or_links_owner_t owner = {
+        .on_unclaimed_cell = on_unclaimed, .on_link_closed = on_link_closed, .arg = r};
+    r->links = om_or_links_new(base, &r->identity, MAX_LINKS, &owner);
+    om_or_circ_params_t cp = {
+        .keys = &r->keys,
+        .links = r->links,
+        .allow_private_extend = om_config_get_bool(cfg, "TestingTorNetwork") == 1,
+        .max_circuits = MAX_CIRCUITS,
+    };
+    r->circuits = om_or_circuits_new(&cp);
+    if (!r->links || !r->circuits) {
+        om_errf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (open_listener(r, &ports[0], err, errlen) < 0) goto fail;
+    char spaced[50], ed[44];
+    om_relay_fingerprint_spaced(r->keys.rsa_fp, spaced);
+    om_relay_ed25519_b64(r->keys.ed_id.pub, ed);
+    om_notice("Relay %s (%s, Ed25519 %s) listening on ORPort %s:%u, publishing %s:%u", r->nickname,
+              spaced, ed, ports[0].addr, r->or_port, r->address, r->or_port);
+    r->maintain_ev = event_new(base, -1, EV_PERSIST, maintain_cb, r);
+    struct timeval tv = {MAINTAIN_INTERVAL_S, 0};
+    if (r->maintain_ev) event_add(r->maintain_ev, &tv);
+    /* First upload once the loop runs (the listener is up by then). */
+    r->publish_ev = event_new(base, -1, 0, publish_cb, r);
+    struct timeval now = {0, 0};
+    if (r->publish_ev) event_add(r->publish_ev, &now);
+    if (!r->publish) om_notice("PublishServerDescriptor is 0: not uploading our descriptor");
+    return r;
+fail:
+    om_relay_free(r);
+    return NULL;
+}
+
+void om_relay_free(om_relay_t *r)
+{
+    if (!r) return;
+    if (r->maintain_ev) event_free(r->maintain_ev);
+    if (r->publish_ev) event_free(r->publish_ev);
+    if (r->listener) evconnlistener_free(r->listener);
+    om_or_circuits_free(r->circuits);
+    om_or_links_free(r->links);
+    om_tls_server_ctx_free(r->tls);
+    if (r->identity_ok) om_identity_free(&r->identity);
+    if (r->keys_loaded) om_relay_keys_free(&r->keys);
+    free(r);
+}

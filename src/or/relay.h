@@ -1,0 +1,23 @@
+/* relay.h — the relay (OR) role as one object on the caller's libevent loop: keys, the ORPort
+ * listener and links, circuits, descriptor publication to the authorities on start, on key
+ * changes and on tor's schedule, and key maintenance. Configured from the torrc-style config. */
+#ifndef OM_OR_RELAY_H
+#define OM_OR_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct event_base;
+typedef struct om_relay om_relay_t;
+
+/* Starts the relay described by cfg (which must have an ORPort; cfg must outlive the relay).
+ * Returns NULL with err on a configuration or start-up error (keys unreadable, port busy...). */
+om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char *err,
+                           size_t errlen);
+void om_relay_free(om_relay_t *r);
+/* The port the ORPort listener is bound to (useful with "ORPort auto"). */
+uint16_t om_relay_or_port(const om_relay_t *r);
+
+#endif
