@@ -73,8 +73,6 @@ static void on_open(om_channel_t *chan, void *arg)
 {
     link_t *k = arg;
     k->open = true;
-    om_info("Link %s %s is open (link protocol %d)", k->inbound ? "from" : "to", chan->peer_desc,
-            chan->link_proto);
     fire_waiters(k, chan, NULL);
 }
 

@@ -21,8 +21,10 @@
 #include "core/log.h"
 #include "core/transport.h"
 #include "or/descriptor.h"
+#include "or/dircache.h"
 #include "or/or_circuit.h"
 #include "or/or_links.h"
+#include "or/or_streams.h"
 #include "or/publish.h"
 #include "or/relay_keys.h"
 
@@ -34,6 +36,10 @@
  * Ed25519 link authentication, CREATE2/EXTEND2 with ntor and ntor-v3 (Relay=2 and 4; not
  * Relay=3, extending over IPv6), consensus and descriptor formats. */
 #define RELAY_PROTO "Cons=1-2 Desc=1-2 Link=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4"
+/* ...and, as a directory cache, BEGIN_DIR with consensus and microdescriptor downloads (DirCache=1;
+ * not 2, which is consensus diffs). */
+#define RELAY_PROTO_DIRCACHE                                                                       \
+    "Cons=1-2 Desc=1-2 DirCache=1 Link=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4"
 
 struct om_relay {
     struct event_base *base;
@@ -50,6 +56,8 @@ struct om_relay {
     struct evconnlistener *listener;
     om_or_links_t *links;
     om_or_circuits_t *circuits;
+    om_dircache_t *dircache;
+    om_or_streams_t *streams;
     struct event *maintain_ev, *publish_ev;
     time_t started, last_publish;
     bool publish;
@@ -126,7 +134,7 @@ static void publish_now(om_relay_t *r)
         .nickname = r->nickname,
         .or_port = r->or_port,
         .platform = platform,
-        .proto = RELAY_PROTO,
+        .proto = r->dircache ? RELAY_PROTO_DIRCACHE : RELAY_PROTO,
         .contact = om_config_get_string(r->cfg, "ContactInfo"),
         .exit_policy = "reject *:*\n",
         .bw_avg = (uint64_t)rate,
@@ -135,6 +143,7 @@ static void publish_now(om_relay_t *r)
         .published = now,
         .uptime = (long)(now - r->started),
         .include_tap = true,
+        .tunnelled_dir_server = r->dircache != NULL,
     };
     snprintf(p.address, sizeof p.address, "%s", r->address);
     char *desc = om_relay_descriptor_build(&r->keys, &p, err, sizeof err);
@@ -142,8 +151,13 @@ static void publish_now(om_relay_t *r)
         om_warn("Could not build our descriptor: %s", err);
         return;
     }
+    if (r->dircache) om_dircache_set_own_descriptor(r->dircache, desc);
     size_t n;
     const om_dir_authority_t *auths = om_config_dir_authorities(r->cfg, &n);
+    if (!r->publish) {
+        free(desc);
+        return;
+    }
     int started = om_publish_descriptor(r->base, auths, n, desc, publish_done, r);
     om_info("Uploading our descriptor (%zu bytes) to %d authorities", strlen(desc), started);
     free(desc);
@@ -301,14 +315,21 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
     om_or_links_owner_t owner = {
         .on_unclaimed_cell = on_unclaimed, .on_link_closed = on_link_closed, .arg = r};
     r->links = om_or_links_new(base, &r->identity, MAX_LINKS, &owner);
+    size_t nauth;
+    const om_dir_authority_t *auths = om_config_dir_authorities(cfg, &nauth);
+    if (om_config_get_bool(cfg, "DirCache") == 1) r->dircache = om_dircache_new(base, auths, nauth);
+    r->streams = om_or_streams_new(r->dircache);
     om_or_circ_params_t cp = {
         .keys = &r->keys,
         .links = r->links,
         .allow_private_extend = om_config_get_bool(cfg, "TestingTorNetwork") == 1,
         .max_circuits = MAX_CIRCUITS,
+        .stream_handler = om_or_streams_handle,
+        .on_circ_free = om_or_streams_circ_free,
+        .stream_arg = r->streams,
     };
     r->circuits = om_or_circuits_new(&cp);
-    if (!r->links || !r->circuits) {
+    if (!r->links || !r->circuits || !r->streams) {
         om_errf(err, errlen, "out of memory");
         goto fail;
     }
@@ -340,6 +361,8 @@ void om_relay_free(om_relay_t *r)
     if (r->listener) evconnlistener_free(r->listener);
     om_or_circuits_free(r->circuits);
     om_or_links_free(r->links);
+    om_or_streams_free(r->streams);
+    om_dircache_free(r->dircache);
     om_tls_server_ctx_free(r->tls);
     if (r->identity_ok) om_identity_free(&r->identity);
     if (r->keys_loaded) om_relay_keys_free(&r->keys);

@@ -1,0 +1,39 @@
+/* dircache.h — the relay's directory cache (dir-spec 4, "directory caches"): it fetches the
+ * authorities' key certificates, both consensus flavours and the microdescriptors they list from
+ * the authorities' DirPorts, keeps them only after verifying them (a consensus must carry valid
+ * signatures by more than half the configured authorities; each microdescriptor must hash to a
+ * digest the consensus lists), refreshes them as each consensus goes stale, and answers the
+ * HTTP GETs tor clients send over BEGIN_DIR streams. */
+#ifndef OM_OR_DIRCACHE_H
+#define OM_OR_DIRCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct event_base;
+typedef struct om_dircache om_dircache_t;
+
+om_dircache_t *om_dircache_new(struct event_base *base, const om_dir_authority_t *auths,
+                               size_t n_auths);
+void om_dircache_free(om_dircache_t *d);
+/* True once a verified microdesc consensus is held (we advertise tunnelled-dir-server then). */
+bool om_dircache_ready(const om_dircache_t *d);
+
+/* Our own server descriptor, served at /tor/server/authority (bridge users ask for it). */
+void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc);
+
+/* Largest HTTP request head accepted on a BEGIN_DIR stream. */
+#define OM_DIRCACHE_MAX_REQUEST 8192
+
+/* Parse an HTTP request head (dir-spec 6: "GET /path HTTP/1.0", headers, blank line) in
+ * req[0..len). Returns 0 if more bytes are needed, -1 on a malformed or too long request, or the
+ * length of the head; *path gets the request path (NUL-terminated, at most pathsz bytes). */
+int om_dircache_parse_request(const char *req, size_t len, char *path, size_t pathsz);
+/* The full HTTP response (status line, headers, body; deflate-compressed when the path ends in
+ * ".z") for a GET of path. Malloc'd; *outlen set. 404 for what we do not hold or serve. */
+uint8_t *om_dircache_answer(om_dircache_t *d, const char *path, size_t *outlen);
+
+#endif
