@@ -25,6 +25,7 @@ static const char *const private_nets[] = {
     "reject *:25,reject *:119,reject *:135-139,reject *:445,reject *:563,reject *:1214,"       \
     "reject *:4661-4666,reject *:6346-6429,reject *:6699,reject *:6881-6999,accept *:*"
 
+/* ReducedExitPolicy as tor 0.4.9 has it (18080-18081 and 18089 are newer than 0.4.7). */
 #define REDUCED_EXIT_POLICY                                                                    \
     "accept *:20-23,accept *:43,accept *:53,accept *:79-81,accept *:88,accept *:110,"          \
     "accept *:143,accept *:194,accept *:220,accept *:389,accept *:443,accept *:464,"           \
@@ -37,7 +38,8 @@ static const char *const private_nets[] = {
     "accept *:5190,accept *:5222-5223,accept *:5228,accept *:5900,accept *:6660-6669,"         \
     "accept *:6679,accept *:6697,accept *:8000,accept *:8008,accept *:8074,accept *:8080,"     \
     "accept *:8082,accept *:8087-8088,accept *:8232-8233,accept *:8332-8333,accept *:8443,"    \
-    "accept *:8888,accept *:9418,accept *:9999,accept *:10000,accept *:11371,accept *:19294,"  \
+    "accept *:8888,accept *:9418,accept *:9999,accept *:10000,accept *:11371,"                 \
+    "accept *:18080-18081,accept *:18089,accept *:19294,"                                       \
     "accept *:19638,accept *:50002,accept *:64738,reject *:*"
 
 /* tor's MAX_ADDRESS_LENGTH for an ADDR[/MASK][:PORTS] argument. */
