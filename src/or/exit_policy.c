@@ -15,38 +15,43 @@
 
 /* tor's private_nets: expanded for "private", and ignored by the summary's reject count. */
 static const char *const private_nets[] = {
-    "0.0.0.0/8",  "169.254.0.0/16", "127.0.0.0/8", "192.168.0.0/16", "10.0.0.0/8",
-    "172.16.0.0/12", "[::]/8", "[fc00::]/7", "[fe80::]/10", "[fec0::]/10", "[ff00::]/8",
-    "[::]/127",
+    "0.0.0.0/8", "169.254.0.0/16", "127.0.0.0/8", "192.168.0.0/16", "10.0.0.0/8", "172.16.0.0/12",
+    "[::]/8",    "[fc00::]/7",     "[fe80::]/10", "[fec0::]/10",    "[ff00::]/8", "[::]/127",
 };
 #define N_PRIVATE (sizeof private_nets / sizeof private_nets[0])
 
-#define DEFAULT_EXIT_POLICY                                                                    \
-    "reject *:25,reject *:119,reject *:135-139,reject *:445,reject *:563,reject *:1214,"       \
+#define DEFAULT_EXIT_POLICY                                                                        \
+    "reject *:25,reject *:119,reject *:135-139,reject *:445,reject *:563,reject *:1214,"           \
     "reject *:4661-4666,reject *:6346-6429,reject *:6699,reject *:6881-6999,accept *:*"
 
 /* ReducedExitPolicy as tor 0.4.9 has it (18080-18081 and 18089 are newer than 0.4.7). */
-#define REDUCED_EXIT_POLICY                                                                    \
-    "accept *:20-23,accept *:43,accept *:53,accept *:79-81,accept *:88,accept *:110,"          \
-    "accept *:143,accept *:194,accept *:220,accept *:389,accept *:443,accept *:464,"           \
-    "accept *:465,accept *:531,accept *:543-544,accept *:554,accept *:563,accept *:587,"       \
-    "accept *:636,accept *:706,accept *:749,accept *:873,accept *:902-904,accept *:981,"       \
-    "accept *:989-995,accept *:1194,accept *:1220,accept *:1293,accept *:1500,"                \
-    "accept *:1533,accept *:1677,accept *:1723,accept *:1755,accept *:1863,"                   \
-    "accept *:2082-2083,accept *:2086-2087,accept *:2095-2096,accept *:2102-2104,"             \
-    "accept *:3128,accept *:3389,accept *:3690,accept *:4321,accept *:4643,accept *:5050,"     \
-    "accept *:5190,accept *:5222-5223,accept *:5228,accept *:5900,accept *:6660-6669,"         \
-    "accept *:6679,accept *:6697,accept *:8000,accept *:8008,accept *:8074,accept *:8080,"     \
-    "accept *:8082,accept *:8087-8088,accept *:8232-8233,accept *:8332-8333,accept *:8443,"    \
-    "accept *:8888,accept *:9418,accept *:9999,accept *:10000,accept *:11371,"                 \
-    "accept *:18080-18081,accept *:18089,accept *:19294,"                                       \
+#define REDUCED_EXIT_POLICY                                                                        \
+    "accept *:20-23,accept *:43,accept *:53,accept *:79-81,accept *:88,accept *:110,"              \
+    "accept *:143,accept *:194,accept *:220,accept *:389,accept *:443,accept *:464,"               \
+    "accept *:465,accept *:531,accept *:543-544,accept *:554,accept *:563,accept *:587,"           \
+    "accept *:636,accept *:706,accept *:749,accept *:873,accept *:902-904,accept *:981,"           \
+    "accept *:989-995,accept *:1194,accept *:1220,accept *:1293,accept *:1500,"                    \
+    "accept *:1533,accept *:1677,accept *:1723,accept *:1755,accept *:1863,"                       \
+    "accept *:2082-2083,accept *:2086-2087,accept *:2095-2096,accept *:2102-2104,"                 \
+    "accept *:3128,accept *:3389,accept *:3690,accept *:4321,accept *:4643,accept *:5050,"         \
+    "accept *:5190,accept *:5222-5223,accept *:5228,accept *:5900,accept *:6660-6669,"             \
+    "accept *:6679,accept *:6697,accept *:8000,accept *:8008,accept *:8074,accept *:8080,"         \
+    "accept *:8082,accept *:8087-8088,accept *:8232-8233,accept *:8332-8333,accept *:8443,"        \
+    "accept *:8888,accept *:9418,accept *:9999,accept *:10000,accept *:11371,"                     \
+    "accept *:18080-18081,accept *:18089,accept *:19294,"                                          \
     "accept *:19638,accept *:50002,accept *:64738,reject *:*"
 
 /* tor's MAX_ADDRESS_LENGTH for an ADDR[/MASK][:PORTS] argument. */
 #define MAX_PATTERN_LEN 80
 
-static int addr_len(int family) { return family == AF_INET6 ? 16 : 4; }
-static int addr_bits(int family) { return family == AF_INET6 ? 128 : 32; }
+static int addr_len(int family)
+{
+    return family == AF_INET6 ? 16 : 4;
+}
+static int addr_bits(int family)
+{
+    return family == AF_INET6 ? 128 : 32;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Rule list */
@@ -228,8 +233,7 @@ static int parse_ports(const char *s, uint16_t *lo, uint16_t *hi, char *err, siz
     if (dash) *dash = '\0';
     long a, b;
     if (!parse_num(buf, 1, 65535, &a) || (dash && !parse_num(dash + 1, 1, 65535, &b)))
-        return om_errf(err, errlen, "malformed port \"%s\" (ports are 1-65535: N, N-M or *)",
-                       s);
+        return om_errf(err, errlen, "malformed port \"%s\" (ports are 1-65535: N, N-M or *)", s);
     if (!dash) b = a;
     if (a > b) return om_errf(err, errlen, "port range \"%s\" ends before it starts", s);
     *lo = (uint16_t)a;
@@ -298,16 +302,14 @@ static int parse_pattern(const char *s, bool v6_star, om_exit_rule_t *r, any_t *
             bits = (int)v;
         } else if (inet_pton(AF_INET, mask, &m4) == 1) {
             bits = mask_bits(ntohl(m4.s_addr));
-            if (bits < 0)
-                return om_errf(err, errlen, "IPv4 mask \"%s\" is not a prefix", mask);
+            if (bits < 0) return om_errf(err, errlen, "IPv4 mask \"%s\" is not a prefix", mask);
         } else {
             return om_errf(err, errlen, "malformed mask \"/%s\"", mask);
         }
         if (is_v4_mapped(&r->addr)) {
             /* tor maps masks of ::ffff:a.b.c.d onto 96-128 bits (and /128 onto /96). */
             if (bits > 32 && bits < 96)
-                return om_errf(err, errlen, "bad mask bits %d for a v4-mapped IPv6 address",
-                               bits);
+                return om_errf(err, errlen, "bad mask bits %d for a v4-mapped IPv6 address", bits);
             bits = 96 + bits % 32;
         }
         if (*any != ANY_NONE)
@@ -410,8 +412,8 @@ static int parse_private(const om_exit_rule_t *proto, om_exit_policy_t *out)
     return 0;
 }
 
-int om_exit_policy_parse(om_exit_policy_t *p, const char *const *lines, size_t n_lines,
-                         char *err, size_t errlen)
+int om_exit_policy_parse(om_exit_policy_t *p, const char *const *lines, size_t n_lines, char *err,
+                         size_t errlen)
 {
     om_exit_policy_t tmp = {0};
     for (size_t li = 0; li < n_lines; li++) {
@@ -486,7 +488,10 @@ static bool intersects(const om_exit_rule_t *a, const om_exit_rule_t *b)
     return !(a->port_max < b->port_min || b->port_max < a->port_min);
 }
 
-static bool all_ports(const om_exit_rule_t *r) { return r->port_min <= 1 && r->port_max == 65535; }
+static bool all_ports(const om_exit_rule_t *r)
+{
+    return r->port_min <= 1 && r->port_max == 65535;
+}
 
 /* tor's exit_policy_remove_redundancies, its three steps. */
 static void remove_redundancies(om_exit_policy_t *p)
@@ -540,8 +545,8 @@ int om_exit_policy_build(om_exit_policy_t *out, const om_exit_policy_options_t *
     om_exit_policy_t user = {0};
     if (om_exit_policy_parse(&user, o->lines, o->n_lines, err, errlen) < 0) return -1;
 
-    bool nothing_set = o->n_lines == 0 && o->exit_relay == -1 && !o->reduced_exit_policy &&
-                       !o->ipv6_exit;
+    bool nothing_set =
+        o->n_lines == 0 && o->exit_relay == -1 && !o->reduced_exit_policy && !o->ipv6_exit;
     int rc = 0;
     if (o->exit_relay == 0 || nothing_set) {
         rc = om_exit_policy_set_reject_all(out);
@@ -555,8 +560,11 @@ int om_exit_policy_build(om_exit_policy_t *out, const om_exit_policy_options_t *
             const om_exit_addr_t *a = &o->own_addrs[i];
             if (!public_for_reject(a)) continue;
             if (a->family == AF_INET6 && !is_v4_mapped(a) && !o->ipv6_exit) continue;
-            om_exit_rule_t r = {.accept = false, .maskbits = (uint8_t)addr_bits(a->family),
-                                .port_min = 1, .port_max = 65535, .addr = *a};
+            om_exit_rule_t r = {.accept = false,
+                                .maskbits = (uint8_t)addr_bits(a->family),
+                                .port_min = 1,
+                                .port_max = 65535,
+                                .addr = *a};
             rc |= push(out, &r);
         }
     }
@@ -566,8 +574,8 @@ int om_exit_policy_build(om_exit_policy_t *out, const om_exit_policy_options_t *
     if (o->bridge_relay)
         rc |= append_string(out, "reject *4:*,reject *6:*");
     else
-        rc |= append_string(out, o->reduced_exit_policy ? REDUCED_EXIT_POLICY
-                                                        : DEFAULT_EXIT_POLICY);
+        rc |=
+            append_string(out, o->reduced_exit_policy ? REDUCED_EXIT_POLICY : DEFAULT_EXIT_POLICY);
     remove_redundancies(out);
 done:
     om_exit_policy_free(&user);
@@ -583,10 +591,14 @@ om_exit_result_t om_exit_policy_check(const om_exit_policy_t *p, const om_exit_a
 {
     bool known = addr && !addr_is_null(addr);
     if (!known && port == 0) return OM_EXIT_REJECTED;
+    /* An all-zero address of a family: an unknown address of that family (our extension). */
+    int only =
+        !known && addr && (addr->family == AF_INET || addr->family == AF_INET6) ? addr->family : 0;
     bool maybe_accept = false, maybe_reject = false;
     for (size_t i = 0; p && i < p->n; i++) {
         const om_exit_rule_t *r = &p->rules[i];
         bool addr_match, port_match, definite;
+        if (only && r->addr.family != only) continue;
         if (known) {
             addr_match = !masked_cmp(addr, &r->addr, r->maskbits);
             if (!addr_match) continue;
@@ -755,8 +767,7 @@ int om_exit_policy_summary(const om_exit_policy_t *p, int family, char *buf, siz
         while (e + 1 < nc && acc[e + 1] == acc[k])
             e++;
         uint32_t hi = e + 1 < nc ? cut[e + 1] - 1 : 65535;
-        if (append_range(acc[k] ? as : rs, cap, acc[k] ? &alen : &rlen, cut[k], hi) < 0)
-            goto out;
+        if (append_range(acc[k] ? as : rs, cap, acc[k] ? &alen : &rlen, cut[k], hi) < 0) goto out;
         k = e + 1;
     }
     const char *pre, *body;
@@ -790,14 +801,15 @@ char *om_exit_policy_descriptor_lines(const om_exit_policy_t *p)
 {
     char sum[OM_EXIT_POLICY_SUMMARY_MAX + 16];
     if (om_exit_policy_summary(p, AF_INET6, sum, sizeof sum) < 0) return NULL;
-    char *v4 = om_exit_policy_is_reject_star(p, AF_UNSPEC) ? NULL
-                                                             : om_exit_policy_format(p, true, false);
+    char *v4 =
+        om_exit_policy_is_reject_star(p, AF_UNSPEC) ? NULL : om_exit_policy_format(p, true, false);
     const char *lines = v4 && *v4 ? v4 : "reject *:*\n";
     bool six = strcmp(sum, "reject 1-65535") != 0;
     size_t n = strlen(lines) + (six ? strlen(sum) + 14 : 0) + 1;
     char *out = malloc(n);
-    if (out) snprintf(out, n, "%s%s%s%s", lines, six ? "ipv6-policy " : "", six ? sum : "",
-                      six ? "\n" : "");
+    if (out)
+        snprintf(out, n, "%s%s%s%s", lines, six ? "ipv6-policy " : "", six ? sum : "",
+                 six ? "\n" : "");
     free(v4);
     return out;
 }

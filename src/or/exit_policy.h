@@ -90,8 +90,8 @@ void om_exit_policy_options_init(om_exit_policy_options_t *o);
  * networks). On error nothing is appended, err says which item and why, and -1 is returned. An
  * accept6/reject6 rule with an IPv4 address (or "private", or "*4") is skipped with a warning in
  * the log, as tor skips it. */
-int om_exit_policy_parse(om_exit_policy_t *p, const char *const *lines, size_t n_lines,
-                         char *err, size_t errlen);
+int om_exit_policy_parse(om_exit_policy_t *p, const char *const *lines, size_t n_lines, char *err,
+                         size_t errlen);
 
 /* The effective policy of a relay, as tor's policies_parse_exit_policy_from_options: *out is
  * initialised here (free it with om_exit_policy_free, also after an error). Not an exit
@@ -108,9 +108,14 @@ int om_exit_policy_set_reject_all(om_exit_policy_t *p);
 
 void om_exit_policy_free(om_exit_policy_t *p);
 
-/* tor's compare_tor_addr_to_addr_policy: addr NULL (or 0.0.0.0 / ::) = not known yet (a
- * hostname), port 0 = not known; both unknown: REJECTED. Known address and port: ACCEPTED or
- * REJECTED by the first matching rule (none: ACCEPTED). */
+/* tor's compare_tor_addr_to_addr_policy. Known address and port: ACCEPTED or REJECTED by the
+ * first matching rule (none: ACCEPTED). addr NULL = not known yet (a hostname), port 0 = not
+ * known: ACCEPTED/REJECTED when a rule for every address (or every port) decides before any
+ * narrower rule of the other action could, else PROBABLY_ACCEPTED/PROBABLY_REJECTED; both
+ * unknown: REJECTED. As in tor, a NULL address meets every rule of both families: a relay
+ * policy without IPv6Exit starts with "reject *6:*" and so REJECTS every hostname. To ask about
+ * a hostname that will resolve to one family, pass 0.0.0.0 or :: (family set, bytes zero):
+ * only that family's rules are considered (tor has no such question). */
 om_exit_result_t om_exit_policy_check(const om_exit_policy_t *p, const om_exit_addr_t *addr,
                                       uint16_t port);
 

@@ -23,7 +23,8 @@ int main(int argc, char **argv)
     om_exit_addr_t addrs[MAX_ARGS];
     size_t nl = 0, na = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
-        const char *k = argv[i] + (argv[i][0] == '-' && argv[i][1] == '-' ? 2 : 0), *v = argv[i + 1];
+        const char *k = argv[i] + (argv[i][0] == '-' && argv[i][1] == '-' ? 2 : 0),
+                   *v = argv[i + 1];
         bool on = !strcmp(v, "1");
         if (!strcasecmp(k, "ExitPolicy") && nl < MAX_ARGS) {
             lines[nl++] = v;
@@ -61,8 +62,9 @@ int main(int argc, char **argv)
         return 1;
     }
     /* tor's GETINFO exit-policy/full answers "reject *:*" for a policy that rejects all. */
-    char *full = om_exit_policy_is_reject_star(&p, AF_UNSPEC) ? strdup("reject *:*\n")
-                                                               : om_exit_policy_format(&p, true, true);
+    char *full = om_exit_policy_is_reject_star(&p, AF_UNSPEC)
+                     ? strdup("reject *:*\n")
+                     : om_exit_policy_format(&p, true, true);
     char *desc = om_exit_policy_descriptor_lines(&p);
     int rc = full && desc ? 0 : 1;
     if (!rc) printf("%s--\n%s", full, desc);
