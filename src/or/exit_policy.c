@@ -757,7 +757,7 @@ int om_exit_policy_summary(const om_exit_policy_t *p, int family, char *buf, siz
             }
         }
     }
-    size_t alen = 0, rlen = 0, cap = 65536 * 12;
+    size_t alen = 0, rlen = 0, cap = nc * 12 + 16; /* "65535-65535," at most per piece */
     char *as = malloc(cap), *rs = malloc(cap);
     int rc = -1;
     if (!as || !rs) goto out;
