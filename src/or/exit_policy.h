@@ -20,9 +20,9 @@
  *     char *lines = om_exit_policy_descriptor_lines(&pol);   // om_desc_params_t.exit_policy
  *     om_exit_policy_free(&pol);
  *
- * Differences from tor, on purpose: a mask must have digits ("1.2.3.4/:80" is an error, tor
- * reads /0), nothing may stand between "]" and "/" or ":" (tor ignores it), and "opt accept"
- * is not accepted. ExitPolicyRejectLocalInterfaces (the machine's interface addresses and
+ * Differences from tor 0.4.9, on purpose (each is accepted by tor, refused here): an empty
+ * mask ("1.2.3.4/:80", tor reads /0), text between "]" and "/" or ":" ("[::1]x:80", tor ignores
+ * it), text after a port range ("80-90x", tor ignores it), an "opt " prefix. ExitPolicyRejectLocalInterfaces (the machine's interface addresses and
  * OutboundBindAddress) is not done here: pass such addresses in own_addrs. */
 #ifndef OM_OR_EXIT_POLICY_H
 #define OM_OR_EXIT_POLICY_H
