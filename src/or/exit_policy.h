@@ -22,8 +22,9 @@
  *
  * Differences from tor 0.4.9, on purpose (each is accepted by tor, refused here): an empty
  * mask ("1.2.3.4/:80", tor reads /0), text between "]" and "/" or ":" ("[::1]x:80", tor ignores
- * it), text after a port range ("80-90x", tor ignores it), an "opt " prefix. ExitPolicyRejectLocalInterfaces (the machine's interface addresses and
- * OutboundBindAddress) is not done here: pass such addresses in own_addrs. */
+ * it), text after a port range ("80-90x", tor ignores it), an "opt " prefix.
+ * ExitPolicyRejectLocalInterfaces (the machine's interface addresses and OutboundBindAddress) is
+ * not done here: pass such addresses in own_addrs. */
 #ifndef OM_OR_EXIT_POLICY_H
 #define OM_OR_EXIT_POLICY_H
 
