@@ -1,7 +1,8 @@
 /* test_interop_link.c — the core engine against Debian's tor: link handshake with full
- * certificate verification, one-hop circuits with CREATE_FAST, CREATE2-ntor and CREATE2-ntor-v3,
- * BEGIN_DIR + HTTP GET of the relay's own descriptor, negative identity checks, and our
- * responder accepted by a real tor client (as its bridge). */
+ * certificate verification, link authentication as a relay (AUTHENTICATE method 3, which tor
+ * accepts; a bad signature it refuses), one-hop circuits with CREATE_FAST, CREATE2-ntor and
+ * CREATE2-ntor-v3, BEGIN_DIR + HTTP GET of the relay's own descriptor, negative identity checks,
+ * and our responder accepted by a real tor client (as its bridge). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -67,17 +68,25 @@ static void l_close(om_channel_t *c, const char *reason, void *arg)
     snprintf(l->reason, sizeof l->reason, "%s", reason);
 }
 
-static om_channel_t *open_link(link_ctx_t *l, const uint8_t *rsa, const uint8_t *ed)
+/* A link to the relay; authenticating as `me` (tor-spec 4.4) unless NULL, with `hooks` (NULL, or
+ * a deliberately wrong AUTHENTICATE). */
+static om_channel_t *open_link_as(link_ctx_t *l, const uint8_t *rsa, const uint8_t *ed,
+                                  const om_identity_t *me, const om_link_auth_test_hooks_t *hooks)
 {
     memset(l, 0, sizeof *l);
     om_chan_callbacks_t cb = {.on_open = l_open, .on_close = l_close, .arg = l};
-    om_channel_t *c = om_channel_connect(base, "127.0.0.1", relay.or_port, rsa, ed, &cb);
-    if (!c)
-        return NULL;
+    om_channel_t *c = om_channel_connect_auth(base, "127.0.0.1", relay.or_port, rsa, ed, me, &cb);
+    if (!c) return NULL;
+    c->auth_test_hooks = hooks;
     uint64_t end = om_now_usec() + 30000000u;
     while (!l->opened && !l->closed && om_now_usec() < end)
         run_until(&l->opened, 1);
     return c;
+}
+
+static om_channel_t *open_link(link_ctx_t *l, const uint8_t *rsa, const uint8_t *ed)
+{
+    return open_link_as(l, rsa, ed, NULL, NULL);
 }
 
 static void test_tor_relay_started(void)
@@ -141,6 +150,106 @@ static void test_link_wrong_ed25519_identity_refused(void)
     CHECK_MSG(l.closed && strstr(l.reason, "identity mismatch") && strstr(l.reason, "Ed25519"),
               "reason: %s", l.reason);
     drain_loop();
+}
+
+/* ---------------------------------------------------------------- link authentication */
+
+/* Lines of tor's handshake log saying it accepted an AUTHENTICATE of type 3 from the relay `id`
+ * (tor names the peer "ID=<Ed25519, base64> RSA_ID=<hex>" once it has verified it), e.g.
+ * "[debug] channel_tls_process_authenticate_cell(): Got an AUTHENTICATE cell on OR connection
+ * (handshaking (Tor, v3 handshake)) with 127.0.0.1:42790 ID=lGEC... RSA_ID=04A7..., type 3:
+ * Looks good." */
+static int tor_accepted_auth_from(const om_identity_t *id)
+{
+    char fp[48] = "RSA_ID=", ed[64] = "ID=";
+    om_hex_encode(id->rsa_fp, 20, fp + 7);
+    om_base64_encode(id->ed_id.pub, 32, ed + 3, sizeof ed - 3, true);
+    const char *const needles[] = {"Got an AUTHENTICATE cell on ", "type 3: Looks good.", fp, ed,
+                                   NULL};
+    return om_tor_log_count(relay.hs_log, needles);
+}
+
+static void test_link_authenticate_accepted_by_tor(void)
+{
+    CHECK(relay_ok);
+    om_identity_t *me = calloc(1, sizeof *me);
+    CHECK(me);
+    if (om_identity_generate(me) != 0) {
+        free(me);
+        CHECK(!"om_identity_generate failed");
+    }
+    int before = tor_accepted_auth_from(me);
+    link_ctx_t l;
+    om_channel_t *c = open_link_as(&l, desc.rsa_fp, desc.ed_id, me, NULL);
+    /* tor logs its verdict when it processes AUTHENTICATE, before our NETINFO. */
+    uint64_t end = om_now_usec() + 10000000u;
+    while (c && tor_accepted_auth_from(me) == before && om_now_usec() < end)
+        drain_loop();
+    int accepted = tor_accepted_auth_from(me) - before;
+    /* ...and keeps the link: it is still open a moment later. */
+    for (int i = 0; i < 25 && !l.closed; i++)
+        drain_loop();
+    int opened = l.opened, closed = l.closed, proto = c ? c->link_proto : 0;
+    char reason[300];
+    snprintf(reason, sizeof reason, "%s", l.reason);
+    if (c && !closed) om_channel_free(c);
+    drain_loop();
+    om_identity_free(me);
+    free(me);
+    CHECK(c);
+    CHECK_MSG(opened, "link did not open: %s", reason);
+    CHECK_EQ_INT(proto, 5);
+    CHECK_MSG(accepted == 1,
+              "tor logged %d \"Got an AUTHENTICATE cell ... type 3: Looks good.\" lines naming "
+              "our identities (log %s)",
+              accepted, relay.hs_log);
+    CHECK_MSG(!closed, "tor closed the authenticated link: %s", reason);
+    printf("# tor: \"Got an AUTHENTICATE cell on ..., type 3: Looks good.\" for our identity\n");
+}
+
+static void corrupt_signature(uint8_t *payload, size_t *len, size_t cap, void *arg)
+{
+    (void)cap;
+    (void)arg;
+    if (*len >= 4 + OM_AUTH3_BODY_LEN) payload[4 + OM_AUTH3_SIGNED_LEN + 10] ^= 0x01;
+}
+
+static void test_link_bad_authenticate_refused_by_tor(void)
+{
+    CHECK(relay_ok);
+    static const om_link_auth_test_hooks_t hooks = {NULL, corrupt_signature, NULL};
+    om_identity_t *me = calloc(1, sizeof *me);
+    CHECK(me);
+    if (om_identity_generate(me) != 0) {
+        free(me);
+        CHECK(!"om_identity_generate failed");
+    }
+    const char *const bad[] = {"Received a bad AUTHENTICATE cell on ",
+                               "Ed25519 signature wasn't valid", NULL};
+    int before = om_tor_log_count(relay.log, bad);
+    link_ctx_t l;
+    om_channel_t *c = open_link_as(&l, desc.rsa_fp, desc.ed_id, me, &hooks);
+    /* tor refuses the link: it closes the connection (we may have opened our end already). */
+    uint64_t end = om_now_usec() + 15000000u;
+    while (c && !l.closed && om_now_usec() < end)
+        drain_loop();
+    int closed = l.closed;
+    char reason[300];
+    snprintf(reason, sizeof reason, "%s", l.reason);
+    if (c && !closed) om_channel_free(c);
+    drain_loop();
+    int refused = om_tor_log_count(relay.log, bad) - before;
+    int accepted = tor_accepted_auth_from(me);
+    om_identity_free(me);
+    free(me);
+    CHECK(c);
+    CHECK_MSG(closed, "tor kept the link with a bad AUTHENTICATE signature open");
+    CHECK_MSG(refused == 1,
+              "tor logged %d \"Received a bad AUTHENTICATE cell ... Ed25519 signature "
+              "wasn't valid\" lines (log %s)",
+              refused, relay.log);
+    CHECK_EQ_INT(accepted, 0);
+    printf("# tor closed the link (%s) and logged the bad AUTHENTICATE\n", reason);
 }
 
 /* ---------------------------------------------------------------- circuits */
@@ -444,6 +553,8 @@ static const om_test_t tests[] = {
     OM_TEST(test_link_handshake_full_verification),
     OM_TEST(test_link_wrong_rsa_fingerprint_refused),
     OM_TEST(test_link_wrong_ed25519_identity_refused),
+    OM_TEST(test_link_authenticate_accepted_by_tor),
+    OM_TEST(test_link_bad_authenticate_refused_by_tor),
     OM_TEST(test_create_fast_begin_dir),
     OM_TEST(test_create2_ntor_begin_dir),
     OM_TEST(test_create2_ntor_v3_begin_dir),
