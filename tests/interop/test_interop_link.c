@@ -503,20 +503,27 @@ static void r_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sock
     r->chan = t ? om_channel_new_responder(base, t, &r->id, &cb) : NULL;
 }
 
+/* A fresh identity for r and a listener on 127.0.0.1:*port running our responder; NULL if any
+ * step failed. */
+static struct evconnlistener *responder_listen(responder_ctx_t *r, uint16_t *port)
+{
+    if (om_identity_generate(&r->id) != 0) return NULL;
+    r->tls =
+        om_tls_server_ctx_new(r->id.tls_cert, r->id.tls_cert_len, om_rsa_evp_pkey(r->id.tls_key));
+    if (!r->tls) return NULL;
+    *port = om_free_port();
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(*port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    return evconnlistener_new_bind(base, r_accept, r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
+                                   (struct sockaddr *)&sin, sizeof sin);
+}
+
 static void test_responder_accepted_by_tor_client(void)
 {
     responder_ctx_t *r = calloc(1, sizeof *r);
     CHECK(r);
-    CHECK(om_identity_generate(&r->id) == 0);
-    r->tls = om_tls_server_ctx_new(r->id.tls_cert, r->id.tls_cert_len,
-                                   om_rsa_evp_pkey(r->id.tls_key));
-    CHECK(r->tls);
-    uint16_t port = om_free_port();
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct evconnlistener *lis =
-        evconnlistener_new_bind(base, r_accept, r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-                                (struct sockaddr *)&sin, sizeof sin);
+    uint16_t port = 0;
+    struct evconnlistener *lis = responder_listen(r, &port);
     CHECK(lis);
     char fp[41];
     om_hex_encode(r->id.rsa_fp, 20, fp);
@@ -548,6 +555,65 @@ static void test_responder_accepted_by_tor_client(void)
     CHECK_MSG(created, "tor client opened the link but sent no CREATE cell");
 }
 
+/* tor as the authenticating initiator: asked by EXTEND2 to extend a circuit to our responder,
+ * the relay connects to us and, being a relay, sends CERTS + AUTHENTICATE (tor-spec 4.4); our
+ * responder verifies them and knows which relay the link is from. */
+static void test_tor_relay_authenticates_to_our_responder(void)
+{
+    CHECK(relay_ok);
+    responder_ctx_t *r = calloc(1, sizeof *r);
+    CHECK(r);
+    uint16_t port = 0;
+    struct evconnlistener *lis = responder_listen(r, &port);
+    link_ctx_t l;
+    om_channel_t *c = lis ? open_link(&l, desc.rsa_fp, desc.ed_id) : NULL;
+    circ_ctx_t x;
+    memset(&x, 0, sizeof x);
+    om_hop_target_t path[2];
+    memset(path, 0, sizeof path);
+    memcpy(path[0].rsa_fp, desc.rsa_fp, 20);
+    memcpy(path[0].ed_id, desc.ed_id, 32);
+    path[0].has_ed = true;
+    memcpy(path[0].ntor_key, desc.ntor_key, 32);
+    path[0].handshake_type = OM_HANDSHAKE_TYPE_NTOR;
+    /* The second hop is us; we never answer its CREATE2, so any ntor key will do. */
+    memcpy(path[1].rsa_fp, r->id.rsa_fp, 20);
+    memcpy(path[1].ed_id, r->id.ed_id.pub, 32);
+    path[1].has_ed = true;
+    om_rand_bytes(path[1].ntor_key, 32);
+    path[1].ipv4[0] = 127;
+    path[1].ipv4[3] = 1;
+    path[1].or_port = port;
+    path[1].handshake_type = OM_HANDSHAKE_TYPE_NTOR;
+    om_circ_callbacks_t ccb = {.on_built = c_built, .on_closed = c_closed, .arg = &x};
+    if (c && l.opened && om_circuit_build(c, path, 2, &ccb)) {
+        uint64_t end = om_now_usec() + 30000000u;
+        int dummy = 0;
+        while (!(r->l.opened && r->got_create) && !r->l.closed && !x.closed && om_now_usec() < end)
+            run_until(&dummy, 1);
+    }
+    int opened = r->l.opened, created = r->got_create;
+    int authed = r->chan && r->chan->peer_authenticated;
+    int same_relay = r->chan && memcmp(r->chan->peer.rsa_fp, desc.rsa_fp, 20) == 0 &&
+                     memcmp(r->chan->peer.ed_id, desc.ed_id, 32) == 0;
+    char reason[700];
+    snprintf(reason, sizeof reason, "%s; circuit: %s", r->l.reason, x.closed ? x.reason : "-");
+    if (c) om_channel_free(c);
+    if (r->chan) om_channel_free(r->chan);
+    drain_loop();
+    if (lis) evconnlistener_free(lis);
+    om_tls_server_ctx_free(r->tls);
+    om_identity_free(&r->id);
+    free(r);
+    CHECK(lis && c);
+    CHECK_MSG(l.opened, "link to the relay did not open: %s", l.reason);
+    CHECK_MSG(opened, "the relay's link to our responder did not open: %.250s", reason);
+    CHECK_MSG(authed, "the relay did not authenticate (or we refused it): %.250s", reason);
+    CHECK_MSG(same_relay, "the authenticated identity is not the relay's");
+    CHECK_MSG(created, "the relay sent no CREATE2 on the authenticated link");
+    printf("# tor relay authenticated to our responder (AUTHENTICATE type 3 verified)\n");
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_tor_relay_started),
     OM_TEST(test_link_handshake_full_verification),
@@ -562,6 +628,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_ntor_wrong_onion_key_refused),
     OM_TEST(test_many_circuits_one_link),
     OM_TEST(test_responder_accepted_by_tor_client),
+    OM_TEST(test_tor_relay_authenticates_to_our_responder),
     {NULL, NULL},
 };
 
