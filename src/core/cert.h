@@ -1,7 +1,7 @@
 /* cert.h — Tor's certificates: Ed25519 certificates (cert-spec 2), the RSA->Ed25519
  * cross-certificate (cert-spec 2.3 / tor-spec 4.2 type 7), X.509 RSA identity and link
  * certificates (tor-spec 4.2 types 1-3), and verification of a responder's CERTS cell the way a
- * client must do it (tor-spec 4.2, "Validating an initiator's/responder's CERTS").
+ * client must do it, and of an initiator's CERTS the way a relay must (tor-spec 4.2).
  * Every parser checks bounds; every verifier says what failed. */
 #ifndef OM_CORE_CERT_H
 #define OM_CORE_CERT_H
@@ -117,6 +117,9 @@ typedef struct {
     uint8_t *tls_cert; /* TLS certificate DER (signed by tls_key) */
     size_t tls_cert_len;
     uint8_t rsa_fp[20]; /* SHA1(PKCS#1 DER of rsa_id) */
+    /* Ed25519 AUTHENTICATE key (tor-spec 4.4.2), certified by ed_sign in a type 6 certificate
+     * made fresh for each CERTS cell we send as an initiator (2-day lifetime, as type 5). */
+    om_ed25519_keypair_t ed_auth;
 } om_identity_t;
 
 /* Fresh keys and certificates (in memory). Returns 0 or -1. */
@@ -129,15 +132,20 @@ int om_identity_from_keys(om_identity_t *id, const om_rsa_t *rsa_id,
 /* Build the responder's CERTS cell: types 2, 4, 5 (over SHA256 of the TLS cert, key type 3,
  * a fresh 2-day certificate each call), 7. */
 om_var_cell_t *om_identity_certs_cell(const om_identity_t *id);
+/* Build an authenticating initiator's CERTS cell (tor-spec 4.4): types 2, 4, 6 (ed_sign ->
+ * ed_auth, a fresh 2-day certificate each call), 7. */
+om_var_cell_t *om_identity_initiator_certs_cell(const om_identity_t *id);
 void om_identity_free(om_identity_t *id); /* wipes secrets */
 
 /* ---- verifying a responder's CERTS cell, as a client (tor-spec 4.2) ---- */
 typedef struct {
-    uint8_t rsa_fp[20];  /* SHA1 of the RSA identity key */
-    uint8_t ed_id[32];   /* Ed25519 identity */
-    uint8_t ed_sign[32]; /* Ed25519 signing key */
+    uint8_t rsa_fp[20];         /* SHA1 of the RSA identity key */
+    uint8_t rsa_id_sha256[32];  /* SHA-256 of the same DER (AUTHENTICATE's CID/SID) */
+    uint8_t ed_id[32];          /* Ed25519 identity */
+    uint8_t ed_sign[32];        /* Ed25519 signing key */
+    uint8_t ed_auth[32];        /* initiator only: Ed25519 AUTHENTICATE key (type 6) */
     uint32_t ed_id_sign_expires_hours;
-    uint32_t sign_link_expires_hours;
+    uint32_t sign_link_expires_hours; /* type 5 (responder) or type 6 (initiator) */
     uint32_t crosscert_expires_hours;
     int rsa_bits;
 } om_peer_identity_t;
@@ -151,5 +159,13 @@ typedef struct {
  * "CERTS: type 5 certificate does not match the TLS link certificate"). */
 int om_certs_verify_responder(const om_certs_list_t *certs, const uint8_t tls_cert_sha256[32],
                               time_t now, om_peer_identity_t *out, char *err, size_t errlen);
+/* A responder's check of an initiator's CERTS cell (tor-spec 4.2, "To authenticate the initiator
+ * as having a given Ed25519,RSA identity key combination"): exactly one each of types 2, 4, 6, 7
+ * (no duplicate of types 1-7); types 2, 7 and 4 as above; type 6 signed by the signing key,
+ * certifying an Ed25519 key (out->ed_auth); none expired. This alone does not prove the
+ * initiator holds these keys: its AUTHENTICATE cell must be verified too (link_auth.h).
+ * Errors start with "CERTS: ". */
+int om_certs_verify_initiator(const om_certs_list_t *certs, time_t now, om_peer_identity_t *out,
+                              char *err, size_t errlen);
 
 #endif

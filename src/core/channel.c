@@ -1,6 +1,7 @@
 /* channel.c — a Tor link: the in-protocol handshake (tor-spec 4.1-4.5) as initiator or
- * responder over an om_transport_t, cell framing on the input evbuffer, padding cells, and the
- * circuit-ID table that routes circuit cells to their owners. */
+ * responder over an om_transport_t, including the handshake logs and the AUTHENTICATE exchange
+ * of an authenticating initiator (4.4), cell framing on the input evbuffer, padding cells, and
+ * the circuit-ID table that routes circuit cells to their owners. */
 #include "core/channel.h"
 
 #include <stdarg.h>
@@ -23,6 +24,32 @@ struct chan_circ_slot {
 };
 
 static void channel_schedule_free(om_channel_t *chan);
+
+/* ---------------------------------------------------------------- handshake logs */
+
+/* tor-spec 4.4.2: SLOG and CLOG are SHA-256 digests of the bytes each side sent during the
+ * handshake. Both are kept as cells go out and come in, and dropped once used. */
+static void hs_record(om_digest_t *d, const uint8_t *wire, size_t n)
+{
+    if (d)
+        om_digest_update(d, wire, n);
+}
+
+/* The digest so far into out, then drop it. -1 if there is none. */
+static int hs_take(om_digest_t **d, uint8_t out[32])
+{
+    int r = *d ? om_digest_peek(*d, out, 32) : -1;
+    om_digest_free(*d);
+    *d = NULL;
+    return r;
+}
+
+static void hs_drop(om_channel_t *chan)
+{
+    om_digest_free(chan->hs_sent);
+    om_digest_free(chan->hs_received);
+    chan->hs_sent = chan->hs_received = NULL;
+}
 
 uint64_t om_now_usec(void)
 {
@@ -175,6 +202,7 @@ static int send_fixed(om_channel_t *chan, const om_cell_t *cell)
     int n = om_cell_pack(cell, chan->link_proto, wire);
     if (n < 0)
         return -1;
+    hs_record(chan->hs_sent, wire, (size_t)n);
     chan->cells_out++;
     return evbuffer_add(chan->transport->ops->output(chan->transport), wire, (size_t)n);
 }
@@ -188,8 +216,10 @@ static int send_var(om_channel_t *chan, const om_var_cell_t *cell)
         return -1;
     int n = om_var_cell_pack(cell, chan->link_proto, wire);
     int r = -1;
-    if (n >= 0)
+    if (n >= 0) {
+        hs_record(chan->hs_sent, wire, (size_t)n);
         r = evbuffer_add(chan->transport->ops->output(chan->transport), wire, (size_t)n);
+    }
     if (wire != stackbuf)
         free(wire);
     chan->cells_out++;
@@ -225,6 +255,7 @@ void om_channel_close(om_channel_t *chan, const char *fmt, ...)
     chan->state = OM_CHAN_CLOSED;
     if (chan->timeout_ev)
         event_del(chan->timeout_ev);
+    hs_drop(chan);
     if (chan->transport && chan->transport->ops->set_reading)
         chan->transport->ops->set_reading(chan->transport, 0);
     om_log(was == OM_CHAN_OPEN ? OM_LOG_INFO : OM_LOG_NOTICE, "Link %s %s closed (%s): %s",
@@ -244,6 +275,7 @@ static void channel_free_now(om_channel_t *chan)
         event_free(chan->timeout_ev);
     free(chan->circs);
     free(chan->peer_certs_buf);
+    hs_drop(chan);
     free(chan);
 }
 
@@ -321,8 +353,10 @@ static void channel_opened(om_channel_t *chan)
     chan->timings.open = om_now_usec();
     if (chan->timeout_ev)
         event_del(chan->timeout_ev);
-    om_info("Link %s %s open (link protocol %d)",
-            chan->role == OM_CHAN_INITIATOR ? "to" : "from", chan->peer_desc, chan->link_proto);
+    hs_drop(chan);
+    om_info("Link %s %s open (link protocol %d%s)",
+            chan->role == OM_CHAN_INITIATOR ? "to" : "from", chan->peer_desc, chan->link_proto,
+            chan->authenticate || chan->peer_authenticated ? ", authenticated relay link" : "");
     if (chan->cb.on_open)
         chan->cb.on_open(chan, chan->cb.arg);
 }
@@ -360,6 +394,10 @@ static void handle_versions(om_channel_t *chan, const om_var_cell_t *vc)
         r = send_var(chan, certs);
     if (r == 0 && acc)
         r = send_var(chan, acc);
+    /* SLOG covers what we sent up to and including AUTH_CHALLENGE, not NETINFO (tor-spec
+     * 4.4.2; tor stops its digest before NETINFO too). */
+    if (r == 0)
+        r = hs_take(&chan->hs_sent, chan->hs_slog);
     if (r == 0)
         r = send_netinfo(chan);
     om_var_cell_free(certs);
@@ -376,13 +414,93 @@ static void hexstr(const uint8_t *b, size_t n, char *out)
     om_hex_encode(b, n, out);
 }
 
+/* Keep a copy of a CERTS cell's body and parse it into peer_certs_raw. 0, or -1 (closed). */
+static int keep_peer_certs(om_channel_t *chan, const om_var_cell_t *vc)
+{
+    free(chan->peer_certs_buf);
+    chan->peer_certs_buf = malloc(vc->payload_len ? vc->payload_len : 1);
+    if (!chan->peer_certs_buf) {
+        om_channel_close(chan, "out of memory");
+        return -1;
+    }
+    memcpy(chan->peer_certs_buf, vc->payload, vc->payload_len);
+    chan->peer_certs_len = vc->payload_len;
+    if (om_certs_list_parse(&chan->peer_certs_raw, chan->peer_certs_buf, chan->peer_certs_len) <
+        0) {
+        om_channel_close(chan, "CERTS: malformed cell");
+        return -1;
+    }
+    return 0;
+}
+
+/* Responder: an initiator that authenticates sends CERTS (types 2, 4, 6, 7) and AUTHENTICATE
+ * after our AUTH_CHALLENGE (tor-spec 4.4). Its CERTS only claims an identity; AUTHENTICATE
+ * proves it. */
+static void handle_initiator_certs(om_channel_t *chan, const om_var_cell_t *vc)
+{
+    if (chan->state != OM_CHAN_WAIT_NETINFO) {
+        om_channel_close(chan, "CERTS: unexpected in state %s", om_chan_state_name(chan->state));
+        return;
+    }
+    if (chan->got_initiator_certs) {
+        om_channel_close(chan, "CERTS: sent twice");
+        return;
+    }
+    chan->timings.certs = om_now_usec();
+    if (keep_peer_certs(chan, vc) < 0)
+        return;
+    char err[256] = "";
+    if (om_certs_verify_initiator(&chan->peer_certs_raw, time(NULL), &chan->initiator_claim, err,
+                                  sizeof err) < 0) {
+        om_channel_close(chan, "%s", err[0] ? err : "CERTS: verification failed");
+        return;
+    }
+    chan->got_initiator_certs = true;
+    om_debug("Link from %s: initiator's CERTS verified; waiting for AUTHENTICATE",
+             chan->peer_desc);
+}
+
+static void handle_authenticate(om_channel_t *chan, const om_var_cell_t *vc)
+{
+    if (chan->role != OM_CHAN_RESPONDER || chan->state != OM_CHAN_WAIT_NETINFO) {
+        om_channel_close(chan, "AUTHENTICATE: unexpected in state %s",
+                         om_chan_state_name(chan->state));
+        return;
+    }
+    if (chan->peer_authenticated) {
+        om_channel_close(chan, "AUTHENTICATE: sent twice");
+        return;
+    }
+    if (!chan->got_initiator_certs) {
+        om_channel_close(chan, "AUTHENTICATE: no CERTS cell came before it");
+        return;
+    }
+    /* CLOG: everything the initiator sent before this cell (the read loop leaves it out). */
+    uint8_t clog[32];
+    if (hs_take(&chan->hs_received, clog) < 0) {
+        om_channel_close(chan, "AUTHENTICATE: internal error (no handshake log)");
+        return;
+    }
+    char err[256] = "";
+    if (om_link_auth_check(vc->payload, vc->payload_len, chan->transport, chan->identity,
+                           &chan->initiator_claim, chan->hs_slog, clog, err, sizeof err) < 0) {
+        om_channel_close(chan, "%s", err[0] ? err : "AUTHENTICATE: verification failed");
+        return;
+    }
+    chan->peer = chan->initiator_claim;
+    chan->peer_authenticated = true;
+    chan->peer_verified = true;
+    char fp[41], ed[64];
+    om_hex_encode(chan->peer.rsa_fp, 20, fp);
+    om_base64_encode(chan->peer.ed_id, 32, ed, sizeof ed, true);
+    om_info("Link from %s: initiator authenticated as relay %s (Ed25519 %s)", chan->peer_desc, fp,
+            ed);
+}
+
 static void handle_certs(om_channel_t *chan, const om_var_cell_t *vc)
 {
     if (chan->role == OM_CHAN_RESPONDER) {
-        /* An initiator that authenticates (a relay) sends CERTS + AUTHENTICATE; we accept the link
-         * as unauthenticated until AUTHENTICATE verification lands (OR issue). */
-        om_info("Link from %s: initiator sent CERTS; treating the link as unauthenticated",
-                chan->peer_desc);
+        handle_initiator_certs(chan, vc);
         return;
     }
     if (chan->state != OM_CHAN_WAIT_CERTS) {
@@ -390,19 +508,8 @@ static void handle_certs(om_channel_t *chan, const om_var_cell_t *vc)
         return;
     }
     chan->timings.certs = om_now_usec();
-    free(chan->peer_certs_buf);
-    chan->peer_certs_buf = malloc(vc->payload_len ? vc->payload_len : 1);
-    if (!chan->peer_certs_buf) {
-        om_channel_close(chan, "out of memory");
+    if (keep_peer_certs(chan, vc) < 0)
         return;
-    }
-    memcpy(chan->peer_certs_buf, vc->payload, vc->payload_len);
-    chan->peer_certs_len = vc->payload_len;
-    if (om_certs_list_parse(&chan->peer_certs_raw, chan->peer_certs_buf, chan->peer_certs_len) <
-        0) {
-        om_channel_close(chan, "CERTS: malformed cell");
-        return;
-    }
     uint8_t tls_hash[32];
     if (chan->transport->ops->peer_cert_sha256(chan->transport, tls_hash) < 0) {
         om_channel_close(chan, "CERTS: the peer presented no TLS certificate");
@@ -434,6 +541,43 @@ static void handle_certs(om_channel_t *chan, const om_var_cell_t *vc)
     chan->state = OM_CHAN_WAIT_AUTH_CHALLENGE;
 }
 
+/* Initiator that authenticates, on the responder's AUTH_CHALLENGE (whose CERTS we verified
+ * already, as tor-spec 4.4 requires): CERTS, then AUTHENTICATE. */
+static void send_authentication(om_channel_t *chan)
+{
+    if (!om_auth_challenge_has_method(&chan->auth_challenge,
+                                      OM_AUTHTYPE_ED25519_SHA256_RFC5705)) {
+        om_channel_close(chan, "AUTH_CHALLENGE: the responder does not offer "
+                               "Ed25519-SHA256-RFC5705 (method 3); cannot authenticate");
+        return;
+    }
+    /* SLOG: what the responder sent through AUTH_CHALLENGE (this cell was the last recorded). */
+    uint8_t slog[32], clog[32];
+    if (hs_take(&chan->hs_received, slog) < 0) {
+        om_channel_close(chan, "AUTHENTICATE: internal error (no handshake log)");
+        return;
+    }
+    om_var_cell_t *certs = om_identity_initiator_certs_cell(chan->identity);
+    int r = certs ? send_var(chan, certs) : -1;
+    om_var_cell_free(certs);
+    /* CLOG: what we sent so far, VERSIONS and CERTS. */
+    if (r < 0 || hs_take(&chan->hs_sent, clog) < 0) {
+        om_channel_close(chan, "internal error sending our CERTS");
+        return;
+    }
+    char err[256] = "";
+    om_var_cell_t *auth = om_link_auth_initiator_cell(chan->transport, chan->identity, &chan->peer,
+                                                      slog, clog, chan->auth_test_hooks, err,
+                                                      sizeof err);
+    r = auth ? send_var(chan, auth) : -1;
+    om_var_cell_free(auth);
+    if (r < 0) {
+        om_channel_close(chan, "%s", err[0] ? err : "internal error sending AUTHENTICATE");
+        return;
+    }
+    om_debug("Link to %s: sent CERTS and AUTHENTICATE (Ed25519-SHA256-RFC5705)", chan->peer_desc);
+}
+
 static void handle_auth_challenge(om_channel_t *chan, const om_var_cell_t *vc)
 {
     if (chan->role != OM_CHAN_INITIATOR || chan->state != OM_CHAN_WAIT_AUTH_CHALLENGE) {
@@ -447,12 +591,19 @@ static void handle_auth_challenge(om_channel_t *chan, const om_var_cell_t *vc)
     }
     chan->timings.auth_challenge = om_now_usec();
     chan->state = OM_CHAN_WAIT_NETINFO;
+    if (chan->authenticate)
+        send_authentication(chan);
 }
 
 static void handle_netinfo(om_channel_t *chan, const om_cell_t *c)
 {
     if (chan->role == OM_CHAN_INITIATOR && chan->state == OM_CHAN_WAIT_CERTS) {
         om_channel_close(chan, "NETINFO before CERTS: the responder did not authenticate");
+        return;
+    }
+    if (chan->authenticate && chan->state == OM_CHAN_WAIT_AUTH_CHALLENGE) {
+        om_channel_close(chan, "NETINFO before AUTH_CHALLENGE: cannot authenticate to the "
+                               "responder");
         return;
     }
     if (chan->state != OM_CHAN_WAIT_NETINFO && chan->state != OM_CHAN_WAIT_AUTH_CHALLENGE) {
@@ -464,6 +615,10 @@ static void handle_netinfo(om_channel_t *chan, const om_cell_t *c)
         return;
     }
     chan->timings.netinfo = om_now_usec();
+    if (chan->role == OM_CHAN_RESPONDER && chan->got_initiator_certs && !chan->peer_authenticated)
+        om_info("Link from %s: initiator sent CERTS but no AUTHENTICATE; the link is "
+                "unauthenticated (a client)",
+                chan->peer_desc);
     if (chan->role == OM_CHAN_INITIATOR && send_netinfo(chan) < 0) {
         om_channel_close(chan, "internal error sending NETINFO");
         return;
@@ -491,12 +646,8 @@ static void handle_var_cell(om_channel_t *chan, const om_var_cell_t *vc)
         handle_auth_challenge(chan, vc);
         return;
     case OM_CELL_AUTHENTICATE:
-        if (chan->role == OM_CHAN_RESPONDER && chan->state == OM_CHAN_WAIT_NETINFO) {
-            om_info("Link from %s: AUTHENTICATE not verified yet; link stays unauthenticated",
-                    chan->peer_desc);
-            return;
-        }
-        break;
+        handle_authenticate(chan, vc);
+        return;
     case OM_CELL_VERSIONS:
         om_channel_close(chan, "VERSIONS: sent twice");
         return;
@@ -572,6 +723,9 @@ static void chan_read_cb(om_transport_t *t, struct evbuffer *in, void *arg)
         chan->cells_in++;
         if (is_var) {
             om_var_cell_t *vc = om_var_cell_unpack(p, cell_len, framing_proto);
+            /* CLOG leaves out the AUTHENTICATE cell itself (tor-spec 4.4.2). */
+            if (vc && vc->command != OM_CELL_AUTHENTICATE)
+                hs_record(chan->hs_received, p, cell_len);
             evbuffer_drain(in, cell_len);
             if (!vc) {
                 om_channel_close(chan, "malformed variable-length cell");
@@ -586,6 +740,7 @@ static void chan_read_cb(om_transport_t *t, struct evbuffer *in, void *arg)
                 om_channel_close(chan, "malformed cell");
                 return;
             }
+            hs_record(chan->hs_received, p, cell_len);
             evbuffer_drain(in, cell_len);
             handle_fixed_cell(chan, &c);
         }
@@ -619,12 +774,22 @@ static void chan_timeout_cb(evutil_socket_t fd, short what, void *arg)
                          om_chan_state_name(chan->state));
 }
 
+/* handshake_logs: keep SLOG/CLOG digests (responders, and initiators that authenticate). */
 static om_channel_t *channel_new(struct event_base *base, om_transport_t *t, om_chan_role_t role,
-                                 const om_chan_callbacks_t *cb)
+                                 bool handshake_logs, const om_chan_callbacks_t *cb)
 {
     om_channel_t *chan = calloc(1, sizeof *chan);
     if (!chan)
         return NULL;
+    if (handshake_logs) {
+        chan->hs_sent = om_digest_new(OM_DIGEST_SHA256);
+        chan->hs_received = om_digest_new(OM_DIGEST_SHA256);
+        if (!chan->hs_sent || !chan->hs_received) {
+            hs_drop(chan);
+            free(chan);
+            return NULL;
+        }
+    }
     chan->base = base;
     chan->transport = t;
     chan->role = role;
@@ -641,13 +806,17 @@ static om_channel_t *channel_new(struct event_base *base, om_transport_t *t, om_
     return chan;
 }
 
-om_channel_t *om_channel_new_initiator(struct event_base *base, om_transport_t *t,
-                                       const uint8_t *expected_rsa_fp,
-                                       const uint8_t *expected_ed_id, const om_chan_callbacks_t *cb)
+om_channel_t *om_channel_new_initiator_auth(struct event_base *base, om_transport_t *t,
+                                            const uint8_t *expected_rsa_fp,
+                                            const uint8_t *expected_ed_id,
+                                            const om_identity_t *our_identity,
+                                            const om_chan_callbacks_t *cb)
 {
-    om_channel_t *chan = channel_new(base, t, OM_CHAN_INITIATOR, cb);
+    om_channel_t *chan = channel_new(base, t, OM_CHAN_INITIATOR, our_identity != NULL, cb);
     if (!chan)
         return NULL;
+    chan->identity = our_identity;
+    chan->authenticate = our_identity != NULL;
     if (expected_rsa_fp) {
         chan->expect_rsa = true;
         memcpy(chan->expected_rsa_fp, expected_rsa_fp, 20);
@@ -659,17 +828,34 @@ om_channel_t *om_channel_new_initiator(struct event_base *base, om_transport_t *
     return chan;
 }
 
-om_channel_t *om_channel_connect(struct event_base *base, const char *host, uint16_t port,
-                                 const uint8_t *expected_rsa_fp, const uint8_t *expected_ed_id,
-                                 const om_chan_callbacks_t *cb)
+om_channel_t *om_channel_new_initiator(struct event_base *base, om_transport_t *t,
+                                       const uint8_t *expected_rsa_fp,
+                                       const uint8_t *expected_ed_id, const om_chan_callbacks_t *cb)
+{
+    return om_channel_new_initiator_auth(base, t, expected_rsa_fp, expected_ed_id, NULL, cb);
+}
+
+om_channel_t *om_channel_connect_auth(struct event_base *base, const char *host, uint16_t port,
+                                      const uint8_t *expected_rsa_fp,
+                                      const uint8_t *expected_ed_id,
+                                      const om_identity_t *our_identity,
+                                      const om_chan_callbacks_t *cb)
 {
     om_transport_t *t = om_tls_connect(base, host, port);
     if (!t)
         return NULL;
-    om_channel_t *chan = om_channel_new_initiator(base, t, expected_rsa_fp, expected_ed_id, cb);
+    om_channel_t *chan = om_channel_new_initiator_auth(base, t, expected_rsa_fp, expected_ed_id,
+                                                       our_identity, cb);
     if (!chan)
         t->ops->free(t);
     return chan;
+}
+
+om_channel_t *om_channel_connect(struct event_base *base, const char *host, uint16_t port,
+                                 const uint8_t *expected_rsa_fp, const uint8_t *expected_ed_id,
+                                 const om_chan_callbacks_t *cb)
+{
+    return om_channel_connect_auth(base, host, port, expected_rsa_fp, expected_ed_id, NULL, cb);
 }
 
 om_channel_t *om_channel_new_responder(struct event_base *base, om_transport_t *t,
@@ -678,7 +864,7 @@ om_channel_t *om_channel_new_responder(struct event_base *base, om_transport_t *
 {
     if (!identity)
         return NULL;
-    om_channel_t *chan = channel_new(base, t, OM_CHAN_RESPONDER, cb);
+    om_channel_t *chan = channel_new(base, t, OM_CHAN_RESPONDER, true, cb);
     if (chan)
         chan->identity = identity;
     return chan;

@@ -1,7 +1,9 @@
 /* channel.h — a Tor link ("channel"): the in-protocol handshake of tor-spec 4 (VERSIONS, CERTS,
- * AUTH_CHALLENGE, NETINFO) as initiator or responder over any om_transport_t, then cell
- * framing, link padding cells, and delivery of circuit cells to whoever owns each circuit ID.
- * Bad input closes this channel only, with a logged reason. */
+ * AUTH_CHALLENGE, AUTHENTICATE, NETINFO) as initiator or responder over any om_transport_t, then
+ * cell framing, link padding cells, and delivery of circuit cells to whoever owns each circuit
+ * ID. An initiator either stays unauthenticated (a client) or, given our relay identity,
+ * authenticates with AUTHENTICATE method 3 (tor-spec 4.4.2, link_auth.h); a responder verifies
+ * an initiator that does. Bad input closes this channel only, with a logged reason. */
 #ifndef OM_CORE_CHANNEL_H
 #define OM_CORE_CHANNEL_H
 
@@ -10,6 +12,7 @@
 
 #include "core/cell.h"
 #include "core/cert.h"
+#include "core/link_auth.h"
 #include "core/link_cells.h"
 #include "core/transport.h"
 
@@ -70,7 +73,8 @@ struct om_channel {
     uint8_t expected_rsa_fp[20];
     bool expect_ed;
     uint8_t expected_ed_id[32];
-    /* What the peer proved (initiator), with each certificate check recorded. */
+    /* What the peer proved: the responder's CERTS (initiator), or an authenticating
+     * initiator's CERTS + AUTHENTICATE (responder; then peer_authenticated is set too). */
     bool peer_verified;
     om_peer_identity_t peer;
     om_certs_list_t peer_certs_raw; /* entries point into peer_certs_buf */
@@ -79,8 +83,20 @@ struct om_channel {
     om_auth_challenge_t auth_challenge;
     om_netinfo_t peer_netinfo;
 
-    /* Responder: our identity and TLS context. */
+    /* Our relay identity: always for a responder; for an initiator only if it authenticates. */
     const om_identity_t *identity;
+    bool authenticate; /* initiator: answer AUTH_CHALLENGE with CERTS + AUTHENTICATE */
+    /* Responder: the initiator proved the identity in `peer` (tor-spec 4.4). False for a client
+     * link, i.e. an initiator that sent NETINFO without authenticating. */
+    bool peer_authenticated;
+    bool got_initiator_certs;          /* responder: the initiator's CERTS verified ... */
+    om_peer_identity_t initiator_claim; /* ... claiming this (proved only by AUTHENTICATE) */
+    /* SHA-256 of every byte sent / received during the handshake, for AUTHENTICATE's SLOG and
+     * CLOG (tor-spec 4.4.2). Only while they are needed; freed at the latest when the link opens
+     * or closes (NULL then). */
+    om_digest_t *hs_sent, *hs_received;
+    uint8_t hs_slog[32]; /* responder: SHA-256 of what we sent through AUTH_CHALLENGE */
+    const om_link_auth_test_hooks_t *auth_test_hooks; /* tests only: a wrong AUTHENTICATE */
 
     om_chan_timings_t timings;
     om_chan_callbacks_t cb;
@@ -106,7 +122,23 @@ om_channel_t *om_channel_new_initiator(struct event_base *base, om_transport_t *
                                        const uint8_t *expected_rsa_fp,
                                        const uint8_t *expected_ed_id,
                                        const om_chan_callbacks_t *cb);
-/* Responder over an accepted transport. identity must outlive the channel. */
+/* An initiator that authenticates as our_identity (a relay's link to another relay, tor-spec
+ * 4.4): after verifying the responder's CERTS and receiving its AUTH_CHALLENGE, which must offer
+ * method 3 (Ed25519-SHA256-RFC5705), it sends CERTS (types 2, 4, 6, 7) and AUTHENTICATE, then
+ * NETINFO. our_identity must outlive the channel; NULL makes these the plain (client) calls. */
+om_channel_t *om_channel_connect_auth(struct event_base *base, const char *host, uint16_t port,
+                                      const uint8_t *expected_rsa_fp,
+                                      const uint8_t *expected_ed_id,
+                                      const om_identity_t *our_identity,
+                                      const om_chan_callbacks_t *cb);
+om_channel_t *om_channel_new_initiator_auth(struct event_base *base, om_transport_t *t,
+                                            const uint8_t *expected_rsa_fp,
+                                            const uint8_t *expected_ed_id,
+                                            const om_identity_t *our_identity,
+                                            const om_chan_callbacks_t *cb);
+/* Responder over an accepted transport. identity must outlive the channel. An initiator that
+ * sends CERTS + AUTHENTICATE is verified (tor-spec 4.2, 4.4.2): on success peer_authenticated
+ * and peer (rsa_fp, ed_id) say which relay the link is from; a failure closes the link. */
 om_channel_t *om_channel_new_responder(struct event_base *base, om_transport_t *t,
                                        const om_identity_t *identity,
                                        const om_chan_callbacks_t *cb);

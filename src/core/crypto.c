@@ -834,16 +834,27 @@ bool om_rsa_has_private(const om_rsa_t *k)
     return k->has_private;
 }
 
-int om_rsa_fingerprint(const om_rsa_t *k, uint8_t out[OM_SHA1_LEN])
+/* A digest of the PKCS#1 DER public key (tor's crypto_pk_get_common_digests). */
+static int rsa_public_digest(const om_rsa_t *k, bool sha256, uint8_t *out)
 {
     size_t len = 0;
     uint8_t *der = om_rsa_public_der(k, &len);
     int rv;
     if (!der)
         return -1;
-    rv = om_sha1(der, len, out);
+    rv = sha256 ? om_sha256(der, len, out) : om_sha1(der, len, out);
     free(der);
     return rv;
+}
+
+int om_rsa_fingerprint(const om_rsa_t *k, uint8_t out[OM_SHA1_LEN])
+{
+    return rsa_public_digest(k, false, out);
+}
+
+int om_rsa_digest256(const om_rsa_t *k, uint8_t out[OM_SHA256_LEN])
+{
+    return rsa_public_digest(k, true, out);
 }
 
 int om_rsa_sign_raw(const om_rsa_t *k, const uint8_t *data, size_t n, uint8_t *sig,

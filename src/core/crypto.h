@@ -107,6 +107,8 @@ int om_rsa_bits(const om_rsa_t *k);
 bool om_rsa_has_private(const om_rsa_t *k);
 /* Tor's RSA fingerprint: SHA-1 of the PKCS#1 DER public key. */
 int om_rsa_fingerprint(const om_rsa_t *k, uint8_t out[OM_SHA1_LEN]);
+/* SHA-256 of the same DER (the CID/SID of an AUTHENTICATE cell, tor-spec 4.4). */
+int om_rsa_digest256(const om_rsa_t *k, uint8_t out[OM_SHA256_LEN]);
 /* Tor's signature: PKCS#1 v1.5 type-1 padding over the raw data (no DigestInfo).
  * sig must hold om_rsa_bits/8 bytes; *siglen set. */
 int om_rsa_sign_raw(const om_rsa_t *k, const uint8_t *data, size_t n, uint8_t *sig, size_t *siglen);

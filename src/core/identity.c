@@ -1,5 +1,6 @@
 /* identity.c — a relay's keys and certificates (RSA-1024 and Ed25519 identities, signing key,
- * TLS link key) and the CERTS cell a responder presents (tor-spec 4.2: types 2, 4, 5, 7). */
+ * TLS link key, Ed25519 AUTHENTICATE key) and the CERTS cells it presents: as a responder types
+ * 2, 4, 5, 7 (tor-spec 4.2), as an authenticating initiator types 2, 4, 6, 7 (tor-spec 4.4). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #define CROSSCERT_LIFETIME   (180 * DAY)
 #define TLS_CERT_LIFETIME    (365 * DAY)
 #define LINK_CERT_LIFETIME   (2 * DAY) /* tor's TestingLinkCertLifetime default */
+#define AUTH_CERT_LIFETIME   (2 * DAY) /* tor's TestingAuthKeyLifetime default */
 #define TLS_KEY_BITS         2048      /* tor's RSA_LINK_KEY_BITS */
 
 /* A random host name like tor's crypto_random_hostname(8, 20, "www.", suffix): base32 letters. */
@@ -30,11 +32,13 @@ static int random_hostname(char *out, size_t outsz, const char *suffix)
     return 0;
 }
 
-/* Everything but the identity keys: type 2 and 7 certificates and the TLS link key + cert. */
+/* Everything but the identity keys: type 2 and 7 certificates, the TLS link key + cert and the
+ * AUTHENTICATE key. */
 static int identity_finish(om_identity_t *id, time_t now)
 {
     char cn_id[40], cn_tls[40];
     if (om_rsa_fingerprint(id->rsa_id, id->rsa_fp) != 0) return -1;
+    if (om_ed25519_keygen(&id->ed_auth) != 0) return -1;
     /* Type 2: self-signed X.509 over the RSA identity key. */
     if (random_hostname(cn_id, sizeof cn_id, ".com") != 0) /* tor: www.*.com */
         return -1;
@@ -105,16 +109,14 @@ fail:
     return -1;
 }
 
-om_var_cell_t *om_identity_certs_cell(const om_identity_t *id)
+/* A CERTS cell of types 2, 4, 7 and a fresh certificate by the signing key of `cert_type` (5 or
+ * 6) over `certified` (key_type). */
+static om_var_cell_t *certs_cell(const om_identity_t *id, uint8_t cert_type, uint8_t key_type,
+                                 const uint8_t certified[32], long lifetime)
 {
-    uint8_t tls_hash[32];
-    uint8_t link_cert[OM_ED_CERT_MAX_LEN];
-    if (!id || !id->rsa_id_cert || !id->tls_cert || id->rsa_id_cert_len > 65535) return NULL;
-    if (om_sha256(id->tls_cert, id->tls_cert_len, tls_hash) != 0) return NULL;
-    /* Type 5: signing key -> SHA-256 of the TLS certificate (CERT_KEY_TYPE 3, cert-spec A.4). */
-    int n = om_ed_cert_create(OM_CERTTYPE_ED_SIGN_LINK, OM_CERT_KEYTYPE_SHA256_X509, tls_hash,
-                              &id->ed_sign, false, time(NULL) + LINK_CERT_LIFETIME, link_cert,
-                              sizeof link_cert);
+    uint8_t fresh_cert[OM_ED_CERT_MAX_LEN];
+    int n = om_ed_cert_create(cert_type, key_type, certified, &id->ed_sign, false,
+                              time(NULL) + lifetime, fresh_cert, sizeof fresh_cert);
     if (n < 0) return NULL;
 
     om_certs_list_t l;
@@ -123,11 +125,29 @@ om_var_cell_t *om_identity_certs_cell(const om_identity_t *id)
         (om_certs_entry_t){OM_CERTTYPE_RSA_ID, (uint16_t)id->rsa_id_cert_len, id->rsa_id_cert};
     l.certs[1] = (om_certs_entry_t){OM_CERTTYPE_ED_ID_SIGN, (uint16_t)id->ed_id_sign_cert_len,
                                     id->ed_id_sign_cert};
-    l.certs[2] = (om_certs_entry_t){OM_CERTTYPE_ED_SIGN_LINK, (uint16_t)n, link_cert};
+    l.certs[2] = (om_certs_entry_t){cert_type, (uint16_t)n, fresh_cert};
     l.certs[3] = (om_certs_entry_t){OM_CERTTYPE_RSA_ED_CROSS, (uint16_t)id->rsa_ed_crosscert_len,
                                     id->rsa_ed_crosscert};
     l.n = 4;
     return om_certs_list_cell(&l);
+}
+
+om_var_cell_t *om_identity_certs_cell(const om_identity_t *id)
+{
+    uint8_t tls_hash[32];
+    if (!id || !id->rsa_id_cert || !id->tls_cert || id->rsa_id_cert_len > 65535) return NULL;
+    if (om_sha256(id->tls_cert, id->tls_cert_len, tls_hash) != 0) return NULL;
+    /* Type 5: signing key -> SHA-256 of the TLS certificate (CERT_KEY_TYPE 3, cert-spec A.4). */
+    return certs_cell(id, OM_CERTTYPE_ED_SIGN_LINK, OM_CERT_KEYTYPE_SHA256_X509, tls_hash,
+                      LINK_CERT_LIFETIME);
+}
+
+om_var_cell_t *om_identity_initiator_certs_cell(const om_identity_t *id)
+{
+    if (!id || !id->rsa_id_cert || id->rsa_id_cert_len > 65535) return NULL;
+    /* Type 6: signing key -> Ed25519 AUTHENTICATE key (tor-spec 4.2, 4.4.2). */
+    return certs_cell(id, OM_CERTTYPE_ED_SIGN_AUTH, OM_CERT_KEYTYPE_ED25519, id->ed_auth.pub,
+                      AUTH_CERT_LIFETIME);
 }
 
 void om_identity_free(om_identity_t *id)

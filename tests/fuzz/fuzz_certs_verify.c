@@ -1,7 +1,8 @@
-/* fuzz_certs_verify.c — libFuzzer target: a responder's CERTS cell body, parsed with
- * om_certs_list_parse and checked with om_certs_verify_responder. As a real tor relay does, the
- * seeds carry the TLS certificate itself as their type 1 entry; its SHA-256 is the "TLS
- * certificate" the verifier compares type 5 against (zeros if there is none). */
+/* fuzz_certs_verify.c — libFuzzer target: a CERTS cell body, parsed with om_certs_list_parse and
+ * checked both as a responder's (om_certs_verify_responder) and as an authenticating
+ * initiator's (om_certs_verify_initiator). As a real tor relay does, the responder seeds carry
+ * the TLS certificate itself as their type 1 entry; its SHA-256 is the "TLS certificate" the
+ * verifier compares type 5 against (zeros if there is none). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     } else if (rv != -1 || strncmp(err, "CERTS: ", 7) != 0) {
         abort(); /* every failure names itself */
+    }
+    memset(&peer, 0, sizeof peer);
+    err[0] = 0;
+    rv = om_certs_verify_initiator(&l, FUZZ_NOW, &peer, err, sizeof err);
+    if (rv == 0) {
+        if (peer.rsa_bits != 1024 || om_certs_list_count(&l, 2) != 1 ||
+            om_certs_list_count(&l, 4) != 1 || om_certs_list_count(&l, 6) != 1 ||
+            om_certs_list_count(&l, 7) != 1)
+            abort();
+    } else if (rv != -1 || strncmp(err, "CERTS: ", 7) != 0) {
+        abort();
     }
     return 0;
 }

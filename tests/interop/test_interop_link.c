@@ -1,7 +1,8 @@
 /* test_interop_link.c — the core engine against Debian's tor: link handshake with full
- * certificate verification, one-hop circuits with CREATE_FAST, CREATE2-ntor and CREATE2-ntor-v3,
- * BEGIN_DIR + HTTP GET of the relay's own descriptor, negative identity checks, and our
- * responder accepted by a real tor client (as its bridge). */
+ * certificate verification, link authentication as a relay (AUTHENTICATE method 3, which tor
+ * accepts; a bad signature it refuses), one-hop circuits with CREATE_FAST, CREATE2-ntor and
+ * CREATE2-ntor-v3, BEGIN_DIR + HTTP GET of the relay's own descriptor, negative identity checks,
+ * and our responder accepted by a real tor client (as its bridge). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -67,17 +68,25 @@ static void l_close(om_channel_t *c, const char *reason, void *arg)
     snprintf(l->reason, sizeof l->reason, "%s", reason);
 }
 
-static om_channel_t *open_link(link_ctx_t *l, const uint8_t *rsa, const uint8_t *ed)
+/* A link to the relay; authenticating as `me` (tor-spec 4.4) unless NULL, with `hooks` (NULL, or
+ * a deliberately wrong AUTHENTICATE). */
+static om_channel_t *open_link_as(link_ctx_t *l, const uint8_t *rsa, const uint8_t *ed,
+                                  const om_identity_t *me, const om_link_auth_test_hooks_t *hooks)
 {
     memset(l, 0, sizeof *l);
     om_chan_callbacks_t cb = {.on_open = l_open, .on_close = l_close, .arg = l};
-    om_channel_t *c = om_channel_connect(base, "127.0.0.1", relay.or_port, rsa, ed, &cb);
-    if (!c)
-        return NULL;
+    om_channel_t *c = om_channel_connect_auth(base, "127.0.0.1", relay.or_port, rsa, ed, me, &cb);
+    if (!c) return NULL;
+    c->auth_test_hooks = hooks;
     uint64_t end = om_now_usec() + 30000000u;
     while (!l->opened && !l->closed && om_now_usec() < end)
         run_until(&l->opened, 1);
     return c;
+}
+
+static om_channel_t *open_link(link_ctx_t *l, const uint8_t *rsa, const uint8_t *ed)
+{
+    return open_link_as(l, rsa, ed, NULL, NULL);
 }
 
 static void test_tor_relay_started(void)
@@ -141,6 +150,106 @@ static void test_link_wrong_ed25519_identity_refused(void)
     CHECK_MSG(l.closed && strstr(l.reason, "identity mismatch") && strstr(l.reason, "Ed25519"),
               "reason: %s", l.reason);
     drain_loop();
+}
+
+/* ---------------------------------------------------------------- link authentication */
+
+/* Lines of tor's handshake log saying it accepted an AUTHENTICATE of type 3 from the relay `id`
+ * (tor names the peer "ID=<Ed25519, base64> RSA_ID=<hex>" once it has verified it), e.g.
+ * "[debug] channel_tls_process_authenticate_cell(): Got an AUTHENTICATE cell on OR connection
+ * (handshaking (Tor, v3 handshake)) with 127.0.0.1:42790 ID=lGEC... RSA_ID=04A7..., type 3:
+ * Looks good." */
+static int tor_accepted_auth_from(const om_identity_t *id)
+{
+    char fp[48] = "RSA_ID=", ed[64] = "ID=";
+    om_hex_encode(id->rsa_fp, 20, fp + 7);
+    om_base64_encode(id->ed_id.pub, 32, ed + 3, sizeof ed - 3, true);
+    const char *const needles[] = {"Got an AUTHENTICATE cell on ", "type 3: Looks good.", fp, ed,
+                                   NULL};
+    return om_tor_log_count(relay.hs_log, needles);
+}
+
+static void test_link_authenticate_accepted_by_tor(void)
+{
+    CHECK(relay_ok);
+    om_identity_t *me = calloc(1, sizeof *me);
+    CHECK(me);
+    if (om_identity_generate(me) != 0) {
+        free(me);
+        CHECK(!"om_identity_generate failed");
+    }
+    int before = tor_accepted_auth_from(me);
+    link_ctx_t l;
+    om_channel_t *c = open_link_as(&l, desc.rsa_fp, desc.ed_id, me, NULL);
+    /* tor logs its verdict when it processes AUTHENTICATE, before our NETINFO. */
+    uint64_t end = om_now_usec() + 10000000u;
+    while (c && tor_accepted_auth_from(me) == before && om_now_usec() < end)
+        drain_loop();
+    int accepted = tor_accepted_auth_from(me) - before;
+    /* ...and keeps the link: it is still open a moment later. */
+    for (int i = 0; i < 25 && !l.closed; i++)
+        drain_loop();
+    int opened = l.opened, closed = l.closed, proto = c ? c->link_proto : 0;
+    char reason[300];
+    snprintf(reason, sizeof reason, "%s", l.reason);
+    if (c && !closed) om_channel_free(c);
+    drain_loop();
+    om_identity_free(me);
+    free(me);
+    CHECK(c);
+    CHECK_MSG(opened, "link did not open: %s", reason);
+    CHECK_EQ_INT(proto, 5);
+    CHECK_MSG(accepted == 1,
+              "tor logged %d \"Got an AUTHENTICATE cell ... type 3: Looks good.\" lines naming "
+              "our identities (log %s)",
+              accepted, relay.hs_log);
+    CHECK_MSG(!closed, "tor closed the authenticated link: %s", reason);
+    printf("# tor: \"Got an AUTHENTICATE cell on ..., type 3: Looks good.\" for our identity\n");
+}
+
+static void corrupt_signature(uint8_t *payload, size_t *len, size_t cap, void *arg)
+{
+    (void)cap;
+    (void)arg;
+    if (*len >= 4 + OM_AUTH3_BODY_LEN) payload[4 + OM_AUTH3_SIGNED_LEN + 10] ^= 0x01;
+}
+
+static void test_link_bad_authenticate_refused_by_tor(void)
+{
+    CHECK(relay_ok);
+    static const om_link_auth_test_hooks_t hooks = {NULL, corrupt_signature, NULL};
+    om_identity_t *me = calloc(1, sizeof *me);
+    CHECK(me);
+    if (om_identity_generate(me) != 0) {
+        free(me);
+        CHECK(!"om_identity_generate failed");
+    }
+    const char *const bad[] = {"Received a bad AUTHENTICATE cell on ",
+                               "Ed25519 signature wasn't valid", NULL};
+    int before = om_tor_log_count(relay.log, bad);
+    link_ctx_t l;
+    om_channel_t *c = open_link_as(&l, desc.rsa_fp, desc.ed_id, me, &hooks);
+    /* tor refuses the link: it closes the connection (we may have opened our end already). */
+    uint64_t end = om_now_usec() + 15000000u;
+    while (c && !l.closed && om_now_usec() < end)
+        drain_loop();
+    int closed = l.closed;
+    char reason[300];
+    snprintf(reason, sizeof reason, "%s", l.reason);
+    if (c && !closed) om_channel_free(c);
+    drain_loop();
+    int refused = om_tor_log_count(relay.log, bad) - before;
+    int accepted = tor_accepted_auth_from(me);
+    om_identity_free(me);
+    free(me);
+    CHECK(c);
+    CHECK_MSG(closed, "tor kept the link with a bad AUTHENTICATE signature open");
+    CHECK_MSG(refused == 1,
+              "tor logged %d \"Received a bad AUTHENTICATE cell ... Ed25519 signature "
+              "wasn't valid\" lines (log %s)",
+              refused, relay.log);
+    CHECK_EQ_INT(accepted, 0);
+    printf("# tor closed the link (%s) and logged the bad AUTHENTICATE\n", reason);
 }
 
 /* ---------------------------------------------------------------- circuits */
@@ -394,20 +503,27 @@ static void r_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sock
     r->chan = t ? om_channel_new_responder(base, t, &r->id, &cb) : NULL;
 }
 
+/* A fresh identity for r and a listener on 127.0.0.1:*port running our responder; NULL if any
+ * step failed. */
+static struct evconnlistener *responder_listen(responder_ctx_t *r, uint16_t *port)
+{
+    if (om_identity_generate(&r->id) != 0) return NULL;
+    r->tls =
+        om_tls_server_ctx_new(r->id.tls_cert, r->id.tls_cert_len, om_rsa_evp_pkey(r->id.tls_key));
+    if (!r->tls) return NULL;
+    *port = om_free_port();
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(*port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    return evconnlistener_new_bind(base, r_accept, r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
+                                   (struct sockaddr *)&sin, sizeof sin);
+}
+
 static void test_responder_accepted_by_tor_client(void)
 {
     responder_ctx_t *r = calloc(1, sizeof *r);
     CHECK(r);
-    CHECK(om_identity_generate(&r->id) == 0);
-    r->tls = om_tls_server_ctx_new(r->id.tls_cert, r->id.tls_cert_len,
-                                   om_rsa_evp_pkey(r->id.tls_key));
-    CHECK(r->tls);
-    uint16_t port = om_free_port();
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct evconnlistener *lis =
-        evconnlistener_new_bind(base, r_accept, r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-                                (struct sockaddr *)&sin, sizeof sin);
+    uint16_t port = 0;
+    struct evconnlistener *lis = responder_listen(r, &port);
     CHECK(lis);
     char fp[41];
     om_hex_encode(r->id.rsa_fp, 20, fp);
@@ -439,11 +555,72 @@ static void test_responder_accepted_by_tor_client(void)
     CHECK_MSG(created, "tor client opened the link but sent no CREATE cell");
 }
 
+/* tor as the authenticating initiator: asked by EXTEND2 to extend a circuit to our responder,
+ * the relay connects to us and, being a relay, sends CERTS + AUTHENTICATE (tor-spec 4.4); our
+ * responder verifies them and knows which relay the link is from. */
+static void test_tor_relay_authenticates_to_our_responder(void)
+{
+    CHECK(relay_ok);
+    responder_ctx_t *r = calloc(1, sizeof *r);
+    CHECK(r);
+    uint16_t port = 0;
+    struct evconnlistener *lis = responder_listen(r, &port);
+    link_ctx_t l;
+    om_channel_t *c = lis ? open_link(&l, desc.rsa_fp, desc.ed_id) : NULL;
+    circ_ctx_t x;
+    memset(&x, 0, sizeof x);
+    om_hop_target_t path[2];
+    memset(path, 0, sizeof path);
+    memcpy(path[0].rsa_fp, desc.rsa_fp, 20);
+    memcpy(path[0].ed_id, desc.ed_id, 32);
+    path[0].has_ed = true;
+    memcpy(path[0].ntor_key, desc.ntor_key, 32);
+    path[0].handshake_type = OM_HANDSHAKE_TYPE_NTOR;
+    /* The second hop is us; we never answer its CREATE2, so any ntor key will do. */
+    memcpy(path[1].rsa_fp, r->id.rsa_fp, 20);
+    memcpy(path[1].ed_id, r->id.ed_id.pub, 32);
+    path[1].has_ed = true;
+    om_rand_bytes(path[1].ntor_key, 32);
+    path[1].ipv4[0] = 127;
+    path[1].ipv4[3] = 1;
+    path[1].or_port = port;
+    path[1].handshake_type = OM_HANDSHAKE_TYPE_NTOR;
+    om_circ_callbacks_t ccb = {.on_built = c_built, .on_closed = c_closed, .arg = &x};
+    if (c && l.opened && om_circuit_build(c, path, 2, &ccb)) {
+        uint64_t end = om_now_usec() + 30000000u;
+        int dummy = 0;
+        while (!(r->l.opened && r->got_create) && !r->l.closed && !x.closed && om_now_usec() < end)
+            run_until(&dummy, 1);
+    }
+    int opened = r->l.opened, created = r->got_create;
+    int authed = r->chan && r->chan->peer_authenticated;
+    int same_relay = r->chan && memcmp(r->chan->peer.rsa_fp, desc.rsa_fp, 20) == 0 &&
+                     memcmp(r->chan->peer.ed_id, desc.ed_id, 32) == 0;
+    char reason[700];
+    snprintf(reason, sizeof reason, "%s; circuit: %s", r->l.reason, x.closed ? x.reason : "-");
+    if (c) om_channel_free(c);
+    if (r->chan) om_channel_free(r->chan);
+    drain_loop();
+    if (lis) evconnlistener_free(lis);
+    om_tls_server_ctx_free(r->tls);
+    om_identity_free(&r->id);
+    free(r);
+    CHECK(lis && c);
+    CHECK_MSG(l.opened, "link to the relay did not open: %s", l.reason);
+    CHECK_MSG(opened, "the relay's link to our responder did not open: %.250s", reason);
+    CHECK_MSG(authed, "the relay did not authenticate (or we refused it): %.250s", reason);
+    CHECK_MSG(same_relay, "the authenticated identity is not the relay's");
+    CHECK_MSG(created, "the relay sent no CREATE2 on the authenticated link");
+    printf("# tor relay authenticated to our responder (AUTHENTICATE type 3 verified)\n");
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_tor_relay_started),
     OM_TEST(test_link_handshake_full_verification),
     OM_TEST(test_link_wrong_rsa_fingerprint_refused),
     OM_TEST(test_link_wrong_ed25519_identity_refused),
+    OM_TEST(test_link_authenticate_accepted_by_tor),
+    OM_TEST(test_link_bad_authenticate_refused_by_tor),
     OM_TEST(test_create_fast_begin_dir),
     OM_TEST(test_create2_ntor_begin_dir),
     OM_TEST(test_create2_ntor_v3_begin_dir),
@@ -451,6 +628,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_ntor_wrong_onion_key_refused),
     OM_TEST(test_many_circuits_one_link),
     OM_TEST(test_responder_accepted_by_tor_client),
+    OM_TEST(test_tor_relay_authenticates_to_our_responder),
     {NULL, NULL},
 };
 

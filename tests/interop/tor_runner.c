@@ -104,6 +104,10 @@ int om_tor_start(om_tor_proc_t *t, const char *name, int relay, const char *extr
                 "PublishServerDescriptor 0\n"
                 "ContactInfo onionmesh-interop-test\n",
                 (unsigned)t->or_port, (unsigned)t->dir_port);
+        /* The link handshake at debug level, e.g. tor's "Got an AUTHENTICATE cell on ...: Looks
+         * good." (channeltls.c), which only a debug log shows. */
+        snprintf(t->hs_log, sizeof t->hs_log, "%s/handshake.log", t->dir);
+        fprintf(f, "Log [handshake]debug file %s\n", t->hs_log);
         if (relay == 2)
             fputs("ExitRelay 1\nExitPolicy accept 127.0.0.0/8:*\nExitPolicyRejectPrivate 0\n", f);
         else
@@ -216,17 +220,27 @@ char *om_tor_wait_descriptor(om_tor_proc_t *t, int timeout_s)
     return NULL;
 }
 
-int om_tor_log_contains(const om_tor_proc_t *t, const char *needle)
+int om_tor_log_count(const char *path, const char *const *needles)
 {
-    FILE *f = fopen(t->log, "r");
+    FILE *f = fopen(path, "r");
     if (!f)
         return 0;
     char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, needle) != NULL;
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        int all = 1;
+        for (const char *const *w = needles; *w && all; w++)
+            all = strstr(line, *w) != NULL;
+        n += all;
+    }
     fclose(f);
-    return found;
+    return n;
+}
+
+int om_tor_log_contains(const om_tor_proc_t *t, const char *needle)
+{
+    const char *const needles[] = {needle, NULL};
+    return om_tor_log_count(t->log, needles) > 0;
 }
 
 uint64_t om_now_usec(void);

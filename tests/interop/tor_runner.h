@@ -13,6 +13,7 @@ typedef struct {
     char dir[256];      /* temp directory holding torrc, data/, log */
     char torrc[300];
     char log[300];
+    char hs_log[300]; /* relays: handshake messages down to debug (tor's "handshake" domain) */
     uint16_t or_port;
     uint16_t dir_port;
 } om_tor_proc_t;
@@ -40,5 +41,7 @@ struct evhttp *om_test_http_server(struct event_base *base, const uint8_t *body,
                                    uint16_t *port);
 /* True if the tor log contains `needle`. */
 int om_tor_log_contains(const om_tor_proc_t *t, const char *needle);
+/* How many lines of a log file (e.g. t->hs_log) contain every one of the needles (NULL-ended). */
+int om_tor_log_count(const char *path, const char *const *needles);
 
 #endif

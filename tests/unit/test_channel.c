@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/onion_handshake.h"
 #include "test.h"
+#include "test_loop.h"
 
 static struct event_base *base;
 static om_identity_t ident;
@@ -33,18 +34,11 @@ static SSL_CTX *raw_ctx; /* the hostile clients' TLS context */
 
 static void spin(int ms)
 {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
+    om_test_spin(base, ms);
 }
 
 /* Run the event loop until cond holds or ms pass. */
-#define WAIT_FOR(cond, ms)                                                                         \
-    do {                                                                                           \
-        uint64_t end_ = om_now_usec() + (uint64_t)(ms)*1000u;                                      \
-        while (!(cond) && om_now_usec() < end_)                                                    \
-            spin(5);                                                                               \
-    } while (0)
+#define WAIT_FOR(cond, ms) OM_TEST_WAIT_FOR(base, cond, ms)
 
 /* ---------------------------------------------------------------- responder side */
 
@@ -1088,16 +1082,8 @@ int main(int argc, char **argv)
     if (base && raw_ctx && om_identity_generate(&ident) == 0) {
         tls_ctx = om_tls_server_ctx_new(ident.tls_cert, ident.tls_cert_len,
                                         om_rsa_evp_pkey(ident.tls_key));
-        struct sockaddr_in sin = {
-            .sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        listener = tls_ctx ? evconnlistener_new_bind(base, on_accept, NULL,
-                                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-                                                     (struct sockaddr *)&sin, sizeof sin)
-                           : NULL;
+        listener = tls_ctx ? om_test_listen_loopback(base, on_accept, NULL, &listen_port) : NULL;
         if (listener) {
-            socklen_t sl = sizeof sin;
-            getsockname(evconnlistener_get_fd(listener), (struct sockaddr *)&sin, &sl);
-            listen_port = ntohs(sin.sin_port);
             ident_ok = 1;
         } else {
             fprintf(stderr, "# could not set up the TLS listener\n");
