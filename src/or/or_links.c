@@ -73,6 +73,12 @@ static void on_open(om_channel_t *chan, void *arg)
 {
     link_t *k = arg;
     k->open = true;
+    if (k->inbound && chan->peer_authenticated) {
+        /* A relay that proved its identity with AUTHENTICATE: its link is as good as one we
+         * open to it, so circuits we extend to that relay reuse it (tor-spec 5.3.1). */
+        k->has_id = true;
+        memcpy(k->rsa_fp, chan->peer.rsa_fp, 20);
+    }
     fire_waiters(k, chan, NULL);
 }
 
@@ -146,7 +152,9 @@ void *om_or_links_get(om_or_links_t *l, const char *host, uint16_t port, const u
         memcpy(k->rsa_fp, rsa_fp, 20);
         om_chan_callbacks_t ccb = {
             .on_open = on_open, .on_close = on_close, .on_unclaimed_cell = on_unclaimed, .arg = k};
-        k->chan = om_channel_connect(l->base, host, port, rsa_fp, ed_id, &ccb);
+        /* As a relay we authenticate (tor-spec 4.4, Ed25519-SHA256-RFC5705): tor relays serve
+         * exit streams only to circuits whose previous hop proved it is a relay. */
+        k->chan = om_channel_connect_auth(l->base, host, port, rsa_fp, ed_id, l->identity, &ccb);
         if (!k->chan) {
             free(k);
             cb(NULL, "could not start a connection", arg);

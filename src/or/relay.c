@@ -347,6 +347,11 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
     struct timeval now = {0, 0};
     if (r->publish_ev) event_add(r->publish_ev, &now);
     if (!r->publish) om_notice("PublishServerDescriptor is 0: not uploading our descriptor");
+    size_t npol;
+    om_config_get_lines(cfg, "ExitPolicy", &npol);
+    if (om_config_get_bool(cfg, "ExitRelay") == 1 || npol)
+        om_warn("ExitRelay/ExitPolicy are set, but this onionmesh relay cannot be an exit yet: "
+                "publishing \"reject *:*\" (middle and guard only)");
     return r;
 fail:
     om_relay_free(r);

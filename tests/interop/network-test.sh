@@ -35,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. tests/interop/testlib.sh
 
 echo "# $(tor --version | head -1)"
 if ! tools/testnet up --dir "$NET" --tor-relays 3 --clients 1 >"$WORK/testnet.log" 2>&1; then
@@ -45,17 +45,7 @@ ok "testnet_up ($(grep -o 'ready in [0-9.]* s' "$WORK/testnet.log"))"
 TOR_SOCKS=$(python3 -c "import json;print(json.load(open('$NET/network.json'))['clients'][0]['socks_port'])")
 
 # Files served on 127.0.0.1 by a plain HTTP server.
-mkdir -p "$WORK/www"
-echo "<html><body>onionmesh network test page</body></html>" >"$WORK/www/index.html"
-head -c $((BIG_MB * 1024 * 1024)) /dev/urandom >"$WORK/www/big.bin"
-head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/www/mid.bin"
-HTTP_PORT=$(free_port)
-(cd "$WORK/www" && exec python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 >/dev/null 2>&1) &
-HTTP_PID=$!
-for _ in $(seq 1 100); do
-    curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/index.html" -o /dev/null && break
-    sleep 0.2
-done
+serve_www "$WORK/www" "onionmesh network test page" "$BIG_MB" 4
 
 start_op() {
     SOCKS=${SOCKS:-$(free_port)}
