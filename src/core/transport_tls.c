@@ -176,6 +176,9 @@ static void tls_free(om_transport_t *t)
     tt->base.read_cb = NULL;
     tt->base.event_cb = NULL;
     tt->base.drain_cb = NULL;
+    /* Leave any rate-limit group now: its owner may free it before a lingering close ends (or
+     * before libevent finalizes a freed bufferevent). */
+    if (tt->under) bufferevent_remove_from_rate_limit_group(tt->under);
     if (!tt->bev || !tt->connected || tls_unsent(tt) == 0) {
         tls_free_now(tt);
         return;

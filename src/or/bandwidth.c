@@ -3,7 +3,6 @@
  * sums, the best min(read, write) of each hour kept for 24 hours (tor's bwhist idea). */
 #include "or/bandwidth.h"
 
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +22,6 @@ struct om_relay_bw {
     unsigned slot, seconds;
     uint64_t hour_max[HOURS_KEPT]; /* best 10-second rate of each hour */
     unsigned hour, seconds_in_hour;
-    bool had_members;
 };
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -78,17 +76,15 @@ void om_relay_bw_free(om_relay_bw_t *b)
 {
     if (!b) return;
     if (b->timer) event_free(b->timer);
-    /* libevent aborts if a group is freed while a bufferevent is still in it, and links closing
-     * at shutdown linger until their output is flushed: free the group only if it never got a
-     * member that could still be alive, i.e. never here at run time. It is one allocation. */
-    if (b->group && !b->had_members) bufferevent_rate_limit_group_free(b->group);
-    if (b->cfg && !b->had_members) ev_token_bucket_cfg_free(b->cfg);
+    /* libevent requires an empty group here: the owner frees its links first, and a TLS
+     * transport leaves the group as soon as it is freed (transport_tls.c). */
+    if (b->group) bufferevent_rate_limit_group_free(b->group);
+    if (b->cfg) ev_token_bucket_cfg_free(b->cfg);
     free(b);
 }
 
 struct bufferevent_rate_limit_group *om_relay_bw_group(om_relay_bw_t *b)
 {
-    b->had_members = true; /* whoever asks adds links to it */
     return b->group;
 }
 

@@ -3,6 +3,7 @@
  * change, every 18 hours as tor does) and maintains its keys hourly. */
 #include "or/relay.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -142,6 +143,46 @@ static void bw_config(const om_config_t *cfg, uint64_t *rate, uint64_t *burst)
     *burst = (uint64_t)(bu > ra ? bu : ra);
 }
 
+/* MyFamily as the descriptor's "family" value: fingerprints as "$HEX" upper-case, nicknames as
+ * given, without ourselves, sorted (as tor writes it). */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void family_line(const om_relay_t *r, char *out, size_t outsz)
+{
+    size_t n;
+    const char *const *items = om_config_get_lines(r->cfg, "MyFamily", &n);
+    char own[41];
+    om_hex_encode(r->keys.rsa_fp, 20, own);
+    char(*norm)[64] = calloc(n ? n : 1, 64);
+    const char **sorted = calloc(n ? n : 1, sizeof *sorted);
+    size_t k = 0;
+    out[0] = 0;
+    for (size_t i = 0; norm && sorted && i < n; i++) {
+        const char *it = items[i][0] == '$' ? items[i] + 1 : items[i];
+        size_t len = strcspn(it, "=~");
+        if (len == 40 && strspn(it, "0123456789abcdefABCDEF") >= 40) {
+            norm[k][0] = '$';
+            for (size_t j = 0; j < 40; j++)
+                norm[k][1 + j] = (char)toupper((unsigned char)it[j]);
+            norm[k][41] = 0;
+            if (!strcmp(norm[k] + 1, own)) continue;
+        } else {
+            snprintf(norm[k], 64, "%s", items[i]);
+        }
+        sorted[k] = norm[k];
+        k++;
+    }
+    if (sorted) qsort(sorted, k, sizeof *sorted, cmp_str);
+    for (size_t i = 0, off = 0; i < k; i++)
+        off += (size_t)snprintf(out + off, outsz > off ? outsz - off : 0, "%s%s", i ? " " : "",
+                                sorted[i]);
+    free(norm);
+    free(sorted);
+}
+
 static void publish_now(om_relay_t *r)
 {
     if (!r->publish) return;
@@ -152,14 +193,16 @@ static void publish_now(om_relay_t *r)
     uint64_t rate, burst;
     bw_config(r->cfg, &rate, &burst);
     uint64_t observed = r->bw ? om_relay_bw_observed(r->bw) : 0;
-    char proto[128];
+    char proto[128], family[2048];
     relay_proto(r, proto, sizeof proto);
+    family_line(r, family, sizeof family);
     om_desc_params_t p = {
         .nickname = r->nickname,
         .or_port = r->or_port,
         .platform = platform,
         .proto = proto,
         .contact = om_config_get_string(r->cfg, "ContactInfo"),
+        .family = family,
         .exit_policy = r->policy_lines ? r->policy_lines : "reject *:*\n",
         .bw_avg = rate,
         .bw_burst = burst,

@@ -13,7 +13,7 @@ set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BUILD=${1:-build}
-OM="$ROOT/$BUILD/onionmesh"
+case "$BUILD" in /*) OM="$BUILD/onionmesh" ;; *) OM="$ROOT/$BUILD/onionmesh" ;; esac
 WORK=$(mktemp -d /tmp/om-relaytest-XXXXXX)
 NET="$WORK/net"
 BIG_MB=${OM_RELAYTEST_BIG_MB:-100}
@@ -261,7 +261,8 @@ socks_code() { # port host path -> curl's SOCKS failure code (empty on success)
 }
 REJ_PORT=$(free_port)
 : >"$NET/omrelay2/info.log"
-restart_omrelay2 --ExitPolicy "reject 127.0.0.1:$REJ_PORT,accept 127.0.0.0/8:*"
+restart_omrelay2 --ExitPolicy "reject 127.0.0.1:$REJ_PORT,accept 127.0.0.0/8:*" \
+    --MyFamily "$(om_fp 1),\$$(om_fp 0)"
 sleep 2
 code=$(socks_code www.onionmesh.test "$REJ_PORT" index.html)
 check "exit_policy_reject_gives_end_exitpolicy (SOCKS code ${code:-none})" [ "$code" = 2 ]
@@ -273,6 +274,17 @@ same_circuit() {
 }
 check "circuit_usable_after_exitpolicy_end" same_circuit
 check "exit_logged_policy_refusal" grep -q "127.0.0.1:$REJ_PORT refused by our exit policy\|www.onionmesh.test:$REJ_PORT refused by our exit policy" "$NET/omrelay2/info.log"
+# The new descriptor (policy and MyFamily changed) reached the authority: family sorted, as "$HEX".
+want_family="family $(printf '%s\n' "\$$(om_fp 0)" "\$$(om_fp 1)" | sort | tr '\n' ' ' | sed 's/ $//')"
+family_ok() {
+    for _ in $(seq 1 20); do
+        curl -s --max-time 10 "http://127.0.0.1:$AUTH_DIR/tor/server/fp/$(om_fp 2)" |
+            grep -qx "$want_family" && return 0
+        sleep 1
+    done
+    return 1
+}
+check "descriptor_family_and_new_policy_accepted" family_ok
 # ExitPolicyRejectPrivate (default 1): 127.0.0.1 is private, so even "accept 127.0.0.0/8:*"
 # after the private rejects does not let the stream out.
 restart_omrelay2 --ExitPolicyRejectPrivate 1
