@@ -317,5 +317,11 @@ secs=$(python3 -c "print(round($t1-$t0,1))")
 limited_ok() { same_file "$WORK/a_limited.out" "$WORK/www/mid.bin" && python3 -c "import sys;sys.exit(0 if $secs >= 5 else 1)"; }
 check "relay_bandwidth_rate_limits (2 MB in ${secs} s at 200 KB/s)" limited_ok
 
+# 8. no sanitizer report from any onionmesh process (when run with an ASan+UBSan build)
+sanitizers_quiet() {
+    ! grep -l "ERROR: AddressSanitizer\|runtime error:" "$NET"/omrelay*/stdout.log "$WORK"/op/stdout.log 2>/dev/null
+}
+check "no_sanitizer_reports" sanitizers_quiet
+
 echo "# omrelay0: $(grep -c 'Directory cache' "$NET/omrelay0/info.log") directory cache lines, $(grep -c 'refused' "$NET/omrelay0/info.log") refusals logged"
 exit "$FAILED"
