@@ -41,7 +41,8 @@ struct om_transport_ops {
     /* Stop/start reading (backpressure). */
     void (*set_reading)(om_transport_t *t, int enabled);
     /* Put the transport's socket under a libevent rate-limit group (token buckets shared by many
-     * links; the group also counts their bytes). NULL if the transport cannot. */
+     * links; the group also counts their bytes); g NULL takes it out again. NULL if the
+     * transport cannot. */
     int (*set_rate_limit_group)(om_transport_t *t, struct bufferevent_rate_limit_group *g);
     /* Flush pending output then close; callbacks are not called after free. */
     void (*free)(om_transport_t *t);

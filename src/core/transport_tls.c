@@ -202,8 +202,10 @@ static void tls_free(om_transport_t *t)
 
 static int tls_set_rate_limit_group(om_transport_t *t, struct bufferevent_rate_limit_group *g)
 {
-    /* The socket below the TLS filter: the limit counts bytes on the wire. */
-    return bufferevent_add_to_rate_limit_group(((tls_transport_t *)t)->under, g);
+    /* The socket below the TLS filter: the limit counts bytes on the wire. NULL: leave it. */
+    tls_transport_t *tt = (tls_transport_t *)t;
+    if (!g) return bufferevent_remove_from_rate_limit_group(tt->under);
+    return bufferevent_add_to_rate_limit_group(tt->under, g);
 }
 
 static const struct om_transport_ops tls_ops = {

@@ -46,6 +46,14 @@ static void apply_rate_limit(om_or_links_t *l, om_transport_t *t)
         om_warn("Could not put the link %s under the bandwidth limit", t->peer);
 }
 
+/* A closing link leaves the group at once: the channel and its transport are freed later (on the
+ * next loop turn, or never if the loop has stopped), and the group's owner may free it first. */
+static void leave_rate_limit(om_or_links_t *l, om_channel_t *chan)
+{
+    om_transport_t *t = chan->transport;
+    if (l->rl && t && t->ops->set_rate_limit_group) t->ops->set_rate_limit_group(t, NULL);
+}
+
 om_or_links_t *om_or_links_new(struct event_base *base, const om_identity_t *identity,
                                unsigned max_links, const om_or_links_owner_t *owner)
 {
@@ -100,6 +108,7 @@ static void on_close(om_channel_t *chan, const char *reason, void *arg)
     om_or_links_t *l = k->l;
     om_info("Link %s %s closed: %s", k->inbound ? "from" : "to", chan->peer_desc, reason);
     link_unlink(l, k);
+    leave_rate_limit(l, chan);
     fire_waiters(k, NULL, reason);
     if (k->open && l->owner.on_link_closed) l->owner.on_link_closed(chan, reason, l->owner.arg);
     free(k);
@@ -227,6 +236,7 @@ void om_or_links_free(om_or_links_t *l)
         }
         k->chan->cb.on_close = NULL;
         k->chan->cb.on_open = NULL;
+        leave_rate_limit(l, k->chan);
         om_channel_free(k->chan);
         free(k);
     }
