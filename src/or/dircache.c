@@ -394,6 +394,13 @@ void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc)
     d->own_desc = c;
 }
 
+int32_t om_dircache_param(const om_dircache_t *d, const char *name, int32_t def, int32_t min,
+                          int32_t max)
+{
+    if (!d || !d->md_parsed) return def < min ? min : def > max ? max : def;
+    return om_consensus_param(d->md_parsed, name, def, min, max);
+}
+
 bool om_dircache_knows_relay(const om_dircache_t *d, const uint8_t rsa_id[20])
 {
     return d && d->md_parsed && om_consensus_find(d->md_parsed, rsa_id) != NULL;

@@ -22,6 +22,10 @@ void om_dircache_free(om_dircache_t *d);
 /* True once a verified microdesc consensus is held (we advertise tunnelled-dir-server then). */
 bool om_dircache_ready(const om_dircache_t *d);
 
+/* A consensus parameter (dir-spec "params") of the consensus we hold, clamped; def without one
+ * (d may be NULL). */
+int32_t om_dircache_param(const om_dircache_t *d, const char *name, int32_t def, int32_t min,
+                          int32_t max);
 /* True if the relay with this RSA identity is in the consensus we hold. */
 bool om_dircache_knows_relay(const om_dircache_t *d, const uint8_t rsa_id[20]);
 

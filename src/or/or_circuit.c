@@ -125,7 +125,8 @@ static bool create_rate_ok(om_or_circuits_t *m, om_channel_t *chan)
 
 /* Answer a CREATE2 body (HTYPE HLEN HDATA) into reply (CREATED2 body: HLEN HDATA). */
 static int answer_create2(om_or_circuits_t *m, const uint8_t *p, uint8_t *reply, size_t *replylen,
-                          om_handshake_keys_t *keys, const char **why)
+                          om_handshake_keys_t *keys, const char **why, uint8_t *cc_inc,
+                          om_cc_params_t *cc_params)
 {
     const om_relay_keys_t *k = m->p.keys;
     uint16_t htype = (uint16_t)(p[0] << 8 | p[1]);
@@ -159,19 +160,29 @@ static int answer_create2(om_or_circuits_t *m, const uint8_t *p, uint8_t *reply,
                 OM_NTOR3_CIRC_VERIFICATION_LEN, p + 4, hlen, cmsg, &cmsg_len) < 0) {
             *why = "ntor-v3 handshake failed (not our identity or onion key, or bad MAC)";
         } else {
-            /* The client's extensions: a congestion-control request is answered only by an exit
-             * that runs congestion control; we advertise FlowCtrl=1 and so send an empty list
-             * (tor's servers always answer with an extension list, possibly empty). */
-            om_ntor3_ext_t ext[OM_NTOR3_EXT_MAX];
-            size_t next = 0;
-            if (cmsg_len > 0 && om_ntor3_ext_parse(cmsg, cmsg_len, ext, &next) < 0) {
+            /* The client's extensions (proposal 332). A congestion-control request (proposal
+             * 324 10.3) is granted when we are an exit with cc_alg on: the reply carries our
+             * sendme_inc; otherwise the reply is an empty list (tor's servers always answer
+             * with a list). */
+            int want_cc = cmsg_len > 0 ? om_cc_ext_request_parse(cmsg, cmsg_len) : 0;
+            if (want_cc < 0) {
                 om_ntor3_server_clear(&st);
                 *why = "ntor-v3 client message is not an extension list";
                 return -1;
             }
-            const uint8_t smsg[1] = {0};
+            uint8_t smsg[8] = {0};
+            size_t smsg_len = 1;
+            *cc_inc = 0;
+            if (want_cc == 1 && m->p.cc_params && m->p.cc_params(m->p.cc_arg, cc_params)) {
+                uint8_t inc = (uint8_t)cc_params->sendme_inc;
+                smsg_len = sizeof smsg;
+                if (om_cc_ext_response_encode(inc, smsg, &smsg_len) == 0)
+                    *cc_inc = inc;
+                else
+                    smsg_len = 1;
+            }
             size_t rl = OM_CELL_PAYLOAD_LEN - 2;
-            if (om_ntor3_server_reply(&st, NULL, smsg, sizeof smsg, reply + 2, &rl, keys) < 0) {
+            if (om_ntor3_server_reply(&st, NULL, smsg, smsg_len, reply + 2, &rl, keys) < 0) {
                 *why = "ntor-v3 reply failed";
             } else {
                 reply[0] = (uint8_t)(rl >> 8);
@@ -212,6 +223,8 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
         return;
     }
     om_handshake_keys_t keys;
+    uint8_t cc_inc = 0;
+    om_cc_params_t cc_params;
     om_cell_t reply = {.circ_id = c->circ_id};
     memset(reply.payload, 0, sizeof reply.payload);
     const char *why = NULL;
@@ -223,7 +236,7 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
         if (rc < 0) why = "CREATE_FAST failed";
     } else if (c->command == OM_CELL_CREATE2) {
         size_t rl = 0;
-        rc = answer_create2(m, c->payload, reply.payload, &rl, &keys, &why);
+        rc = answer_create2(m, c->payload, reply.payload, &rl, &keys, &why, &cc_inc, &cc_params);
         reply.command = OM_CELL_CREATED2;
     } else {
         rc = -1;
@@ -249,6 +262,12 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     circ->owner = m;
     circ->p_chan = chan;
     circ->p_circ_id = c->circ_id;
+    circ->cc_sendme_inc = cc_inc;
+    if (cc_inc) {
+        circ->cc_params = cc_params;
+        om_info("Circuit %u from %s: congestion control granted (sendme_inc %u)", c->circ_id,
+                chan->peer_desc, cc_inc);
+    }
     circ->next = m->circs;
     if (m->circs) m->circs->prev = circ;
     m->circs = circ;

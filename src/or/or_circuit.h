@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/channel.h"
+#include "core/congestion.h"
 #include "core/relay_crypto.h"
 #include "core/relay_msg.h"
 #include "or/or_links.h"
@@ -40,6 +41,11 @@ typedef struct {
     om_or_stream_handler_fn stream_handler; /* NULL: no exit, no BEGIN_DIR */
     om_or_circ_free_fn on_circ_free;
     void *stream_arg;
+    /* Congestion control (proposal 324): fills the consensus's parameters and returns true if a
+     * client's ntor-v3 request for it is to be granted (we are an exit and cc_alg is on). NULL:
+     * never. */
+    bool (*cc_params)(void *arg, om_cc_params_t *out);
+    void *cc_arg;
 } om_or_circ_params_t;
 
 struct om_or_circ {
@@ -55,7 +61,9 @@ struct om_or_circ {
     size_t pending_create_len;
     unsigned relay_early_in;
     uint64_t cells_fwd, cells_back;
-    void *stream_state; /* the stream layer's */
+    void *stream_state;       /* the stream layer's */
+    uint8_t cc_sendme_inc;    /* congestion control negotiated: its sendme_inc (0: windows) */
+    om_cc_params_t cc_params; /* the parameters it was negotiated with */
     struct om_or_circ *next, *prev;
 };
 

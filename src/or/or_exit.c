@@ -148,6 +148,13 @@ static void end_exitpolicy(or_stream_t *s, const struct sockaddr *sa)
 void or_exit_consider_sendme(or_stream_t *s)
 {
     if (!s->bev) return;
+    if (or_stream_cc(s)) { /* prop 324 4: no stream SENDMEs; XON once our buffer drained */
+        size_t now = evbuffer_get_length(bufferevent_get_output(s->bev));
+        size_t written = s->last_outlen > now ? s->last_outlen - now : 0;
+        s->last_outlen = now;
+        or_stream_flow_drained(s, written, now);
+        return;
+    }
     struct evbuffer *out = bufferevent_get_output(s->bev);
     while (s->deliver_window <= OR_STREAM_WINDOW_START - OR_STREAM_WINDOW_INC &&
            evbuffer_get_length(out) <= SENDME_OUTBUF_MAX) {
@@ -391,6 +398,11 @@ void or_exit_data(or_stream_t *s, const uint8_t *data, size_t len)
     --s->deliver_window;
     if (!s->bev) return;
     bufferevent_write(s->bev, data, len);
+    if (or_stream_cc(s)) { /* prop 324 4: XOFF when our buffer towards the server grows */
+        s->last_outlen = evbuffer_get_length(bufferevent_get_output(s->bev));
+        or_stream_flow_buffered(s, s->last_outlen);
+        return;
+    }
     or_exit_consider_sendme(s);
 }
 

@@ -21,6 +21,13 @@ typedef struct {
     int package_window, deliver_window;
     uint8_t sendme_digests[SENDME_DIGESTS_MAX][20];
     int n_sendme_digests;
+    /* Congestion control (proposal 324), when negotiated in CREATE2: Vegas instead of the
+     * package window, a circuit SENDME per sendme_inc DATA cells received. */
+    bool cc;
+    om_cc_t ccs;
+    uint8_t cc_digests[OM_CC_MAX_PENDING][20]; /* of the cells whose SENDMEs are due */
+    unsigned dig_head, dig_n;
+    uint64_t data_received;
 } circ_state_t;
 
 om_or_streams_t *om_or_streams_new(om_dircache_t *dircache, om_or_exit_t *exit)
@@ -50,6 +57,8 @@ static circ_state_t *state_of(om_or_circ_t *circ)
         if (!cs) return NULL;
         cs->package_window = CIRC_WINDOW_START;
         cs->deliver_window = CIRC_WINDOW_START;
+        if (circ->cc_sendme_inc && om_cc_init(&cs->ccs, &circ->cc_params, circ->cc_sendme_inc) == 0)
+            cs->cc = true;
         circ->stream_state = cs;
     }
     return circ->stream_state;
@@ -65,6 +74,12 @@ static or_stream_t *find_stream(circ_state_t *cs, uint16_t id)
 void or_stream_free(or_stream_t *s)
 {
     circ_state_t *cs = s->circ->stream_state;
+    if (cs->cc && s->kind == OR_STREAM_EXIT)
+        om_info("Circuit %u stream %u ended: flow control got %u XOFF, %u XON; sent %llu XOFF, "
+                "%llu XON",
+                s->circ->p_circ_id, s->id, s->flow_tx.num_xoff_recv, s->flow_tx.num_xon_recv,
+                (unsigned long long)s->flow_rx.n_xoff_sent,
+                (unsigned long long)s->flow_rx.n_xon_sent);
     for (or_stream_t **pp = &cs->streams; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
@@ -87,10 +102,42 @@ void or_stream_end(or_stream_t *s, uint8_t reason, const uint8_t *extra, size_t 
     or_stream_free(s);
 }
 
+bool or_stream_cc(const or_stream_t *s)
+{
+    const circ_state_t *cs = s->circ->stream_state;
+    return cs->cc;
+}
+
 bool or_stream_can_send(const or_stream_t *s)
 {
     const circ_state_t *cs = s->circ->stream_state;
+    if (cs->cc) /* prop 324: cwnd - inflight, and the client's XOFF, replace the windows */
+        return om_cc_can_send(&cs->ccs) && om_flow_may_read(&s->flow_tx);
     return s->package_window > 0 && cs->package_window > 0;
+}
+
+static void send_flow(or_stream_t *s, om_flow_action_t a, uint32_t kbps)
+{
+    uint8_t body[8];
+    if (a == OM_FLOW_SEND_XOFF) {
+        int n = om_xoff_encode(body, sizeof body);
+        if (n > 0) om_or_circ_send_back(s->circ, OM_RELAY_XOFF, s->id, body, (size_t)n);
+    } else if (a == OM_FLOW_SEND_XON) {
+        int n = om_xon_encode(kbps, body, sizeof body);
+        if (n > 0) om_or_circ_send_back(s->circ, OM_RELAY_XON, s->id, body, (size_t)n);
+    }
+}
+
+void or_stream_flow_buffered(or_stream_t *s, size_t buffered)
+{
+    uint32_t kbps = 0;
+    send_flow(s, om_flow_note_buffered(&s->flow_rx, buffered, om_now_usec(), &kbps), kbps);
+}
+
+void or_stream_flow_drained(or_stream_t *s, size_t written, size_t buffered)
+{
+    uint32_t kbps = 0;
+    send_flow(s, om_flow_note_drained(&s->flow_rx, written, buffered, om_now_usec(), &kbps), kbps);
 }
 
 int or_stream_send_data(or_stream_t *s, const uint8_t *data, size_t len)
@@ -98,6 +145,14 @@ int or_stream_send_data(or_stream_t *s, const uint8_t *data, size_t len)
     circ_state_t *cs = s->circ->stream_state;
     if (!or_stream_can_send(s) || len > OM_RELAY_PAYLOAD_LEN) return -1;
     if (om_or_circ_send_back(s->circ, OM_RELAY_DATA, s->id, data, len) < 0) return -1;
+    if (cs->cc) {
+        /* The client answers the sendme_inc-th cell with a SENDME carrying its digest. */
+        if (om_cc_note_data_sent(&cs->ccs, om_now_usec()) == 1 && cs->dig_n < OM_CC_MAX_PENDING)
+            om_relay_crypto_last_digest_back(
+                &s->circ->crypto, cs->cc_digests[(cs->dig_head + cs->dig_n++) % OM_CC_MAX_PENDING]);
+        om_flow_send_note_sent(&s->flow_tx, len);
+        return 0;
+    }
     s->package_window--;
     cs->package_window--;
     /* Proposal 289: the client answers every 100th DATA cell with a SENDME carrying the digest
@@ -125,7 +180,7 @@ static void pump_all(om_or_circ_t *circ)
 {
     circ_state_t *cs = circ->stream_state;
     or_stream_t *s = cs->streams;
-    while (s && cs->package_window > 0) {
+    while (s && (cs->cc ? om_cc_can_send(&cs->ccs) : cs->package_window > 0)) {
         or_stream_t *next = s->next; /* s may be freed */
         if (s->kind == OR_STREAM_DIR)
             dir_pump(s);
@@ -137,6 +192,28 @@ static void pump_all(om_or_circ_t *circ)
 
 static int circuit_sendme(om_or_circ_t *circ, circ_state_t *cs, const uint8_t *body, size_t len)
 {
+    if (cs->cc) {
+        /* Proposal 289 digest of the oldest outstanding cell, then Vegas (prop 324 3). */
+        bool ok = cs->dig_n > 0;
+        if (ok && len >= 3 && body[0] == 1) {
+            size_t dlen = (size_t)body[1] << 8 | body[2];
+            ok = dlen >= 20 && len >= 3 + dlen &&
+                 om_mem_eq_ct(cs->cc_digests[cs->dig_head], body + 3, 20);
+        }
+        if (cs->dig_n) {
+            cs->dig_head = (cs->dig_head + 1) % OM_CC_MAX_PENDING;
+            cs->dig_n--;
+        }
+        if (!ok || om_cc_note_sendme_received(&cs->ccs, om_now_usec()) < 0) {
+            om_info("Circuit %u: bad or unexpected circuit SENDME (congestion control: %u "
+                    "outstanding, version %d, length %zu, inflight %llu)",
+                    circ->p_circ_id, cs->dig_n, len ? body[0] : -1, len,
+                    (unsigned long long)om_cc_inflight(&cs->ccs));
+            return -1;
+        }
+        pump_all(circ);
+        return 0;
+    }
     /* tor-spec 7.3.1: version 1 carries the digest of our DATA cell that triggered it. */
     if (cs->n_sendme_digests == 0 || cs->package_window + CIRC_WINDOW_INC > CIRC_WINDOW_START) {
         om_info("Circuit %u: unexpected circuit SENDME (window %d)", circ->p_circ_id,
@@ -160,6 +237,15 @@ static int circuit_sendme(om_or_circ_t *circ, circ_state_t *cs, const uint8_t *b
 /* A DATA cell for us: count it against the circuit's deliver window, sending SENDME v1. */
 static void note_delivered(om_or_circ_t *circ, circ_state_t *cs)
 {
+    if (cs->cc) {
+        /* prop 324: one circuit SENDME per sendme_inc DATA cells. */
+        if (om_cc_recv_should_sendme(++cs->data_received, circ->cc_sendme_inc)) {
+            uint8_t body[3 + 20] = {1, 0, 20};
+            om_relay_crypto_last_digest_fwd(&circ->crypto, body + 3);
+            om_or_circ_send_back(circ, OM_RELAY_SENDME, 0, body, sizeof body);
+        }
+        return;
+    }
     if (--cs->deliver_window <= CIRC_WINDOW_START - CIRC_WINDOW_INC) {
         uint8_t body[3 + 20] = {1, 0, 20};
         om_relay_crypto_last_digest_fwd(&circ->crypto, body + 3);
@@ -187,6 +273,10 @@ static or_stream_t *new_stream(om_or_streams_t *m, om_or_circ_t *circ, circ_stat
     s->kind = kind;
     s->package_window = OR_STREAM_WINDOW_START;
     s->deliver_window = OR_STREAM_WINDOW_START;
+    if (cs->cc) {
+        om_flow_send_init(&s->flow_tx, &circ->cc_params, false);
+        om_flow_recv_init(&s->flow_rx, &circ->cc_params, true);
+    }
     s->next = cs->streams;
     cs->streams = s;
     cs->n_streams++;
@@ -207,7 +297,7 @@ static void begin_dir(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs, 
 
 static void dir_data(or_stream_t *s, const uint8_t *body, size_t len)
 {
-    if (--s->deliver_window <= OR_STREAM_WINDOW_START - OR_STREAM_WINDOW_INC) {
+    if (!or_stream_cc(s) && --s->deliver_window <= OR_STREAM_WINDOW_START - OR_STREAM_WINDOW_INC) {
         om_or_circ_send_back(s->circ, OM_RELAY_SENDME, s->id, NULL, 0);
         s->deliver_window += OR_STREAM_WINDOW_INC;
     }
@@ -326,6 +416,12 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
         return 0;
     case OM_RELAY_SENDME:
         if (!hdr->stream_id) return circuit_sendme(circ, cs, body, hdr->length);
+        if (cs->cc) {
+            /* prop 324 4: no stream SENDMEs with congestion control (tor closes the circuit). */
+            om_info("Circuit %u: stream SENDME on a congestion-controlled circuit",
+                    circ->p_circ_id);
+            return -1;
+        }
         if (s) {
             if (s->package_window + OR_STREAM_WINDOW_INC > OR_STREAM_WINDOW_START) {
                 om_info("Circuit %u stream %u: unexpected stream SENDME", circ->p_circ_id, s->id);
@@ -338,6 +434,24 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
                 or_exit_pull(s);
         }
         return 0;
+    case OM_RELAY_XOFF:
+    case OM_RELAY_XON: {
+        if (!cs->cc) {
+            om_info("Circuit %u: %s without congestion control", circ->p_circ_id,
+                    om_relay_command_name(hdr->command));
+            return -1;
+        }
+        if (!s) return 0;
+        om_flow_msg_t r = hdr->command == OM_RELAY_XOFF
+                              ? om_flow_on_xoff(&s->flow_tx, body, hdr->length)
+                              : om_flow_on_xon(&s->flow_tx, body, hdr->length);
+        if (r == OM_FLOW_MSG_MALFORMED) return -1; /* prop 324 4.1 */
+        if (s->kind == OR_STREAM_DIR)
+            dir_pump(s);
+        else if (s->kind == OR_STREAM_EXIT)
+            or_exit_pull(s);
+        return 0;
+    }
     default:
         om_debug("Circuit %u: ignoring relay command %s", circ->p_circ_id,
                  om_relay_command_name(hdr->command));

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/congestion.h"
 #include "core/relay_bodies.h"
 #include "or/or_exit.h"
 #include "or/or_streams.h"
@@ -38,7 +39,17 @@ typedef struct or_stream {
     struct exit_dns *dns; /* pending lookup */
     bool connected;       /* CONNECTED sent */
     bool target_eof;      /* the server closed: END DONE once its bytes are sent */
+    /* With congestion control (proposal 324 4): XON/XOFF instead of stream windows. */
+    om_flow_send_t flow_tx; /* what the client told us about its reading */
+    om_flow_recv_t flow_rx; /* our buffer towards the server */
+    size_t last_outlen;     /* output buffered towards the server after our last look */
 } or_stream_t;
+
+/* Congestion control on this stream's circuit? */
+bool or_stream_cc(const or_stream_t *s);
+/* With CC: after the server's output buffer changed, send XOFF/XON as the flow state says. */
+void or_stream_flow_buffered(or_stream_t *s, size_t buffered);
+void or_stream_flow_drained(or_stream_t *s, size_t written, size_t buffered);
 
 struct om_or_streams {
     om_dircache_t *dircache;

@@ -40,7 +40,7 @@
  * Ed25519 link authentication, CREATE2/EXTEND2 with ntor and ntor-v3 (Relay=2 and 4; not
  * Relay=3, extending over IPv6), consensus and descriptor formats; as a directory cache BEGIN_DIR
  * with consensus and microdescriptor downloads (DirCache=1; 2 is consensus diffs); as an exit
- * authenticated SENDMEs (FlowCtrl=1; 2 is congestion control, not at our exit yet). */
+ * authenticated SENDMEs (FlowCtrl=1) and congestion control with XON/XOFF (FlowCtrl=2). */
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz);
 
 struct om_relay {
@@ -73,7 +73,7 @@ struct om_relay {
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz)
 {
     snprintf(out, outsz, "Cons=1-2 Desc=1-2 %s%sLink=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4",
-             r->dircache ? "DirCache=1 " : "", r->exit ? "FlowCtrl=1 " : "");
+             r->dircache ? "DirCache=1 " : "", r->exit ? "FlowCtrl=1-2 " : "");
 }
 
 uint16_t om_relay_or_port(const om_relay_t *r)
@@ -128,6 +128,21 @@ static void publish_done(unsigned accepted, unsigned total, void *arg)
 {
     (void)arg;
     om_info("Descriptor upload finished: %u of %u authorities answered 2xx", accepted, total);
+}
+
+/* Proposal 324: an exit grants congestion control with the consensus's parameters when its
+ * cc_alg is on (tor 0.4.9's default is Vegas). */
+static int32_t cc_lookup(void *arg, const char *name, int32_t def, int32_t min, int32_t max)
+{
+    return om_dircache_param(arg, name, def, min, max);
+}
+
+static bool cc_params_cb(void *arg, om_cc_params_t *out)
+{
+    om_relay_t *r = arg;
+    if (!r->exit) return false;
+    om_cc_params_load(out, cc_lookup, r->dircache);
+    return om_cc_params_enabled(out);
 }
 
 /* BandwidthRate/Burst, or RelayBandwidthRate/Burst where set and lower (bytes/s, bytes). */
@@ -449,6 +464,8 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         .stream_handler = om_or_streams_handle,
         .on_circ_free = om_or_streams_circ_free,
         .stream_arg = r->streams,
+        .cc_params = cc_params_cb,
+        .cc_arg = r,
     };
     r->circuits = om_or_circuits_new(&cp);
     if (!r->links || !r->circuits || !r->streams) {

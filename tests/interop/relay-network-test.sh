@@ -127,6 +127,44 @@ fetch "$SOCKS_clientA" big.bin "$WORK/a_big.out"
 t1=$(date +%s.%N)
 rate=$(python3 -c "print(round($BIG_MB/($t1-$t0),1))")
 check "three_onionmesh_relays_${BIG_MB}MB_sha256 (${rate} MB/s)" same_file "$WORK/a_big.out" "$WORK/www/big.bin"
+# The tor client asked our exit for congestion control (we publish FlowCtrl=1-2) and got it: the
+# download above ran under the client's SENDMEs every sendme_inc cells, each checked (a wrong
+# one closes the circuit).
+check "exit_granted_congestion_control" grep -q "congestion control granted (sendme_inc 31)" "$NET/omrelay2/info.log"
+# XON/XOFF at our exit: a client reading 8 MB at ~2.5 MB/s makes the tor client send XOFF/XON;
+# the exit stops and resumes reading from the server; the bytes are an exact prefix.
+python3 - "$SOCKS_clientA" "$HTTP_PORT" "$WORK/slow.out" <<'PY'
+import socket, sys, time
+port, http_port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+s.settimeout(120)
+s.connect(("127.0.0.1", port))
+host = b"www.onionmesh.test"
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + http_port.to_bytes(2, "big"))
+r = s.recv(10)
+assert r[1] == 0, r
+s.sendall(b"GET /big.bin HTTP/1.0\r\nHost: x\r\n\r\n")
+data = b""
+while len(data) < 8 * 1024 * 1024:
+    b = s.recv(16384)
+    if not b:
+        break
+    data += b
+    time.sleep(len(b) / 2.5e6)
+s.close()
+open(out, "wb").write(data[data.index(b"\r\n\r\n") + 4:])
+PY
+slow_ok() {
+    local n; n=$(stat -c %s "$WORK/slow.out" 2>/dev/null || echo 0)
+    [ "$n" -gt 4000000 ] && cmp -s "$WORK/slow.out" <(head -c "$n" "$WORK/www/big.bin") || return 1
+    sleep 2
+    grep "flow control got [1-9][0-9]* XOFF" "$NET/omrelay2/info.log" | tail -1 | sed 's/^.*\(flow control.*\)/# omrelay2: \1/'
+    grep -q "flow control got [1-9][0-9]* XOFF, [1-9][0-9]* XON" "$NET/omrelay2/info.log"
+}
+check "exit_obeys_xoff_xon_slow_reader_prefix_exact" slow_ok
 
 # 3. mixed paths. onionmesh as middle: tor client -> relay0 (tor) -> omrelay1 -> relay2 (tor
 #    exit): the tor exit serves the stream only if omrelay1 proved itself a relay with
