@@ -1,6 +1,6 @@
 /* circ_hold.c — circ-hold: open one link to a relay and hold N one-hop circuits on it, for
  * measuring a relay's memory per open circuit (tools/bench/bench-relay).
- * Usage: circ-hold HOST:PORT FINGERPRINT N [--seconds S] [--rate R]
+ * Usage: circ-hold HOST:PORT FINGERPRINT N [--seconds S] [--rate R] [--batches B]
  * Connects as a client (no AUTHENTICATE), verifies the relay's RSA identity, then sends CREATE_FAST
  * (default; tor and onionmesh relays accept it from clients) at R per second (default 100: relays
  * refuse bursts, onionmesh beyond 200 CREATEs per link per second, with DESTROY RESOURCELIMIT,
@@ -8,7 +8,8 @@
  *   circ-hold: created K of N circuits (F failed) in T s
  *   circ-hold: holding
  * and keeps the link and the circuits open until S seconds have passed (default: until SIGTERM or
- * SIGINT), then prints how many were still open. Circuits unanswered 120 s after the link opened
+ * SIGINT), then prints how many were still open. With --batches B, each SIGUSR1 received while
+ * holding opens N more (up to B*N), printing the same two lines (counts are totals) each time. Circuits unanswered 120 s after the link opened
  * count as failed. Exit status 0 if all N were created. */
 #include <signal.h>
 #include <stdio.h>
@@ -26,14 +27,14 @@
 
 static struct event_base *base;
 static om_channel_t *chan;
-static int n_want, n_sent, n_built, n_failed, n_retry_pending, n_closed_after;
+static int n_want, batch, batches = 1, n_sent, n_built, n_failed, n_retry_pending, n_closed_after;
 static int rate = 100, htype = OM_HANDSHAKE_TYPE_FAST, holding, link_open, link_closed;
 #define ANSWER_TIMEOUT_US 120000000u
 static double hold_seconds = -1;
 static uint64_t t_start;
 static char last_reason[300];
 static om_hop_target_t target;
-static struct event *tick_ev, *hold_ev, *sig_term, *sig_int;
+static struct event *tick_ev, *hold_ev, *sig_term, *sig_int, *sig_usr1;
 
 typedef struct {
     int built, retries;
@@ -97,6 +98,17 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     finish();
 }
 
+static void on_more(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (!holding || n_want + batch > batch * batches) return;
+    n_want += batch;
+    holding = 0;
+    t_start = om_now_usec();
+}
+
 static void on_hold_done(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -141,7 +153,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                (double)(om_now_usec() - t_start) / 1e6);
         printf("circ-hold: holding\n");
         fflush(stdout);
-        if (hold_seconds >= 0) {
+        if (hold_seconds >= 0 && n_want == batch * batches) {
             struct timeval tv = {(time_t)hold_seconds,
                                  (suseconds_t)((hold_seconds - (double)(time_t)hold_seconds) * 1e6)};
             hold_ev = evtimer_new(base, on_hold_done, NULL);
@@ -181,10 +193,11 @@ static int parse_fingerprint(const char *s, uint8_t out[20])
 
 static void usage(void)
 {
-    fprintf(stderr, "Usage: circ-hold HOST:PORT FINGERPRINT N [--seconds S] [--rate R]\n"
+    fprintf(stderr, "Usage: circ-hold HOST:PORT FINGERPRINT N [--seconds S] [--rate R] [--batches B]\n"
                     "  HOST a numeric IPv4 address, FINGERPRINT the relay's RSA identity (hex),\n"
                     "  N one-hop CREATE_FAST circuits, R creates per second (default 100),\n"
-                    "  S seconds to hold them (default: until SIGTERM/SIGINT).\n");
+                    "  S seconds to hold them (default: until SIGTERM/SIGINT); B: each SIGUSR1\n"
+                    "  opens N more, up to B*N.\n");
 }
 
 int main(int argc, char **argv)
@@ -194,6 +207,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             hold_seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--batches") && i + 1 < argc)
+            batches = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
             rate = atoi(argv[++i]);
         else if (argv[i][0] == '-' || npos == 3) {
@@ -204,10 +219,10 @@ int main(int argc, char **argv)
     }
     char host[64];
     const char *colon = pos[0] ? strrchr(pos[0], ':') : NULL;
-    n_want = pos[2] ? atoi(pos[2]) : 0;
+    batch = n_want = pos[2] ? atoi(pos[2]) : 0;
     uint8_t fp[20];
-    if (npos != 3 || !colon || (size_t)(colon - pos[0]) >= sizeof host || n_want <= 0 ||
-        n_want > OM_CHAN_MAX_CIRCUITS || rate <= 0 || parse_fingerprint(pos[1], fp) < 0) {
+    if (npos != 3 || !colon || (size_t)(colon - pos[0]) >= sizeof host || n_want <= 0 || batches < 1 ||
+        n_want > OM_CHAN_MAX_CIRCUITS / batches || rate <= 0 || parse_fingerprint(pos[1], fp) < 0) {
         usage();
         return 2;
     }
@@ -218,7 +233,7 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    slots = calloc((size_t)n_want, sizeof *slots);
+    slots = calloc((size_t)n_want * (size_t)batches, sizeof *slots);
     if (!slots) return 1;
     memset(&target, 0, sizeof target);
     memcpy(target.rsa_fp, fp, 20);
@@ -238,6 +253,8 @@ int main(int argc, char **argv)
     sig_int = evsignal_new(base, SIGINT, on_signal, NULL);
     event_add(sig_term, NULL);
     event_add(sig_int, NULL);
+    sig_usr1 = evsignal_new(base, SIGUSR1, on_more, NULL);
+    event_add(sig_usr1, NULL);
     event_base_dispatch(base);
     int ok = holding && n_failed == 0;
     /* Exit without tearing the circuits down one by one: the relay frees them when the link
