@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bufferevent_rate_limit_group;
 struct evbuffer;
 struct event_base;
 
@@ -31,13 +32,17 @@ struct om_transport_ops {
     /* SHA-256 of the DER certificate the peer presented / we presented; -1 if none. */
     int (*peer_cert_sha256)(om_transport_t *t, uint8_t out[32]);
     int (*own_cert_sha256)(om_transport_t *t, uint8_t out[32]);
-    /* RFC 5705 exporter (tor-spec 4.4.2 uses label "EXPORTER FOR TOR TLS CLIENT BINDING AUTH0003"). */
+    /* RFC 5705 exporter (tor-spec 4.4.2 uses label "EXPORTER FOR TOR TLS CLIENT BINDING AUTH0003").
+     */
     int (*export_keying_material)(om_transport_t *t, uint8_t *out, size_t outlen, const char *label,
                                   const uint8_t *context, size_t contextlen);
     /* One-line description of the transport session, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384". */
     void (*describe)(om_transport_t *t, char *buf, size_t len);
     /* Stop/start reading (backpressure). */
     void (*set_reading)(om_transport_t *t, int enabled);
+    /* Put the transport's socket under a libevent rate-limit group (token buckets shared by many
+     * links; the group also counts their bytes). NULL if the transport cannot. */
+    int (*set_rate_limit_group)(om_transport_t *t, struct bufferevent_rate_limit_group *g);
     /* Flush pending output then close; callbacks are not called after free. */
     void (*free)(om_transport_t *t);
 };

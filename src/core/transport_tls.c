@@ -44,7 +44,7 @@ typedef struct {
     SSL *ssl;
     int connected;
     int linger_polls_left; /* lingering close gives up when this reaches 0 */
-    struct event *linger; /* lingering close: polls until the socket's output is flushed */
+    struct event *linger;  /* lingering close: polls until the socket's output is flushed */
 } tls_transport_t;
 
 struct om_tls_server_ctx {
@@ -59,8 +59,7 @@ static struct bufferevent *tls_bev_new(struct event_base *base, evutil_socket_t 
                                        struct bufferevent **under_out)
 {
     struct bufferevent *under = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!under)
-        return NULL;
+    if (!under) return NULL;
     bufferevent_set_max_single_read(under, TLS_READ_MAX);
     struct bufferevent *bev = bufferevent_openssl_filter_new(
         base, under, ssl, state, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -79,12 +78,10 @@ static struct evbuffer *tls_output(om_transport_t *t)
 
 static int cert_sha256(X509 *x, uint8_t out[32])
 {
-    if (!x)
-        return -1;
+    if (!x) return -1;
     unsigned char *der = NULL;
     int len = i2d_X509(x, &der);
-    if (len <= 0)
-        return -1;
+    if (len <= 0) return -1;
     int r = om_sha256(der, (size_t)len, out);
     OPENSSL_free(der);
     return r;
@@ -130,8 +127,7 @@ static void tls_set_reading(om_transport_t *t, int enabled)
 
 static void tls_free_now(tls_transport_t *tt)
 {
-    if (tt->linger)
-        event_free(tt->linger);
+    if (tt->linger) event_free(tt->linger);
     if (tt->bev) {
         bufferevent_setcb(tt->bev, NULL, NULL, NULL, NULL);
         /* BEV_OPT_CLOSE_ON_FREE also frees the SSL object. */
@@ -176,11 +172,13 @@ static void linger_event_cb(struct bufferevent *bev, short what, void *arg)
 static void tls_free(om_transport_t *t)
 {
     tls_transport_t *tt = (tls_transport_t *)t;
-    if (!tt)
-        return;
+    if (!tt) return;
     tt->base.read_cb = NULL;
     tt->base.event_cb = NULL;
     tt->base.drain_cb = NULL;
+    /* Leave any rate-limit group now: its owner may free it before a lingering close ends (or
+     * before libevent finalizes a freed bufferevent). */
+    if (tt->under) bufferevent_remove_from_rate_limit_group(tt->under);
     if (!tt->bev || !tt->connected || tls_unsent(tt) == 0) {
         tls_free_now(tt);
         return;
@@ -202,6 +200,12 @@ static void tls_free(om_transport_t *t)
     event_add(tt->linger, &poll);
 }
 
+static int tls_set_rate_limit_group(om_transport_t *t, struct bufferevent_rate_limit_group *g)
+{
+    /* The socket below the TLS filter: the limit counts bytes on the wire. */
+    return bufferevent_add_to_rate_limit_group(((tls_transport_t *)t)->under, g);
+}
+
 static const struct om_transport_ops tls_ops = {
     .name = "tls",
     .output = tls_output,
@@ -210,22 +214,21 @@ static const struct om_transport_ops tls_ops = {
     .export_keying_material = tls_export,
     .describe = tls_describe,
     .set_reading = tls_set_reading,
+    .set_rate_limit_group = tls_set_rate_limit_group,
     .free = tls_free,
 };
 
 static void tls_read_cb(struct bufferevent *bev, void *arg)
 {
     tls_transport_t *tt = arg;
-    if (tt->base.read_cb)
-        tt->base.read_cb(&tt->base, bufferevent_get_input(bev), tt->base.cb_arg);
+    if (tt->base.read_cb) tt->base.read_cb(&tt->base, bufferevent_get_input(bev), tt->base.cb_arg);
 }
 
 static void tls_write_cb(struct bufferevent *bev, void *arg)
 {
     tls_transport_t *tt = arg;
     (void)bev;
-    if (tt->base.drain_cb)
-        tt->base.drain_cb(&tt->base, tt->base.cb_arg);
+    if (tt->base.drain_cb) tt->base.drain_cb(&tt->base, tt->base.cb_arg);
 }
 
 static void describe_error(tls_transport_t *tt, short what, char *buf, size_t len)
@@ -263,24 +266,21 @@ static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
     } else {
         describe_error(tt, what, why, sizeof why);
     }
-    if (tt->base.event_cb)
-        tt->base.event_cb(&tt->base, ev, why, tt->base.cb_arg);
+    if (tt->base.event_cb) tt->base.event_cb(&tt->base, ev, why, tt->base.cb_arg);
 }
 
 /* Cells are small and latency matters (handshakes are several round trips): no Nagle. */
 static void set_nodelay(evutil_socket_t fd)
 {
     int one = 1;
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 static tls_transport_t *tls_wrap(struct bufferevent *bev, struct bufferevent *under, SSL *ssl,
                                  const char *peer)
 {
     tls_transport_t *tt = calloc(1, sizeof *tt);
-    if (!tt)
-        return NULL;
+    if (!tt) return NULL;
     tt->base.ops = &tls_ops;
     tt->bev = bev;
     tt->under = under;
@@ -296,11 +296,9 @@ static tls_transport_t *tls_wrap(struct bufferevent *bev, struct bufferevent *un
 
 static SSL_CTX *get_client_ctx(void)
 {
-    if (client_ctx)
-        return client_ctx;
+    if (client_ctx) return client_ctx;
     client_ctx = SSL_CTX_new(TLS_client_method());
-    if (!client_ctx)
-        return NULL;
+    if (!client_ctx) return NULL;
     /* tor-spec 2: TLS 1.2 or later; tor 0.4.9 negotiates TLS 1.3. */
     SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
@@ -328,11 +326,9 @@ om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16
         return NULL;
     }
     SSL_CTX *ctx = get_client_ctx();
-    if (!ctx)
-        return NULL;
+    if (!ctx) return NULL;
     SSL *ssl = SSL_new(ctx);
-    if (!ssl)
-        return NULL;
+    if (!ssl) return NULL;
     struct bufferevent *under = NULL;
     struct bufferevent *bev = tls_bev_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, &under);
     if (!bev) {
@@ -355,13 +351,11 @@ om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16
     return &tt->base;
 }
 
-om_tls_server_ctx_t *om_tls_server_ctx_new(const uint8_t *cert_der, size_t cert_len,
-                                           void *evp_pkey)
+om_tls_server_ctx_t *om_tls_server_ctx_new(const uint8_t *cert_der, size_t cert_len, void *evp_pkey)
 {
     const unsigned char *p = cert_der;
     X509 *x = d2i_X509(NULL, &p, (long)cert_len);
-    if (!x)
-        return NULL;
+    if (!x) return NULL;
     om_tls_server_ctx_t *sc = calloc(1, sizeof *sc);
     if (!sc) {
         X509_free(x);
@@ -384,8 +378,7 @@ om_tls_server_ctx_t *om_tls_server_ctx_new(const uint8_t *cert_der, size_t cert_
 
 void om_tls_server_ctx_free(om_tls_server_ctx_t *sc)
 {
-    if (!sc)
-        return;
+    if (!sc) return;
     SSL_CTX_free(sc->ctx);
     free(sc);
 }
@@ -394,8 +387,7 @@ om_transport_t *om_tls_accept(struct event_base *base, om_tls_server_ctx_t *sc, 
                               const char *peer_desc)
 {
     SSL *ssl = SSL_new(sc->ctx);
-    if (!ssl)
-        return NULL;
+    if (!ssl) return NULL;
     struct bufferevent *under = NULL;
     struct bufferevent *bev = tls_bev_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, &under);
     if (!bev) {
@@ -404,7 +396,6 @@ om_transport_t *om_tls_accept(struct event_base *base, om_tls_server_ctx_t *sc, 
     }
     set_nodelay(fd);
     tls_transport_t *tt = tls_wrap(bev, under, ssl, peer_desc ? peer_desc : "?");
-    if (!tt)
-        bufferevent_free(bev);
+    if (!tt) bufferevent_free(bev);
     return tt ? &tt->base : NULL;
 }

@@ -117,6 +117,7 @@ char *om_relay_descriptor_build(const om_relay_keys_t *k, const om_desc_params_t
     if (p->contact) fprintf(f, "contact %s\n", p->contact);
     b64_nopad(k->ntor.pub, 32, b64, sizeof b64);
     fprintf(f, "ntor-onion-key %s\n", b64);
+    if (p->family && *p->family) fprintf(f, "family %s\n", p->family);
     fputs(p->exit_policy ? p->exit_policy : "reject *:*\n", f);
     if (p->tunnelled_dir_server) fprintf(f, "tunnelled-dir-server\n");
     fprintf(f, "router-sig-ed25519 ");

@@ -18,6 +18,7 @@ typedef struct {
     const char *platform;    /* "onionmesh 0.1.0 on Linux" */
     const char *proto;       /* the "proto" line's value: what this relay really supports */
     const char *contact;     /* NULL: no contact line */
+    const char *family;      /* "family" line's value ("$HEX $HEX"), NULL or "": none */
     const char *exit_policy; /* policy lines, each ending in '\n' ("reject *:*\n") */
     uint64_t bw_avg, bw_burst, bw_observed; /* bytes per second */
     time_t published;

@@ -394,6 +394,11 @@ void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc)
     d->own_desc = c;
 }
 
+bool om_dircache_knows_relay(const om_dircache_t *d, const uint8_t rsa_id[20])
+{
+    return d && d->md_parsed && om_consensus_find(d->md_parsed, rsa_id) != NULL;
+}
+
 bool om_dircache_ready(const om_dircache_t *d)
 {
     return d && d->cons_md.text && time(NULL) < d->cons_md.valid_until;

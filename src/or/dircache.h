@@ -22,6 +22,9 @@ void om_dircache_free(om_dircache_t *d);
 /* True once a verified microdesc consensus is held (we advertise tunnelled-dir-server then). */
 bool om_dircache_ready(const om_dircache_t *d);
 
+/* True if the relay with this RSA identity is in the consensus we hold. */
+bool om_dircache_knows_relay(const om_dircache_t *d, const uint8_t rsa_id[20]);
+
 /* Our own server descriptor, served at /tor/server/authority (bridge users ask for it). */
 void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc);
 

@@ -32,7 +32,19 @@ struct om_or_links {
     om_or_links_owner_t owner;
     link_t *links;
     unsigned count, inbound;
+    struct bufferevent_rate_limit_group *rl;
 };
+
+void om_or_links_set_rate_limit_group(om_or_links_t *l, struct bufferevent_rate_limit_group *g)
+{
+    l->rl = g;
+}
+
+static void apply_rate_limit(om_or_links_t *l, om_transport_t *t)
+{
+    if (l->rl && t->ops->set_rate_limit_group && t->ops->set_rate_limit_group(t, l->rl) < 0)
+        om_warn("Could not put the link %s under the bandwidth limit", t->peer);
+}
 
 om_or_links_t *om_or_links_new(struct event_base *base, const om_identity_t *identity,
                                unsigned max_links, const om_or_links_owner_t *owner)
@@ -113,6 +125,7 @@ void om_or_links_accept(om_or_links_t *l, om_transport_t *t)
     }
     k->l = l;
     k->inbound = true;
+    apply_rate_limit(l, t);
     om_chan_callbacks_t cb = {
         .on_open = on_open, .on_close = on_close, .on_unclaimed_cell = on_unclaimed, .arg = k};
     k->chan = om_channel_new_responder(l->base, t, l->identity, &cb);
@@ -160,6 +173,7 @@ void *om_or_links_get(om_or_links_t *l, const char *host, uint16_t port, const u
             cb(NULL, "could not start a connection", arg);
             return NULL;
         }
+        apply_rate_limit(l, k->chan->transport);
         k->next = l->links;
         l->links = k;
         l->count++;

@@ -10,6 +10,7 @@
 
 #include "core/channel.h"
 
+struct bufferevent_rate_limit_group;
 struct event_base;
 typedef struct om_or_links om_or_links_t;
 
@@ -37,6 +38,8 @@ void om_or_links_accept(om_or_links_t *l, om_transport_t *t);
 void *om_or_links_get(om_or_links_t *l, const char *host, uint16_t port, const uint8_t rsa_fp[20],
                       const uint8_t *ed_id, om_or_links_cb cb, void *arg);
 void om_or_links_cancel(om_or_links_t *l, void *handle);
+/* Every link from now on (and none before: call it first) shares these token buckets. */
+void om_or_links_set_rate_limit_group(om_or_links_t *l, struct bufferevent_rate_limit_group *g);
 /* Links open or opening, inbound and outbound. */
 unsigned om_or_links_count(const om_or_links_t *l);
 unsigned om_or_links_count_inbound(const om_or_links_t *l);

@@ -1,47 +1,35 @@
-/* or_streams.c — the last hop's streams on a relay: BEGIN_DIR served from the directory cache
- * (tor-spec 6.2: CONNECTED, then the HTTP exchange, then END DONE), BEGIN/RESOLVE refused with
- * END EXITPOLICY (no exit yet), windows and authenticated SENDMEs (tor-spec 7.3, 7.4, proposal
- * 289) for what we send and what we receive, END handling. */
+/* or_streams.c — the last hop's streams on a relay: the stream table of each circuit, circuit and
+ * stream windows with authenticated SENDMEs (tor-spec 7.3, 7.4, proposal 289) for what we send
+ * and what we receive, END handling, BEGIN_DIR served from the directory cache (tor-spec 6.2:
+ * empty CONNECTED, the HTTP exchange, END DONE), and BEGIN/RESOLVE handed to the exit (or_exit.c)
+ * or refused with END EXITPOLICY when this relay is no exit. */
 #include "or/or_streams.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "or/or_streams_int.h"
 
-#define CIRC_WINDOW_START   1000
-#define CIRC_WINDOW_INC     100
-#define STREAM_WINDOW_START 500
-#define STREAM_WINDOW_INC   50
-#define SENDME_DIGESTS_MAX  (CIRC_WINDOW_START / CIRC_WINDOW_INC)
-
-typedef struct stream {
-    struct stream *next;
-    uint16_t id;
-    int package_window, deliver_window;
-    char req[OM_DIRCACHE_MAX_REQUEST];
-    size_t req_len;
-    uint8_t *resp;
-    size_t resp_len, resp_off;
-} stream_t;
+#define CIRC_WINDOW_START  1000
+#define CIRC_WINDOW_INC    100
+#define SENDME_DIGESTS_MAX (CIRC_WINDOW_START / CIRC_WINDOW_INC)
 
 typedef struct {
-    stream_t *streams;
+    or_stream_t *streams;
     unsigned n_streams;
     int package_window, deliver_window;
     uint8_t sendme_digests[SENDME_DIGESTS_MAX][20];
     int n_sendme_digests;
 } circ_state_t;
 
-struct om_or_streams {
-    om_dircache_t *dircache;
-    om_or_streams_stats_t st;
-};
-
-om_or_streams_t *om_or_streams_new(om_dircache_t *dircache)
+om_or_streams_t *om_or_streams_new(om_dircache_t *dircache, om_or_exit_t *exit)
 {
     om_or_streams_t *s = calloc(1, sizeof *s);
-    if (s) s->dircache = dircache;
+    if (s) {
+        s->dircache = dircache;
+        s->exit = exit;
+    }
     return s;
 }
 
@@ -67,56 +55,82 @@ static circ_state_t *state_of(om_or_circ_t *circ)
     return circ->stream_state;
 }
 
-static stream_t *find_stream(circ_state_t *cs, uint16_t id)
+static or_stream_t *find_stream(circ_state_t *cs, uint16_t id)
 {
-    for (stream_t *s = cs->streams; s; s = s->next)
+    for (or_stream_t *s = cs->streams; s; s = s->next)
         if (s->id == id) return s;
     return NULL;
 }
 
-static void stream_free(circ_state_t *cs, stream_t *s)
+void or_stream_free(or_stream_t *s)
 {
-    for (stream_t **pp = &cs->streams; *pp; pp = &(*pp)->next)
+    circ_state_t *cs = s->circ->stream_state;
+    for (or_stream_t **pp = &cs->streams; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
             cs->n_streams--;
             break;
         }
+    or_exit_release(s);
+    free(s->req);
     free(s->resp);
     free(s);
 }
 
-static void send_end(om_or_circ_t *circ, uint16_t id, uint8_t reason)
+void or_stream_end(or_stream_t *s, uint8_t reason, const uint8_t *extra, size_t extra_len)
 {
-    om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
+    uint8_t body[1 + 32];
+    body[0] = reason;
+    if (extra_len > sizeof body - 1) extra_len = 0;
+    if (extra_len) memcpy(body + 1, extra, extra_len);
+    om_or_circ_send_back(s->circ, OM_RELAY_END, s->id, body, 1 + extra_len);
+    or_stream_free(s);
 }
 
-/* Send what the windows allow of each stream's response; END DONE when one is all sent. */
-static void pump(om_or_circ_t *circ, circ_state_t *cs)
+bool or_stream_can_send(const or_stream_t *s)
 {
-    stream_t *s = cs->streams;
+    const circ_state_t *cs = s->circ->stream_state;
+    return s->package_window > 0 && cs->package_window > 0;
+}
+
+int or_stream_send_data(or_stream_t *s, const uint8_t *data, size_t len)
+{
+    circ_state_t *cs = s->circ->stream_state;
+    if (!or_stream_can_send(s) || len > OM_RELAY_PAYLOAD_LEN) return -1;
+    if (om_or_circ_send_back(s->circ, OM_RELAY_DATA, s->id, data, len) < 0) return -1;
+    s->package_window--;
+    cs->package_window--;
+    /* Proposal 289: the client answers every 100th DATA cell with a SENDME carrying the digest
+     * of that cell. */
+    if (cs->package_window % CIRC_WINDOW_INC == 0 && cs->n_sendme_digests < SENDME_DIGESTS_MAX)
+        om_relay_crypto_last_digest_back(&s->circ->crypto,
+                                         cs->sendme_digests[cs->n_sendme_digests++]);
+    return 0;
+}
+
+/* BEGIN_DIR answer: as much as the windows allow; END DONE when all is sent. */
+static void dir_pump(or_stream_t *s)
+{
+    while (s->resp && s->resp_off < s->resp_len && or_stream_can_send(s)) {
+        size_t n = s->resp_len - s->resp_off;
+        if (n > OM_RELAY_PAYLOAD_LEN) n = OM_RELAY_PAYLOAD_LEN;
+        if (or_stream_send_data(s, s->resp + s->resp_off, n) < 0) return;
+        s->resp_off += n;
+    }
+    if (s->resp && s->resp_off == s->resp_len) or_stream_end(s, OM_END_DONE, NULL, 0);
+}
+
+/* Windows opened: every stream sends what it has. */
+static void pump_all(om_or_circ_t *circ)
+{
+    circ_state_t *cs = circ->stream_state;
+    or_stream_t *s = cs->streams;
     while (s && cs->package_window > 0) {
-        stream_t *next = s->next;
-        while (s->resp && s->resp_off < s->resp_len && s->package_window > 0 &&
-               cs->package_window > 0) {
-            size_t n = s->resp_len - s->resp_off;
-            if (n > OM_RELAY_PAYLOAD_LEN) n = OM_RELAY_PAYLOAD_LEN;
-            if (om_or_circ_send_back(circ, OM_RELAY_DATA, s->id, s->resp + s->resp_off, n) < 0)
-                return;
-            s->resp_off += n;
-            s->package_window--;
-            cs->package_window--;
-            /* Proposal 289: the client answers every 100th DATA cell with a SENDME carrying
-             * the digest of that cell. */
-            if (cs->package_window % CIRC_WINDOW_INC == 0 &&
-                cs->n_sendme_digests < SENDME_DIGESTS_MAX)
-                om_relay_crypto_last_digest_back(&circ->crypto,
-                                                 cs->sendme_digests[cs->n_sendme_digests++]);
-        }
-        if (s->resp && s->resp_off == s->resp_len) {
-            send_end(circ, s->id, OM_END_DONE);
-            stream_free(cs, s);
-        }
+        or_stream_t *next = s->next; /* s may be freed */
+        if (s->kind == OR_STREAM_DIR)
+            dir_pump(s);
+        else if (s->kind == OR_STREAM_EXIT)
+            or_exit_pull(s);
         s = next;
     }
 }
@@ -139,7 +153,7 @@ static int circuit_sendme(om_or_circ_t *circ, circ_state_t *cs, const uint8_t *b
     memmove(cs->sendme_digests[0], cs->sendme_digests[1], (size_t)(cs->n_sendme_digests - 1) * 20);
     cs->n_sendme_digests--;
     cs->package_window += CIRC_WINDOW_INC;
-    pump(circ, cs);
+    pump_all(circ);
     return 0;
 }
 
@@ -154,44 +168,58 @@ static void note_delivered(om_or_circ_t *circ, circ_state_t *cs)
     }
 }
 
-static void begin_dir(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs, uint16_t id)
+static or_stream_t *new_stream(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs,
+                               uint16_t id, or_stream_kind_t kind)
 {
-    if (!m->dircache || !om_dircache_ready(m->dircache)) {
-        send_end(circ, id, OM_END_NOTDIRECTORY);
-        return;
-    }
+    uint8_t reason = OM_END_RESOURCELIMIT;
     if (cs->n_streams >= OM_OR_MAX_STREAMS_PER_CIRC) {
-        send_end(circ, id, OM_END_RESOURCELIMIT);
-        return;
+        om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
+        return NULL;
     }
-    stream_t *s = calloc(1, sizeof *s);
+    or_stream_t *s = calloc(1, sizeof *s);
     if (!s) {
-        send_end(circ, id, OM_END_RESOURCELIMIT);
-        return;
+        om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
+        return NULL;
     }
+    s->m = m;
+    s->circ = circ;
     s->id = id;
-    s->package_window = STREAM_WINDOW_START;
-    s->deliver_window = STREAM_WINDOW_START;
+    s->kind = kind;
+    s->package_window = OR_STREAM_WINDOW_START;
+    s->deliver_window = OR_STREAM_WINDOW_START;
     s->next = cs->streams;
     cs->streams = s;
     cs->n_streams++;
+    return s;
+}
+
+static void begin_dir(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs, uint16_t id)
+{
+    if (!m->dircache || !om_dircache_ready(m->dircache)) {
+        uint8_t reason = OM_END_NOTDIRECTORY;
+        om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
+        return;
+    }
+    if (!new_stream(m, circ, cs, id, OR_STREAM_DIR)) return;
     /* tor-spec 6.2: BEGIN_DIR is answered with an empty CONNECTED. */
     om_or_circ_send_back(circ, OM_RELAY_CONNECTED, id, NULL, 0);
 }
 
-static void stream_data(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs, stream_t *s,
-                        const uint8_t *body, size_t len)
+static void dir_data(or_stream_t *s, const uint8_t *body, size_t len)
 {
-    if (--s->deliver_window <= STREAM_WINDOW_START - STREAM_WINDOW_INC) {
-        om_or_circ_send_back(circ, OM_RELAY_SENDME, s->id, NULL, 0);
-        s->deliver_window += STREAM_WINDOW_INC;
+    if (--s->deliver_window <= OR_STREAM_WINDOW_START - OR_STREAM_WINDOW_INC) {
+        om_or_circ_send_back(s->circ, OM_RELAY_SENDME, s->id, NULL, 0);
+        s->deliver_window += OR_STREAM_WINDOW_INC;
     }
     if (s->resp) return; /* already answering: HTTP/1.0, one request per stream */
-    if (s->req_len + len > sizeof s->req) {
-        om_info("Circuit %u stream %u: directory request longer than %d bytes", circ->p_circ_id,
+    if (!s->req && !(s->req = malloc(OM_DIRCACHE_MAX_REQUEST))) {
+        or_stream_end(s, OM_END_RESOURCELIMIT, NULL, 0);
+        return;
+    }
+    if (s->req_len + len > OM_DIRCACHE_MAX_REQUEST) {
+        om_info("Circuit %u stream %u: directory request longer than %d bytes", s->circ->p_circ_id,
                 s->id, OM_DIRCACHE_MAX_REQUEST);
-        send_end(circ, s->id, OM_END_TORPROTOCOL);
-        stream_free(cs, s);
+        or_stream_end(s, OM_END_TORPROTOCOL, NULL, 0);
         return;
     }
     memcpy(s->req + s->req_len, body, len);
@@ -207,18 +235,58 @@ static void stream_data(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs
             s->resp_len = sizeof bad - 1;
         }
     } else {
-        s->resp = om_dircache_answer(m->dircache, path, &s->resp_len);
-        m->st.dir_requests++;
-        om_debug("Circuit %u stream %u: directory GET %.100s -> %zu bytes", circ->p_circ_id, s->id,
-                 path, s->resp_len);
+        s->resp = om_dircache_answer(s->m->dircache, path, &s->resp_len);
+        s->m->st.dir_requests++;
+        om_debug("Circuit %u stream %u: directory GET %.100s -> %zu bytes", s->circ->p_circ_id,
+                 s->id, path, s->resp_len);
     }
     if (!s->resp) {
-        send_end(circ, s->id, OM_END_INTERNAL);
-        stream_free(cs, s);
+        or_stream_end(s, OM_END_INTERNAL, NULL, 0);
         return;
     }
-    m->st.dir_bytes += s->resp_len;
-    pump(circ, cs);
+    s->m->st.dir_bytes += s->resp_len;
+    dir_pump(s);
+}
+
+static int begin(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs,
+                 const om_relay_header_t *hdr, const uint8_t *body)
+{
+    uint8_t reason = OM_END_EXITPOLICY;
+    if (!m->exit) {
+        /* Not an exit: tor-spec 6.2 END EXITPOLICY (tor's non-exits answer so). */
+        m->st.refused_begin++;
+        om_or_circ_send_back(circ, OM_RELAY_END, hdr->stream_id, &reason, 1);
+        return 0;
+    }
+    om_begin_t b;
+    if (hdr->command == OM_RELAY_BEGIN) {
+        if (om_begin_parse(&b, body, hdr->length) < 0) {
+            /* tor-spec 6.2: a malformed BEGIN gets END TORPROTOCOL; the circuit stays. */
+            om_info("Circuit %u: malformed BEGIN", circ->p_circ_id);
+            reason = OM_END_TORPROTOCOL;
+            om_or_circ_send_back(circ, OM_RELAY_END, hdr->stream_id, &reason, 1);
+            return 0;
+        }
+    } else {
+        memset(&b, 0, sizeof b);
+        size_t n = strnlen((const char *)body, hdr->length);
+        if (n == 0 || n >= sizeof b.host || n == hdr->length) {
+            reason = OM_END_TORPROTOCOL;
+            om_or_circ_send_back(circ, OM_RELAY_END, hdr->stream_id, &reason, 1);
+            return 0;
+        }
+        memcpy(b.host, body, n);
+    }
+    or_stream_t *s =
+        new_stream(m, circ, cs, hdr->stream_id,
+                   hdr->command == OM_RELAY_BEGIN ? OR_STREAM_EXIT : OR_STREAM_RESOLVE);
+    if (!s) return 0;
+    s->begin = b;
+    if (s->kind == OR_STREAM_EXIT)
+        or_exit_begin(m->exit, s);
+    else
+        or_exit_resolve(m->exit, s);
+    return 0;
 }
 
 int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const uint8_t *body,
@@ -228,39 +296,46 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
     (void)early;
     circ_state_t *cs = state_of(circ);
     if (!cs) return -1;
-    stream_t *s = hdr->stream_id ? find_stream(cs, hdr->stream_id) : NULL;
+    or_stream_t *s = hdr->stream_id ? find_stream(cs, hdr->stream_id) : NULL;
     switch (hdr->command) {
     case OM_RELAY_BEGIN_DIR:
+    case OM_RELAY_BEGIN:
+    case OM_RELAY_RESOLVE:
         if (!hdr->stream_id || s) {
-            om_info("Circuit %u: BEGIN_DIR with stream ID %u %s", circ->p_circ_id, hdr->stream_id,
+            om_info("Circuit %u: %s with stream ID %u %s", circ->p_circ_id,
+                    om_relay_command_name(hdr->command), hdr->stream_id,
                     s ? "already in use" : "(zero)");
             return -1;
         }
-        begin_dir(m, circ, cs, hdr->stream_id);
-        return 0;
-    case OM_RELAY_BEGIN:
-    case OM_RELAY_RESOLVE:
-        /* Not an exit: tor-spec 6.2 END EXITPOLICY (tor's non-exits answer so). */
-        m->st.refused_begin++;
-        send_end(circ, hdr->stream_id, OM_END_EXITPOLICY);
-        return 0;
+        if (hdr->command == OM_RELAY_BEGIN_DIR) {
+            begin_dir(m, circ, cs, hdr->stream_id);
+            return 0;
+        }
+        return begin(m, circ, cs, hdr, body);
     case OM_RELAY_DATA:
         if (!hdr->stream_id) return -1;
         note_delivered(circ, cs);
-        if (s) stream_data(m, circ, cs, s, body, hdr->length);
-        return 0; /* data for a stream we closed (half-closed): dropped */
+        if (!s) return 0; /* data for a stream we closed (half-closed): dropped */
+        if (s->kind == OR_STREAM_DIR)
+            dir_data(s, body, hdr->length);
+        else if (s->kind == OR_STREAM_EXIT)
+            or_exit_data(s, body, hdr->length);
+        return 0;
     case OM_RELAY_END:
-        if (s) stream_free(cs, s);
+        if (s) or_stream_free(s);
         return 0;
     case OM_RELAY_SENDME:
         if (!hdr->stream_id) return circuit_sendme(circ, cs, body, hdr->length);
         if (s) {
-            if (s->package_window + STREAM_WINDOW_INC > STREAM_WINDOW_START) {
+            if (s->package_window + OR_STREAM_WINDOW_INC > OR_STREAM_WINDOW_START) {
                 om_info("Circuit %u stream %u: unexpected stream SENDME", circ->p_circ_id, s->id);
                 return -1;
             }
-            s->package_window += STREAM_WINDOW_INC;
-            pump(circ, cs);
+            s->package_window += OR_STREAM_WINDOW_INC;
+            if (s->kind == OR_STREAM_DIR)
+                dir_pump(s);
+            else if (s->kind == OR_STREAM_EXIT)
+                or_exit_pull(s);
         }
         return 0;
     default:
@@ -276,7 +351,7 @@ void om_or_streams_circ_free(om_or_circ_t *circ, void *arg)
     circ_state_t *cs = circ->stream_state;
     if (!cs) return;
     while (cs->streams)
-        stream_free(cs, cs->streams);
+        or_stream_free(cs->streams);
     free(cs);
     circ->stream_state = NULL;
 }

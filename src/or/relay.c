@@ -3,6 +3,7 @@
  * change, every 18 hours as tor does) and maintains its keys hourly. */
 #include "or/relay.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -20,9 +21,12 @@
 
 #include "core/log.h"
 #include "core/transport.h"
+#include "or/bandwidth.h"
 #include "or/descriptor.h"
 #include "or/dircache.h"
 #include "or/or_circuit.h"
+#include "or/exit_policy.h"
+#include "or/or_exit.h"
 #include "or/or_links.h"
 #include "or/or_streams.h"
 #include "or/publish.h"
@@ -34,12 +38,10 @@
 #define MAX_CIRCUITS         65536
 /* What we really implement, in tor's protocol names (dir-spec "proto"): link protocols 4-5 with
  * Ed25519 link authentication, CREATE2/EXTEND2 with ntor and ntor-v3 (Relay=2 and 4; not
- * Relay=3, extending over IPv6), consensus and descriptor formats. */
-#define RELAY_PROTO "Cons=1-2 Desc=1-2 Link=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4"
-/* ...and, as a directory cache, BEGIN_DIR with consensus and microdescriptor downloads (DirCache=1;
- * not 2, which is consensus diffs). */
-#define RELAY_PROTO_DIRCACHE                                                                       \
-    "Cons=1-2 Desc=1-2 DirCache=1 Link=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4"
+ * Relay=3, extending over IPv6), consensus and descriptor formats; as a directory cache BEGIN_DIR
+ * with consensus and microdescriptor downloads (DirCache=1; 2 is consensus diffs); as an exit
+ * authenticated SENDMEs (FlowCtrl=1; 2 is congestion control, not at our exit yet). */
+static void relay_proto(const om_relay_t *r, char *out, size_t outsz);
 
 struct om_relay {
     struct event_base *base;
@@ -57,11 +59,22 @@ struct om_relay {
     om_or_links_t *links;
     om_or_circuits_t *circuits;
     om_dircache_t *dircache;
+    om_or_exit_t *exit;
+    om_relay_bw_t *bw;
+    uint64_t published_bw; /* observed bandwidth in the last descriptor we uploaded */
+    om_exit_policy_t policy;
+    char *policy_lines; /* descriptor form */
     om_or_streams_t *streams;
-    struct event *maintain_ev, *publish_ev;
+    struct event *maintain_ev, *publish_ev, *bw_ev;
     time_t started, last_publish;
     bool publish;
 };
+
+static void relay_proto(const om_relay_t *r, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "Cons=1-2 Desc=1-2 %s%sLink=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4",
+             r->dircache ? "DirCache=1 " : "", r->exit ? "FlowCtrl=1 " : "");
+}
 
 uint16_t om_relay_or_port(const om_relay_t *r)
 {
@@ -117,6 +130,59 @@ static void publish_done(unsigned accepted, unsigned total, void *arg)
     om_info("Descriptor upload finished: %u of %u authorities answered 2xx", accepted, total);
 }
 
+/* BandwidthRate/Burst, or RelayBandwidthRate/Burst where set and lower (bytes/s, bytes). */
+static void bw_config(const om_config_t *cfg, uint64_t *rate, uint64_t *burst)
+{
+    int64_t ra = om_config_get_int(cfg, "BandwidthRate");
+    int64_t bu = om_config_get_int(cfg, "BandwidthBurst");
+    int64_t rr = om_config_get_int(cfg, "RelayBandwidthRate");
+    int64_t rb = om_config_get_int(cfg, "RelayBandwidthBurst");
+    if (rr > 0 && rr < ra) ra = rr;
+    if (rb > 0 && rb < bu) bu = rb;
+    *rate = (uint64_t)ra;
+    *burst = (uint64_t)(bu > ra ? bu : ra);
+}
+
+/* MyFamily as the descriptor's "family" value: fingerprints as "$HEX" upper-case, nicknames as
+ * given, without ourselves, sorted (as tor writes it). */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void family_line(const om_relay_t *r, char *out, size_t outsz)
+{
+    size_t n;
+    const char *const *items = om_config_get_lines(r->cfg, "MyFamily", &n);
+    char own[41];
+    om_hex_encode(r->keys.rsa_fp, 20, own);
+    char(*norm)[64] = calloc(n ? n : 1, 64);
+    const char **sorted = calloc(n ? n : 1, sizeof *sorted);
+    size_t k = 0;
+    out[0] = 0;
+    for (size_t i = 0; norm && sorted && i < n; i++) {
+        const char *it = items[i][0] == '$' ? items[i] + 1 : items[i];
+        size_t len = strcspn(it, "=~");
+        if (len == 40 && strspn(it, "0123456789abcdefABCDEF") >= 40) {
+            norm[k][0] = '$';
+            for (size_t j = 0; j < 40; j++)
+                norm[k][1 + j] = (char)toupper((unsigned char)it[j]);
+            norm[k][41] = 0;
+            if (!strcmp(norm[k] + 1, own)) continue;
+        } else {
+            snprintf(norm[k], 64, "%s", items[i]);
+        }
+        sorted[k] = norm[k];
+        k++;
+    }
+    if (sorted) qsort(sorted, k, sizeof *sorted, cmp_str);
+    for (size_t i = 0, off = 0; i < k; i++)
+        off += (size_t)snprintf(out + off, outsz > off ? outsz - off : 0, "%s%s", i ? " " : "",
+                                sorted[i]);
+    free(norm);
+    free(sorted);
+}
+
 static void publish_now(om_relay_t *r)
 {
     if (!r->publish) return;
@@ -124,22 +190,23 @@ static void publish_now(om_relay_t *r)
     time_t now = time(NULL);
     char platform[96];
     snprintf(platform, sizeof platform, "onionmesh %s on Linux", OM_VERSION);
-    int64_t rate = om_config_get_int(r->cfg, "BandwidthRate");
-    int64_t burst = om_config_get_int(r->cfg, "BandwidthBurst");
-    int64_t rrate = om_config_get_int(r->cfg, "RelayBandwidthRate");
-    int64_t rburst = om_config_get_int(r->cfg, "RelayBandwidthBurst");
-    if (rrate > 0 && rrate < rate) rate = rrate;
-    if (rburst > 0 && rburst < burst) burst = rburst;
+    uint64_t rate, burst;
+    bw_config(r->cfg, &rate, &burst);
+    uint64_t observed = r->bw ? om_relay_bw_observed(r->bw) : 0;
+    char proto[128], family[2048];
+    relay_proto(r, proto, sizeof proto);
+    family_line(r, family, sizeof family);
     om_desc_params_t p = {
         .nickname = r->nickname,
         .or_port = r->or_port,
         .platform = platform,
-        .proto = r->dircache ? RELAY_PROTO_DIRCACHE : RELAY_PROTO,
+        .proto = proto,
         .contact = om_config_get_string(r->cfg, "ContactInfo"),
-        .exit_policy = "reject *:*\n",
-        .bw_avg = (uint64_t)rate,
-        .bw_burst = (uint64_t)(burst > rate ? burst : rate),
-        .bw_observed = 0,
+        .family = family,
+        .exit_policy = r->policy_lines ? r->policy_lines : "reject *:*\n",
+        .bw_avg = rate,
+        .bw_burst = burst,
+        .bw_observed = observed,
         .published = now,
         .uptime = (long)(now - r->started),
         .include_tap = true,
@@ -162,6 +229,7 @@ static void publish_now(om_relay_t *r)
     om_info("Uploading our descriptor (%zu bytes) to %d authorities", strlen(desc), started);
     free(desc);
     r->last_publish = now;
+    r->published_bw = observed;
 }
 
 static void maintain_cb(evutil_socket_t fd, short what, void *arg)
@@ -188,6 +256,22 @@ static void maintain_cb(evutil_socket_t fd, short what, void *arg)
         }
     }
     if (changed || time(NULL) - r->last_publish >= REPUBLISH_INTERVAL_S) publish_now(r);
+}
+
+/* tor (check_descriptor_bandwidth_changed): republish when the observed bandwidth went from or to
+ * zero, or changed by more than a factor of two and the last upload is 3 hours old. */
+static void bw_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    om_relay_t *r = arg;
+    (void)fd;
+    (void)what;
+    uint64_t cur = om_relay_bw_observed(r->bw), prev = r->published_bw;
+    bool changed = (prev == 0) != (cur == 0) || cur > prev * 2 || cur < prev / 2;
+    if (changed && (prev == 0 || time(NULL) - r->last_publish >= 3 * 3600)) {
+        om_info("Observed bandwidth now %llu bytes/s (published %llu): uploading a new descriptor",
+                (unsigned long long)cur, (unsigned long long)prev);
+        publish_now(r);
+    }
 }
 
 static void publish_cb(evutil_socket_t fd, short what, void *arg)
@@ -273,6 +357,35 @@ static int open_listener(om_relay_t *r, const om_port_t *orp, char *err, size_t 
     return 0;
 }
 
+/* The exit policy from ExitRelay, ExitPolicy, ExitPolicyRejectPrivate, IPv6Exit and
+ * ReducedExitPolicy as tor builds it (our own address rejected too); an exit if it accepts
+ * anything. */
+static int setup_exit(om_relay_t *r, char *err, size_t errlen)
+{
+    om_exit_policy_options_t o;
+    om_exit_policy_options_init(&o);
+    o.lines = om_config_get_lines(r->cfg, "ExitPolicy", &o.n_lines);
+    o.exit_relay = om_config_get_bool(r->cfg, "ExitRelay");
+    o.reject_private = om_config_get_bool(r->cfg, "ExitPolicyRejectPrivate") == 1;
+    o.ipv6_exit = om_config_get_bool(r->cfg, "IPv6Exit") == 1;
+    o.reduced_exit_policy = om_config_get_bool(r->cfg, "ReducedExitPolicy") == 1;
+    om_exit_addr_t own;
+    if (om_exit_addr_parse(&own, r->address) == 0) {
+        o.own_addrs = &own;
+        o.n_own_addrs = 1;
+    }
+    if (om_exit_policy_build(&r->policy, &o, err, errlen) < 0) return -1;
+    r->policy_lines = om_exit_policy_descriptor_lines(&r->policy);
+    if (!r->policy_lines) return om_errf(err, errlen, "out of memory");
+    if (om_exit_policy_is_reject_star(&r->policy, AF_UNSPEC)) return 0;
+    r->exit =
+        om_or_exit_new(r->base, &r->policy, om_config_get_string(r->cfg, "ServerDNSResolvConfFile"),
+                       o.ipv6_exit, r->dircache, err, errlen);
+    if (!r->exit) return -1;
+    om_notice("Exit relay: policy %.*s", (int)strcspn(r->policy_lines, "\n"), r->policy_lines);
+    return 0;
+}
+
 om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char *err,
                            size_t errlen)
 {
@@ -312,13 +425,22 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         om_errf(err, errlen, "could not set up TLS for the ORPort");
         goto fail;
     }
+    uint64_t rate, burst;
+    bw_config(cfg, &rate, &burst);
+    r->bw = om_relay_bw_new(base, rate, burst);
+    if (!r->bw) {
+        om_errf(err, errlen, "could not set up the bandwidth buckets");
+        goto fail;
+    }
     om_or_links_owner_t owner = {
         .on_unclaimed_cell = on_unclaimed, .on_link_closed = on_link_closed, .arg = r};
     r->links = om_or_links_new(base, &r->identity, MAX_LINKS, &owner);
+    if (r->links) om_or_links_set_rate_limit_group(r->links, om_relay_bw_group(r->bw));
     size_t nauth;
     const om_dir_authority_t *auths = om_config_dir_authorities(cfg, &nauth);
     if (om_config_get_bool(cfg, "DirCache") == 1) r->dircache = om_dircache_new(base, auths, nauth);
-    r->streams = om_or_streams_new(r->dircache);
+    if (setup_exit(r, err, errlen) < 0) goto fail;
+    r->streams = om_or_streams_new(r->dircache, r->exit);
     om_or_circ_params_t cp = {
         .keys = &r->keys,
         .links = r->links,
@@ -343,15 +465,13 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
     struct timeval tv = {MAINTAIN_INTERVAL_S, 0};
     if (r->maintain_ev) event_add(r->maintain_ev, &tv);
     /* First upload once the loop runs (the listener is up by then). */
+    r->bw_ev = event_new(base, -1, EV_PERSIST, bw_check_cb, r);
+    struct timeval minute = {60, 0};
+    if (r->bw_ev) event_add(r->bw_ev, &minute);
     r->publish_ev = event_new(base, -1, 0, publish_cb, r);
     struct timeval now = {0, 0};
     if (r->publish_ev) event_add(r->publish_ev, &now);
     if (!r->publish) om_notice("PublishServerDescriptor is 0: not uploading our descriptor");
-    size_t npol;
-    om_config_get_lines(cfg, "ExitPolicy", &npol);
-    if (om_config_get_bool(cfg, "ExitRelay") == 1 || npol)
-        om_warn("ExitRelay/ExitPolicy are set, but this onionmesh relay cannot be an exit yet: "
-                "publishing \"reject *:*\" (middle and guard only)");
     return r;
 fail:
     om_relay_free(r);
@@ -366,7 +486,11 @@ void om_relay_free(om_relay_t *r)
     if (r->listener) evconnlistener_free(r->listener);
     om_or_circuits_free(r->circuits);
     om_or_links_free(r->links);
+    om_relay_bw_free(r->bw);
     om_or_streams_free(r->streams);
+    om_or_exit_free(r->exit);
+    om_exit_policy_free(&r->policy);
+    free(r->policy_lines);
     om_dircache_free(r->dircache);
     om_tls_server_ctx_free(r->tls);
     if (r->identity_ok) om_identity_free(&r->identity);

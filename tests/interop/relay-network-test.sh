@@ -2,16 +2,18 @@
 # relay-network-test.sh — onionmesh as a relay (OR) in a private Tor network of Debian tor 0.4.9:
 # three tor authorities, three tor relays and three onionmesh relays (tools/testnet), used by tor
 # 0.4.9 clients. Proves: the authorities list our relays Running/Valid (Guard, Exit, V2Dir as
-# voted), a tor client bootstraps from an onionmesh relay's directory cache and fetches through it
-# as its first hop byte-exact (page and a big file), an onionmesh relay carries a tor client's
-# circuit as the middle hop to a tor exit, a restarted relay keeps its identity and its place in
+# voted), a tor client bootstraps from an onionmesh relay's directory cache and fetches through
+# three onionmesh relays (guard, middle, exit) byte-exact (page and a big file), mixed paths (tor
+# guard -> onionmesh middle -> tor exit; onionmesh guard -> tor middle -> onionmesh exit), our OP
+# through onionmesh relays only, END EXITPOLICY from an onionmesh exit (the circuit stays usable)
+# and private addresses refused by default, a restarted relay keeps its identity and its place in
 # the consensus, and hostile ORPort input closes only the offending link while downloads go on.
 # Prints "ok - ..." / "not ok - ..." per check. Usage: relay-network-test.sh [BUILD_DIR]
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BUILD=${1:-build}
-OM="$ROOT/$BUILD/onionmesh"
+case "$BUILD" in /*) OM="$BUILD/onionmesh" ;; *) OM="$ROOT/$BUILD/onionmesh" ;; esac
 WORK=$(mktemp -d /tmp/om-relaytest-XXXXXX)
 NET="$WORK/net"
 BIG_MB=${OM_RELAYTEST_BIG_MB:-100}
@@ -110,29 +112,71 @@ fetch() { # socks_port path out
 }
 same_file() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' ' -f1)" ]; }
 
-# 2. onionmesh as first hop and directory cache: tor client -> omrelay0 -> relay1 -> relay2
+# 2. three onionmesh relays: tor client -> omrelay0 (bridge, directory cache) -> omrelay1 ->
+#    omrelay2 (exit)
 check "tor_client_bootstraps_via_onionmesh_bridge" \
-    start_client clientA "$(om_port 0)" "$(om_fp 0)" "$(tor_fp 1)" "$(tor_fp 2)"
+    start_client clientA "$(om_port 0)" "$(om_fp 0)" "$(om_fp 1)" "$(om_fp 2)"
 served_consensus() {
     grep -q "Received consensus directory .* from server 127.0.0.1:$(om_port 0)" "$WORK/clientA/info.log"
 }
 check "tor_client_got_consensus_from_onionmesh_dircache" served_consensus
 fetch "$SOCKS_clientA" index.html "$WORK/a_page.out"
-check "guard_page_byte_exact" cmp -s "$WORK/a_page.out" "$WORK/www/index.html"
+check "three_onionmesh_relays_page_byte_exact" cmp -s "$WORK/a_page.out" "$WORK/www/index.html"
 t0=$(date +%s.%N)
 fetch "$SOCKS_clientA" big.bin "$WORK/a_big.out"
 t1=$(date +%s.%N)
 rate=$(python3 -c "print(round($BIG_MB/($t1-$t0),1))")
-check "guard_big_${BIG_MB}MB_sha256 (${rate} MB/s)" same_file "$WORK/a_big.out" "$WORK/www/big.bin"
+check "three_onionmesh_relays_${BIG_MB}MB_sha256 (${rate} MB/s)" same_file "$WORK/a_big.out" "$WORK/www/big.bin"
 
-# 3. onionmesh as middle: tor client -> relay0 (tor) -> omrelay1 -> relay2 (tor exit). The tor
-#    exit serves the stream only if omrelay1 proved itself a relay with AUTHENTICATE.
+# 3. mixed paths. onionmesh as middle: tor client -> relay0 (tor) -> omrelay1 -> relay2 (tor
+#    exit): the tor exit serves the stream only if omrelay1 proved itself a relay with
+#    AUTHENTICATE. onionmesh as guard and exit around a tor middle: omrelay0 -> relay1 -> omrelay2.
 if start_client clientB "$(tor_port 0)" "$(tor_fp 0)" "$(om_fp 1)" "$(tor_fp 2)"; then
     fetch "$SOCKS_clientB" mid.bin "$WORK/b_mid.out"
     check "middle_byte_exact (tor guard -> onionmesh middle -> tor exit)" \
         same_file "$WORK/b_mid.out" "$WORK/www/mid.bin"
 else
     notok "middle_client_bootstraps"
+fi
+if start_client clientC "$(om_port 0)" "$(om_fp 0)" "$(tor_fp 1)" "$(om_fp 2)"; then
+    fetch "$SOCKS_clientC" mid.bin "$WORK/c_mid.out"
+    check "guard_exit_byte_exact (onionmesh guard -> tor middle -> onionmesh exit)" \
+        same_file "$WORK/c_mid.out" "$WORK/www/mid.bin"
+else
+    notok "guard_exit_client_bootstraps"
+fi
+
+# 3b. onionmesh's OP through onionmesh relays only
+OP_DIR="$WORK/op"
+mkdir -p "$OP_DIR"
+OP_SOCKS=$(free_port)
+start_op() {
+    {
+        echo "DataDirectory $OP_DIR"
+        echo "SocksPort 127.0.0.1:$OP_SOCKS"
+        echo "TestingTorNetwork 1"
+        echo "PathsNeededToBuildCircuits 0.67"
+        echo "Log info file $OP_DIR/info.log"
+        cat "$NET/dirauth-lines"
+        echo "EntryNodes $(om_fp 0)"
+        echo "MiddleNodes $(om_fp 1)"
+        echo "ExitNodes $(om_fp 2)"
+        echo "StrictNodes 1"
+    } >"$OP_DIR/onionmesh.conf"
+    "$OM" -f "$OP_DIR/onionmesh.conf" >"$OP_DIR/stdout.log" 2>&1 &
+    OP_PID=$!
+    CLIENT_PIDS="$CLIENT_PIDS $OP_PID"
+    for _ in $(seq 1 120); do
+        grep -q "Bootstrapped 100%" "$OP_DIR/info.log" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    return 1
+}
+if start_op; then
+    fetch "$OP_SOCKS" mid.bin "$WORK/op_mid.out"
+    check "onionmesh_op_through_onionmesh_relays_byte_exact" same_file "$WORK/op_mid.out" "$WORK/www/mid.bin"
+else
+    notok "onionmesh_op_bootstraps"
 fi
 
 # 4. hostile input on omrelay0's ORPort: each bad link is closed, a CREATE2 flood is answered
@@ -149,7 +193,7 @@ hostile_ok() {
         grep -Eq "^create2_flood: answered 400 reasons .*\(5, [0-9]+\)" "$WORK/hostile.out"
 }
 check "hostile_orport_input_closes_only_its_link" hostile_ok
-fetch "$SOCKS_clientA" mid.bin "$WORK/a_mid.out"
+fetch "$SOCKS_clientC" mid.bin "$WORK/a_mid.out"
 check "still_serving_after_hostile_input" same_file "$WORK/a_mid.out" "$WORK/www/mid.bin"
 
 # 5. a restarted relay keeps its identity and stays in the consensus
@@ -194,6 +238,84 @@ sys.exit(1)"; then
     return 1
 }
 check "restarted_relay_keeps_identity_and_listing" restart_ok
+
+# 6. exit policy at an onionmesh exit. omrelay2 restarted with a policy that rejects one port on
+#    127.0.0.1: a BEGIN there gets END EXITPOLICY (our OP answers SOCKS 0x02, "not allowed by
+#    ruleset", as tor's client does), and the next stream on the same circuit is served.
+restart_omrelay2() { # extra onionmesh arguments...
+    local pid; pid=$(jq_net "n['onionmesh_relays'][2]['pid']")
+    kill "$pid"; for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    "$OM" -f "$NET/omrelay2/torrc" "$@" >>"$NET/omrelay2/stdout.log" 2>&1 &
+    local newpid=$!
+    python3 - "$NET/network.json" "$newpid" <<'PY'
+import json, sys
+p, pid = sys.argv[1], int(sys.argv[2])
+n = json.load(open(p)); n["onionmesh_relays"][2]["pid"] = pid; n["pids"].append(pid)
+json.dump(n, open(p, "w"), indent=1)
+PY
+    for _ in $(seq 1 100); do grep -q "Exit relay: policy" "$NET/omrelay2/info.log" && break; sleep 0.1; done
+}
+socks_code() { # port host path -> curl's SOCKS failure code (empty on success)
+    curl -sS --max-time 60 --socks5-hostname "127.0.0.1:$OP_SOCKS" "http://$1:$2/$3" -o /dev/null 2>&1 |
+        sed -n 's/.*Can.t complete SOCKS5 connection to .*(\([0-9]*\)).*/\1/p'
+}
+REJ_PORT=$(free_port)
+: >"$NET/omrelay2/info.log"
+restart_omrelay2 --ExitPolicy "reject 127.0.0.1:$REJ_PORT,accept 127.0.0.0/8:*" \
+    --MyFamily "$(om_fp 1),\$$(om_fp 0)"
+sleep 2
+code=$(socks_code www.onionmesh.test "$REJ_PORT" index.html)
+check "exit_policy_reject_gives_end_exitpolicy (SOCKS code ${code:-none})" [ "$code" = 2 ]
+fetch "$OP_SOCKS" index.html "$WORK/op_after_reject.out"
+circ_of() { grep "Stream to www.onionmesh.test:$1 " "$OP_DIR/info.log" | tail -1 | sed -n 's/.*attached to circuit \([0-9]*\).*/\1/p'; }
+same_circuit() {
+    [ -n "$(circ_of "$REJ_PORT")" ] && [ "$(circ_of "$REJ_PORT")" = "$(circ_of "$HTTP_PORT")" ] &&
+        cmp -s "$WORK/op_after_reject.out" "$WORK/www/index.html"
+}
+check "circuit_usable_after_exitpolicy_end" same_circuit
+check "exit_logged_policy_refusal" grep -q "127.0.0.1:$REJ_PORT refused by our exit policy\|www.onionmesh.test:$REJ_PORT refused by our exit policy" "$NET/omrelay2/info.log"
+# The new descriptor (policy and MyFamily changed) reached the authority: family sorted, as "$HEX".
+want_family="family $(printf '%s\n' "\$$(om_fp 0)" "\$$(om_fp 1)" | sort | tr '\n' ' ' | sed 's/ $//')"
+family_ok() {
+    for _ in $(seq 1 20); do
+        curl -s --max-time 10 "http://127.0.0.1:$AUTH_DIR/tor/server/fp/$(om_fp 2)" |
+            grep -qx "$want_family" && return 0
+        sleep 1
+    done
+    return 1
+}
+check "descriptor_family_and_new_policy_accepted" family_ok
+# ExitPolicyRejectPrivate (default 1): 127.0.0.1 is private, so even "accept 127.0.0.0/8:*"
+# after the private rejects does not let the stream out.
+restart_omrelay2 --ExitPolicyRejectPrivate 1
+sleep 2
+code=$(socks_code www.onionmesh.test "$HTTP_PORT" index.html)
+check "private_address_refused_by_default (SOCKS code ${code:-none})" [ "$code" = 2 ]
+
+# 7. bandwidth. After the downloads the relays have seen traffic: omrelay0 uploads a descriptor
+#    with a non-zero observed bandwidth (tor's rule: republish when it leaves zero) and the
+#    authority serves that descriptor. Then omrelay1 restarted with RelayBandwidthRate 200 KB
+#    (burst 200 KB): a 2 MB download through it as the middle (tor client B, tor exit: omrelay2
+#    now refuses private addresses) cannot take less than about 9 s (checked: 5 s).
+observed_bw() {
+    curl -s --max-time 10 "http://127.0.0.1:$AUTH_DIR/tor/server/fp/$(om_fp 0)" |
+        sed -n 's/^bandwidth [0-9]* [0-9]* \([0-9]*\)$/\1/p' | tail -1
+}
+for _ in $(seq 1 45); do [ "$(observed_bw)" -gt 0 ] 2>/dev/null && break; sleep 2; done
+obs=$(observed_bw)
+check "observed_bandwidth_published (${obs:-?} bytes/s)" [ "${obs:-0}" -gt 0 ]
+PID1=$(jq_net "n['onionmesh_relays'][1]['pid']")
+kill "$PID1"; for _ in $(seq 1 50); do kill -0 "$PID1" 2>/dev/null || break; sleep 0.1; done
+"$OM" -f "$NET/omrelay1/torrc" --RelayBandwidthRate "200 KB" --RelayBandwidthBurst "200 KB" \
+    >>"$NET/omrelay1/stdout.log" 2>&1 &
+CLIENT_PIDS="$CLIENT_PIDS $!"
+sleep 2
+t0=$(date +%s.%N)
+fetch "$SOCKS_clientB" mid.bin "$WORK/a_limited.out"
+t1=$(date +%s.%N)
+secs=$(python3 -c "print(round($t1-$t0,1))")
+limited_ok() { same_file "$WORK/a_limited.out" "$WORK/www/mid.bin" && python3 -c "import sys;sys.exit(0 if $secs >= 5 else 1)"; }
+check "relay_bandwidth_rate_limits (2 MB in ${secs} s at 200 KB/s)" limited_ok
 
 echo "# omrelay0: $(grep -c 'Directory cache' "$NET/omrelay0/info.log") directory cache lines, $(grep -c 'refused' "$NET/omrelay0/info.log") refusals logged"
 exit "$FAILED"
