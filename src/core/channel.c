@@ -31,8 +31,7 @@ static void channel_schedule_free(om_channel_t *chan);
  * handshake. Both are kept as cells go out and come in, and dropped once used. */
 static void hs_record(om_digest_t *d, const uint8_t *wire, size_t n)
 {
-    if (d)
-        om_digest_update(d, wire, n);
+    if (d) om_digest_update(d, wire, n);
 }
 
 /* The digest so far into out, then drop it. -1 if there is none. */
@@ -60,9 +59,13 @@ uint64_t om_now_usec(void)
 
 const char *om_chan_state_name(om_chan_state_t s)
 {
-    static const char *const names[] = {"connecting", "waiting for VERSIONS",
-                                        "waiting for CERTS", "waiting for AUTH_CHALLENGE",
-                                        "waiting for NETINFO", "open", "closed"};
+    static const char *const names[] = {"connecting",
+                                        "waiting for VERSIONS",
+                                        "waiting for CERTS",
+                                        "waiting for AUTH_CHALLENGE",
+                                        "waiting for NETINFO",
+                                        "open",
+                                        "closed"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
@@ -78,15 +81,12 @@ static uint32_t circ_hash(uint32_t id)
 
 static struct chan_circ_slot *circ_find(om_channel_t *chan, uint32_t id)
 {
-    if (!chan->circs_cap)
-        return NULL;
+    if (!chan->circs_cap) return NULL;
     uint32_t mask = chan->circs_cap - 1;
     for (uint32_t i = circ_hash(id) & mask, n = 0; n < chan->circs_cap; i = (i + 1) & mask, n++) {
         struct chan_circ_slot *s = &chan->circs[i];
-        if (s->used == 0)
-            return NULL;
-        if (s->used == 1 && s->id == id)
-            return s;
+        if (s->used == 0) return NULL;
+        if (s->used == 1 && s->id == id) return s;
     }
     return NULL;
 }
@@ -98,12 +98,10 @@ static int circ_grow(om_channel_t *chan)
     while (ncap < (chan->circs_count + 1) * 4)
         ncap *= 2;
     struct chan_circ_slot *n = calloc(ncap, sizeof *n);
-    if (!n)
-        return -1;
+    if (!n) return -1;
     for (uint32_t i = 0; i < chan->circs_cap; i++) {
         struct chan_circ_slot *s = &chan->circs[i];
-        if (s->used != 1)
-            continue;
+        if (s->used != 1) continue;
         uint32_t j = circ_hash(s->id) & (ncap - 1);
         while (n[j].used)
             j = (j + 1) & (ncap - 1);
@@ -118,10 +116,8 @@ static int circ_grow(om_channel_t *chan)
 
 int om_channel_register_circ(om_channel_t *chan, uint32_t circ_id, om_chan_circ_cb cb, void *arg)
 {
-    if (circ_id == 0 || circ_find(chan, circ_id))
-        return -1;
-    if (chan->circs_count >= OM_CHAN_MAX_CIRCUITS)
-        return -1;
+    if (circ_id == 0 || circ_find(chan, circ_id)) return -1;
+    if (chan->circs_count >= OM_CHAN_MAX_CIRCUITS) return -1;
     /* Keep live entries plus tombstones under half the table, so probes stay short. */
     if ((chan->circs_count + chan->circs_deleted + 1) * 2 > chan->circs_cap && circ_grow(chan) < 0)
         return -1;
@@ -129,8 +125,7 @@ int om_channel_register_circ(om_channel_t *chan, uint32_t circ_id, om_chan_circ_
     uint32_t i = circ_hash(circ_id) & mask;
     while (chan->circs[i].used == 1)
         i = (i + 1) & mask;
-    if (chan->circs[i].used == 2)
-        chan->circs_deleted--;
+    if (chan->circs[i].used == 2) chan->circs_deleted--;
     chan->circs[i] = (struct chan_circ_slot){.id = circ_id, .used = 1, .cb = cb, .arg = arg};
     chan->circs_count++;
     return 0;
@@ -139,8 +134,7 @@ int om_channel_register_circ(om_channel_t *chan, uint32_t circ_id, om_chan_circ_
 void om_channel_unregister_circ(om_channel_t *chan, uint32_t circ_id)
 {
     struct chan_circ_slot *s = circ_find(chan, circ_id);
-    if (!s)
-        return;
+    if (!s) return;
     s->used = 2;
     s->cb = NULL;
     chan->circs_count--;
@@ -150,7 +144,8 @@ void om_channel_unregister_circ(om_channel_t *chan, uint32_t circ_id)
 uint32_t om_channel_alloc_circ_id(om_channel_t *chan)
 {
     /* tor-spec 5.1.1: with 4-byte circuit IDs the initiator of the link uses IDs with the most
-     * significant bit set, the responder IDs with it clear; with 2-byte IDs, likewise for bit 15. */
+     * significant bit set, the responder IDs with it clear; with 2-byte IDs, likewise for bit 15.
+     */
     int wide = om_circ_id_len(chan->link_proto) == 4;
     uint32_t hibit = wide ? 0x80000000u : 0x8000u;
     uint32_t mask = wide ? 0x7fffffffu : 0x7fffu;
@@ -158,10 +153,8 @@ uint32_t om_channel_alloc_circ_id(om_channel_t *chan)
         uint32_t r;
         om_rand_bytes((uint8_t *)&r, sizeof r);
         r &= mask;
-        if (chan->role == OM_CHAN_INITIATOR)
-            r |= hibit;
-        if (r == 0 || circ_find(chan, r))
-            continue;
+        if (chan->role == OM_CHAN_INITIATOR) r |= hibit;
+        if (r == 0 || circ_find(chan, r)) continue;
         return r;
     }
     return 0;
@@ -172,8 +165,7 @@ static void circ_notify_all_closed(om_channel_t *chan)
 {
     for (uint32_t i = 0; i < chan->circs_cap; i++) {
         struct chan_circ_slot *s = &chan->circs[i];
-        if (s->used != 1 || !s->cb)
-            continue;
+        if (s->used != 1 || !s->cb) continue;
         om_cell_t d = {.circ_id = s->id, .command = OM_CELL_DESTROY};
         memset(d.payload, 0, sizeof d.payload);
         d.payload[0] = OM_DESTROY_CHANNEL_CLOSED;
@@ -191,17 +183,30 @@ static void circ_notify_all_closed(om_channel_t *chan)
 
 size_t om_channel_outbuf_len(om_channel_t *chan)
 {
-    if (!chan->transport)
-        return 0;
+    if (!chan->transport) return 0;
     return evbuffer_get_length(chan->transport->ops->output(chan->transport));
+}
+
+void om_channel_set_drain_cb(om_channel_t *chan, void (*cb)(om_channel_t *chan, void *arg),
+                             void *arg)
+{
+    chan->drain_cb = cb;
+    chan->drain_arg = arg;
+}
+
+static void chan_drain_cb(om_transport_t *t, void *arg)
+{
+    om_channel_t *chan = arg;
+    (void)t;
+    if (chan->drain_cb && chan->state == OM_CHAN_OPEN && !chan->closing)
+        chan->drain_cb(chan, chan->drain_arg);
 }
 
 static int send_fixed(om_channel_t *chan, const om_cell_t *cell)
 {
     uint8_t wire[OM_CELL_MAX_LEN];
     int n = om_cell_pack(cell, chan->link_proto, wire);
-    if (n < 0)
-        return -1;
+    if (n < 0) return -1;
     hs_record(chan->hs_sent, wire, (size_t)n);
     chan->cells_out++;
     return evbuffer_add(chan->transport->ops->output(chan->transport), wire, (size_t)n);
@@ -212,31 +217,27 @@ static int send_var(om_channel_t *chan, const om_var_cell_t *cell)
     size_t len = om_var_cell_wire_len(cell, chan->link_proto);
     uint8_t stackbuf[1024];
     uint8_t *wire = len <= sizeof stackbuf ? stackbuf : malloc(len);
-    if (!wire)
-        return -1;
+    if (!wire) return -1;
     int n = om_var_cell_pack(cell, chan->link_proto, wire);
     int r = -1;
     if (n >= 0) {
         hs_record(chan->hs_sent, wire, (size_t)n);
         r = evbuffer_add(chan->transport->ops->output(chan->transport), wire, (size_t)n);
     }
-    if (wire != stackbuf)
-        free(wire);
+    if (wire != stackbuf) free(wire);
     chan->cells_out++;
     return r;
 }
 
 int om_channel_send_cell(om_channel_t *chan, const om_cell_t *cell)
 {
-    if (!chan || chan->state != OM_CHAN_OPEN || chan->closing)
-        return -1;
+    if (!chan || chan->state != OM_CHAN_OPEN || chan->closing) return -1;
     return send_fixed(chan, cell);
 }
 
 int om_channel_send_var_cell(om_channel_t *chan, const om_var_cell_t *cell)
 {
-    if (!chan || chan->state != OM_CHAN_OPEN || chan->closing)
-        return -1;
+    if (!chan || chan->state != OM_CHAN_OPEN || chan->closing) return -1;
     return send_var(chan, cell);
 }
 
@@ -244,8 +245,7 @@ int om_channel_send_var_cell(om_channel_t *chan, const om_var_cell_t *cell)
 
 void om_channel_close(om_channel_t *chan, const char *fmt, ...)
 {
-    if (!chan || chan->closing)
-        return;
+    if (!chan || chan->closing) return;
     chan->closing = true;
     va_list ap;
     va_start(ap, fmt);
@@ -253,8 +253,7 @@ void om_channel_close(om_channel_t *chan, const char *fmt, ...)
     va_end(ap);
     om_chan_state_t was = chan->state;
     chan->state = OM_CHAN_CLOSED;
-    if (chan->timeout_ev)
-        event_del(chan->timeout_ev);
+    if (chan->timeout_ev) event_del(chan->timeout_ev);
     hs_drop(chan);
     if (chan->transport && chan->transport->ops->set_reading)
         chan->transport->ops->set_reading(chan->transport, 0);
@@ -262,17 +261,14 @@ void om_channel_close(om_channel_t *chan, const char *fmt, ...)
            chan->role == OM_CHAN_INITIATOR ? "to" : "from", chan->peer_desc,
            om_chan_state_name(was), chan->close_reason);
     circ_notify_all_closed(chan);
-    if (chan->cb.on_close)
-        chan->cb.on_close(chan, chan->close_reason, chan->cb.arg);
+    if (chan->cb.on_close) chan->cb.on_close(chan, chan->close_reason, chan->cb.arg);
     channel_schedule_free(chan);
 }
 
 static void channel_free_now(om_channel_t *chan)
 {
-    if (chan->transport)
-        chan->transport->ops->free(chan->transport);
-    if (chan->timeout_ev)
-        event_free(chan->timeout_ev);
+    if (chan->transport) chan->transport->ops->free(chan->transport);
+    if (chan->timeout_ev) event_free(chan->timeout_ev);
     free(chan->circs);
     free(chan->peer_certs_buf);
     hs_drop(chan);
@@ -294,8 +290,7 @@ static void channel_schedule_free(om_channel_t *chan)
 
 void om_channel_free(om_channel_t *chan)
 {
-    if (!chan)
-        return;
+    if (!chan) return;
     if (!chan->closing) {
         chan->cb.on_close = NULL; /* the owner is going away: no callback */
         om_channel_close(chan, "closed by owner");
@@ -308,8 +303,7 @@ void om_channel_free(om_channel_t *chan)
 static int send_versions(om_channel_t *chan)
 {
     om_var_cell_t *v = om_versions_cell(OM_LINK_PROTO_MIN, OM_LINK_PROTO_MAX);
-    if (!v)
-        return -1;
+    if (!v) return -1;
     int r = send_var(chan, v);
     om_var_cell_free(v);
     return r;
@@ -320,17 +314,14 @@ static void peer_addr(om_channel_t *chan, om_addr_t *a)
     char host[64];
     snprintf(host, sizeof host, "%s", chan->peer_desc);
     char *colon = strrchr(host, ':');
-    if (colon)
-        *colon = 0;
+    if (colon) *colon = 0;
     char *h = host;
     if (*h == '[') {
         h++;
         char *rb = strchr(h, ']');
-        if (rb)
-            *rb = 0;
+        if (rb) *rb = 0;
     }
-    if (om_addr_from_string(a, h) < 0)
-        memset(a, 0, sizeof *a);
+    if (om_addr_from_string(a, h) < 0) memset(a, 0, sizeof *a);
 }
 
 static int send_netinfo(om_channel_t *chan)
@@ -342,8 +333,7 @@ static int send_netinfo(om_channel_t *chan)
     peer_addr(chan, &ni.other);
     ni.n_my_addrs = 0;
     om_cell_t c = {.circ_id = 0, .command = OM_CELL_NETINFO};
-    if (om_netinfo_encode(&ni, c.payload) < 0)
-        return -1;
+    if (om_netinfo_encode(&ni, c.payload) < 0) return -1;
     return send_fixed(chan, &c);
 }
 
@@ -351,14 +341,12 @@ static void channel_opened(om_channel_t *chan)
 {
     chan->state = OM_CHAN_OPEN;
     chan->timings.open = om_now_usec();
-    if (chan->timeout_ev)
-        event_del(chan->timeout_ev);
+    if (chan->timeout_ev) event_del(chan->timeout_ev);
     hs_drop(chan);
-    om_info("Link %s %s open (link protocol %d%s)",
-            chan->role == OM_CHAN_INITIATOR ? "to" : "from", chan->peer_desc, chan->link_proto,
+    om_info("Link %s %s open (link protocol %d%s)", chan->role == OM_CHAN_INITIATOR ? "to" : "from",
+            chan->peer_desc, chan->link_proto,
             chan->authenticate || chan->peer_authenticated ? ", authenticated relay link" : "");
-    if (chan->cb.on_open)
-        chan->cb.on_open(chan, chan->cb.arg);
+    if (chan->cb.on_open) chan->cb.on_open(chan, chan->cb.arg);
 }
 
 static void handle_versions(om_channel_t *chan, const om_var_cell_t *vc)
@@ -390,16 +378,12 @@ static void handle_versions(om_channel_t *chan, const om_var_cell_t *vc)
     chan->auth_challenge = ac;
     om_var_cell_t *acc = om_auth_challenge_cell(&ac);
     int r = send_versions(chan);
-    if (r == 0 && certs)
-        r = send_var(chan, certs);
-    if (r == 0 && acc)
-        r = send_var(chan, acc);
+    if (r == 0 && certs) r = send_var(chan, certs);
+    if (r == 0 && acc) r = send_var(chan, acc);
     /* SLOG covers what we sent up to and including AUTH_CHALLENGE, not NETINFO (tor-spec
      * 4.4.2; tor stops its digest before NETINFO too). */
-    if (r == 0)
-        r = hs_take(&chan->hs_sent, chan->hs_slog);
-    if (r == 0)
-        r = send_netinfo(chan);
+    if (r == 0) r = hs_take(&chan->hs_sent, chan->hs_slog);
+    if (r == 0) r = send_netinfo(chan);
     om_var_cell_free(certs);
     om_var_cell_free(acc);
     if (r < 0 || !certs || !acc) {
@@ -447,8 +431,7 @@ static void handle_initiator_certs(om_channel_t *chan, const om_var_cell_t *vc)
         return;
     }
     chan->timings.certs = om_now_usec();
-    if (keep_peer_certs(chan, vc) < 0)
-        return;
+    if (keep_peer_certs(chan, vc) < 0) return;
     char err[256] = "";
     if (om_certs_verify_initiator(&chan->peer_certs_raw, time(NULL), &chan->initiator_claim, err,
                                   sizeof err) < 0) {
@@ -456,8 +439,7 @@ static void handle_initiator_certs(om_channel_t *chan, const om_var_cell_t *vc)
         return;
     }
     chan->got_initiator_certs = true;
-    om_debug("Link from %s: initiator's CERTS verified; waiting for AUTHENTICATE",
-             chan->peer_desc);
+    om_debug("Link from %s: initiator's CERTS verified; waiting for AUTHENTICATE", chan->peer_desc);
 }
 
 static void handle_authenticate(om_channel_t *chan, const om_var_cell_t *vc)
@@ -508,8 +490,7 @@ static void handle_certs(om_channel_t *chan, const om_var_cell_t *vc)
         return;
     }
     chan->timings.certs = om_now_usec();
-    if (keep_peer_certs(chan, vc) < 0)
-        return;
+    if (keep_peer_certs(chan, vc) < 0) return;
     uint8_t tls_hash[32];
     if (chan->transport->ops->peer_cert_sha256(chan->transport, tls_hash) < 0) {
         om_channel_close(chan, "CERTS: the peer presented no TLS certificate");
@@ -545,8 +526,7 @@ static void handle_certs(om_channel_t *chan, const om_var_cell_t *vc)
  * already, as tor-spec 4.4 requires): CERTS, then AUTHENTICATE. */
 static void send_authentication(om_channel_t *chan)
 {
-    if (!om_auth_challenge_has_method(&chan->auth_challenge,
-                                      OM_AUTHTYPE_ED25519_SHA256_RFC5705)) {
+    if (!om_auth_challenge_has_method(&chan->auth_challenge, OM_AUTHTYPE_ED25519_SHA256_RFC5705)) {
         om_channel_close(chan, "AUTH_CHALLENGE: the responder does not offer "
                                "Ed25519-SHA256-RFC5705 (method 3); cannot authenticate");
         return;
@@ -566,9 +546,9 @@ static void send_authentication(om_channel_t *chan)
         return;
     }
     char err[256] = "";
-    om_var_cell_t *auth = om_link_auth_initiator_cell(chan->transport, chan->identity, &chan->peer,
-                                                      slog, clog, chan->auth_test_hooks, err,
-                                                      sizeof err);
+    om_var_cell_t *auth =
+        om_link_auth_initiator_cell(chan->transport, chan->identity, &chan->peer, slog, clog,
+                                    chan->auth_test_hooks, err, sizeof err);
     r = auth ? send_var(chan, auth) : -1;
     om_var_cell_free(auth);
     if (r < 0) {
@@ -591,8 +571,7 @@ static void handle_auth_challenge(om_channel_t *chan, const om_var_cell_t *vc)
     }
     chan->timings.auth_challenge = om_now_usec();
     chan->state = OM_CHAN_WAIT_NETINFO;
-    if (chan->authenticate)
-        send_authentication(chan);
+    if (chan->authenticate) send_authentication(chan);
 }
 
 static void handle_netinfo(om_channel_t *chan, const om_cell_t *c)
@@ -665,8 +644,7 @@ static void handle_var_cell(om_channel_t *chan, const om_var_cell_t *vc)
 
 static void handle_fixed_cell(om_channel_t *chan, const om_cell_t *c)
 {
-    if (c->command == OM_CELL_PADDING)
-        return;
+    if (c->command == OM_CELL_PADDING) return;
     if (chan->state != OM_CHAN_OPEN) {
         if (c->command == OM_CELL_NETINFO) {
             handle_netinfo(chan, c);
@@ -704,8 +682,7 @@ static void chan_read_cb(om_transport_t *t, struct evbuffer *in, void *arg)
     (void)t;
     while (!chan->closing) {
         size_t len = evbuffer_get_length(in);
-        if (len == 0)
-            return;
+        if (len == 0) return;
         size_t hlen = len < OM_VAR_CELL_HDR_WIDE ? len : OM_VAR_CELL_HDR_WIDE;
         const uint8_t *hdr = evbuffer_pullup(in, (ssize_t)hlen);
         size_t cell_len = 0;
@@ -717,8 +694,7 @@ static void chan_read_cb(om_transport_t *t, struct evbuffer *in, void *arg)
                              om_chan_state_name(chan->state));
             return;
         }
-        if (cell_len == 0 || len < cell_len)
-            return; /* need more bytes */
+        if (cell_len == 0 || len < cell_len) return; /* need more bytes */
         const uint8_t *p = evbuffer_pullup(in, (ssize_t)cell_len);
         chan->cells_in++;
         if (is_var) {
@@ -779,8 +755,7 @@ static om_channel_t *channel_new(struct event_base *base, om_transport_t *t, om_
                                  bool handshake_logs, const om_chan_callbacks_t *cb)
 {
     om_channel_t *chan = calloc(1, sizeof *chan);
-    if (!chan)
-        return NULL;
+    if (!chan) return NULL;
     if (handshake_logs) {
         chan->hs_sent = om_digest_new(OM_DIGEST_SHA256);
         chan->hs_received = om_digest_new(OM_DIGEST_SHA256);
@@ -795,14 +770,12 @@ static om_channel_t *channel_new(struct event_base *base, om_transport_t *t, om_
     chan->role = role;
     chan->state = OM_CHAN_CONNECTING;
     chan->timings.start = om_now_usec();
-    if (cb)
-        chan->cb = *cb;
+    if (cb) chan->cb = *cb;
     snprintf(chan->peer_desc, sizeof chan->peer_desc, "%s", t->peer);
     chan->timeout_ev = event_new(base, -1, 0, chan_timeout_cb, chan);
     struct timeval tv = {OM_CHAN_HANDSHAKE_TIMEOUT_S, 0};
-    if (chan->timeout_ev)
-        event_add(chan->timeout_ev, &tv);
-    om_transport_set_callbacks(t, chan_read_cb, chan_event_cb, NULL, chan);
+    if (chan->timeout_ev) event_add(chan->timeout_ev, &tv);
+    om_transport_set_callbacks(t, chan_read_cb, chan_event_cb, chan_drain_cb, chan);
     return chan;
 }
 
@@ -813,8 +786,7 @@ om_channel_t *om_channel_new_initiator_auth(struct event_base *base, om_transpor
                                             const om_chan_callbacks_t *cb)
 {
     om_channel_t *chan = channel_new(base, t, OM_CHAN_INITIATOR, our_identity != NULL, cb);
-    if (!chan)
-        return NULL;
+    if (!chan) return NULL;
     chan->identity = our_identity;
     chan->authenticate = our_identity != NULL;
     if (expected_rsa_fp) {
@@ -836,18 +808,15 @@ om_channel_t *om_channel_new_initiator(struct event_base *base, om_transport_t *
 }
 
 om_channel_t *om_channel_connect_auth(struct event_base *base, const char *host, uint16_t port,
-                                      const uint8_t *expected_rsa_fp,
-                                      const uint8_t *expected_ed_id,
+                                      const uint8_t *expected_rsa_fp, const uint8_t *expected_ed_id,
                                       const om_identity_t *our_identity,
                                       const om_chan_callbacks_t *cb)
 {
     om_transport_t *t = om_tls_connect(base, host, port);
-    if (!t)
-        return NULL;
-    om_channel_t *chan = om_channel_new_initiator_auth(base, t, expected_rsa_fp, expected_ed_id,
-                                                       our_identity, cb);
-    if (!chan)
-        t->ops->free(t);
+    if (!t) return NULL;
+    om_channel_t *chan =
+        om_channel_new_initiator_auth(base, t, expected_rsa_fp, expected_ed_id, our_identity, cb);
+    if (!chan) t->ops->free(t);
     return chan;
 }
 
@@ -859,13 +828,10 @@ om_channel_t *om_channel_connect(struct event_base *base, const char *host, uint
 }
 
 om_channel_t *om_channel_new_responder(struct event_base *base, om_transport_t *t,
-                                       const om_identity_t *identity,
-                                       const om_chan_callbacks_t *cb)
+                                       const om_identity_t *identity, const om_chan_callbacks_t *cb)
 {
-    if (!identity)
-        return NULL;
+    if (!identity) return NULL;
     om_channel_t *chan = channel_new(base, t, OM_CHAN_RESPONDER, true, cb);
-    if (chan)
-        chan->identity = identity;
+    if (chan) chan->identity = identity;
     return chan;
 }

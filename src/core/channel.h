@@ -24,9 +24,9 @@ typedef enum {
 } om_chan_role_t;
 
 typedef enum {
-    OM_CHAN_CONNECTING,     /* transport (TLS) handshake */
+    OM_CHAN_CONNECTING, /* transport (TLS) handshake */
     OM_CHAN_WAIT_VERSIONS,
-    OM_CHAN_WAIT_CERTS,     /* initiator: peer's CERTS */
+    OM_CHAN_WAIT_CERTS, /* initiator: peer's CERTS */
     OM_CHAN_WAIT_AUTH_CHALLENGE,
     OM_CHAN_WAIT_NETINFO,
     OM_CHAN_OPEN,
@@ -55,7 +55,7 @@ typedef struct {
 } om_chan_callbacks_t;
 
 /* Limits a peer cannot exceed on one link. */
-#define OM_CHAN_MAX_CIRCUITS 8192
+#define OM_CHAN_MAX_CIRCUITS        8192
 #define OM_CHAN_HANDSHAKE_TIMEOUT_S 30
 
 struct om_channel {
@@ -63,7 +63,7 @@ struct om_channel {
     struct event_base *base;
     om_chan_role_t role;
     om_chan_state_t state;
-    int link_proto;           /* negotiated version, 0 before VERSIONS */
+    int link_proto; /* negotiated version, 0 before VERSIONS */
     bool closing;
     char close_reason[256];
     char peer_desc[64];
@@ -89,7 +89,7 @@ struct om_channel {
     /* Responder: the initiator proved the identity in `peer` (tor-spec 4.4). False for a client
      * link, i.e. an initiator that sent NETINFO without authenticating. */
     bool peer_authenticated;
-    bool got_initiator_certs;          /* responder: the initiator's CERTS verified ... */
+    bool got_initiator_certs;           /* responder: the initiator's CERTS verified ... */
     om_peer_identity_t initiator_claim; /* ... claiming this (proved only by AUTHENTICATE) */
     /* SHA-256 of every byte sent / received during the handshake, for AUTHENTICATE's SLOG and
      * CLOG (tor-spec 4.4.2). Only while they are needed; freed at the latest when the link opens
@@ -108,6 +108,9 @@ struct om_channel {
 
     struct event *timeout_ev;
     uint64_t cells_in, cells_out;
+    /* Output drained below the transport's low-water mark (see om_channel_set_drain_cb). */
+    void (*drain_cb)(om_channel_t *chan, void *arg);
+    void *drain_arg;
 };
 
 /* Start a link as initiator to host:port over TLS. expected_rsa_fp / expected_ed_id may be NULL.
@@ -127,8 +130,7 @@ om_channel_t *om_channel_new_initiator(struct event_base *base, om_transport_t *
  * method 3 (Ed25519-SHA256-RFC5705), it sends CERTS (types 2, 4, 6, 7) and AUTHENTICATE, then
  * NETINFO. our_identity must outlive the channel; NULL makes these the plain (client) calls. */
 om_channel_t *om_channel_connect_auth(struct event_base *base, const char *host, uint16_t port,
-                                      const uint8_t *expected_rsa_fp,
-                                      const uint8_t *expected_ed_id,
+                                      const uint8_t *expected_rsa_fp, const uint8_t *expected_ed_id,
                                       const om_identity_t *our_identity,
                                       const om_chan_callbacks_t *cb);
 om_channel_t *om_channel_new_initiator_auth(struct event_base *base, om_transport_t *t,
@@ -148,6 +150,10 @@ int om_channel_send_cell(om_channel_t *chan, const om_cell_t *cell);
 int om_channel_send_var_cell(om_channel_t *chan, const om_var_cell_t *cell);
 /* Bytes queued for the transport (for backpressure decisions). */
 size_t om_channel_outbuf_len(om_channel_t *chan);
+/* Called whenever the output drained below the transport's low-water mark (a scheduler's cue to
+ * send more). cb NULL: none. */
+void om_channel_set_drain_cb(om_channel_t *chan, void (*cb)(om_channel_t *chan, void *arg),
+                             void *arg);
 
 /* Circuit IDs: allocate a fresh one for a circuit we originate on this channel (tor-spec 5.1.1:
  * with link protocol >= 4 the initiator sets the high bit, the responder clears it). */
@@ -156,7 +162,8 @@ int om_channel_register_circ(om_channel_t *chan, uint32_t circ_id, om_chan_circ_
 void om_channel_unregister_circ(om_channel_t *chan, uint32_t circ_id);
 
 /* Close with a reason (logged, given to on_close). Safe to call more than once. */
-void om_channel_close(om_channel_t *chan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void om_channel_close(om_channel_t *chan, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void om_channel_free(om_channel_t *chan);
 
 const char *om_chan_state_name(om_chan_state_t s);

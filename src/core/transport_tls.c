@@ -33,7 +33,9 @@
 
 /* Output above this many bytes stops the writer (channel) from queuing more; below the low
  * mark the drain callback resumes it. */
-#define TLS_OUT_LOW_WATER (32 * 1024)
+#define TLS_OUT_LOW_WATER    (32 * 1024)
+#define TLS_UNDER_LOW_WATER  (64 * 1024)
+#define TLS_UNDER_HIGH_WATER (256 * 1024)
 /* Bytes the socket bufferevent reads per event-loop turn (libevent's default is 16 KiB). */
 #define TLS_READ_MAX (128 * 1024)
 
@@ -67,6 +69,10 @@ static struct bufferevent *tls_bev_new(struct event_base *base, evutil_socket_t 
         bufferevent_free(under);
         return NULL;
     }
+    /* Bytes the socket may have queued before the TLS layer keeps further output in its own
+     * buffer: so a backlogged link shows in om_channel_outbuf_len and the relay's scheduler
+     * (src/or/or_sched.c) decides which circuit's cells go next. Resumes below the low mark. */
+    bufferevent_setwatermark(under, EV_WRITE, TLS_UNDER_LOW_WATER, TLS_UNDER_HIGH_WATER);
     *under_out = under;
     return bev;
 }

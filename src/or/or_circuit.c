@@ -59,6 +59,7 @@ static void drop_next_hop(om_or_circ_t *circ)
         circ->link_wait = NULL;
     }
     if (circ->n_chan) om_channel_unregister_circ(circ->n_chan, circ->n_circ_id);
+    om_or_cellq_clear(circ->q_fwd);
     circ->n_chan = NULL;
     circ->n_circ_id = 0;
     circ->n_pending = false;
@@ -71,6 +72,9 @@ static void circ_free(om_or_circ_t *circ)
     om_or_circuits_t *m = circ->owner;
     if (m->p.on_circ_free) m->p.on_circ_free(circ, m->p.stream_arg);
     drop_next_hop(circ);
+    om_or_cellq_free(circ->q_fwd);
+    om_or_cellq_free(circ->q_back);
+    circ->q_fwd = circ->q_back = NULL;
     if (circ->p_chan) om_channel_unregister_circ(circ->p_chan, circ->p_circ_id);
     if (circ->prev)
         circ->prev->next = circ->next;
@@ -80,6 +84,41 @@ static void circ_free(om_or_circ_t *circ)
     m->st.circuits--;
     om_relay_crypto_clear(&circ->crypto);
     free(circ);
+}
+
+static void back_drained(void *owner, void *arg)
+{
+    om_or_circ_t *circ = owner;
+    (void)arg;
+    om_or_circuits_t *m = circ->owner;
+    if (m->p.on_writable) m->p.on_writable(circ, m->p.stream_arg);
+}
+
+/* A relay cell towards the next hop (back = false) or the client (back = true), through the
+ * circuit's queue for that link. -1 if the queue is full (the caller closes the circuit). */
+static int circ_send(om_or_circ_t *circ, bool back, const om_cell_t *c)
+{
+    om_or_cellq_t **qp = back ? &circ->q_back : &circ->q_fwd;
+    om_channel_t *chan = back ? circ->p_chan : circ->n_chan;
+    if (!chan) return -1;
+    if (!circ->owner->p.sched) return om_channel_send_cell(chan, c);
+    if (!*qp) {
+        *qp = om_or_cellq_new(circ->owner->p.sched, circ);
+        if (!*qp) return -1;
+        if (back) om_or_cellq_set_drain_cb(*qp, back_drained, NULL);
+    }
+    return om_or_cellq_send(*qp, chan, c);
+}
+
+bool om_or_circ_back_blocked(const om_or_circ_t *circ)
+{
+    return om_or_cellq_len(circ->q_back) >= OM_OR_QUEUE_HIGH;
+}
+
+void om_or_circ_oom(void *circ, void *arg)
+{
+    (void)arg;
+    om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
 }
 
 void om_or_circ_close(om_or_circ_t *circ, uint8_t reason)
@@ -98,7 +137,7 @@ int om_or_circ_send_back(om_or_circ_t *circ, uint8_t command, uint16_t stream_id
     om_relay_crypto_set_digest_back(&circ->crypto, c.payload);
     om_relay_crypto_encrypt_back(&circ->crypto, c.payload);
     circ->cells_back++;
-    return om_channel_send_cell(circ->p_chan, &c);
+    return circ_send(circ, true, &c);
 }
 
 /* ---------------------------------------------------------------- CREATE */
@@ -465,7 +504,11 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         }
         c.circ_id = circ->n_circ_id;
         circ->owner->st.cells_relayed++;
-        om_channel_send_cell(circ->n_chan, &c);
+        if (circ_send(circ, false, &c) < 0) {
+            om_info("Circuit %u from %s: queue towards the next hop is full", circ->p_circ_id,
+                    chan->peer_desc);
+            om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
+        }
         return;
     }
     case OM_CELL_DESTROY:
@@ -512,7 +555,10 @@ static void n_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         om_relay_crypto_encrypt_back(&circ->crypto, c.payload);
         circ->cells_back++;
         circ->owner->st.cells_relayed++;
-        om_channel_send_cell(circ->p_chan, &c);
+        if (circ_send(circ, true, &c) < 0) {
+            om_info("Circuit %u: queue towards the client is full", circ->p_circ_id);
+            om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
+        }
         return;
     }
     case OM_CELL_DESTROY: {

@@ -15,6 +15,7 @@
 #include "core/relay_crypto.h"
 #include "core/relay_msg.h"
 #include "or/or_links.h"
+#include "or/or_sched.h"
 #include "or/relay_keys.h"
 
 /* tor's MAX_RELAY_EARLY_CELLS_PER_CIRCUIT: a client may send at most this many RELAY_EARLY. */
@@ -46,6 +47,10 @@ typedef struct {
      * never. */
     bool (*cc_params)(void *arg, om_cc_params_t *out);
     void *cc_arg;
+    om_or_sched_t *sched; /* cell queues and EWMA scheduling on backlogged links */
+    /* The circuit's queue towards the client drained after it had grown: the stream layer may
+     * package again (stream_arg). */
+    void (*on_writable)(om_or_circ_t *circ, void *arg);
 } om_or_circ_params_t;
 
 struct om_or_circ {
@@ -61,9 +66,10 @@ struct om_or_circ {
     size_t pending_create_len;
     unsigned relay_early_in;
     uint64_t cells_fwd, cells_back;
-    void *stream_state;       /* the stream layer's */
-    uint8_t cc_sendme_inc;    /* congestion control negotiated: its sendme_inc (0: windows) */
-    om_cc_params_t cc_params; /* the parameters it was negotiated with */
+    void *stream_state;            /* the stream layer's */
+    om_or_cellq_t *q_fwd, *q_back; /* cells towards n_chan / p_chan while those links are busy */
+    uint8_t cc_sendme_inc;         /* congestion control negotiated: its sendme_inc (0: windows) */
+    om_cc_params_t cc_params;      /* the parameters it was negotiated with */
     struct om_or_circ *next, *prev;
 };
 
@@ -79,6 +85,11 @@ void om_or_circuits_link_closed(om_or_circuits_t *m, om_channel_t *chan);
  * encryption). Returns 0 or -1 (no client link / body too long). */
 int om_or_circ_send_back(om_or_circ_t *circ, uint8_t command, uint16_t stream_id,
                          const uint8_t *body, size_t len);
+/* True while the queue towards the client is long (OM_OR_QUEUE_HIGH): stop packaging data
+ * (tor stops reading from edge connections) until on_writable. */
+bool om_or_circ_back_blocked(const om_or_circ_t *circ);
+/* The scheduler's out-of-memory policy picked this circuit (om_or_sched_oom_fn, arg unused). */
+void om_or_circ_oom(void *circ, void *arg);
 /* Close the circuit: DESTROY (reason) to both sides that exist, then free it. */
 void om_or_circ_close(om_or_circ_t *circ, uint8_t reason);
 

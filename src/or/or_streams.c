@@ -111,6 +111,7 @@ bool or_stream_cc(const or_stream_t *s)
 bool or_stream_can_send(const or_stream_t *s)
 {
     const circ_state_t *cs = s->circ->stream_state;
+    if (om_or_circ_back_blocked(s->circ)) return false; /* until the queue drains */
     if (cs->cc) /* prop 324: cwnd - inflight, and the client's XOFF, replace the windows */
         return om_cc_can_send(&cs->ccs) && om_flow_may_read(&s->flow_tx);
     return s->package_window > 0 && cs->package_window > 0;
@@ -457,6 +458,12 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
                  om_relay_command_name(hdr->command));
         return 0;
     }
+}
+
+void om_or_streams_writable(om_or_circ_t *circ, void *arg)
+{
+    (void)arg;
+    if (circ->stream_state) pump_all(circ);
 }
 
 void om_or_streams_circ_free(om_or_circ_t *circ, void *arg)

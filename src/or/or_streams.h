@@ -22,6 +22,7 @@ void om_or_streams_free(om_or_streams_t *s);
 int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const uint8_t *body,
                          bool early, void *arg);
 void om_or_streams_circ_free(om_or_circ_t *circ, void *arg);
+void om_or_streams_writable(om_or_circ_t *circ, void *arg); /* on_writable */
 
 typedef struct {
     uint64_t dir_requests, dir_bytes, refused_begin;

@@ -65,6 +65,7 @@ struct om_relay {
     om_exit_policy_t policy;
     char *policy_lines; /* descriptor form */
     om_or_streams_t *streams;
+    om_or_sched_t *sched;
     struct event *maintain_ev, *publish_ev, *bw_ev;
     time_t started, last_publish;
     bool publish;
@@ -94,6 +95,7 @@ static void on_link_closed(om_channel_t *chan, const char *reason, void *arg)
     om_relay_t *r = arg;
     (void)reason;
     om_or_circuits_link_closed(r->circuits, chan);
+    om_or_sched_link_closed(r->sched, chan);
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
@@ -456,6 +458,12 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
     if (om_config_get_bool(cfg, "DirCache") == 1) r->dircache = om_dircache_new(base, auths, nauth);
     if (setup_exit(r, err, errlen) < 0) goto fail;
     r->streams = om_or_streams_new(r->dircache, r->exit);
+    r->sched =
+        om_or_sched_new((uint64_t)om_config_get_int(cfg, "MaxMemInQueues"), om_or_circ_oom, NULL);
+    if (!r->sched) {
+        om_errf(err, errlen, "out of memory");
+        goto fail;
+    }
     om_or_circ_params_t cp = {
         .keys = &r->keys,
         .links = r->links,
@@ -466,6 +474,8 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         .stream_arg = r->streams,
         .cc_params = cc_params_cb,
         .cc_arg = r,
+        .sched = r->sched,
+        .on_writable = om_or_streams_writable,
     };
     r->circuits = om_or_circuits_new(&cp);
     if (!r->links || !r->circuits || !r->streams) {
@@ -503,6 +513,7 @@ void om_relay_free(om_relay_t *r)
     if (r->listener) evconnlistener_free(r->listener);
     om_or_circuits_free(r->circuits);
     om_or_links_free(r->links);
+    om_or_sched_free(r->sched);
     om_relay_bw_free(r->bw);
     om_or_streams_free(r->streams);
     om_or_exit_free(r->exit);
