@@ -1,6 +1,7 @@
 /* relay_crypto.c — tor1 relay cell crypto (see relay_crypto.h): key layout (tor-spec 5.2),
  * per-hop layered AES-CTR (5.5) and the running-digest / 'recognized' rules (6.1).
- * Hot path: no allocation by this file per cell; the digest check works on rc->scratch. */
+ * Hot path: no allocation by this file per cell (rc->scratch, the digest check's work state, is
+ * made once, on the first cell that might be ours). */
 #include "core/relay_crypto.h"
 
 #include <string.h>
@@ -31,11 +32,10 @@ int om_relay_crypto_init(om_relay_crypto_t *rc, const uint8_t keys[OM_RELAY_KEY_
     memset(rc, 0, sizeof *rc);
     rc->fwd_digest = seeded_sha1(keys + RC_DF_OFF);
     rc->back_digest = seeded_sha1(keys + RC_DB_OFF);
-    rc->scratch = om_digest_new(OM_DIGEST_SHA1);
+    rc->scratch = NULL; /* made on the first recognized-looking cell: see check_digest */
     rc->fwd_cipher = om_aes128_ctr_new(keys + RC_KF_OFF, NULL);
     rc->back_cipher = om_aes128_ctr_new(keys + RC_KB_OFF, NULL);
-    if (!rc->fwd_digest || !rc->back_digest || !rc->scratch || !rc->fwd_cipher ||
-        !rc->back_cipher) {
+    if (!rc->fwd_digest || !rc->back_digest || !rc->fwd_cipher || !rc->back_cipher) {
         om_relay_crypto_clear(rc);
         return -1;
     }
@@ -72,8 +72,11 @@ static bool check_digest(om_relay_crypto_t *rc, om_digest_t **running,
 {
     uint8_t received[RC_DIGEST_LEN], computed[RC_DIGEST_LEN];
     bool match;
-    if (payload[RC_RECOGNIZED_OFF] != 0 || payload[RC_RECOGNIZED_OFF + 1] != 0)
-        return false;
+    if (payload[RC_RECOGNIZED_OFF] != 0 || payload[RC_RECOGNIZED_OFF + 1] != 0) return false;
+    /* The scratch state exists only once a cell with recognized == 0 arrived: a middle relay's
+     * circuits (which see such cells about once in 65536 unless addressed) never pay its
+     * ~320 bytes. */
+    if (!rc->scratch && !(rc->scratch = om_digest_new(OM_DIGEST_SHA1))) return false;
     memcpy(received, payload + RC_DIGEST_OFF, RC_DIGEST_LEN);
     memset(payload + RC_DIGEST_OFF, 0, RC_DIGEST_LEN);
     match = om_digest_assign(rc->scratch, *running) == 0 &&

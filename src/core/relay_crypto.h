@@ -16,11 +16,12 @@
 #define OM_RELAY_KEY_MATERIAL_LEN 72
 
 typedef struct {
-    om_aes_t *fwd_cipher;  /* Kf: client->exit direction */
-    om_aes_t *back_cipher; /* Kb */
+    om_aes_t *fwd_cipher;     /* Kf: client->exit direction */
+    om_aes_t *back_cipher;    /* Kb */
     om_digest_t *fwd_digest;  /* seeded with Df */
     om_digest_t *back_digest; /* seeded with Db */
-    om_digest_t *scratch;     /* candidate state for the recognized check (swapped in on a match) */
+    om_digest_t *scratch;     /* candidate state for the recognized check (swapped in on a match;
+                                 NULL until the first cell with recognized == 0) */
 } om_relay_crypto_t;
 
 /* Initialise from 72 bytes of key material (Df Db Kf Kb). is_client selects nothing for now but

@@ -74,6 +74,7 @@ static void circ_free(om_or_circ_t *circ)
     drop_next_hop(circ);
     om_or_cellq_free(circ->q_fwd);
     om_or_cellq_free(circ->q_back);
+    free(circ->cc_params);
     circ->q_fwd = circ->q_back = NULL;
     if (circ->p_chan) om_channel_unregister_circ(circ->p_chan, circ->p_circ_id);
     if (circ->prev)
@@ -289,8 +290,12 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     }
     om_or_circ_t *circ = calloc(1, sizeof *circ);
     if (!circ || om_relay_crypto_init(&circ->crypto, keys.keys) < 0 ||
+        (cc_inc && !(circ->cc_params = malloc(sizeof cc_params))) || /* only CC circuits pay */
         om_channel_register_circ(chan, c->circ_id, p_cell_cb, circ) < 0) {
-        if (circ) om_relay_crypto_clear(&circ->crypto);
+        if (circ) {
+            om_relay_crypto_clear(&circ->crypto);
+            free(circ->cc_params);
+        }
         free(circ);
         om_memwipe(&keys, sizeof keys);
         send_destroy(chan, c->circ_id, OM_DESTROY_RESOURCELIMIT);
@@ -303,7 +308,7 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     circ->p_circ_id = c->circ_id;
     circ->cc_sendme_inc = cc_inc;
     if (cc_inc) {
-        circ->cc_params = cc_params;
+        *circ->cc_params = cc_params;
         om_info("Circuit %u from %s: congestion control granted (sendme_inc %u)", c->circ_id,
                 chan->peer_desc, cc_inc);
     }

@@ -69,7 +69,7 @@ struct om_or_circ {
     void *stream_state;            /* the stream layer's */
     om_or_cellq_t *q_fwd, *q_back; /* cells towards n_chan / p_chan while those links are busy */
     uint8_t cc_sendme_inc;         /* congestion control negotiated: its sendme_inc (0: windows) */
-    om_cc_params_t cc_params;      /* the parameters it was negotiated with */
+    om_cc_params_t *cc_params;     /* the parameters it was negotiated with (malloc'd; NULL) */
     struct om_or_circ *next, *prev;
 };
 

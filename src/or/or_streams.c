@@ -57,7 +57,7 @@ static circ_state_t *state_of(om_or_circ_t *circ)
         if (!cs) return NULL;
         cs->package_window = CIRC_WINDOW_START;
         cs->deliver_window = CIRC_WINDOW_START;
-        if (circ->cc_sendme_inc && om_cc_init(&cs->ccs, &circ->cc_params, circ->cc_sendme_inc) == 0)
+        if (circ->cc_sendme_inc && om_cc_init(&cs->ccs, circ->cc_params, circ->cc_sendme_inc) == 0)
             cs->cc = true;
         circ->stream_state = cs;
     }
@@ -275,8 +275,8 @@ static or_stream_t *new_stream(om_or_streams_t *m, om_or_circ_t *circ, circ_stat
     s->package_window = OR_STREAM_WINDOW_START;
     s->deliver_window = OR_STREAM_WINDOW_START;
     if (cs->cc) {
-        om_flow_send_init(&s->flow_tx, &circ->cc_params, false);
-        om_flow_recv_init(&s->flow_rx, &circ->cc_params, true);
+        om_flow_send_init(&s->flow_tx, circ->cc_params, false);
+        om_flow_recv_init(&s->flow_rx, circ->cc_params, true);
     }
     s->next = cs->streams;
     cs->streams = s;
