@@ -202,6 +202,25 @@ static void chan_drain_cb(om_transport_t *t, void *arg)
         chan->drain_cb(chan, chan->drain_arg);
 }
 
+/* Append to the transport's output in chains of OUT_CHAIN_SIZE: libevent would give every cell
+ * its own ~1 KB chain, and the TLS layer writes one TLS record per chain; large chains mean
+ * large records (one AEAD setup per 16 KB instead of per cell). chain_room tracks the free space
+ * we left in the last chain; an empty buffer may have had its chains freed. */
+#define OUT_CHAIN_SIZE 16384
+static int out_add(om_channel_t *chan, const uint8_t *data, size_t n)
+{
+    struct evbuffer *out = chan->transport->ops->output(chan->transport);
+    if (evbuffer_get_length(out) == 0) chan->chain_room = 0;
+    if (chan->chain_room < n) {
+        if (evbuffer_expand(out, OUT_CHAIN_SIZE) == 0)
+            chan->chain_room = OUT_CHAIN_SIZE;
+        else
+            chan->chain_room = 0;
+    }
+    chan->chain_room = chan->chain_room >= n ? chan->chain_room - n : 0;
+    return evbuffer_add(out, data, n);
+}
+
 static int send_fixed(om_channel_t *chan, const om_cell_t *cell)
 {
     uint8_t wire[OM_CELL_MAX_LEN];
@@ -209,7 +228,7 @@ static int send_fixed(om_channel_t *chan, const om_cell_t *cell)
     if (n < 0) return -1;
     hs_record(chan->hs_sent, wire, (size_t)n);
     chan->cells_out++;
-    return evbuffer_add(chan->transport->ops->output(chan->transport), wire, (size_t)n);
+    return out_add(chan, wire, (size_t)n);
 }
 
 static int send_var(om_channel_t *chan, const om_var_cell_t *cell)
@@ -222,7 +241,7 @@ static int send_var(om_channel_t *chan, const om_var_cell_t *cell)
     int r = -1;
     if (n >= 0) {
         hs_record(chan->hs_sent, wire, (size_t)n);
-        r = evbuffer_add(chan->transport->ops->output(chan->transport), wire, (size_t)n);
+        r = out_add(chan, wire, (size_t)n);
     }
     if (wire != stackbuf) free(wire);
     chan->cells_out++;

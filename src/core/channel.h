@@ -108,6 +108,7 @@ struct om_channel {
 
     struct event *timeout_ev;
     uint64_t cells_in, cells_out;
+    size_t chain_room; /* free bytes left in the output's last chain (see channel.c out_add) */
     /* Output drained below the transport's low-water mark (see om_channel_set_drain_cb). */
     void (*drain_cb)(om_channel_t *chan, void *arg);
     void *drain_arg;
