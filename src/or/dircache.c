@@ -27,7 +27,6 @@ typedef struct {
     uint8_t digest[32];
     char *text;
     size_t len;
-    bool referenced;
 } md_entry_t;
 
 typedef struct {
@@ -49,6 +48,9 @@ struct om_dircache {
     om_consensus_t *md_parsed; /* the microdesc consensus held: which microdescs we want */
     md_entry_t *mds;
     size_t n_mds, cap_mds;
+    size_t n_sorted;       /* mds[0, n_sorted) is sorted by digest; the rest is a new batch */
+    uint8_t (*wanted)[32]; /* the consensus's microdescriptor digests, sorted */
+    size_t n_wanted;
     char *own_desc;
     struct event *timer;
     int step; /* 0 certs, 1 md consensus, 2 ns consensus, 3 microdescs, 4 idle */
@@ -190,6 +192,12 @@ static void keep_doc(doc_t *doc, const char *body, size_t len, const om_consensu
     doc->valid_until = c->valid_until;
 }
 
+/* Both md_entry_t and a wanted digest start with the 32-byte digest. */
+static int cmp_digest(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
 static void got_md_consensus(om_dircache_t *d, int code, const char *body, size_t len)
 {
     if (code != 200) return fetch_failed(d, "the microdesc consensus", code);
@@ -205,6 +213,17 @@ static void got_md_consensus(om_dircache_t *d, int code, const char *body, size_
         om_consensus_free(c);
         return fetch_failed(d, "the microdesc consensus (wrong flavour)", -1);
     }
+    uint8_t(*wanted)[32] = malloc((c->n_routers ? c->n_routers : 1) * sizeof *wanted);
+    if (!wanted) {
+        om_consensus_free(c);
+        return fetch_failed(d, "the microdesc consensus (out of memory)", -1);
+    }
+    for (size_t i = 0; i < c->n_routers; i++)
+        memcpy(wanted[i], c->routers[i].md_digest, 32);
+    qsort(wanted, c->n_routers, sizeof *wanted, cmp_digest);
+    free(d->wanted);
+    d->wanted = wanted;
+    d->n_wanted = c->n_routers;
     keep_doc(&d->cons_md, body, len, c);
     om_consensus_free(d->md_parsed);
     d->md_parsed = c;
@@ -229,16 +248,15 @@ static void got_ns_consensus(om_dircache_t *d, int code, const char *body, size_
 
 static md_entry_t *md_find(om_dircache_t *d, const uint8_t digest[32])
 {
-    for (size_t i = 0; i < d->n_mds; i++)
-        if (!memcmp(d->mds[i].digest, digest, 32)) return &d->mds[i];
-    return NULL;
+    md_entry_t *e = bsearch(digest, d->mds, d->n_sorted, sizeof *d->mds, cmp_digest);
+    for (size_t i = d->n_sorted; !e && i < d->n_mds; i++)
+        if (!memcmp(d->mds[i].digest, digest, 32)) e = &d->mds[i];
+    return e;
 }
 
 static bool md_wanted(const om_dircache_t *d, const uint8_t digest[32])
 {
-    for (size_t i = 0; d->md_parsed && i < d->md_parsed->n_routers; i++)
-        if (!memcmp(d->md_parsed->routers[i].md_digest, digest, 32)) return true;
-    return false;
+    return d->n_wanted && bsearch(digest, d->wanted, d->n_wanted, 32, cmp_digest) != NULL;
 }
 
 /* Split concatenated microdescriptors at each line starting "onion-key" and keep those whose
@@ -278,6 +296,8 @@ static void got_mds(om_dircache_t *d, int code, const char *body, size_t len)
         }
         p = next;
     }
+    qsort(d->mds, d->n_mds, sizeof *d->mds, cmp_digest);
+    d->n_sorted = d->n_mds;
     om_info("Directory cache: kept %zu microdescriptors (%zu held)", kept, d->n_mds);
     schedule(d, 0);
 }
@@ -292,7 +312,7 @@ static int fetch_missing_mds(om_dircache_t *d)
         else
             free(d->mds[i].text);
     }
-    d->n_mds = w;
+    d->n_mds = d->n_sorted = w; /* order kept */
     char path[64 + MAX_MD_PER_REQUEST * 44];
     size_t off = (size_t)snprintf(path, sizeof path, "/tor/micro/d/");
     unsigned n = 0;
@@ -383,6 +403,7 @@ void om_dircache_free(om_dircache_t *d)
     for (size_t i = 0; i < d->n_mds; i++)
         free(d->mds[i].text);
     free(d->mds);
+    free(d->wanted);
     free(d);
 }
 

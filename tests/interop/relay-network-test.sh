@@ -235,17 +235,24 @@ fetch "$SOCKS_clientC" mid.bin "$WORK/a_mid.out"
 check "still_serving_after_hostile_input" same_file "$WORK/a_mid.out" "$WORK/www/mid.bin"
 
 # 5. a restarted relay keeps its identity and stays in the consensus
-FP2=$(om_fp 2)
-PID2=$(jq_net "n['onionmesh_relays'][2]['pid']")
-kill "$PID2"; for _ in $(seq 1 50); do kill -0 "$PID2" 2>/dev/null || break; sleep 0.1; done
-"$OM" -f "$NET/omrelay2/torrc" >>"$NET/omrelay2/stdout.log" 2>&1 &
-NEWPID=$!
-python3 - "$NET/network.json" "$NEWPID" <<'PY'
+# Stop omrelayN and start it again from its torrc with extra arguments; network.json gets the
+# new pid (so 'testnet down' stops it). Returns once the new process logged its exit policy.
+restart_omrelay() { # N [onionmesh arguments...]
+    local n=$1 pid newpid; shift
+    pid=$(jq_net "n['onionmesh_relays'][$n]['pid']")
+    kill "$pid"; for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    "$OM" -f "$NET/omrelay$n/torrc" "$@" >>"$NET/omrelay$n/stdout.log" 2>&1 &
+    newpid=$!
+    python3 - "$NET/network.json" "$n" "$newpid" <<'PY'
 import json, sys
-p, pid = sys.argv[1], int(sys.argv[2])
-n = json.load(open(p)); n["onionmesh_relays"][2]["pid"] = pid; n["pids"].append(pid)
+p, i, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+n = json.load(open(p)); n["onionmesh_relays"][i]["pid"] = pid; n["pids"].append(pid)
 json.dump(n, open(p, "w"), indent=1)
 PY
+    for _ in $(seq 1 100); do grep -q "Exit relay: policy" "$NET/omrelay$n/info.log" && break; sleep 0.1; done
+}
+FP2=$(om_fp 2)
+restart_omrelay 2
 RESTARTED=$(date -u +%s)
 restart_ok() {
     # The same keys were loaded (same fingerprint file), and a consensus voted at least 40 s
@@ -280,26 +287,13 @@ check "restarted_relay_keeps_identity_and_listing" restart_ok
 # 6. exit policy at an onionmesh exit. omrelay2 restarted with a policy that rejects one port on
 #    127.0.0.1: a BEGIN there gets END EXITPOLICY (our OP answers SOCKS 0x02, "not allowed by
 #    ruleset", as tor's client does), and the next stream on the same circuit is served.
-restart_omrelay2() { # extra onionmesh arguments...
-    local pid; pid=$(jq_net "n['onionmesh_relays'][2]['pid']")
-    kill "$pid"; for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    "$OM" -f "$NET/omrelay2/torrc" "$@" >>"$NET/omrelay2/stdout.log" 2>&1 &
-    local newpid=$!
-    python3 - "$NET/network.json" "$newpid" <<'PY'
-import json, sys
-p, pid = sys.argv[1], int(sys.argv[2])
-n = json.load(open(p)); n["onionmesh_relays"][2]["pid"] = pid; n["pids"].append(pid)
-json.dump(n, open(p, "w"), indent=1)
-PY
-    for _ in $(seq 1 100); do grep -q "Exit relay: policy" "$NET/omrelay2/info.log" && break; sleep 0.1; done
-}
 socks_code() { # port host path -> curl's SOCKS failure code (empty on success)
     curl -sS --max-time 60 --socks5-hostname "127.0.0.1:$OP_SOCKS" "http://$1:$2/$3" -o /dev/null 2>&1 |
         sed -n 's/.*Can.t complete SOCKS5 connection to .*(\([0-9]*\)).*/\1/p'
 }
 REJ_PORT=$(free_port)
 : >"$NET/omrelay2/info.log"
-restart_omrelay2 --ExitPolicy "reject 127.0.0.1:$REJ_PORT,accept 127.0.0.0/8:*" \
+restart_omrelay 2 --ExitPolicy "reject 127.0.0.1:$REJ_PORT,accept 127.0.0.0/8:*" \
     --MyFamily "$(om_fp 1),\$$(om_fp 0)"
 sleep 2
 code=$(socks_code www.onionmesh.test "$REJ_PORT" index.html)
@@ -325,7 +319,7 @@ family_ok() {
 check "descriptor_family_and_new_policy_accepted" family_ok
 # ExitPolicyRejectPrivate (default 1): 127.0.0.1 is private, so even "accept 127.0.0.0/8:*"
 # after the private rejects does not let the stream out.
-restart_omrelay2 --ExitPolicyRejectPrivate 1
+restart_omrelay 2 --ExitPolicyRejectPrivate 1
 sleep 2
 code=$(socks_code www.onionmesh.test "$HTTP_PORT" index.html)
 check "private_address_refused_by_default (SOCKS code ${code:-none})" [ "$code" = 2 ]
@@ -342,11 +336,7 @@ observed_bw() {
 for _ in $(seq 1 45); do [ "$(observed_bw)" -gt 0 ] 2>/dev/null && break; sleep 2; done
 obs=$(observed_bw)
 check "observed_bandwidth_published (${obs:-?} bytes/s)" [ "${obs:-0}" -gt 0 ]
-PID1=$(jq_net "n['onionmesh_relays'][1]['pid']")
-kill "$PID1"; for _ in $(seq 1 50); do kill -0 "$PID1" 2>/dev/null || break; sleep 0.1; done
-"$OM" -f "$NET/omrelay1/torrc" --RelayBandwidthRate "200 KB" --RelayBandwidthBurst "200 KB" \
-    >>"$NET/omrelay1/stdout.log" 2>&1 &
-CLIENT_PIDS="$CLIENT_PIDS $!"
+restart_omrelay 1 --RelayBandwidthRate "200 KB" --RelayBandwidthBurst "200 KB"
 sleep 2
 t0=$(date +%s.%N)
 fetch "$SOCKS_clientB" mid.bin "$WORK/a_limited.out"
