@@ -19,8 +19,8 @@
 #include "op/op_internal.h"
 #include "op/socks.h"
 
-#define BEGIN_TIMEOUT_S 15   /* tor's first stream-attach timeout is 10-15 s */
-#define MAX_ATTEMPTS 3
+#define BEGIN_TIMEOUT_S 15 /* tor's first stream-attach timeout is 10-15 s */
+#define MAX_ATTEMPTS    3
 #define CLIENT_OUT_HIGH (256 * 1024) /* queued for the client before we withhold SENDMEs */
 /* Optimistic data (tor-spec 6.2): client bytes sent after BEGIN before CONNECTED, kept until
  * CONNECTED so a retry on another circuit can send them again. */
@@ -35,7 +35,7 @@ typedef struct {
     struct event *timer;
     int attempts;
     bool connected;
-    size_t out_seen; /* client output length after our last write / drain callback */
+    size_t out_seen;             /* client output length after our last write / drain callback */
     struct evbuffer *optimistic; /* sent before CONNECTED (kept for a retry) */
     uint8_t command;
     uint16_t port;
@@ -47,12 +47,9 @@ static void edge_attach(edge_t *e);
 
 static void edge_free(edge_t *e)
 {
-    if (e->wait)
-        om_circpool_cancel(e->op->pool, e->wait);
-    if (e->timer)
-        event_free(e->timer);
-    if (e->optimistic)
-        evbuffer_free(e->optimistic);
+    if (e->wait) om_circpool_cancel(e->op->pool, e->wait);
+    if (e->timer) event_free(e->timer);
+    if (e->optimistic) evbuffer_free(e->optimistic);
     free(e->isolation);
     free(e);
 }
@@ -80,17 +77,13 @@ static void edge_fail(edge_t *e, uint8_t socks5_code, const char *why)
  * which fits the windows) and keep a copy for a retry. */
 static void pump_optimistic(edge_t *e)
 {
-    if (!e->conn || !e->stream || e->connected || e->command != OM_SOCKS_CMD_CONNECT)
-        return;
+    if (!e->conn || !e->stream || e->connected || e->command != OM_SOCKS_CMD_CONNECT) return;
     struct evbuffer *in = om_socks_conn_input(e->conn);
     size_t have = e->optimistic ? evbuffer_get_length(e->optimistic) : 0;
     size_t n = evbuffer_get_length(in);
-    if (n == 0 || have >= OPTIMISTIC_MAX)
-        return;
-    if (n > OPTIMISTIC_MAX - have)
-        n = OPTIMISTIC_MAX - have;
-    if (!e->optimistic && !(e->optimistic = evbuffer_new()))
-        return;
+    if (n == 0 || have >= OPTIMISTIC_MAX) return;
+    if (n > OPTIMISTIC_MAX - have) n = OPTIMISTIC_MAX - have;
+    if (!e->optimistic && !(e->optimistic = evbuffer_new())) return;
     const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
     ssize_t w = om_stream_write(e->stream, p, n);
     if (w > 0) {
@@ -106,17 +99,14 @@ static void pump_client_to_stream(edge_t *e)
         pump_optimistic(e);
         return;
     }
-    if (!e->conn || !e->stream)
-        return;
+    if (!e->conn || !e->stream) return;
     struct evbuffer *in = om_socks_conn_input(e->conn);
     while (evbuffer_get_length(in) > 0) {
         size_t n = evbuffer_get_length(in);
-        if (n > 16 * OM_RELAY_PAYLOAD_LEN)
-            n = 16 * OM_RELAY_PAYLOAD_LEN;
+        if (n > 16 * OM_RELAY_PAYLOAD_LEN) n = 16 * OM_RELAY_PAYLOAD_LEN;
         const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
         ssize_t w = om_stream_write(e->stream, p, n);
-        if (w > 0)
-            evbuffer_drain(in, (size_t)w);
+        if (w > 0) evbuffer_drain(in, (size_t)w);
         if (w < (ssize_t)n) {
             /* Windows exhausted: stop reading until on_writable. */
             om_socks_conn_set_reading(e->conn, false);
@@ -130,8 +120,7 @@ static void s_connected(om_stream_t *s, void *arg)
 {
     edge_t *e = arg;
     (void)s;
-    if (e->timer)
-        evtimer_del(e->timer);
+    if (e->timer) evtimer_del(e->timer);
     e->connected = true;
     if (e->optimistic) {
         evbuffer_free(e->optimistic);
@@ -163,21 +152,18 @@ static void s_connected(om_stream_t *s, void *arg)
 static void note_drained(edge_t *e)
 {
     size_t now = om_socks_conn_output_len(e->conn);
-    if (now < e->out_seen && e->stream)
-        om_stream_note_drained(e->stream, e->out_seen - now, now);
+    if (now < e->out_seen && e->stream) om_stream_note_drained(e->stream, e->out_seen - now, now);
     e->out_seen = now;
 }
 
 static void s_data(om_stream_t *s, const uint8_t *data, size_t len, void *arg)
 {
     edge_t *e = arg;
-    if (!e->conn)
-        return;
+    if (!e->conn) return;
     note_drained(e);
     om_socks_conn_write(e->conn, data, len);
     e->out_seen = om_socks_conn_output_len(e->conn);
-    if (e->out_seen > CLIENT_OUT_HIGH)
-        om_stream_set_blocked(s, true);
+    if (e->out_seen > CLIENT_OUT_HIGH) om_stream_set_blocked(s, true);
     om_stream_note_buffered(s, e->out_seen);
 }
 
@@ -203,8 +189,7 @@ static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
     edge_t *e = arg;
     (void)s;
     e->stream = NULL;
-    if (e->timer)
-        evtimer_del(e->timer);
+    if (e->timer) evtimer_del(e->timer);
     if (e->connected) {
         /* The exit closed the stream: flush what we have to the client, then close. */
         if (e->conn) {
@@ -232,8 +217,7 @@ static void s_resolved(om_stream_t *s, const uint8_t *body, size_t len, void *ar
     edge_t *e = arg;
     (void)s;
     e->stream = NULL;
-    if (e->timer)
-        evtimer_del(e->timer);
+    if (e->timer) evtimer_del(e->timer);
     om_resolved_t r;
     if (!e->conn) {
         edge_free(e);
@@ -263,14 +247,13 @@ static void begin_timeout(evutil_socket_t fd, short what, void *arg)
     edge_t *e = arg;
     (void)fd;
     (void)what;
-    if (e->connected || !e->stream)
-        return;
+    if (e->connected || !e->stream) return;
     om_stream_t *s = e->stream;
     e->stream = NULL;
     om_stream_close(s, OM_END_TIMEOUT);
     if (e->attempts < MAX_ATTEMPTS) {
-        om_info("Stream to %s:%u: no answer in %d s; retrying on another circuit", e->host,
-                e->port, BEGIN_TIMEOUT_S);
+        om_info("Stream to %s:%u: no answer in %d s; retrying on another circuit", e->host, e->port,
+                BEGIN_TIMEOUT_S);
         om_circpool_mark_unusable(e->op->pool, e->circ);
         e->circ = NULL;
         edge_attach(e);
@@ -317,12 +300,21 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
         e->stream = om_stream_begin(circ, e->host, e->port, OM_BEGIN_FLAG_IPV6_OK, &cb);
     } else {
         char name[OM_SOCKS_MAX_HOSTNAME + 80];
-        if (e->command == OM_SOCKS_CMD_RESOLVE_PTR)
-            ptr_name(e->host, name, sizeof name);
-        e->stream = om_stream_resolve(circ, e->command == OM_SOCKS_CMD_RESOLVE_PTR ? name : e->host,
-                                      &cb);
+        if (e->command == OM_SOCKS_CMD_RESOLVE_PTR) ptr_name(e->host, name, sizeof name);
+        e->stream =
+            om_stream_resolve(circ, e->command == OM_SOCKS_CMD_RESOLVE_PTR ? name : e->host, &cb);
     }
     if (!e->stream) {
+        /* The pool's circuit was already going away (e.g. a relay on it just died): like a
+         * retriable END, try another one while attempts remain. */
+        if (e->attempts < MAX_ATTEMPTS) {
+            om_info("Stream to %s:%u: circuit %u cannot take a stream; trying another", e->host,
+                    e->port, circ->circ_id);
+            om_circpool_mark_unusable(e->op->pool, circ);
+            e->circ = NULL;
+            edge_attach(e);
+            return;
+        }
         edge_fail(e, OM_SOCKS5_GENERAL_FAILURE, "could not open a stream on the circuit");
         return;
     }
@@ -341,8 +333,7 @@ static void edge_attach(edge_t *e)
     uint16_t port = e->command == OM_SOCKS_CMD_CONNECT ? e->port : 0;
     /* got_circuit may run (and free e) before this returns; a handle means it has not. */
     void *h = om_circpool_get(e->op->pool, port, e->isolation, got_circuit, e);
-    if (h)
-        e->wait = h;
+    if (h) e->wait = h;
 }
 
 /* tor's ClientRejectInternalAddresses: an anonymous connection to a private or local address
@@ -419,16 +410,14 @@ void om_edge_on_data(om_socks_conn_t *conn, struct evbuffer *in, void *arg)
     (void)in;
     (void)arg;
     edge_t *e = om_socks_conn_ctx(conn);
-    if (e)
-        pump_client_to_stream(e); /* before CONNECTED the bytes wait in the buffer */
+    if (e) pump_client_to_stream(e); /* before CONNECTED the bytes wait in the buffer */
 }
 
 void om_edge_on_close(om_socks_conn_t *conn, void *arg)
 {
     (void)arg;
     edge_t *e = om_socks_conn_ctx(conn);
-    if (!e)
-        return;
+    if (!e) return;
     e->conn = NULL;
     if (e->stream) {
         om_stream_close(e->stream, OM_END_DONE);
@@ -441,8 +430,7 @@ void om_edge_on_drain(om_socks_conn_t *conn, void *arg)
 {
     (void)arg;
     edge_t *e = om_socks_conn_ctx(conn);
-    if (!e || !e->stream)
-        return;
+    if (!e || !e->stream) return;
     note_drained(e);
     if (e->stream && om_socks_conn_output_len(conn) <= CLIENT_OUT_HIGH / 2)
         om_stream_set_blocked(e->stream, false);
