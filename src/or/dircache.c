@@ -220,7 +220,7 @@ static void got_md_consensus(om_dircache_t *d, int code, const char *body, size_
     }
     for (size_t i = 0; i < c->n_routers; i++)
         memcpy(wanted[i], c->routers[i].md_digest, 32);
-    qsort(wanted, c->n_routers, sizeof *wanted, cmp_digest);
+    if (c->n_routers) qsort(wanted, c->n_routers, sizeof *wanted, cmp_digest);
     free(d->wanted);
     d->wanted = wanted;
     d->n_wanted = c->n_routers;
@@ -248,7 +248,9 @@ static void got_ns_consensus(om_dircache_t *d, int code, const char *body, size_
 
 static md_entry_t *md_find(om_dircache_t *d, const uint8_t digest[32])
 {
-    md_entry_t *e = bsearch(digest, d->mds, d->n_sorted, sizeof *d->mds, cmp_digest);
+    /* bsearch/qsort must not see a NULL array, even with 0 elements (UBSan: nonnull). */
+    md_entry_t *e =
+        d->n_sorted ? bsearch(digest, d->mds, d->n_sorted, sizeof *d->mds, cmp_digest) : NULL;
     for (size_t i = d->n_sorted; !e && i < d->n_mds; i++)
         if (!memcmp(d->mds[i].digest, digest, 32)) e = &d->mds[i];
     return e;
@@ -296,7 +298,7 @@ static void got_mds(om_dircache_t *d, int code, const char *body, size_t len)
         }
         p = next;
     }
-    qsort(d->mds, d->n_mds, sizeof *d->mds, cmp_digest);
+    if (d->n_mds) qsort(d->mds, d->n_mds, sizeof *d->mds, cmp_digest);
     d->n_sorted = d->n_mds;
     om_info("Directory cache: kept %zu microdescriptors (%zu held)", kept, d->n_mds);
     schedule(d, 0);
