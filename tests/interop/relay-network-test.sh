@@ -46,7 +46,8 @@ jq_net() { python3 -c "import json,sys;n=json.load(open('$NET/network.json'));pr
 
 echo "# $(tor --version | head -1)"
 if ! tools/testnet up --dir "$NET" --tor-relays 3 --onionmesh-relays 3 --clients 0 \
-    --onionmesh-bin "$OM" >"$WORK/testnet.log" 2>&1; then
+    --onionmesh-bin "$OM" --authority-option "AuthDirVoteStableGuaranteeMinUptime 0" \
+    >"$WORK/testnet.log" 2>&1; then
     notok "testnet_up" "see below"; tail -30 "$WORK/testnet.log"; exit 1
 fi
 ok "testnet_up_with_3_onionmesh_relays ($(grep -o 'ready in [0-9.]* s' "$WORK/testnet.log"))"
@@ -64,7 +65,7 @@ listed_ok() {
     local c; c=$(consensus)
     for i in 0 1 2; do
         local fl; fl=$(echo "$c" | grep -A1 "^r omrelay$i " | sed -n 's/^s //p')
-        for f in Running Valid Guard Exit V2Dir; do
+        for f in Running Valid Guard Exit V2Dir Stable Fast; do
             echo " $fl " | grep -q " $f " || { echo "# omrelay$i flags: $fl (no $f)"; return 1; }
         done
     done
@@ -77,9 +78,14 @@ check "consensus_lists_onionmesh_relays_running_valid_guard_exit_v2dir" listed_o
 serve_www "$WORK/www" "onionmesh relay test page" "$BIG_MB" 2
 
 # A tor client whose first hop is a bridge (bridge users need no Guard/Fast/Stable flags and
-# fetch all directory information from their bridge), with pinned middle and exit.
+# fetch all directory information from their bridge), with pinned middle and exit. With
+# bridge_port "entry", bridge_fp is the client's only guard (EntryNodes) instead: tor picks
+# guards only among relays voted Guard, Stable, Fast, Valid and V2Dir (the authorities vote
+# every relay Stable here: AuthDirVoteStableGuaranteeMinUptime 0).
 start_client() { # name bridge_port bridge_fp middle exit -> sets SOCKS_<name>
-    local name=$1 d="$WORK/$1" port; port=$(free_port)
+    local name=$1 d="$WORK/$1" port first; port=$(free_port)
+    first=$(printf 'UseBridges 1\nBridge 127.0.0.1:%s %s' "$2" "$3")
+    [ "$2" = entry ] && first="EntryNodes $3"
     mkdir -p "$d"; chmod 700 "$d"
     {
         echo "DataDirectory $d"
@@ -89,8 +95,7 @@ start_client() { # name bridge_port bridge_fp middle exit -> sets SOCKS_<name>
         echo "TestingTorNetwork 1"
         echo "PathsNeededToBuildCircuits 0.67"
         cat "$NET/dirauth-lines"
-        echo "UseBridges 1"
-        echo "Bridge 127.0.0.1:$2 $3"
+        echo "$first"
         echo "MiddleNodes $4"
         echo "ExitNodes $5"
         echo "StrictNodes 1"
@@ -122,11 +127,27 @@ served_consensus() {
 check "tor_client_got_consensus_from_onionmesh_dircache" served_consensus
 fetch "$SOCKS_clientA" index.html "$WORK/a_page.out"
 check "three_onionmesh_relays_page_byte_exact" cmp -s "$WORK/a_page.out" "$WORK/www/index.html"
+# The same path with omrelay0 as the client's guard (EntryNodes/MiddleNodes/ExitNodes): a page
+# and the big file, and each onionmesh relay wrote at least the file's size to its sockets.
+check "tor_client_bootstraps_with_onionmesh_entry_guard" \
+    start_client clientE entry "$(om_fp 0)" "$(om_fp 1)" "$(om_fp 2)"
+fetch "$SOCKS_clientE" index.html "$WORK/e_page.out"
+check "entry_guard_path_page_byte_exact" cmp -s "$WORK/e_page.out" "$WORK/www/index.html"
+om_written() { sed -n 's/^wchar: //p' "/proc/$(jq_net "n['onionmesh_relays'][$1]['pid']")/io" 2>/dev/null || echo 0; }
+w_before="$(om_written 0) $(om_written 1) $(om_written 2)"
 t0=$(date +%s.%N)
-fetch "$SOCKS_clientA" big.bin "$WORK/a_big.out"
+fetch "$SOCKS_clientE" big.bin "$WORK/e_big.out"
 t1=$(date +%s.%N)
 rate=$(python3 -c "print(round($BIG_MB/($t1-$t0),1))")
-check "three_onionmesh_relays_${BIG_MB}MB_sha256 (${rate} MB/s)" same_file "$WORK/a_big.out" "$WORK/www/big.bin"
+w_after="$(om_written 0) $(om_written 1) $(om_written 2)"
+big_through_all() {
+    same_file "$WORK/e_big.out" "$WORK/www/big.bin" || return 1
+    python3 -c "
+import sys
+b, a, size = [int(x) for x in '$w_before'.split()], [int(x) for x in '$w_after'.split()], $BIG_MB << 20
+sys.exit(0 if all(y - x >= size for x, y in zip(b, a)) else 1)"
+}
+check "three_onionmesh_relays_${BIG_MB}MB_sha256 (${rate} MB/s, EntryNodes)" big_through_all
 # The tor client asked our exit for congestion control (we publish FlowCtrl=1-2) and got it: the
 # download above ran under the client's SENDMEs every sendme_inc cells, each checked (a wrong
 # one closes the circuit).
@@ -352,14 +373,12 @@ for _ in $(seq 1 30); do
         cmp -s "$WORK/b_warm.out" "$WORK/www/index.html" && break
     sleep 2
 done
-om1_pid=$(jq_net "n['onionmesh_relays'][1]['pid']")
-written() { sed -n 's/^wchar: //p' "/proc/$om1_pid/io" 2>/dev/null || echo 0; }
-w0=$(written)
+w0=$(om_written 1)
 t0=$(date +%s.%N)
 fetch "$SOCKS_clientB" mid.bin "$WORK/a_limited.out" || echo "# the limited download failed"
 t1=$(date +%s.%N)
 secs=$(python3 -c "print(round($t1-$t0,1))")
-carried=$(($(written) - w0))
+carried=$(($(om_written 1) - w0))
 # The bytes went through omrelay1 (it wrote at least the file's size to its sockets), arrived
 # intact, and took at least 5 s.
 limited_ok() {
