@@ -1,8 +1,9 @@
 /* descriptor.c — builds and signs a relay's server descriptor (dir-spec 2.1.1) the way tor 0.4.9
  * lays it out: router, identity-ed25519, master-key-ed25519, platform, proto, published,
- * fingerprint, uptime, bandwidth, [onion-key], signing-key, [onion-key-crosscert],
- * ntor-onion-key-crosscert, [contact], ntor-onion-key, exit policy, [tunnelled-dir-server],
- * router-sig-ed25519, router-signature (objects and signatures: doc_sign.c). */
+ * fingerprint, uptime, bandwidth, [extra-info-digest], [onion-key], signing-key,
+ * [onion-key-crosscert], ntor-onion-key-crosscert, [contact], ntor-onion-key, exit policy,
+ * [tunnelled-dir-server], router-sig-ed25519, router-signature (objects and signatures:
+ * doc_sign.c). */
 #include "or/descriptor.h"
 
 #include <stdio.h>
@@ -66,6 +67,7 @@ char *om_relay_descriptor_build(const om_relay_keys_t *k, const om_desc_params_t
     fprintf(f, "uptime %ld\n", p->uptime);
     fprintf(f, "bandwidth %llu %llu %llu\n", (unsigned long long)p->bw_avg,
             (unsigned long long)p->bw_burst, (unsigned long long)p->bw_observed);
+    if (p->extra_info_digest) fprintf(f, "extra-info-digest %s\n", p->extra_info_digest);
     if (p->include_tap) {
         tap_pem = om_rsa_public_pem(k->tap);
         if (!tap_pem) goto fail;
