@@ -1,8 +1,9 @@
 /* descriptor.c — builds and signs a relay's server descriptor (dir-spec 2.1.1) the way tor 0.4.9
  * lays it out: router, identity-ed25519, master-key-ed25519, platform, proto, published,
- * fingerprint, uptime, bandwidth, [onion-key], signing-key, [onion-key-crosscert],
- * ntor-onion-key-crosscert, [contact], ntor-onion-key, exit policy, [tunnelled-dir-server],
- * router-sig-ed25519, router-signature. */
+ * fingerprint, uptime, bandwidth, [extra-info-digest], [onion-key], signing-key,
+ * [onion-key-crosscert], ntor-onion-key-crosscert, [contact], ntor-onion-key, exit policy,
+ * [tunnelled-dir-server], router-sig-ed25519, router-signature (objects and signatures:
+ * doc_sign.c). */
 #include "or/descriptor.h"
 
 #include <stdio.h>
@@ -12,31 +13,8 @@
 #include "core/cert.h"
 #include "core/crypto.h"
 #include "core/log.h"
-
-#define ED_SIG_PREFIX "Tor router descriptor signature v1" /* dir-spec 2.1.1 */
-
-/* "-----BEGIN TYPE-----", base64 in 64-column lines, "-----END TYPE-----". */
-static int put_block(FILE *f, const char *type, const uint8_t *data, size_t len)
-{
-    size_t cap = (len + 2) / 3 * 4 + 1;
-    char *b = malloc(cap);
-    if (!b || om_base64_encode(data, len, b, cap, false) < 0) {
-        free(b);
-        return -1;
-    }
-    fprintf(f, "-----BEGIN %s-----\n", type);
-    size_t n = strlen(b);
-    for (size_t i = 0; i < n; i += 64)
-        fprintf(f, "%.*s\n", (int)(n - i < 64 ? n - i : 64), b + i);
-    fprintf(f, "-----END %s-----\n", type);
-    free(b);
-    return 0;
-}
-
-static void b64_nopad(const uint8_t *in, size_t n, char *out, size_t outsz)
-{
-    om_base64_encode(in, n, out, outsz, true);
-}
+#include "dir/netdoc.h"
+#include "or/doc_sign.h"
 
 /* dir-spec "onion-key-crosscert": the TAP key's PKCS#1 signature (no DigestInfo) over
  * SHA1(RSA identity key) || Ed25519 identity key. */
@@ -74,14 +52,12 @@ char *om_relay_descriptor_build(const om_relay_keys_t *k, const om_desc_params_t
         return NULL;
     }
     char b64[128], fp[50], when[32];
-    struct tm tm;
-    gmtime_r(&p->published, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    om_netdoc_format_time(p->published, when, sizeof when);
 
     fprintf(f, "router %s %s %u 0 %u\n", p->nickname, p->address, p->or_port, p->dir_port);
     fprintf(f, "identity-ed25519\n");
-    if (put_block(f, "ED25519 CERT", k->sign_cert, k->sign_cert_len) < 0) goto fail;
-    b64_nopad(k->ed_id.pub, 32, b64, sizeof b64);
+    if (om_doc_put_block(f, "ED25519 CERT", k->sign_cert, k->sign_cert_len) < 0) goto fail;
+    om_doc_b64_nopad(k->ed_id.pub, 32, b64, sizeof b64);
     fprintf(f, "master-key-ed25519 %s\n", b64);
     fprintf(f, "platform %s\n", p->platform);
     fprintf(f, "proto %s\n", p->proto);
@@ -91,6 +67,7 @@ char *om_relay_descriptor_build(const om_relay_keys_t *k, const om_desc_params_t
     fprintf(f, "uptime %ld\n", p->uptime);
     fprintf(f, "bandwidth %llu %llu %llu\n", (unsigned long long)p->bw_avg,
             (unsigned long long)p->bw_burst, (unsigned long long)p->bw_observed);
+    if (p->extra_info_digest) fprintf(f, "extra-info-digest %s\n", p->extra_info_digest);
     if (p->include_tap) {
         tap_pem = om_rsa_public_pem(k->tap);
         if (!tap_pem) goto fail;
@@ -104,7 +81,7 @@ char *om_relay_descriptor_build(const om_relay_keys_t *k, const om_desc_params_t
         size_t sl = sizeof sig;
         if (tap_crosscert(k, sig, &sl) < 0) goto fail;
         fprintf(f, "onion-key-crosscert\n");
-        if (put_block(f, "CROSSCERT", sig, sl) < 0) goto fail;
+        if (om_doc_put_block(f, "CROSSCERT", sig, sl) < 0) goto fail;
     }
     uint8_t cc[OM_ED_CERT_MAX_LEN];
     int signbit = 0;
@@ -113,42 +90,14 @@ char *om_relay_descriptor_build(const om_relay_keys_t *k, const om_desc_params_t
     int ccl = ntor_crosscert(k, p->published + (time_t)days * 86400, cc, sizeof cc, &signbit);
     if (ccl < 0) goto fail;
     fprintf(f, "ntor-onion-key-crosscert %d\n", signbit);
-    if (put_block(f, "ED25519 CERT", cc, (size_t)ccl) < 0) goto fail;
+    if (om_doc_put_block(f, "ED25519 CERT", cc, (size_t)ccl) < 0) goto fail;
     if (p->contact) fprintf(f, "contact %s\n", p->contact);
-    b64_nopad(k->ntor.pub, 32, b64, sizeof b64);
+    om_doc_b64_nopad(k->ntor.pub, 32, b64, sizeof b64);
     fprintf(f, "ntor-onion-key %s\n", b64);
     if (p->family && *p->family) fprintf(f, "family %s\n", p->family);
     fputs(p->exit_policy ? p->exit_policy : "reject *:*\n", f);
     if (p->tunnelled_dir_server) fprintf(f, "tunnelled-dir-server\n");
-    fprintf(f, "router-sig-ed25519 ");
-    if (fflush(f) != 0) goto fail;
-
-    /* router-sig-ed25519: over SHA256(prefix || the document up to and including
-     * "router-sig-ed25519 "), by the signing key. */
-    {
-        size_t plen = strlen(ED_SIG_PREFIX);
-        uint8_t *m = malloc(plen + doclen), h[32], sig[64];
-        if (!m) goto fail;
-        memcpy(m, ED_SIG_PREFIX, plen);
-        memcpy(m + plen, doc, doclen);
-        int r = om_sha256(m, plen + doclen, h);
-        free(m);
-        if (r < 0 || om_ed25519_sign(&k->ed_sign, h, sizeof h, sig) < 0) goto fail;
-        b64_nopad(sig, sizeof sig, b64, sizeof b64);
-        fprintf(f, "%s\n", b64);
-    }
-    fprintf(f, "router-signature\n");
-    if (fflush(f) != 0) goto fail;
-    /* router-signature: the identity key's PKCS#1 signature of SHA1(document up to and including
-     * "router-signature\n"). */
-    {
-        uint8_t h[20], sig[256];
-        size_t sl = sizeof sig;
-        if (om_sha1((const uint8_t *)doc, doclen, h) < 0 ||
-            om_rsa_sign_raw(k->rsa_id, h, sizeof h, sig, &sl) < 0)
-            goto fail;
-        if (put_block(f, "SIGNATURE", sig, sl) < 0) goto fail;
-    }
+    if (om_doc_sign(f, &doc, &doclen, k, NULL) < 0) goto fail;
     if (fclose(f) != 0) {
         f = NULL;
         goto fail;

@@ -1,5 +1,6 @@
-/* publish.c — POST /tor/ of our descriptor to each authority's DirPort with libevent's HTTP
- * client (dir-spec 3.1), with a timeout, logging the status line each authority answers. */
+/* publish.c — POST /tor/ of our descriptor (and extra-info document) to each authority's DirPort
+ * with libevent's HTTP client (dir-spec 3.1), with a timeout, logging the status line each
+ * authority answers. */
 #include "or/publish.h"
 
 #include <stdlib.h>
@@ -67,14 +68,15 @@ static void on_answer(struct evhttp_request *req, void *arg)
 }
 
 int om_publish_descriptor(struct event_base *base, const om_dir_authority_t *auths, size_t n,
-                          const char *desc, om_publish_done_cb done, void *arg)
+                          const char *desc, const char *extra_info, om_publish_done_cb done,
+                          void *arg)
 {
     batch_t *b = calloc(1, sizeof *b);
     if (!b) return 0;
     b->done = done;
     b->arg = arg;
     b->pending = 1; /* held until every upload is started */
-    size_t len = strlen(desc);
+    size_t len = strlen(desc), elen = extra_info ? strlen(extra_info) : 0;
     for (size_t i = 0; i < n; i++) {
         const om_dir_authority_t *a = &auths[i];
         if (a->is_bridge || !a->dir_port) continue;
@@ -95,7 +97,9 @@ int om_publish_descriptor(struct event_base *base, const om_dir_authority_t *aut
         char host[64];
         snprintf(host, sizeof host, "%s:%u", a->ipv4, a->dir_port);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Host", host);
-        evbuffer_add(evhttp_request_get_output_buffer(req), desc, len);
+        struct evbuffer *body = evhttp_request_get_output_buffer(req);
+        evbuffer_add(body, desc, len);
+        if (elen) evbuffer_add(body, extra_info, elen);
         b->pending++;
         b->total++;
         if (evhttp_make_request(u->conn, req, EVHTTP_REQ_POST, "/tor/") < 0) {

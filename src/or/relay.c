@@ -1,6 +1,7 @@
 /* relay.c — the relay role's top level: reads its options, loads its keys, listens on the ORPort
- * (TLS, link responder), runs circuits, builds and uploads the descriptor (on start, when keys
- * change, every 18 hours as tor does) and maintains its keys hourly. */
+ * (TLS, link responder), runs circuits, builds and uploads the descriptor with its extra-info
+ * document (on start, when keys change, every 18 hours as tor does) and maintains its keys
+ * hourly. */
 #include "or/relay.h"
 
 #include <ctype.h>
@@ -26,6 +27,7 @@
 #include "or/dircache.h"
 #include "or/or_circuit.h"
 #include "or/exit_policy.h"
+#include "or/extra_info.h"
 #include "or/or_exit.h"
 #include "or/or_links.h"
 #include "or/or_streams.h"
@@ -230,9 +232,21 @@ static void publish_now(om_relay_t *r)
         .tunnelled_dir_server = r->dircache != NULL,
     };
     snprintf(p.address, sizeof p.address, "%s", r->address);
+    /* The extra-info document first: the descriptor names it by digest (dir-spec 2.1.1). Both
+     * carry the same published time (dir-spec 2.1.2). */
+    om_extra_info_t ei;
+    char ei_digest[OM_EXTRA_INFO_DIGEST_VALUE_LEN];
+    if (om_extra_info_build(&r->keys, r->nickname, now, &ei, err, sizeof err) == 0) {
+        om_extra_info_digest_value(&ei, ei_digest);
+        p.extra_info_digest = ei_digest;
+    } else {
+        om_warn("Could not build our extra-info document (%s): uploading the descriptor alone",
+                err);
+    }
     char *desc = om_relay_descriptor_build(&r->keys, &p, err, sizeof err);
     if (!desc) {
         om_warn("Could not build our descriptor: %s", err);
+        om_extra_info_free(&ei);
         return;
     }
     if (r->dircache) om_dircache_set_own_descriptor(r->dircache, desc);
@@ -240,11 +254,15 @@ static void publish_now(om_relay_t *r)
     const om_dir_authority_t *auths = om_config_dir_authorities(r->cfg, &n);
     if (!r->publish) {
         free(desc);
+        om_extra_info_free(&ei);
         return;
     }
-    int started = om_publish_descriptor(r->base, auths, n, desc, publish_done, r);
-    om_info("Uploading our descriptor (%zu bytes) to %d authorities", strlen(desc), started);
+    int started = om_publish_descriptor(r->base, auths, n, desc, ei.doc, publish_done, r);
+    om_info("Uploading our descriptor (%zu bytes) and extra-info document (%zu bytes) to %d "
+            "authorities",
+            strlen(desc), ei.len, started);
     free(desc);
+    om_extra_info_free(&ei);
     r->last_publish = now;
     r->published_bw = observed;
 }

@@ -2,7 +2,7 @@
 # relay-network-test.sh — onionmesh as a relay (OR) in a private Tor network of Debian tor 0.4.9:
 # three tor authorities, three tor relays and three onionmesh relays (tools/testnet), used by tor
 # 0.4.9 clients. Proves: the authorities list our relays Running/Valid (Guard, Exit, V2Dir as
-# voted), a tor client bootstraps from an onionmesh relay's directory cache and fetches through
+# voted) and serve our extra-info documents as our descriptors name them, a tor client bootstraps from an onionmesh relay's directory cache and fetches through
 # three onionmesh relays (guard, middle, exit) byte-exact (page and a big file), mixed paths (tor
 # guard -> onionmesh middle -> tor exit; onionmesh guard -> tor middle -> onionmesh exit), our OP
 # through onionmesh relays only, END EXITPOLICY from an onionmesh exit (the circuit stays usable)
@@ -73,6 +73,71 @@ listed_ok() {
 }
 for _ in $(seq 1 30); do listed_ok >/dev/null 2>&1 && break; sleep 2; done
 check "consensus_lists_onionmesh_relays_running_valid_guard_exit_v2dir" listed_ok
+
+# 1b. every authority accepted each onionmesh relay's extra-info document (dir-spec 3.2: kept only
+#     if a descriptor it holds names its digest): /tor/extra/fp/FP serves it; it is ours (our
+#     nickname and fingerprint, the published time and identity-ed25519 of our descriptor, and
+#     a router-signature that verifies under our descriptor's signing-key, whose SHA-1 is our
+#     fingerprint); the authority's copy of our descriptor has extra-info-digest = upper-case hex
+#     SHA-1 of the document up to and including "router-signature\n" and unpadded base64 SHA-256
+#     of the whole document (dir-spec 2.1.1).
+extra_info_one() { # authority_dir_port relay_index
+    local fp; fp=$(om_fp "$2")
+    curl -s --max-time 10 "http://127.0.0.1:$1/tor/extra/fp/$fp" -o "$WORK/ei.txt" || return 1
+    curl -s --max-time 10 "http://127.0.0.1:$1/tor/server/fp/$fp" -o "$WORK/sd.txt" || return 1
+    python3 - "$WORK/ei.txt" "$WORK/sd.txt" "omrelay$2" "$fp" "$WORK" <<'PY'
+import base64, hashlib, re, subprocess, sys
+ei, sd = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+nick, fp, work = sys.argv[3], sys.argv[4], sys.argv[5]
+def fail(why):
+    print("# %s: %s" % (nick, why)); sys.exit(1)
+if not ei.startswith(b"extra-info %s %s\n" % (nick.encode(), fp.encode())):
+    fail("served extra-info starts %r" % ei[:80])
+def line(doc, kw):
+    m = re.search(rb"^" + kw + rb" (.*)$", doc, re.M)
+    return m.group(1) if m else None
+def obj(doc, kw):
+    m = re.search(rb"^" + kw + rb"\n(-----BEGIN ([A-Z0-9 ]+)-----\n.*?-----END \2-----\n)", doc, re.M | re.S)
+    return m.group(1) if m else None
+if not line(ei, b"published") or line(ei, b"published") != line(sd, b"published"):
+    fail("published %r, descriptor's %r" % (line(ei, b"published"), line(sd, b"published")))
+if not obj(ei, b"identity-ed25519") or obj(ei, b"identity-ed25519") != obj(sd, b"identity-ed25519"):
+    fail("identity-ed25519 differs from the descriptor's")
+end = ei.find(b"\nrouter-signature\n")
+if end < 0: fail("no router-signature")
+end += len(b"\nrouter-signature\n")
+key = obj(sd, b"signing-key")
+der = base64.b64decode(b"".join(key.split(b"\n")[1:-2]))
+if hashlib.sha1(der).hexdigest().upper() != fp: fail("signing-key is not our identity")
+open(work + "/key.pem", "wb").write(key)
+open(work + "/sig.bin", "wb").write(base64.b64decode(b"".join(ei[end:].split(b"\n")[1:-2])))
+rec = subprocess.run(["openssl", "pkeyutl", "-verifyrecover", "-pubin", "-inkey", work + "/key.pem",
+                      "-in", work + "/sig.bin"], capture_output=True).stdout
+sha1 = hashlib.sha1(ei[:end])
+if rec != sha1.digest(): fail("router-signature does not verify under our signing-key")
+want = "%s %s" % (sha1.hexdigest().upper(),
+                  base64.b64encode(hashlib.sha256(ei).digest()).decode().rstrip("="))
+got = (line(sd, b"extra-info-digest") or b"").decode()
+if got != want: fail("descriptor's extra-info-digest %r, the served document's digests %r" % (got, want))
+if nick == "omrelay0":
+    print("# served: extra-info %s %s, published %s, %d bytes; extra-info-digest %s"
+          % (nick, fp, line(ei, b"published").decode(), len(ei), got))
+PY
+}
+extra_info_accepted() {
+    local i a port
+    for a in 0 1 2; do
+        port=$(jq_net "n['authorities'][$a]['dir_port']")
+        for i in 0 1 2; do
+            extra_info_one "$port" "$i" >"$WORK/ei_check.out" || { cat "$WORK/ei_check.out"; echo "# at auth$a"; return 1; }
+            [ "$a$i" = 00 ] && cat "$WORK/ei_check.out"
+        done
+    done
+    return 0
+}
+# (a relay may upload a new descriptor between the two fetches: retry a few times)
+for _ in $(seq 1 5); do extra_info_accepted >/dev/null 2>&1 && break; sleep 2; done
+check "extra_info_accepted_by_authority" extra_info_accepted
 
 # HTTP server for the downloads
 serve_www "$WORK/www" "onionmesh relay test page" "$BIG_MB" 2
