@@ -263,10 +263,12 @@ static int send_extend2(om_circuit_t *circ)
 {
     int hop = circ->n_hops;
     const om_hop_target_t *t = &circ->hops[hop].target;
+    if (t->ipv6_only && !t->has_ipv6) return -1;
     om_extend2_t *e = calloc(1, sizeof *e);
     if (!e)
         return -1;
-    e->has_ipv4 = true;
+    /* tor-spec 5.1.2: IPv4 [00] and/or IPv6 [01]; an IPv6-only target gets no IPv4 specifier. */
+    e->has_ipv4 = !t->ipv6_only;
     memcpy(e->ipv4, t->ipv4, 4);
     e->ipv4_port = t->or_port;
     e->has_rsa_id = true;

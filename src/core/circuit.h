@@ -39,6 +39,7 @@ typedef struct {
     bool has_ipv6;
     uint8_t ipv6[16];
     uint16_t ipv6_port;
+    bool ipv6_only;     /* EXTEND2 gives the IPv6 address alone (no IPv4 link specifier) */
     int handshake_type; /* for om_circuit_build: OM_HANDSHAKE_TYPE_NTOR or _NTOR_V3 */
     bool flowctrl_cc;   /* FlowCtrl=2 in its protocols: may be asked for congestion control */
 } om_hop_target_t;

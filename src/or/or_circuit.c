@@ -1,6 +1,7 @@
 /* or_circuit.c — a relay's circuits: CREATE2/CREATE_FAST answered (tor-spec 5.1), relay cells
  * decrypted and recognized or passed on (tor-spec 5.5, 6.1), EXTEND2 -> CREATE2 to the next hop
- * and CREATED2 -> EXTENDED2 back (5.1.2), DESTROY and TRUNCATE (5.4), RELAY_EARLY limits (5.6). */
+ * (at the IPv4 or else the IPv6 address its link specifiers give) and CREATED2 -> EXTENDED2
+ * back (5.1.2), DESTROY and TRUNCATE (5.4), RELAY_EARLY limits (5.6). */
 #include "or/or_circuit.h"
 
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "core/onion_handshake.h"
 #include "core/relay_bodies.h"
+#include "or/extend_addr.h"
 
 typedef struct create_rate {
     struct create_rate *next;
@@ -341,12 +343,6 @@ void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, cons
 
 /* ---------------------------------------------------------------- EXTEND2 */
 
-static bool addr_is_private_v4(const uint8_t a[4])
-{
-    return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
-           (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) || a[0] >= 224;
-}
-
 static void extend_link_ready(om_channel_t *chan, const char *err, void *arg)
 {
     om_or_circ_t *circ = arg;
@@ -393,10 +389,18 @@ static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, b
         om_info("Circuit %u from %s: malformed EXTEND2", circ->p_circ_id, from);
         return -1;
     }
-    if (!e.has_ipv4 || !e.has_rsa_id) {
-        /* We open IPv4 links and need the RSA identity to name the link (as tor 0.4.9 does). */
-        om_info("Circuit %u from %s: EXTEND2 without an IPv4 address or RSA identity",
-                circ->p_circ_id, from);
+    if (!e.has_rsa_id) {
+        /* We need the RSA identity to name the link (as tor 0.4.9 does). */
+        om_info("Circuit %u from %s: EXTEND2 without an RSA identity", circ->p_circ_id, from);
+        return -1;
+    }
+    /* tor-spec 5.1.2: the first IPv4 [00] and the first IPv6 [01] link specifier; we connect to
+     * the IPv4 address, or to the IPv6 one when there is no usable IPv4 address. */
+    om_extend_dest_t dest;
+    om_extend_addr_result_t ar = om_extend_choose_addr(&e, m->p.allow_private_extend, &dest);
+    if (ar == OM_EXTEND_ADDR_NONE) {
+        om_info("Circuit %u from %s: EXTEND2 without an IPv4 or IPv6 address", circ->p_circ_id,
+                from);
         return -1;
     }
     if (!memcmp(e.rsa_id, m->p.keys->rsa_fp, 20)) {
@@ -407,7 +411,7 @@ static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, b
         om_info("Circuit %u from %s: EXTEND2 back to the previous hop", circ->p_circ_id, from);
         return -1;
     }
-    if (!m->p.allow_private_extend && addr_is_private_v4(e.ipv4)) {
+    if (ar == OM_EXTEND_ADDR_PRIVATE) {
         om_info("Circuit %u from %s: EXTEND2 to a private address refused", circ->p_circ_id, from);
         om_or_circ_close(circ, OM_DESTROY_CONNECTFAILED);
         return 1;
@@ -426,10 +430,11 @@ static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, b
     memcpy(circ->pending_create + 4, e.hdata, e.hlen);
     circ->n_pending = true;
     m->st.extends++;
-    char host[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, e.ipv4, host, sizeof host);
-    om_debug("Circuit %u from %s: extending to %s:%u", circ->p_circ_id, from, host, e.ipv4_port);
-    circ->link_wait = om_or_links_get(m->p.links, host, e.ipv4_port, e.rsa_id,
+    om_debug(dest.family == AF_INET6 ? "Circuit %u from %s: extending to [%s]:%u"
+                                     : "Circuit %u from %s: extending to %s:%u",
+             circ->p_circ_id, from, dest.host, dest.port);
+    /* An open link to that identity is reused whatever its address (tor-spec 5.3.1). */
+    circ->link_wait = om_or_links_get(m->p.links, dest.host, dest.port, e.rsa_id,
                                       e.has_ed_id ? e.ed_id : NULL, extend_link_ready, circ);
     return 1; /* circ may be gone now */
 }

@@ -46,8 +46,8 @@ jq_net() { python3 -c "import json,sys;n=json.load(open('$NET/network.json'));pr
 
 echo "# $(tor --version | head -1)"
 if ! tools/testnet up --dir "$NET" --tor-relays 3 --onionmesh-relays 3 --clients 0 \
-    --onionmesh-bin "$OM" --authority-option "AuthDirVoteStableGuaranteeMinUptime 0" \
-    >"$WORK/testnet.log" 2>&1; then
+    --tor-relay-ipv6 --onionmesh-bin "$OM" \
+    --authority-option "AuthDirVoteStableGuaranteeMinUptime 0" >"$WORK/testnet.log" 2>&1; then
     notok "testnet_up" "see below"; tail -30 "$WORK/testnet.log"; exit 1
 fi
 ok "testnet_up_with_3_onionmesh_relays ($(grep -o 'ready in [0-9.]* s' "$WORK/testnet.log"))"
@@ -415,6 +415,88 @@ restart_omrelay 2 --ExitPolicyRejectPrivate 1
 sleep 2
 code=$(socks_code www.onionmesh.test "$HTTP_PORT" index.html)
 check "private_address_refused_by_default (SOCKS code ${code:-none})" [ "$code" = 2 ]
+
+# 6b. EXTEND2 with only IPv6 link specifiers (tor-spec 5.1.2). onionmesh-probe (from the same
+#     build dir) builds probe -> omrelay0 (CREATE_FAST) -> a tor relay at [::1] (EXTEND2 with IPv6,
+#     RSA and Ed25519 specifiers, no IPv4; ntor-v3), then fetches that relay's own descriptor at
+#     hop 2 and checks its identities. First relay0 at its or-address [::1]:PORT
+#     (--tor-relay-ipv6): omrelay0 has a link to it by now and reuses it (one link per identity,
+#     tor-spec 5.3.1). Then relay6, a tor relay started here with an IPv6 ORPort, unpublished and
+#     excluding omrelay0 from its own circuits, so omrelay0 has no link to it: the IPv6 link must
+#     be opened, as omrelay0's info.log and relay6's log show.
+PROBE="$(dirname "$OM")/tools/onionmesh-probe"
+probe_extend6() { # out [::1]:PORT rsa_fp ed25519 ntor_key
+    "$PROBE" "127.0.0.1:$(om_port 0)" --no-circuits --extend-ipv6 "$2" "$3" "$4" "$5" >"$1" 2>&1
+    local rc=$?
+    grep -E "EXTEND2|BEGIN_DIR|hop 2|LINK|cannot" "$1" | sed 's/^ */# /'
+    [ "$rc" = 0 ] && grep -q "EXTENDED2: hop 2 at \[::1\]:${2##*:} " "$1" &&
+        grep -q "relay $3 proved over the IPv6-only extend" "$1"
+}
+start_relay6() { # -> R6_DIR, R6_PORT6 (its pid joins CLIENT_PIDS)
+    R6_DIR="$WORK/relay6"
+    mkdir -p "$R6_DIR" && chmod 700 "$R6_DIR"
+    R6_PORT6=$(python3 -c 'import socket;s=socket.socket(socket.AF_INET6);s.bind(("::1",0));print(s.getsockname()[1])')
+    {
+        echo "DataDirectory $R6_DIR"
+        echo "Log info file $R6_DIR/info.log"
+        echo "SafeLogging 0"
+        echo "SocksPort 0"
+        echo "ControlPort 0"
+        echo "TestingTorNetwork 1"
+        cat "$NET/dirauth-lines"
+        echo "Nickname relay6"
+        echo "Address 127.0.0.1"
+        echo "ORPort 127.0.0.1:$(free_port)"
+        echo "ORPort [::1]:$R6_PORT6"
+        echo "AssumeReachable 1"
+        echo "AssumeReachableIPv6 1"
+        echo "PublishServerDescriptor 0"
+        echo "ExcludeNodes $(om_fp 0)"
+        echo "StrictNodes 1"
+    } >"$R6_DIR/torrc"
+    tor -f "$R6_DIR/torrc" --defaults-torrc "$NET/empty-torrc" >"$R6_DIR/stdout.log" 2>&1 &
+    R6_PID=$!
+    CLIENT_PIDS="$CLIENT_PIDS $R6_PID"
+    for _ in $(seq 1 120); do
+        grep -q "Bootstrapped 100%" "$R6_DIR/info.log" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    return 1
+}
+extend2_ipv6_ok() {
+    if ! python3 -c 'import socket;socket.socket(socket.AF_INET6).bind(("::1",0))' 2>/dev/null; then
+        echo "# this machine cannot bind [::1] (no IPv6 loopback): IPv6 extends cannot be tested"
+        return 1
+    fi
+    [ -x "$PROBE" ] || { echo "# no probe at $PROBE"; return 1; }
+    local p6 desc ed ntor
+    p6=$(jq_net "n['relays'][0].get('ipv6_or_port', '')")
+    [ -n "$p6" ] || { echo "# relay0 has no [::1] ORPort (testnet.log: $(grep -i ipv6 "$WORK/testnet.log"))"; return 1; }
+    desc=$(curl -s --max-time 10 "http://127.0.0.1:$AUTH_DIR/tor/server/fp/$(tor_fp 0)")
+    echo "$desc" | grep -qx "or-address \[::1\]:$p6" ||
+        { echo "# relay0's descriptor at the authority has no or-address [::1]:$p6"; return 1; }
+    ed=$(echo "$desc" | sed -n 's/^master-key-ed25519 //p')
+    ntor=$(echo "$desc" | sed -n 's/^ntor-onion-key //p')
+    probe_extend6 "$WORK/extend6_relay0.out" "[::1]:$p6" "$(tor_fp 0)" "$ed" "$ntor" || return 1
+    if grep -q "Link to \[::1\]:$p6 open" "$NET/omrelay0/info.log"; then
+        echo "# omrelay0 opened a link to relay0 at [::1]:$p6"
+    else
+        echo "# omrelay0 reused its link to relay0 (one link per identity)"
+    fi
+    start_relay6 || { echo "# relay6 did not bootstrap"; tail -3 "$R6_DIR/info.log"; return 1; }
+    ntor=$(python3 -c "import base64,sys;print(base64.b64encode(open(sys.argv[1],'rb').read()[-32:]).decode())" \
+        "$R6_DIR/keys/secret_onion_key_ntor")
+    probe_extend6 "$WORK/extend6_relay6.out" "[::1]:$R6_PORT6" "$(cut -d' ' -f2 "$R6_DIR/fingerprint")" \
+        "$(cut -d' ' -f2 "$R6_DIR/fingerprint-ed25519")" "$ntor" || return 1
+    sleep 1
+    grep "Link to \[::1\]:$R6_PORT6 open" "$NET/omrelay0/info.log" | sed 's/^/# omrelay0: /'
+    grep "Got good NETINFO cell on OR connection (open) with \[::1\]:.*RSA_ID=$(om_fp 0)" "$R6_DIR/info.log" |
+        sed 's/^.*\(Got good NETINFO[^;]*\);.*/# relay6: \1/'
+    grep -q "Link to \[::1\]:$R6_PORT6 open" "$NET/omrelay0/info.log" &&
+        grep -q "Got good NETINFO cell on OR connection (open) with \[::1\]:.*RSA_ID=$(om_fp 0)" "$R6_DIR/info.log"
+}
+check "extend2_to_ipv6_only_tor_relay" extend2_ipv6_ok
+[ -n "${R6_PID:-}" ] && kill "$R6_PID" 2>/dev/null
 
 # 7. bandwidth. After the downloads the relays have seen traffic: omrelay0 uploads a descriptor
 #    with a non-zero observed bandwidth (tor's rule: republish when it leaves zero) and the

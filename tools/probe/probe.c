@@ -1,9 +1,15 @@
 /* probe.c — onionmesh-probe: handshake with any Tor relay and report what it proved.
  * Usage: onionmesh-probe HOST:PORT [FINGERPRINT] [--ed25519 KEY] [--no-circuits]
+ *                        [--extend-ipv6 [ADDR]:PORT RSA_FP ED25519 NTOR_KEY]
  * Prints the TLS session, the negotiated link protocol, each certificate of the relay's CERTS
  * cell and whether it verified, the relay's identities, NETINFO, and the time of each step;
  * then (unless --no-circuits) builds one-hop circuits with CREATE_FAST, CREATE2-ntor and
- * CREATE2-ntor-v3, fetching the relay's own descriptor over BEGIN_DIR for its ntor key. */
+ * CREATE2-ntor-v3, fetching the relay's own descriptor over BEGIN_DIR for its ntor key. With
+ * --extend-ipv6 it also builds a two-hop circuit: CREATE_FAST to the probed relay, then EXTEND2
+ * (tor-spec 5.1.2) with only IPv6, RSA and Ed25519 link specifiers to the relay given, and
+ * fetches that relay's own descriptor at hop 2 over BEGIN_DIR to check its identities; the exit
+ * status is 1 if any of that fails. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +159,7 @@ static void run_until(const int *flag, int timeout_s)
 }
 
 typedef struct {
-    int done, built, fetched, status;
+    int done, built, fetched, status, closed; /* closed: freed after p_closed */
     const char *path;
     uint64_t t0, t_built, t_fetched;
     char reason[320];
@@ -194,6 +200,7 @@ static void p_closed(om_circuit_t *circ, const char *reason, void *arg)
     if (!p->done)
         snprintf(p->reason, sizeof p->reason, "%s", reason);
     p->done = 1;
+    p->closed = 1;
 }
 
 static void probe_circuit(om_channel_t *chan, int type, const char *name, const char *path)
@@ -245,6 +252,74 @@ static void probe_circuit(om_channel_t *chan, int type, const char *name, const 
     free(p.body);
 }
 
+/* Two hops, the second reached over IPv6 only (hop = its identities, ntor key and [ADDR]:PORT).
+ * Returns 0 if EXTENDED2 came and hop 2 served its own descriptor with those identities. */
+static int probe_extend(om_channel_t *chan, const om_hop_target_t *hop)
+{
+    static const char path[] = "/tor/server/authority";
+    om_hop_target_t p2[2];
+    memset(p2, 0, sizeof p2);
+    memcpy(p2[0].rsa_fp, chan->peer.rsa_fp, 20);
+    memcpy(p2[0].ed_id, chan->peer.ed_id, 32);
+    p2[0].has_ed = true;
+    p2[0].handshake_type = OM_HANDSHAKE_TYPE_FAST;
+    p2[1] = *hop;
+    const char *name = "EXTEND2 IPv6";
+    char addr[INET6_ADDRSTRLEN], detail[400];
+    inet_ntop(AF_INET6, hop->ipv6, addr, sizeof addr);
+    probe_circ_t p;
+    memset(&p, 0, sizeof p);
+    p.path = path;
+    om_circ_callbacks_t cb = {.on_built = p_built, .on_closed = p_closed, .arg = &p};
+    p.t0 = om_now_usec();
+    om_circuit_t *circ = om_circuit_build(chan, p2, 2, &cb);
+    if (!circ) {
+        print_step(name, "could not send CREATE_FAST", -1);
+        return -1;
+    }
+    run_until(&p.done, 30);
+    int rc = -1;
+    if (!p.built) {
+        snprintf(detail, sizeof detail, "FAILED to [%s]:%u: %s", addr, hop->ipv6_port,
+                 p.reason[0] ? p.reason : "timeout");
+        print_step(name, detail, -1);
+        free(p.body);
+        return -1;
+    }
+    snprintf(detail, sizeof detail, "EXTENDED2: hop 2 at [%s]:%u (ntor-v3), circuit built", addr,
+             hop->ipv6_port);
+    print_step(name, detail, ms(p.t0, p.t_built));
+    om_router_desc_t d;
+    char err[128] = "", hex[41], want[41];
+    om_hex_encode(hop->rsa_fp, 20, want);
+    if (!p.fetched || p.status != 200) {
+        snprintf(detail, sizeof detail, "hop 2 GET %s: %s (HTTP %d)", path,
+                 p.reason[0] ? p.reason : "no answer", p.status);
+        print_step("  BEGIN_DIR", detail, -1);
+    } else if (om_router_desc_parse(p.body, p.len, &d, err, sizeof err) < 0) {
+        snprintf(detail, sizeof detail, "hop 2 GET %s: %zu bytes, not a descriptor: %s", path,
+                 p.len, err);
+        print_step("  BEGIN_DIR", detail, -1);
+    } else {
+        om_hex_encode(d.rsa_fp, 20, hex);
+        bool ed_ok = d.has_ed && !memcmp(d.ed_id, hop->ed_id, 32);
+        char orline[96];
+        snprintf(orline, sizeof orline, "\nor-address [%s]:%u\n", addr, hop->ipv6_port);
+        snprintf(detail, sizeof detail, "hop 2 GET %s: %s %s, Ed25519 %s, or-address [%s]:%u %s",
+                 path, d.nickname, hex, ed_ok ? "matches" : "DIFFERS", addr, hop->ipv6_port,
+                 strstr(p.body, orline) ? "listed" : "not listed");
+        print_step("  BEGIN_DIR", detail, ms(p.t_built, p.t_fetched));
+        if (strcmp(hex, want) != 0)
+            printf("  hop 2            FINGERPRINT MISMATCH: expected %s\n", want);
+        else if (ed_ok)
+            rc = 0;
+    }
+    if (rc == 0) printf("  hop 2            relay %s proved over the IPv6-only extend\n", want);
+    if (!p.closed) om_circuit_close(circ, OM_DESTROY_FINISHED, "probe done");
+    free(p.body);
+    return rc;
+}
+
 static int parse_hostport(const char *s, char *host, size_t hl, uint16_t *port)
 {
     const char *colon = strrchr(s, ':');
@@ -286,18 +361,54 @@ static void usage(void)
 {
     fprintf(stderr,
             "Usage: onionmesh-probe HOST:PORT [FINGERPRINT] [--ed25519 KEY] [--no-circuits]\n"
+            "                       [--extend-ipv6 [ADDR]:PORT RSA_FP ED25519 NTOR_KEY]\n"
             "  HOST is a numeric IPv4 or [IPv6] address; FINGERPRINT the relay's RSA identity\n"
-            "  (40 hex digits, spaces and $ allowed); KEY its Ed25519 identity (base64).\n");
+            "  (40 hex digits, spaces and $ allowed); KEY its Ed25519 identity (base64).\n"
+            "  --extend-ipv6: a two-hop circuit through the probed relay to the relay at the\n"
+            "  IPv6 ADDR:PORT (EXTEND2 with IPv6 and identity link specifiers only), given its\n"
+            "  RSA fingerprint, Ed25519 identity and ntor onion key (base64).\n");
+}
+
+/* The --extend-ipv6 arguments into hop (ntor-v3, IPv6 only). */
+static int parse_extend_ipv6(char **a, om_hop_target_t *hop)
+{
+    char host[64];
+    memset(hop, 0, sizeof *hop);
+    if (a[0][0] != '[' || parse_hostport(a[0], host, sizeof host, &hop->ipv6_port) < 0 ||
+        inet_pton(AF_INET6, host, hop->ipv6) != 1) {
+        fprintf(stderr, "onionmesh-probe: '%s' is not [IPV6]:PORT\n", a[0]);
+        return -1;
+    }
+    if (parse_fingerprint(a[1], hop->rsa_fp) < 0) {
+        fprintf(stderr, "onionmesh-probe: '%s' is not a 40-hex-digit fingerprint\n", a[1]);
+        return -1;
+    }
+    if (om_base64_decode(a[2], strlen(a[2]), hop->ed_id, 32) != 32 ||
+        om_base64_decode(a[3], strlen(a[3]), hop->ntor_key, 32) != 32) {
+        fprintf(stderr, "onionmesh-probe: the Ed25519 identity and the ntor key are 32 bytes "
+                        "in base64\n");
+        return -1;
+    }
+    hop->has_ed = true;
+    hop->has_ipv6 = true;
+    hop->ipv6_only = true;
+    hop->handshake_type = OM_HANDSHAKE_TYPE_NTOR_V3;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     const char *target = NULL, *fp_arg = NULL, *ed_arg = NULL;
-    int circuits = 1;
+    int circuits = 1, extend = 0;
+    om_hop_target_t hop2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--ed25519") && i + 1 < argc)
             ed_arg = argv[++i];
-        else if (!strcmp(argv[i], "--no-circuits"))
+        else if (!strcmp(argv[i], "--extend-ipv6") && i + 4 < argc) {
+            if (parse_extend_ipv6(argv + i + 1, &hop2) < 0) return 2;
+            extend = 1;
+            i += 4;
+        } else if (!strcmp(argv[i], "--no-circuits"))
             circuits = 0;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage();
@@ -386,10 +497,11 @@ int main(int argc, char **argv)
         probe_circuit(chan, OM_HANDSHAKE_TYPE_NTOR, "CREATE2 ntor", NULL);
         probe_circuit(chan, OM_HANDSHAKE_TYPE_NTOR_V3, "CREATE2 ntor-v3", NULL);
     }
+    int rc = extend && probe_extend(chan, &hop2) < 0 ? 1 : 0;
     om_channel_free(chan);
     struct timeval tv = {0, 20000};
     event_base_loopexit(base, &tv);
     event_base_dispatch(base);
     event_base_free(base);
-    return 0;
+    return rc;
 }
