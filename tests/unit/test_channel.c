@@ -122,10 +122,11 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     atomic_store(&n_srv, i + 1);
 }
 
-static srv_link_t *srv_by_port(uint16_t port)
+/* The responder link accepted since index `since` from that client port: the kernel reuses
+ * ephemeral ports, so an earlier test's (closed) link may have had the same one. */
+static srv_link_t *srv_by_port(uint16_t port, int since)
 {
-    int n = atomic_load(&n_srv);
-    for (int i = 0; i < n; i++)
+    for (int i = atomic_load(&n_srv) - 1; i >= since; i--)
         if (srv[i].peer_port == port) return &srv[i];
     return NULL;
 }
@@ -285,7 +286,10 @@ typedef struct {
     size_t got_len;
     pthread_t thread;
     atomic_int done;
+    int srv_before; /* responder links accepted before this client started */
 } raw_client_t;
+
+#define SRV_OF(rc) srv_by_port((rc)->local_port, (rc)->srv_before)
 
 static void *raw_client_main(void *arg)
 {
@@ -352,6 +356,7 @@ out:
 
 static int raw_client_start(raw_client_t *rc)
 {
+    rc->srv_before = atomic_load(&n_srv);
     return pthread_create(&rc->thread, NULL, raw_client_main, rc) == 0 ? 0 : -1;
 }
 
@@ -751,8 +756,8 @@ static void hostile_case2(bool tls, const uint8_t *data, size_t len, const uint8
     rc->len2 = len2;
     rc->hold_ms = 5000;
     CHECK(raw_client_start(rc) == 0);
-    WAIT_FOR(atomic_load(&rc->connected) && srv_by_port(rc->local_port), 5000);
-    srv_link_t *bad = atomic_load(&rc->connected) ? srv_by_port(rc->local_port) : NULL;
+    WAIT_FOR(atomic_load(&rc->connected) && SRV_OF(rc), 5000);
+    srv_link_t *bad = atomic_load(&rc->connected) ? SRV_OF(rc) : NULL;
     if (bad) WAIT_FOR(bad->closed, 5000);
     raw_client_finish(rc, 10000);
     CHECK_MSG(bad, "the responder never accepted the raw client");
@@ -788,7 +793,7 @@ static void test_hostile_garbage_instead_of_versions(void)
     if (om_test_failed_flag) return;
     /* What the responder said to it: nothing (it speaks only after a VERSIONS cell). */
     CHECK_EQ_INT(rc.got_len, 0);
-    CHECK(strstr(srv_by_port(rc.local_port)->reason, "malformed"));
+    CHECK(strstr(SRV_OF(&rc)->reason, "malformed"));
 }
 
 static void test_hostile_versions_without_common_version(void)
@@ -910,8 +915,8 @@ static void raw_handshake_case(const uint8_t *first, size_t first_len)
     rc.len2 = sizeof netinfo;
     rc.hold_ms = 3000;
     CHECK(raw_client_start(&rc) == 0);
-    WAIT_FOR(atomic_load(&rc.connected) && srv_by_port(rc.local_port), 5000);
-    srv_link_t *s = atomic_load(&rc.connected) ? srv_by_port(rc.local_port) : NULL;
+    WAIT_FOR(atomic_load(&rc.connected) && SRV_OF(&rc), 5000);
+    srv_link_t *s = atomic_load(&rc.connected) ? SRV_OF(&rc) : NULL;
     if (s) WAIT_FOR(s->opened || s->closed, 5000);
     int opened = s && s->opened, proto = s && s->chan ? s->chan->link_proto : 0;
     if (s && s->chan) om_channel_close(s->chan, "test done");
@@ -975,8 +980,8 @@ static void timeout_case(bool tls, om_chan_state_t want_state, const char *want_
     rc.tls = tls;
     rc.hold_ms = 8000; /* says nothing; waits for the server to give up */
     CHECK(raw_client_start(&rc) == 0);
-    WAIT_FOR(atomic_load(&rc.connected) && srv_by_port(rc.local_port), 5000);
-    srv_link_t *s = atomic_load(&rc.connected) ? srv_by_port(rc.local_port) : NULL;
+    WAIT_FOR(atomic_load(&rc.connected) && SRV_OF(&rc), 5000);
+    srv_link_t *s = atomic_load(&rc.connected) ? SRV_OF(&rc) : NULL;
     if (s && tls) WAIT_FOR(s->closed || (s->chan && s->chan->state == want_state), 5000);
     bool armed = false, right_state = false;
     if (s && s->chan) {
