@@ -16,8 +16,12 @@
 #include "op/path.h"
 
 #define WAIT_TIMEOUT_S 120
-#define MAX_BUILDING 4
-#define MAX_CIRCUITS 64
+#define MAX_BUILDING   4
+#define MAX_CIRCUITS   64
+/* After a failed build, no launch for RETRY_BASE_MS, doubling with each consecutive failure up
+ * to RETRY_MAX_MS; a built circuit resets it. */
+#define RETRY_BASE_MS 100
+#define RETRY_MAX_MS  10000
 
 typedef struct pcirc {
     struct pcirc *next;
@@ -49,14 +53,28 @@ struct circpool {
     waiter_t *waiters;
     struct event *tick;
     bool first_built;
+    int fails;                 /* consecutive failed builds */
+    uint64_t no_launch_before; /* om_now_usec() */
+    struct event *retry;       /* runs pool_maintain when the delay is over */
 };
 
 static void pool_maintain(struct circpool *p);
 
+/* A circuit failed to build (refused, timed out, no link to the guard). Without a delay the
+ * pool would relaunch at once, and a relay refusing CREATEs (RESOURCELIMIT: too many this
+ * second) or a dead hop would get a new attempt per round trip, thousands a second (seen in
+ * the relay test). Tor likewise stops launching after MAX_CIRCUIT_FAILURES per NewCircuitPeriod. */
+static void note_build_failure(struct circpool *p)
+{
+    if (p->fails < 30) p->fails++;
+    uint64_t ms = (uint64_t)RETRY_BASE_MS << (p->fails < 8 ? p->fails - 1 : 7);
+    if (ms > RETRY_MAX_MS) ms = RETRY_MAX_MS;
+    p->no_launch_before = om_now_usec() + ms * 1000;
+}
+
 static void pcirc_free(pcirc_t *pc)
 {
-    if (pc->timeout)
-        event_free(pc->timeout);
+    if (pc->timeout) event_free(pc->timeout);
     free(pc->isolation);
     free(pc);
 }
@@ -73,29 +91,23 @@ static void pcirc_unlink(struct circpool *p, pcirc_t *pc)
 static bool exit_allows(struct circpool *p, const pcirc_t *pc, uint16_t port)
 {
     const om_consensus_t *c = p->op->nodes.consensus;
-    if (!c)
-        return false;
+    if (!c) return false;
     const om_routerstatus_t *rs = om_consensus_find(c, pc->path[2].rsa_fp);
-    if (!rs)
-        return false;
+    if (!rs) return false;
     return port == 0 || om_node_allows_exit_port(rs, port, false);
 }
 
 static bool isolation_ok(const pcirc_t *pc, const char *iso)
 {
-    if (!pc->has_isolation)
-        return true;
-    if (!pc->isolation || !iso)
-        return !pc->isolation && !iso;
+    if (!pc->has_isolation) return true;
+    if (!pc->isolation || !iso) return !pc->isolation && !iso;
     return strcmp(pc->isolation, iso) == 0;
 }
 
 static bool circ_usable_for(struct circpool *p, const pcirc_t *pc, uint16_t port, const char *iso)
 {
-    if (!pc->built || pc->unusable || !pc->circ)
-        return false;
-    if (pc->dirty_since &&
-        pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < time(NULL))
+    if (!pc->built || pc->unusable || !pc->circ) return false;
+    if (pc->dirty_since && pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < time(NULL))
         return false;
     return isolation_ok(pc, iso) && exit_allows(p, pc, port);
 }
@@ -115,8 +127,8 @@ static void target_from_rs(om_hop_target_t *t, const om_routerstatus_t *rs)
             memcpy(t->ed_id, rs->md->ed_id, 32);
         }
     }
-    t->handshake_type =
-        om_node_supports_ntor_v3(rs) && t->has_ed ? OM_HANDSHAKE_TYPE_NTOR_V3 : OM_HANDSHAKE_TYPE_NTOR;
+    t->handshake_type = om_node_supports_ntor_v3(rs) && t->has_ed ? OM_HANDSHAKE_TYPE_NTOR_V3
+                                                                  : OM_HANDSHAKE_TYPE_NTOR;
     t->flowctrl_cc = om_node_supports_cc(rs);
 }
 
@@ -131,8 +143,7 @@ static int32_t cc_param(void *arg, const char *name, int32_t def, int32_t min, i
 static const om_cc_params_t *cc_params_for_build(struct circpool *p, om_cc_params_t *ccp)
 {
     om_op_t *op = p->op;
-    if (op->opt.congestion_control == 0)
-        return NULL;
+    if (op->opt.congestion_control == 0) return NULL;
     om_cc_params_load(ccp, op->nodes.consensus ? cc_param : NULL, op->nodes.consensus);
     if (op->opt.congestion_control == 1 && !om_cc_params_enabled(ccp))
         om_cc_params_set(ccp, "cc_alg", OM_CC_ALG_VEGAS);
@@ -145,11 +156,12 @@ static void pc_built(om_circuit_t *circ, void *arg)
     struct circpool *p = pc->pool;
     (void)circ;
     pc->built = true;
-    if (pc->timeout)
-        evtimer_del(pc->timeout);
+    if (pc->timeout) evtimer_del(pc->timeout);
     om_guards_note_success(&p->op->guards, pc->path[0].rsa_fp);
-    om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", circ->circ_id, pc->names[0],
-            pc->names[1], pc->names[2], (double)(circ->t_created - circ->t_create_sent) / 1000.0);
+    p->fails = 0;
+    p->no_launch_before = 0;
+    om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", circ->circ_id, pc->names[0], pc->names[1],
+            pc->names[2], (double)(circ->t_created - circ->t_create_sent) / 1000.0);
     if (!p->first_built) {
         p->first_built = true;
         om_op_bootstrap(p->op, 100, "done", "Done");
@@ -162,9 +174,11 @@ static void pc_closed(om_circuit_t *circ, const char *reason, void *arg)
     pcirc_t *pc = arg;
     struct circpool *p = pc->pool;
     (void)circ;
-    if (!pc->built)
-        om_info("Circuit through %s, %s, %s failed: %s", pc->names[0], pc->names[1],
-                pc->names[2], reason);
+    if (!pc->built) {
+        om_info("Circuit through %s, %s, %s failed: %s", pc->names[0], pc->names[1], pc->names[2],
+                reason);
+        note_build_failure(p);
+    }
     pc->circ = NULL;
     pcirc_unlink(p, pc);
     pcirc_free(pc);
@@ -176,10 +190,10 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
     pcirc_t *pc = arg;
     (void)fd;
     (void)what;
-    if (pc->built)
-        return;
+    if (pc->built) return;
     char why[64];
-    snprintf(why, sizeof why, "build timed out after %d s", pc->pool->op->opt.circuit_build_timeout_s);
+    snprintf(why, sizeof why, "build timed out after %d s",
+             pc->pool->op->opt.circuit_build_timeout_s);
     if (pc->circ) {
         om_circuit_close(pc->circ, OM_DESTROY_TIMEOUT, why); /* pc_closed frees pc */
         return;
@@ -188,6 +202,7 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
     struct circpool *p = pc->pool;
     om_chanmgr_cancel(p->op->chans, pc->chan_req);
     om_guards_note_failure(&p->op->guards, pc->path[0].rsa_fp);
+    note_build_failure(p);
     pcirc_unlink(p, pc);
     pcirc_free(pc);
     pool_maintain(p);
@@ -201,6 +216,7 @@ static void pc_chan(om_channel_t *chan, const char *err, void *arg)
     if (!chan) {
         om_info("Could not connect to guard %s: %s", pc->names[0], err);
         om_guards_note_failure(&p->op->guards, pc->path[0].rsa_fp);
+        note_build_failure(p);
         pcirc_unlink(p, pc);
         pcirc_free(pc);
         pool_maintain(p);
@@ -234,8 +250,16 @@ static int count_circs(struct circpool *p)
 static bool launch(struct circpool *p, uint16_t port)
 {
     om_op_t *op = p->op;
-    if (count_building(p) >= MAX_BUILDING || count_circs(p) >= MAX_CIRCUITS)
+    if (count_building(p) >= MAX_BUILDING || count_circs(p) >= MAX_CIRCUITS) return false;
+    uint64_t now = om_now_usec();
+    if (now < p->no_launch_before) {
+        if (!evtimer_pending(p->retry, NULL)) {
+            uint64_t us = p->no_launch_before - now;
+            struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+            evtimer_add(p->retry, &tv);
+        }
         return false;
+    }
     const om_routerstatus_t *hops[3];
     om_path_request_t req = {.port = port, .want_ntor_v3 = true};
     char err[200];
@@ -244,8 +268,7 @@ static bool launch(struct circpool *p, uint16_t port)
         return false;
     }
     pcirc_t *pc = calloc(1, sizeof *pc);
-    if (!pc)
-        return false;
+    if (!pc) return false;
     pc->pool = p;
     pc->port_hint = port;
     pc->launched = time(NULL);
@@ -258,17 +281,15 @@ static bool launch(struct circpool *p, uint16_t port)
     evtimer_add(pc->timeout, &tv);
     pc->next = p->circs;
     p->circs = pc;
-    if (!p->first_built)
-        om_op_bootstrap(op, 90, "circuit_create", "Establishing a Tor circuit");
+    if (!p->first_built) om_op_bootstrap(op, 90, "circuit_create", "Establishing a Tor circuit");
     char host[32];
-    snprintf(host, sizeof host, "%u.%u.%u.%u", hops[0]->ipv4[0], hops[0]->ipv4[1],
-             hops[0]->ipv4[2], hops[0]->ipv4[3]);
+    snprintf(host, sizeof host, "%u.%u.%u.%u", hops[0]->ipv4[0], hops[0]->ipv4[1], hops[0]->ipv4[2],
+             hops[0]->ipv4[3]);
     /* The callback may run at once (an open link to the guard) and may free pc; a non-NULL
      * handle means it has not run yet, so pc is still ours. */
     void *h = om_chanmgr_get(op->chans, host, hops[0]->or_port, hops[0]->rsa_id,
                              pc->path[0].has_ed ? pc->path[0].ed_id : NULL, pc_chan, pc);
-    if (h)
-        pc->chan_req = h;
+    if (h) pc->chan_req = h;
     return true;
 }
 
@@ -290,11 +311,9 @@ static void serve_waiters(struct circpool *p)
          * one. */
         pcirc_t *found = NULL;
         for (pcirc_t *pc = p->circs; pc && !found; pc = pc->next)
-            if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation))
-                found = pc;
+            if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation)) found = pc;
         for (pcirc_t *pc = p->circs; pc && !found; pc = pc->next)
-            if (circ_usable_for(p, pc, w->port, w->isolation))
-                found = pc;
+            if (circ_usable_for(p, pc, w->port, w->isolation)) found = pc;
         if (found || w->since + WAIT_TIMEOUT_S < now) {
             *pp = w->next;
             if (found) {
@@ -302,8 +321,7 @@ static void serve_waiters(struct circpool *p)
                     found->has_isolation = true;
                     found->isolation = w->isolation ? strdup(w->isolation) : NULL;
                 }
-                if (!found->dirty_since)
-                    found->dirty_since = now;
+                if (!found->dirty_since) found->dirty_since = now;
                 w->cb(found->circ, NULL, w->arg);
             } else {
                 w->cb(NULL, "no circuit could be built in time", w->arg);
@@ -318,8 +336,7 @@ static void serve_waiters(struct circpool *p)
 static void pool_maintain(struct circpool *p)
 {
     om_op_t *op = p->op;
-    if (!op->have_enough_dir)
-        return;
+    if (!op->have_enough_dir) return;
     serve_waiters(p);
     /* Waiters with no suitable circuit being built get one launched for their port. */
     for (waiter_t *w = p->waiters; w; w = w->next) {
@@ -327,16 +344,14 @@ static void pool_maintain(struct circpool *p)
         for (pcirc_t *pc = p->circs; pc && !pending; pc = pc->next)
             pending = !pc->built && (pc->port_hint == w->port || pc->port_hint == 0) &&
                       exit_allows(p, pc, w->port);
-        if (!pending)
-            launch(p, w->port);
+        if (!pending) launch(p, w->port);
     }
     /* Keep clean circuits ready (tor keeps a few preemptive circuits). */
     int clean = 0;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
         clean += !pc->dirty_since && !pc->unusable;
     for (int i = clean; i < op->opt.prebuilt_circuits; i++)
-        if (!launch(p, 0))
-            break;
+        if (!launch(p, 0)) break;
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -355,13 +370,25 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     pool_maintain(p);
 }
 
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pool_maintain(arg);
+}
+
 struct circpool *om_circpool_new(om_op_t *op)
 {
     struct circpool *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     p->op = op;
     p->tick = event_new(op->base, -1, EV_PERSIST, tick_cb, p);
+    p->retry = evtimer_new(op->base, retry_cb, p);
+    if (!p->tick || !p->retry) {
+        if (p->tick) event_free(p->tick);
+        free(p);
+        return NULL;
+    }
     struct timeval tv = {1, 0};
     event_add(p->tick, &tv);
     return p;
@@ -393,8 +420,7 @@ void *om_circpool_get(struct circpool *p, uint16_t port, const char *isolation, 
     pool_maintain(p);
     /* If it was served at once, the handle is gone. */
     for (waiter_t *x = p->waiters; x; x = x->next)
-        if (x == w)
-            return w;
+        if (x == w) return w;
     return NULL;
 }
 
@@ -412,14 +438,12 @@ void om_circpool_cancel(struct circpool *p, void *handle)
 void om_circpool_mark_unusable(struct circpool *p, om_circuit_t *circ)
 {
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
-        if (pc->circ == circ)
-            pc->unusable = true;
+        if (pc->circ == circ) pc->unusable = true;
 }
 
 void om_circpool_free(struct circpool *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     while (p->waiters) {
         waiter_t *w = p->waiters;
         p->waiters = w->next;
@@ -428,8 +452,7 @@ void om_circpool_free(struct circpool *p)
     while (p->circs) {
         pcirc_t *pc = p->circs;
         p->circs = pc->next;
-        if (pc->chan_req)
-            om_chanmgr_cancel(p->op->chans, pc->chan_req);
+        if (pc->chan_req) om_chanmgr_cancel(p->op->chans, pc->chan_req);
         if (pc->circ) {
             pc->circ->cb.on_closed = NULL;
             pc->circ->cb.on_built = NULL;
@@ -437,7 +460,7 @@ void om_circpool_free(struct circpool *p)
         }
         pcirc_free(pc);
     }
-    if (p->tick)
-        event_free(p->tick);
+    if (p->tick) event_free(p->tick);
+    if (p->retry) event_free(p->retry);
     free(p);
 }
