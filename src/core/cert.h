@@ -120,6 +120,10 @@ typedef struct {
     /* Ed25519 AUTHENTICATE key (tor-spec 4.4.2), certified by ed_sign in a type 6 certificate
      * made fresh for each CERTS cell we send as an initiator (2-day lifetime, as type 5). */
     om_ed25519_keypair_t ed_auth;
+    /* The address a relay advertises, sent with the current time in its NETINFO cells
+     * (tor-spec 4.5: "my addresses"; tor records it as the link's canonical address). Type 0:
+     * none (e.g. a bridge that does not say). */
+    om_addr_t my_addr;
 } om_identity_t;
 
 /* Fresh keys and certificates (in memory). Returns 0 or -1. */
@@ -139,11 +143,11 @@ void om_identity_free(om_identity_t *id); /* wipes secrets */
 
 /* ---- verifying a responder's CERTS cell, as a client (tor-spec 4.2) ---- */
 typedef struct {
-    uint8_t rsa_fp[20];         /* SHA1 of the RSA identity key */
-    uint8_t rsa_id_sha256[32];  /* SHA-256 of the same DER (AUTHENTICATE's CID/SID) */
-    uint8_t ed_id[32];          /* Ed25519 identity */
-    uint8_t ed_sign[32];        /* Ed25519 signing key */
-    uint8_t ed_auth[32];        /* initiator only: Ed25519 AUTHENTICATE key (type 6) */
+    uint8_t rsa_fp[20];        /* SHA1 of the RSA identity key */
+    uint8_t rsa_id_sha256[32]; /* SHA-256 of the same DER (AUTHENTICATE's CID/SID) */
+    uint8_t ed_id[32];         /* Ed25519 identity */
+    uint8_t ed_sign[32];       /* Ed25519 signing key */
+    uint8_t ed_auth[32];       /* initiator only: Ed25519 AUTHENTICATE key (type 6) */
     uint32_t ed_id_sign_expires_hours;
     uint32_t sign_link_expires_hours; /* type 5 (responder) or type 6 (initiator) */
     uint32_t crosscert_expires_hours;

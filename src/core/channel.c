@@ -347,10 +347,16 @@ static int send_netinfo(om_channel_t *chan)
 {
     om_netinfo_t ni;
     memset(&ni, 0, sizeof ni);
-    /* tor-spec 4.5: a client need not reveal its clock; relays send the current time. */
-    ni.timestamp = chan->role == OM_CHAN_RESPONDER ? (uint32_t)time(NULL) : 0;
+    /* tor-spec 4.5: a client need not reveal its clock or addresses; a relay (a responder, or an
+     * initiator that authenticates) sends the current time and the address it advertises. */
+    bool relay = chan->role == OM_CHAN_RESPONDER || chan->authenticate;
+    ni.timestamp = relay ? (uint32_t)time(NULL) : 0;
     peer_addr(chan, &ni.other);
     ni.n_my_addrs = 0;
+    if (relay && chan->identity && chan->identity->my_addr.type) {
+        ni.my_addrs[0] = chan->identity->my_addr;
+        ni.n_my_addrs = 1;
+    }
     om_cell_t c = {.circ_id = 0, .command = OM_CELL_NETINFO};
     if (om_netinfo_encode(&ni, c.payload) < 0) return -1;
     return send_fixed(chan, &c);

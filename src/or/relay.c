@@ -286,6 +286,7 @@ static void maintain_cb(evutil_socket_t fd, short what, void *arg)
         om_identity_t fresh;
         if (om_relay_keys_link_identity(&r->keys, &fresh) == 0) {
             /* Links being set up keep a pointer to the identity: update in place. */
+            fresh.my_addr = r->identity.my_addr;
             om_identity_free(&r->identity);
             r->identity = fresh;
         }
@@ -454,6 +455,8 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         goto fail;
     }
     r->identity_ok = true;
+    if (om_addr_from_string(&r->identity.my_addr, r->address) < 0)
+        memset(&r->identity.my_addr, 0, sizeof r->identity.my_addr);
     r->tls = om_tls_server_ctx_new(r->identity.tls_cert, r->identity.tls_cert_len,
                                    om_rsa_evp_pkey(r->identity.tls_key));
     if (!r->tls) {
