@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 
+#include <event2/event.h>
+
 #include "core/log.h"
 #include "core/onion_handshake.h"
 #include "core/relay_bodies.h"
@@ -27,15 +29,34 @@ struct om_or_circuits {
     om_or_circ_t *circs;
     create_rate_t *rates;
     om_or_circ_stats_t st;
+    struct event *reaper; /* frees marked circuits */
 };
 
 static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg);
 static void n_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg);
 
+static void circ_free(om_or_circ_t *circ);
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    om_or_circuits_t *m = arg;
+    (void)fd;
+    (void)what;
+    for (om_or_circ_t *c = m->circs, *next; c; c = next) {
+        next = c->next;
+        if (c->marked) circ_free(c);
+    }
+}
+
 om_or_circuits_t *om_or_circuits_new(const om_or_circ_params_t *p)
 {
     om_or_circuits_t *m = calloc(1, sizeof *m);
-    if (m) m->p = *p;
+    if (!m) return NULL;
+    m->p = *p;
+    if (p->base && !(m->reaper = event_new(p->base, -1, 0, reap_cb, m))) {
+        free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -118,14 +139,29 @@ bool om_or_circ_back_blocked(const om_or_circ_t *circ)
     return om_or_cellq_len(circ->q_back) >= OM_OR_QUEUE_HIGH;
 }
 
-void om_or_circ_oom(void *circ, void *arg)
+void om_or_circ_oom(void *arg_circ, void *arg)
 {
+    om_or_circ_t *circ = arg_circ;
+    om_or_circuits_t *m = circ->owner;
     (void)arg;
-    om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
+    if (!m->reaper) {
+        om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
+        return;
+    }
+    if (circ->marked) return;
+    circ->marked = true;
+    send_destroy(circ->n_chan, circ->n_circ_id, OM_DESTROY_RESOURCELIMIT);
+    send_destroy(circ->p_chan, circ->p_circ_id, OM_DESTROY_RESOURCELIMIT);
+    drop_next_hop(circ);
+    om_or_cellq_clear(circ->q_back);
+    if (circ->p_chan) om_channel_unregister_circ(circ->p_chan, circ->p_circ_id);
+    circ->p_chan = NULL; /* later sends fail: the caller closes, which waits for the reaper */
+    event_active(m->reaper, 0, 0);
 }
 
 void om_or_circ_close(om_or_circ_t *circ, uint8_t reason)
 {
+    if (circ->marked) return;
     send_destroy(circ->n_chan, circ->n_circ_id, reason);
     send_destroy(circ->p_chan, circ->p_circ_id, reason);
     circ_free(circ);
@@ -630,6 +666,7 @@ void om_or_circuits_link_closed(om_or_circuits_t *m, om_channel_t *chan)
 void om_or_circuits_free(om_or_circuits_t *m)
 {
     if (!m) return;
+    if (m->reaper) event_free(m->reaper);
     while (m->circs)
         circ_free(m->circs);
     while (m->rates) {

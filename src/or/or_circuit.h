@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/channel.h"
+
 #include "core/congestion.h"
 #include "core/relay_crypto.h"
 #include "core/relay_msg.h"
@@ -51,6 +52,8 @@ typedef struct {
     /* The circuit's queue towards the client drained after it had grown: the stream layer may
      * package again (stream_arg). */
     void (*on_writable)(om_or_circ_t *circ, void *arg);
+    /* For deferred frees (om_or_circ_oom); NULL: the OOM policy frees at once. */
+    struct event_base *base;
 } om_or_circ_params_t;
 
 struct om_or_circ {
@@ -70,6 +73,7 @@ struct om_or_circ {
     om_or_cellq_t *q_fwd, *q_back; /* cells towards n_chan / p_chan while those links are busy */
     uint8_t cc_sendme_inc;         /* congestion control negotiated: its sendme_inc (0: windows) */
     om_cc_params_t *cc_params;     /* the parameters it was negotiated with (malloc'd; NULL) */
+    bool marked;                   /* closed (DESTROYs sent, links let go), freed from the loop */
     struct om_or_circ *next, *prev;
 };
 
@@ -88,9 +92,13 @@ int om_or_circ_send_back(om_or_circ_t *circ, uint8_t command, uint16_t stream_id
 /* True while the queue towards the client is long (OM_OR_QUEUE_HIGH): stop packaging data
  * (tor stops reading from edge connections) until on_writable. */
 bool om_or_circ_back_blocked(const om_or_circ_t *circ);
-/* The scheduler's out-of-memory policy picked this circuit (om_or_sched_oom_fn, arg unused). */
+/* The scheduler's out-of-memory policy picked this circuit (om_or_sched_oom_fn, arg unused).
+ * That happens inside a send, possibly one on this very circuit by code that goes on using it,
+ * so the circuit is only marked: DESTROY RESOURCELIMIT both ways, its queues dropped, its links
+ * let go, later sends fail; it is freed from the event loop (with params.base). */
 void om_or_circ_oom(void *circ, void *arg);
-/* Close the circuit: DESTROY (reason) to both sides that exist, then free it. */
+/* Close the circuit: DESTROY (reason) to both sides that exist, then free it (a marked circuit:
+ * nothing, it is freed from the event loop). */
 void om_or_circ_close(om_or_circ_t *circ, uint8_t reason);
 
 typedef struct {

@@ -497,6 +497,7 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         .cc_arg = r,
         .sched = r->sched,
         .on_writable = om_or_streams_writable,
+        .base = base,
     };
     r->circuits = om_or_circuits_new(&cp);
     if (!r->links || !r->circuits || !r->streams) {
