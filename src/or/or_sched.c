@@ -47,7 +47,14 @@ struct om_or_sched {
     void *oom_arg;
     link_state_t *links;
     om_or_sched_stats_t st;
+    uint64_t (*clock)(void *arg); /* NULL: om_now_usec */
+    void *clock_arg;
 };
+
+static uint64_t sched_now(const om_or_sched_t *s)
+{
+    return s->clock ? s->clock(s->clock_arg) : om_now_usec();
+}
 
 static uint64_t default_max_bytes(void)
 {
@@ -82,6 +89,17 @@ void om_or_sched_free(om_or_sched_t *s)
 void om_or_sched_stats(const om_or_sched_t *s, om_or_sched_stats_t *out)
 {
     *out = s->st;
+}
+
+size_t om_or_sched_cell_cost(void)
+{
+    return sizeof(qcell_t);
+}
+
+void om_or_sched_set_clock(om_or_sched_t *s, uint64_t (*now_usec)(void *arg), void *arg)
+{
+    s->clock = now_usec;
+    s->clock_arg = arg;
 }
 
 static link_state_t *link_find(om_or_sched_t *s, om_channel_t *chan, bool create)
@@ -201,7 +219,7 @@ static void notify_drained(om_or_cellq_t *q)
 /* Serve the link's queues, quietest circuit first, while the link takes more. */
 static void flush_link(om_or_sched_t *s, link_state_t *l)
 {
-    uint64_t now = om_now_usec();
+    uint64_t now = sched_now(s);
     while (l->active && om_channel_outbuf_len(l->chan) < OM_OR_LINK_HIGH_WATER) {
         om_or_cellq_t *best = NULL;
         double best_v = 0;
@@ -216,7 +234,6 @@ static void flush_link(om_or_sched_t *s, link_state_t *l)
         if (!best->n) deactivate(best);
         notify_drained(best); /* may close the circuit and free best */
     }
-    (void)s;
 }
 
 void om_or_sched_link_drained(om_channel_t *chan, void *arg)
@@ -243,7 +260,7 @@ void om_or_sched_link_closed(om_or_sched_t *s, om_channel_t *chan)
  * less than 90% of the limit (tor's circuits_handle_oom). */
 static void handle_oom(om_or_sched_t *s)
 {
-    while (s->st.queued_cells * sizeof(qcell_t) > s->max_bytes / 10 * 9) {
+    while (s->st.queued_cells * om_or_sched_cell_cost() > s->max_bytes / 10 * 9) {
         om_or_cellq_t *oldest = NULL;
         for (link_state_t *l = s->links; l; l = l->next)
             for (om_or_cellq_t *q = l->active; q; q = q->anext)
@@ -262,7 +279,7 @@ static void handle_oom(om_or_sched_t *s)
 int om_or_cellq_send(om_or_cellq_t *q, om_channel_t *chan, const om_cell_t *cell)
 {
     om_or_sched_t *s = q->s;
-    uint64_t now = om_now_usec();
+    uint64_t now = sched_now(s);
     if (q->n && q->chan != chan) om_or_cellq_clear(q); /* the circuit moved to another link */
     if (!q->n && om_channel_outbuf_len(chan) < OM_OR_LINK_HIGH_WATER) {
         om_channel_send_cell(chan, cell);
@@ -297,7 +314,7 @@ int om_or_cellq_send(om_or_cellq_t *q, om_channel_t *chan, const om_cell_t *cell
         if (l->active) l->active->aprev = q;
         l->active = q;
     }
-    if (s->st.queued_cells * sizeof(qcell_t) > s->max_bytes) {
+    if (s->st.queued_cells * om_or_sched_cell_cost() > s->max_bytes) {
         handle_oom(s); /* may have closed q's circuit: touch nothing after it */
         return 0;
     }

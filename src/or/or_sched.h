@@ -54,4 +54,10 @@ typedef struct {
 } om_or_sched_stats_t;
 void om_or_sched_stats(const om_or_sched_t *s, om_or_sched_stats_t *out);
 
+/* Bytes one queued cell counts against max_queued_bytes. */
+size_t om_or_sched_cell_cost(void);
+/* Tests: the clock (microseconds) for EWMA decay and the age of queued cells, instead of
+ * om_now_usec; NULL restores it. */
+void om_or_sched_set_clock(om_or_sched_t *s, uint64_t (*now_usec)(void *arg), void *arg);
+
 #endif
