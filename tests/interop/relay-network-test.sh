@@ -543,6 +543,17 @@ limited_ok() {
 }
 check "relay_bandwidth_rate_limits (2 MB in ${secs} s at 200 KB/s, omrelay1 wrote $carried bytes)" limited_ok
 
+# Our OP rebuilt circuits at once after each failure: when a relay refused its CREATEs
+# (RESOURCELIMIT: more than 200 per link per second) it got thousands of new ones a second.
+# Now failures back off (100 ms doubling): at most a few a second, whatever happened above.
+op_backs_off() {
+    local worst; worst=$(grep "Circuit through .* failed:" "$OP_DIR/info.log" | awk '{print $3}' |
+        cut -d. -f1 | sort | uniq -c | sort -rn | awk 'NR==1{print $1}')
+    echo "# OP: at most ${worst:-0} failed circuit builds in one second"
+    [ "${worst:-0}" -le 20 ]
+}
+check "op_backs_off_after_failed_builds" op_backs_off
+
 # 8. no sanitizer report from any onionmesh process (when run with an ASan+UBSan build)
 sanitizers_quiet() {
     ! grep -l "ERROR: AddressSanitizer\|runtime error:" "$NET"/omrelay*/stdout.log "$WORK"/op/stdout.log 2>/dev/null
