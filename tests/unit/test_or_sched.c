@@ -17,14 +17,6 @@
 #define LINK_CELLS ((OM_OR_LINK_HIGH_WATER + WIRE - 1) / WIRE) /* cells that make a link busy */
 #define TLS_LOW    (32 * 1024) /* transport_tls.c's TLS_OUT_LOW_WATER */
 
-/* CHECK_EQ_INT evaluates its operands again for its message: calls with effects go here. */
-#define CHECK_RET(call, want)                                                                      \
-    do {                                                                                           \
-        long long r_ = (long long)(call);                                                          \
-        CHECK_MSG(r_ == (long long)(want), "%s returned %lld, expected %lld", #call, r_,           \
-                  (long long)(want));                                                              \
-    } while (0)
-
 /* ---------------------------------------------------------------- clock */
 
 static uint64_t now_usec;
