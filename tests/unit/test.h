@@ -44,6 +44,15 @@ extern char om_test_reason[512];
     CHECK_MSG((long long)(a) == (long long)(b), "%s == %lld, expected %s == %lld", #a,         \
               (long long)(a), #b, (long long)(b))
 
+/* CHECK_EQ_INT evaluates its operands again for its message: a call with effects goes here
+ * (evaluated once; the message says what it returned). */
+#define CHECK_RET(call, want)                                                                  \
+    do {                                                                                       \
+        long long r_ = (long long)(call);                                                      \
+        CHECK_MSG(r_ == (long long)(want), "%s returned %lld, expected %lld", #call, r_,       \
+                  (long long)(want));                                                          \
+    } while (0)
+
 #define CHECK_MEM(a, b, n) CHECK_MSG(memcmp((a), (b), (n)) == 0, "memory %s != %s", #a, #b)
 
 /* Decode a hex string literal into a buffer; aborts the process on bad test data. */

@@ -4,10 +4,8 @@
  * circuit's and order within a circuit is kept; equal circuits share a link; the 30 s EWMA
  * half-life; the 256/128 packaging water marks; the 50000-cell queue limit; the MaxMemInQueues
  * policy (oldest queued cell first, until under the limit); freeing queues that hold cells. */
-#include <event2/buffer.h>
-#include <event2/event.h>
-
 #include "core/channel.h"
+#include "mem_link.h"
 #include "or/or_sched.h"
 #include "test.h"
 
@@ -18,14 +16,6 @@
 #define HALF_LIFE  ((uint64_t)OM_OR_EWMA_HALFLIFE_MS * 1000u)
 #define LINK_CELLS ((OM_OR_LINK_HIGH_WATER + WIRE - 1) / WIRE) /* cells that make a link busy */
 #define TLS_LOW    (32 * 1024) /* transport_tls.c's TLS_OUT_LOW_WATER */
-
-/* CHECK_EQ_INT evaluates its operands again for its message: calls with effects go here. */
-#define CHECK_RET(call, want)                                                                      \
-    do {                                                                                           \
-        long long r_ = (long long)(call);                                                          \
-        CHECK_MSG(r_ == (long long)(want), "%s returned %lld, expected %lld", #call, r_,           \
-                  (long long)(want));                                                              \
-    } while (0)
 
 /* ---------------------------------------------------------------- clock */
 
@@ -61,97 +51,49 @@ static uint32_t cell_seq(const om_cell_t *c)
 
 /* ---------------------------------------------------------------- an in-memory link */
 
-/* A transport whose output leaves only when the test takes it (link_pop). */
-typedef struct {
-    om_transport_t base;
-    struct evbuffer *out;
-} mem_transport_t;
-
-static struct evbuffer *mem_output(om_transport_t *t)
-{
-    return ((mem_transport_t *)t)->out;
-}
-
-static void mem_free(om_transport_t *t)
-{
-    mem_transport_t *m = (mem_transport_t *)t;
-    evbuffer_free(m->out);
-    free(m);
-}
-
-static const struct om_transport_ops mem_ops = {
-    .name = "memory", .output = mem_output, .free = mem_free};
-
 typedef struct {
     uint32_t circ, seq;
 } left_t;
 
+/* mem_link.h's link, and what left it. */
 typedef struct {
-    struct event_base *base;
-    mem_transport_t *t;
-    om_channel_t *chan;
+    om_mem_link_t io;
     left_t *left; /* the cells that left the link, in order */
     size_t n_left, cap;
-    unsigned bad;     /* cells that did not leave as they were sent */
-    size_t low_water; /* the transport reports a drain at or below this many bytes */
+    unsigned bad; /* cells that did not leave as they were sent */
     uint32_t filler_seq;
 } link_t;
 
-/* An open channel (link protocol 5; the handshake is skipped) over a memory transport. */
+/* An open channel on its own event base (the test's side of the link is the initiator). */
 static bool link_open(link_t *l)
 {
     memset(l, 0, sizeof *l);
-    l->base = event_base_new();
-    l->t = calloc(1, sizeof *l->t);
-    if (!l->base || !l->t) return false;
-    l->t->base.ops = &mem_ops;
-    snprintf(l->t->base.peer, sizeof l->t->base.peer, "memory");
-    l->t->out = evbuffer_new();
-    if (!l->t->out) return false;
-    l->chan = om_channel_new_initiator(l->base, &l->t->base, NULL, NULL, NULL);
-    if (!l->chan) return false;
-    l->chan->state = OM_CHAN_OPEN;
-    l->chan->link_proto = 5;
-    l->low_water = SIZE_MAX;
-    return true;
+    return om_mem_link_open(&l->io, NULL, OM_CHAN_INITIATOR, NULL);
 }
 
 static void link_close(link_t *l)
 {
-    if (l->chan)
-        om_channel_free(l->chan); /* frees the transport */
-    else if (l->t) {
-        if (l->t->out) evbuffer_free(l->t->out);
-        free(l->t);
-    }
-    if (l->base) {
-        event_base_loop(l->base, EVLOOP_NONBLOCK); /* the channel's deferred free */
-        event_base_free(l->base);
-    }
+    om_mem_link_close(&l->io);
     free(l->left);
     memset(l, 0, sizeof *l);
 }
 
 static size_t link_queued(link_t *l)
 {
-    return om_channel_outbuf_len(l->chan) / WIRE;
+    return om_mem_link_queued(&l->io);
 }
 
 /* Take up to n cells off the link as the peer would read them, checking each is byte for byte
- * the cell make_cell gave, and after each tell the channel its output drained if it is at most
- * low_water bytes, as the TLS transport does (by default after every cell, so the scheduler tops
- * the link up to OM_OR_LINK_HIGH_WATER whenever it can). Returns how many were taken. */
+ * the cell make_cell gave; after each the channel hears its output drained if it is at most
+ * io.low_water bytes, as the TLS transport does (by default after every cell, so the scheduler
+ * tops the link up to OM_OR_LINK_HIGH_WATER whenever it can). Returns how many were taken. */
 static size_t link_pop(link_t *l, size_t n)
 {
     size_t got = 0;
-    uint8_t wire[WIRE];
-    while (got < n && evbuffer_get_length(l->t->out) >= WIRE) {
-        evbuffer_remove(l->t->out, wire, WIRE);
-        om_cell_t c, want;
-        if (om_cell_unpack(&c, 5, wire, WIRE) < 0) {
-            l->bad++;
-            memset(&c, 0, sizeof c);
-        }
+    om_cell_t c, want;
+    int r;
+    while (got < n && (r = om_mem_link_take(&l->io, &c)) != 0) {
+        if (r < 0) l->bad++;
         make_cell(&want, c.circ_id, cell_seq(&c));
         if (c.command != want.command || memcmp(c.payload, want.payload, sizeof c.payload))
             l->bad++;
@@ -164,8 +106,6 @@ static size_t link_pop(link_t *l, size_t n)
         }
         l->left[l->n_left++] = (left_t){c.circ_id, cell_seq(&c)};
         got++;
-        if (l->t->base.drain_cb && evbuffer_get_length(l->t->out) <= l->low_water)
-            l->t->base.drain_cb(&l->t->base, l->t->base.cb_arg);
     }
     return got;
 }
@@ -180,9 +120,9 @@ static void link_pop_all(link_t *l)
 static void link_fill(link_t *l)
 {
     om_cell_t c;
-    while (om_channel_outbuf_len(l->chan) < OM_OR_LINK_HIGH_WATER) {
+    while (om_channel_outbuf_len(l->io.chan) < OM_OR_LINK_HIGH_WATER) {
         make_cell(&c, FILLER, l->filler_seq++);
-        om_channel_send_cell(l->chan, &c);
+        om_channel_send_cell(l->io.chan, &c);
     }
 }
 
@@ -229,7 +169,7 @@ static int send_one(om_or_cellq_t *q, link_t *l, uint32_t circ, uint32_t seq)
 {
     om_cell_t c;
     make_cell(&c, circ, seq);
-    return om_or_cellq_send(q, l->chan, &c);
+    return om_or_cellq_send(q, l->io.chan, &c);
 }
 
 /* Send cells seq first.. first+n-1 of circ through q; the number accepted (0 returned). */
@@ -265,7 +205,7 @@ static void quiet_overtakes_bulk(size_t low_water)
     link_t l;
     om_or_sched_t *s = start(&l, 1ull << 30, NULL);
     CHECK(s);
-    l.low_water = low_water;
+    l.io.low_water = low_water;
     om_or_cellq_t *bulk = om_or_cellq_new(s, NULL), *quiet = om_or_cellq_new(s, NULL);
     CHECK(bulk && quiet);
 
@@ -276,7 +216,7 @@ static void quiet_overtakes_bulk(size_t low_water)
 
     now_usec += SEC / 10;
     CHECK_RET(link_pop(&l, 300), 300);
-    while (om_channel_outbuf_len(l.chan) < OM_OR_LINK_HIGH_WATER) /* until topped up */
+    while (om_channel_outbuf_len(l.io.chan) < OM_OR_LINK_HIGH_WATER) /* until topped up */
         CHECK_RET(link_pop(&l, 1), 1);
     size_t ahead = l.n_left + link_queued(&l); /* bulk cells already given to the link */
     size_t bulk_waiting = om_or_cellq_len(bulk);
@@ -322,18 +262,18 @@ static void test_fifo_while_link_has_room(void)
     link_t l;
     om_or_sched_t *s = start(&l, 1ull << 30, NULL);
     CHECK(s);
-    l.low_water = TLS_LOW;
+    l.io.low_water = TLS_LOW;
     om_or_cellq_t *q = om_or_cellq_new(s, NULL);
     CHECK(q);
     link_fill(&l);
     CHECK_RET(send_n(q, &l, CIRC_A, 0, 200), 200);
     CHECK_RET(link_pop(&l, 40), 40);
-    CHECK(om_channel_outbuf_len(l.chan) < OM_OR_LINK_HIGH_WATER);
-    CHECK(om_channel_outbuf_len(l.chan) > TLS_LOW);
+    CHECK(om_channel_outbuf_len(l.io.chan) < OM_OR_LINK_HIGH_WATER);
+    CHECK(om_channel_outbuf_len(l.io.chan) > TLS_LOW);
     CHECK_EQ_INT(om_or_cellq_len(q), 200); /* no drain reported yet */
     CHECK_RET(send_one(q, &l, CIRC_A, 200), 0);
     /* ... and the link's room is used at once, not at the next drain report. */
-    CHECK(om_channel_outbuf_len(l.chan) >= OM_OR_LINK_HIGH_WATER);
+    CHECK(om_channel_outbuf_len(l.io.chan) >= OM_OR_LINK_HIGH_WATER);
     CHECK(om_or_cellq_len(q) < 200);
     link_pop_all(&l);
     CHECK_EQ_INT(l.bad, 0);
@@ -654,7 +594,7 @@ static void test_free_with_cells(void)
     link_fill(&l);
     CHECK_RET(send_n(a, &l, CIRC_A, 30, 20), 20);
     CHECK_RET(send_n(d, &l, CIRC_D, 0, 40), 40);
-    om_or_sched_link_closed(s, l.chan);
+    om_or_sched_link_closed(s, l.io.chan);
     CHECK_EQ_INT(om_or_cellq_len(a), 0);
     CHECK_EQ_INT(om_or_cellq_len(d), 0);
     om_or_sched_stats(s, &st);
