@@ -15,9 +15,9 @@
  *    socket is really backlogged, as the relay scheduler expects); the rest is encrypted once per
  *    loop turn by an event made active when output is added. Encryption stops while under's
  *    output holds TLS_UNDER_HIGH_WATER bytes and resumes when it drains below the low mark.
- *  - SSL read/write buffers are not released after every record (SSL_MODE_RELEASE_BUFFERS did:
- *    a malloc/free per record) but after every batch with SSL_free_buffers, so an idle link
- *    still holds no record buffers.
+ *  - SSL_MODE_RELEASE_BUFFERS stays: an idle link holds no record buffers (~17 KB each way
+ *    otherwise). Freeing them once per batch with SSL_free_buffers instead measured no better
+ *    (middle relay 4.97 vs 4.87 CPU-s/GB, within noise), nor did read_ahead.
  * This replaces libevent's bufferevent_openssl filter, which called ERR_clear_error around every
  * SSL call, read plaintext 4 KiB per SSL_read and wrote one record per cell-sized chain. */
 #include "core/transport.h"
@@ -367,12 +367,6 @@ static void process_input(tls_transport_t *tt)
         report_tls_error(tt);
 }
 
-/* Record buffers are released once per batch, not per record. */
-static void release_buffers(tls_transport_t *tt)
-{
-    if (tt->connected && !tt->dead) SSL_free_buffers(tt->ssl);
-}
-
 static void handshake(tls_transport_t *tt)
 {
     ERR_clear_error();
@@ -411,7 +405,6 @@ static void under_read_cb(struct bufferevent *bev, void *arg)
     else
         process_input(tt);
     flush_output(tt);
-    release_buffers(tt);
     leave(tt);
 }
 
@@ -421,10 +414,7 @@ static void under_write_cb(struct bufferevent *bev, void *arg)
     (void)bev;
     tls_transport_t *tt = arg;
     tt->busy++;
-    if (evbuffer_get_length(tt->out)) {
-        flush_output(tt);
-        release_buffers(tt);
-    }
+    if (evbuffer_get_length(tt->out)) flush_output(tt);
     leave(tt);
 }
 
@@ -471,7 +461,6 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
             report(tt, OM_TRANSPORT_EOF, "connection closed by peer");
     }
     flush_output(tt);
-    release_buffers(tt);
     leave(tt);
 }
 
@@ -627,6 +616,7 @@ static SSL_CTX *get_client_ctx(void)
     /* tor-spec 2: TLS 1.2 or later; tor 0.4.9 negotiates TLS 1.3. */
     SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(client_ctx, SSL_MODE_RELEASE_BUFFERS);
     return client_ctx;
 }
 
@@ -688,6 +678,7 @@ om_tls_server_ctx_t *om_tls_server_ctx_new(const uint8_t *cert_der, size_t cert_
     }
     X509_free(x);
     SSL_CTX_set_verify(sc->ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(sc->ctx, SSL_MODE_RELEASE_BUFFERS);
     return sc;
 }
 
