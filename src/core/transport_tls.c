@@ -434,10 +434,12 @@ static void under_event_cb(struct bufferevent *bev, short what, void *arg)
         }
     } else {
         char why[300];
+        int err = EVUTIL_SOCKET_ERROR(); /* a socket error: OpenSSL's queue is not about it */
         if (what & BEV_EVENT_TIMEOUT)
             snprintf(why, sizeof why, "timeout");
         else
-            describe_error(why, sizeof why);
+            snprintf(why, sizeof why, "%s",
+                     err ? evutil_socket_error_to_string(err) : "connection closed");
         report(tt, OM_TRANSPORT_ERROR, why);
     }
     leave(tt);
