@@ -305,7 +305,7 @@ static void out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, vo
     tls_transport_t *tt = arg;
     if (!info->n_added || !tt->connected || tt->dead) return;
     if (evbuffer_get_length(buf) >= TLS_RECORD) encrypt_output(tt, TLS_RECORD, 0);
-    if (evbuffer_get_length(buf)) kick(tt);
+    if (evbuffer_get_length(buf) || tt->out_drained) kick(tt); /* and drain_cb from there */
 }
 
 /* Encrypt what the socket takes; tell the writer when output is low. */
