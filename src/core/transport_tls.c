@@ -234,6 +234,14 @@ static int tls_set_rate_limit_group(om_transport_t *t, struct bufferevent_rate_l
 
 /* ---------------------------------------------------------------- errors and events */
 
+/* SSL_get_error needs an empty error queue. ERR_clear_error walks all 16 slots of the queue
+ * (1.2% of a middle relay's CPU even once per batch); peeking first is much cheaper and the
+ * queue is nearly always empty. */
+static void clear_errors(void)
+{
+    if (ERR_peek_error()) ERR_clear_error();
+}
+
 /* The first OpenSSL error queued, else the socket's errno. */
 static void describe_error(char *buf, size_t len)
 {
@@ -285,7 +293,7 @@ static void encrypt_output(tls_transport_t *tt, size_t min_len, int all)
         else
             evbuffer_copyout(tt->out, tmp, n);
         if (!cleared) {
-            ERR_clear_error();
+            clear_errors();
             cleared = 1;
         }
         size_t w = 0;
@@ -331,7 +339,7 @@ static void process_input(tls_transport_t *tt)
     if (!tt->connected || tt->dead || !tt->reading || tt->free_pending) return;
     struct evbuffer *uin = bufferevent_get_input(tt->under);
     int err = 0;
-    ERR_clear_error();
+    clear_errors();
     for (;;) {
         /* Room for what may be decrypted: at most the ciphertext, plus a record OpenSSL holds. */
         size_t want = evbuffer_get_length(uin) + (SSL_has_pending(tt->ssl) ? TLS_RECORD : 0);
@@ -369,7 +377,7 @@ static void process_input(tls_transport_t *tt)
 
 static void handshake(tls_transport_t *tt)
 {
-    ERR_clear_error();
+    clear_errors();
     int r = SSL_do_handshake(tt->ssl);
     if (r != 1) {
         int e = SSL_get_error(tt->ssl, r);
@@ -516,7 +524,7 @@ static void tls_close(tls_transport_t *tt)
     size_t unsent =
         evbuffer_get_length(tt->out) + evbuffer_get_length(bufferevent_get_output(tt->under));
     encrypt_output(tt, 1, 1);
-    ERR_clear_error();
+    clear_errors();
     SSL_shutdown(tt->ssl); /* close_notify; we do not wait for the peer's */
     if (unsent == 0 || tt->error[0]) {
         tls_free_now(tt);
