@@ -9,7 +9,7 @@
  * copy each way; a memory-BIO pair would add one more). Around it:
  *  - reading: every record already received is decrypted in one batch, with SSL_read_ex into
  *    space reserved in the plaintext input evbuffer (up to TLS_IN_CHUNK per reservation, many
- *    records per reservation), ERR_clear_error once per batch, then read_cb once.
+ *    records per reservation), the error queue checked once per batch, then read_cb once.
  *  - writing: the channel appends cells to a plaintext output evbuffer. Whole 16 KiB records are
  *    encrypted as soon as 16 KiB are queued (so om_channel_outbuf_len stays small unless the
  *    socket is really backlogged, as the relay scheduler expects); the rest is encrypted once per
