@@ -61,12 +61,7 @@ start_op() {
     # shellcheck disable=SC2086
     "$OM" -f "$WORK/onionmesh.conf" ${OM_EXTRA_ARGS:-} >>"$WORK/op.stdout" 2>&1 &
     OM_PID=$!
-    for _ in $(seq 1 240); do
-        grep -q "Bootstrapped 100%" "$LOG" 2>/dev/null && return 0
-        kill -0 "$OM_PID" 2>/dev/null || return 1
-        sleep 0.5
-    done
-    return 1
+    wait_bootstrapped "$LOG" 240 "$OM_PID"
 }
 stop_op() { kill "$OM_PID" 2>/dev/null; wait "$OM_PID" 2>/dev/null; OM_PID=""; }
 

@@ -168,11 +168,7 @@ start_client() { # name bridge_port bridge_fp middle exit -> sets SOCKS_<name>
     tor -f "$d/torrc" >"$d/stdout.log" 2>&1 &
     CLIENT_PIDS="$CLIENT_PIDS $!"
     eval "SOCKS_$name=$port"
-    for _ in $(seq 1 120); do
-        grep -q "Bootstrapped 100%" "$d/info.log" 2>/dev/null && return 0
-        sleep 0.5
-    done
-    return 1
+    wait_bootstrapped "$d/info.log"
 }
 # By a name the exits resolve (testnet DNS): with an address, tor would pick the relay that has
 # that address (all have 127.0.0.1) as the exit itself ("exit enclave").
@@ -290,11 +286,7 @@ start_op() {
     "$OM" -f "$OP_DIR/onionmesh.conf" >"$OP_DIR/stdout.log" 2>&1 &
     OP_PID=$!
     CLIENT_PIDS="$CLIENT_PIDS $OP_PID"
-    for _ in $(seq 1 120); do
-        grep -q "Bootstrapped 100%" "$OP_DIR/info.log" 2>/dev/null && return 0
-        sleep 0.5
-    done
-    return 1
+    wait_bootstrapped "$OP_DIR/info.log"
 }
 if start_op; then
     fetch "$OP_SOCKS" mid.bin "$WORK/op_mid.out"
@@ -457,11 +449,7 @@ start_relay6() { # -> R6_DIR, R6_PORT6 (its pid joins CLIENT_PIDS)
     tor -f "$R6_DIR/torrc" --defaults-torrc "$NET/empty-torrc" >"$R6_DIR/stdout.log" 2>&1 &
     R6_PID=$!
     CLIENT_PIDS="$CLIENT_PIDS $R6_PID"
-    for _ in $(seq 1 120); do
-        grep -q "Bootstrapped 100%" "$R6_DIR/info.log" 2>/dev/null && return 0
-        sleep 0.5
-    done
-    return 1
+    wait_bootstrapped "$R6_DIR/info.log"
 }
 extend2_ipv6_ok() {
     if ! python3 -c 'import socket;socket.socket(socket.AF_INET6).bind(("::1",0))' 2>/dev/null; then
