@@ -30,8 +30,7 @@ struct om_circ_cc {
 static bool stream_can_send(const om_stream_t *s)
 {
     const om_circuit_t *circ = s->circ;
-    if (s->cc)
-        return om_cc_can_send(&circ->cc->cc) && om_flow_may_read(&s->flow_tx);
+    if (s->cc) return om_cc_can_send(&circ->cc->cc) && om_flow_may_read(&s->flow_tx);
     return s->package_window > 0 && circ->package_window > 0;
 }
 
@@ -62,12 +61,10 @@ static void stream_end_local(om_stream_t *s, uint8_t reason, const char *why);
 /* Close locally: notify streams and the owner once, then free later. */
 static void circ_closed(om_circuit_t *circ, const char *reason)
 {
-    if (circ->state == OM_CIRC_CLOSED)
-        return;
+    if (circ->state == OM_CIRC_CLOSED) return;
     circ->state = OM_CIRC_CLOSED;
     snprintf(circ->close_reason, sizeof circ->close_reason, "%s", reason);
-    if (circ->chan)
-        om_channel_unregister_circ(circ->chan, circ->circ_id);
+    if (circ->chan) om_channel_unregister_circ(circ->chan, circ->circ_id);
     while (circ->streams)
         stream_end_local(circ->streams, 0, reason);
     if (om_circuit_cc_active(circ)) {
@@ -77,8 +74,7 @@ static void circ_closed(om_circuit_t *circ, const char *reason)
     } else {
         om_info("Circuit %u closed: %s", circ->circ_id, reason);
     }
-    if (circ->cb.on_closed)
-        circ->cb.on_closed(circ, reason, circ->cb.arg);
+    if (circ->cb.on_closed) circ->cb.on_closed(circ, reason, circ->cb.arg);
     struct event_base *base = circ->chan ? circ->chan->base : circ_base;
     circ->chan = NULL;
     if (!base || event_base_once(base, -1, EV_TIMEOUT, circ_free_cb, circ, NULL) < 0)
@@ -87,8 +83,7 @@ static void circ_closed(om_circuit_t *circ, const char *reason)
 
 void om_circuit_close(om_circuit_t *circ, uint8_t reason, const char *why)
 {
-    if (!circ || circ->state == OM_CIRC_CLOSED)
-        return;
+    if (!circ || circ->state == OM_CIRC_CLOSED) return;
     if (circ->chan && circ->chan->state == OM_CHAN_OPEN) {
         om_cell_t d = {.circ_id = circ->circ_id, .command = OM_CELL_DESTROY};
         memset(d.payload, 0, sizeof d.payload);
@@ -107,8 +102,7 @@ static int make_onionskin(om_circuit_t *circ, int hop, uint8_t *out, size_t cap)
     circ->pending_type = type;
     if (type == OM_HANDSHAKE_TYPE_FAST) {
         /* tor-spec 5.1.5: CREATE_FAST carries X (20 random bytes). */
-        if (cap < OM_FAST_LEN || om_fast_client_create(&circ->pending.fast, out) < 0)
-            return -1;
+        if (cap < OM_FAST_LEN || om_fast_client_create(&circ->pending.fast, out) < 0) return -1;
         return OM_FAST_LEN;
     }
     if (type == OM_HANDSHAKE_TYPE_NTOR) {
@@ -129,8 +123,7 @@ static int make_onionskin(om_circuit_t *circ, int hop, uint8_t *out, size_t cap)
         bool want_cc = circ->cc && hop == circ->path_len - 1;
         if (want_cc) {
             ext_len = sizeof ext;
-            if (om_cc_ext_request_encode(ext, &ext_len) < 0)
-                return -1;
+            if (om_cc_ext_request_encode(ext, &ext_len) < 0) return -1;
             circ->cc->requested = true;
         }
         size_t len = cap;
@@ -156,7 +149,8 @@ static int cc_negotiated(om_circuit_t *circ, const uint8_t *smsg, size_t smsg_le
 {
     int hop = circ->n_hops;
     bool asked = circ->cc && circ->cc->requested && hop == circ->path_len - 1;
-    /* Without a request any CC reply closes the circuit; 31 (tor's default) only picks the reason. */
+    /* Without a request any CC reply closes the circuit; 31 (tor's default) only picks the reason.
+     */
     int32_t our_inc = circ->cc ? circ->cc->params.sendme_inc : 31;
     uint8_t inc = 0;
     int r = om_cc_ext_response_parse(smsg, smsg_len, our_inc, &inc);
@@ -171,8 +165,7 @@ static int cc_negotiated(om_circuit_t *circ, const uint8_t *smsg, size_t smsg_le
         return -1;
     }
     if (r == 1) {
-        if (om_cc_init_path(&circ->cc->cc, &circ->cc->params, inc, OM_CC_PATH_EXIT) < 0)
-            return -1;
+        if (om_cc_init_path(&circ->cc->cc, &circ->cc->params, inc, OM_CC_PATH_EXIT) < 0) return -1;
         circ->cc_hop = hop;
         om_info("Circuit %u: congestion control negotiated with hop %d (sendme_inc %u)",
                 circ->circ_id, hop + 1, inc);
@@ -255,8 +248,7 @@ static void hop_established(om_circuit_t *circ, const uint8_t *reply, size_t len
     }
     circ->state = OM_CIRC_OPEN;
     circ->t_created = om_now_usec();
-    if (circ->cb.on_built)
-        circ->cb.on_built(circ, circ->cb.arg);
+    if (circ->cb.on_built) circ->cb.on_built(circ, circ->cb.arg);
 }
 
 static int send_extend2(om_circuit_t *circ)
@@ -265,8 +257,7 @@ static int send_extend2(om_circuit_t *circ)
     const om_hop_target_t *t = &circ->hops[hop].target;
     if (t->ipv6_only && !t->has_ipv6) return -1;
     om_extend2_t *e = calloc(1, sizeof *e);
-    if (!e)
-        return -1;
+    if (!e) return -1;
     /* tor-spec 5.1.2: IPv4 [00] and/or IPv6 [01]; an IPv6-only target gets no IPv4 specifier. */
     e->has_ipv4 = !t->ipv6_only;
     memcpy(e->ipv4, t->ipv4, 4);
@@ -290,8 +281,7 @@ static int send_extend2(om_circuit_t *circ)
         bl = om_extend2_encode(e, body, sizeof body);
     }
     free(e);
-    if (bl < 0)
-        return -1;
+    if (bl < 0) return -1;
     /* tor-spec 5.6: EXTEND2 goes in a RELAY_EARLY cell to the last established hop. */
     return om_circuit_send_relay(circ, hop - 1, OM_RELAY_EXTEND2, 0, body, (size_t)bl, true);
 }
@@ -300,11 +290,9 @@ static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *pa
                                    int first_type, const om_circ_callbacks_t *cb,
                                    const om_cc_params_t *ccp)
 {
-    if (!chan || chan->state != OM_CHAN_OPEN || n < 1 || n > OM_CIRC_MAX_HOPS)
-        return NULL;
+    if (!chan || chan->state != OM_CHAN_OPEN || n < 1 || n > OM_CIRC_MAX_HOPS) return NULL;
     om_circuit_t *circ = calloc(1, sizeof *circ);
-    if (!circ)
-        return NULL;
+    if (!circ) return NULL;
     circ_base = chan->base;
     circ->chan = chan;
     circ->state = OM_CIRC_BUILDING;
@@ -324,12 +312,10 @@ static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *pa
         }
         circ->cc->params = *ccp;
     }
-    if (cb)
-        circ->cb = *cb;
+    if (cb) circ->cb = *cb;
     om_relay_dispatch_init(&circ->dispatch);
     for (int i = 0; i < n; i++) {
-        if (path)
-            circ->hops[i].target = path[i];
+        if (path) circ->hops[i].target = path[i];
         circ->hops[i].handshake_type = path ? path[i].handshake_type : first_type;
     }
     circ->hops[0].handshake_type = first_type;
@@ -365,27 +351,24 @@ static om_circuit_t *circuit_start(om_channel_t *chan, const om_hop_target_t *pa
     return circ;
 }
 
-om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om_hop_target_t *target,
-                                const om_circ_callbacks_t *cb)
+om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type,
+                                const om_hop_target_t *target, const om_circ_callbacks_t *cb)
 {
-    if (handshake_type != OM_HANDSHAKE_TYPE_FAST && !target)
-        return NULL;
+    if (handshake_type != OM_HANDSHAKE_TYPE_FAST && !target) return NULL;
     return circuit_start(chan, target, 1, handshake_type, cb, NULL);
 }
 
 om_circuit_t *om_circuit_build(om_channel_t *chan, const om_hop_target_t *path, int n,
                                const om_circ_callbacks_t *cb)
 {
-    if (!path)
-        return NULL;
+    if (!path) return NULL;
     return circuit_start(chan, path, n, path[0].handshake_type, cb, NULL);
 }
 
 om_circuit_t *om_circuit_build_cc(om_channel_t *chan, const om_hop_target_t *path, int n,
                                   const om_circ_callbacks_t *cb, const om_cc_params_t *cc)
 {
-    if (!path)
-        return NULL;
+    if (!path) return NULL;
     return circuit_start(chan, path, n, path[0].handshake_type, cb, cc);
 }
 
@@ -396,11 +379,9 @@ bool om_circuit_cc_active(const om_circuit_t *circ)
 
 void om_circuit_cc_format(const om_circuit_t *circ, char *buf, size_t len)
 {
-    if (!len)
-        return;
+    if (!len) return;
     buf[0] = 0;
-    if (om_circuit_cc_active(circ))
-        om_cc_format(&circ->cc->cc, buf, len);
+    if (om_circuit_cc_active(circ)) om_cc_format(&circ->cc->cc, buf, len);
 }
 
 static void circ_finish_create(om_circuit_t *circ, const om_cell_t *cell)
@@ -429,21 +410,16 @@ static void circ_finish_create(om_circuit_t *circ, const om_cell_t *cell)
 int om_circuit_send_relay(om_circuit_t *circ, int hop, uint8_t command, uint16_t stream_id,
                           const uint8_t *body, size_t len, bool early)
 {
-    if (!circ || circ->state != OM_CIRC_OPEN || !circ->chan)
-        return -1;
-    if (hop < 0)
-        hop = circ->n_hops - 1;
-    if (hop >= circ->n_hops || len > OM_RELAY_PAYLOAD_LEN)
-        return -1;
+    if (!circ || circ->state != OM_CIRC_OPEN || !circ->chan) return -1;
+    if (hop < 0) hop = circ->n_hops - 1;
+    if (hop >= circ->n_hops || len > OM_RELAY_PAYLOAD_LEN) return -1;
     om_cell_t c = {.circ_id = circ->circ_id, .command = OM_CELL_RELAY};
     if (early) {
-        if (circ->early_left <= 0)
-            return -1;
+        if (circ->early_left <= 0) return -1;
         circ->early_left--;
         c.command = OM_CELL_RELAY_EARLY;
     }
-    if (om_relay_payload_build(c.payload, command, stream_id, body, len) < 0)
-        return -1;
+    if (om_relay_payload_build(c.payload, command, stream_id, body, len) < 0) return -1;
     /* tor-spec 5.5.2.1: digest for the target hop, then encrypt from that hop back to the first. */
     om_relay_crypto_set_digest_fwd(&circ->hops[hop].crypto, c.payload);
     for (int i = hop; i >= 0; i--)
@@ -456,8 +432,7 @@ int om_circuit_send_relay(om_circuit_t *circ, int hop, uint8_t command, uint16_t
 static om_stream_t *stream_find(om_circuit_t *circ, uint16_t id)
 {
     for (om_stream_t *s = circ->streams; s; s = s->next)
-        if (s->id == id)
-            return s;
+        if (s->id == id) return s;
     return NULL;
 }
 
@@ -481,8 +456,7 @@ static void stream_end_local(om_stream_t *s, uint8_t reason, const char *why)
                 s->flow_tx.num_xon_recv, s->peak_buffered);
     stream_unlink(s);
     s->ended = true;
-    if (s->cb.on_end)
-        s->cb.on_end(s, reason, why, s->cb.arg);
+    if (s->cb.on_end) s->cb.on_end(s, reason, why, s->cb.arg);
     free(s);
 }
 
@@ -490,10 +464,8 @@ static uint16_t stream_alloc_id(om_circuit_t *circ)
 {
     for (int tries = 0; tries < 65536; tries++) {
         uint16_t id = circ->next_stream_id++;
-        if (circ->next_stream_id == 0)
-            circ->next_stream_id = 1;
-        if (id && !stream_find(circ, id))
-            return id;
+        if (circ->next_stream_id == 0) circ->next_stream_id = 1;
+        if (id && !stream_find(circ, id)) return id;
     }
     return 0;
 }
@@ -503,11 +475,9 @@ static om_stream_t *stream_new(om_circuit_t *circ, const om_stream_callbacks_t *
     int n = 0;
     for (om_stream_t *s = circ->streams; s; s = s->next)
         n++;
-    if (n >= OM_CIRC_MAX_STREAMS)
-        return NULL;
+    if (n >= OM_CIRC_MAX_STREAMS) return NULL;
     om_stream_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->circ = circ;
     s->id = stream_alloc_id(circ);
     s->hop = circ->n_hops - 1;
@@ -520,8 +490,7 @@ static om_stream_t *stream_new(om_circuit_t *circ, const om_stream_callbacks_t *
         om_flow_recv_init(&s->flow_rx, &circ->cc->params, false);
         om_flow_send_init(&s->flow_tx, &circ->cc->params, false);
     }
-    if (cb)
-        s->cb = *cb;
+    if (cb) s->cb = *cb;
     s->next = circ->streams;
     circ->streams = s;
     return s;
@@ -529,11 +498,9 @@ static om_stream_t *stream_new(om_circuit_t *circ, const om_stream_callbacks_t *
 
 om_stream_t *om_stream_begin_dir(om_circuit_t *circ, const om_stream_callbacks_t *cb)
 {
-    if (!circ || circ->state != OM_CIRC_OPEN)
-        return NULL;
+    if (!circ || circ->state != OM_CIRC_OPEN) return NULL;
     om_stream_t *s = stream_new(circ, cb);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     /* tor-spec 6.2.1: BEGIN_DIR has an empty body. */
     if (om_circuit_send_relay(circ, s->hop, OM_RELAY_BEGIN_DIR, s->id, NULL, 0, false) < 0) {
         stream_unlink(s);
@@ -546,22 +513,18 @@ om_stream_t *om_stream_begin_dir(om_circuit_t *circ, const om_stream_callbacks_t
 om_stream_t *om_stream_begin(om_circuit_t *circ, const char *host, uint16_t port, uint32_t flags,
                              const om_stream_callbacks_t *cb)
 {
-    if (!circ || circ->state != OM_CIRC_OPEN || !host)
-        return NULL;
+    if (!circ || circ->state != OM_CIRC_OPEN || !host) return NULL;
     om_begin_t b;
     memset(&b, 0, sizeof b);
-    if (strlen(host) > OM_MAX_HOSTNAME_LEN)
-        return NULL;
+    if (strlen(host) > OM_MAX_HOSTNAME_LEN) return NULL;
     snprintf(b.host, sizeof b.host, "%s", host);
     b.port = port;
     b.flags = flags;
     uint8_t body[OM_RELAY_PAYLOAD_LEN];
     int bl = om_begin_encode(&b, body, sizeof body);
-    if (bl < 0)
-        return NULL;
+    if (bl < 0) return NULL;
     om_stream_t *s = stream_new(circ, cb);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     if (om_circuit_send_relay(circ, s->hop, OM_RELAY_BEGIN, s->id, body, (size_t)bl, false) < 0) {
         stream_unlink(s);
         free(s);
@@ -570,16 +533,14 @@ om_stream_t *om_stream_begin(om_circuit_t *circ, const char *host, uint16_t port
     return s;
 }
 
-om_stream_t *om_stream_resolve(om_circuit_t *circ, const char *name, const om_stream_callbacks_t *cb)
+om_stream_t *om_stream_resolve(om_circuit_t *circ, const char *name,
+                               const om_stream_callbacks_t *cb)
 {
-    if (!circ || circ->state != OM_CIRC_OPEN || !name)
-        return NULL;
+    if (!circ || circ->state != OM_CIRC_OPEN || !name) return NULL;
     size_t n = strlen(name);
-    if (n == 0 || n > OM_MAX_HOSTNAME_LEN)
-        return NULL;
+    if (n == 0 || n > OM_MAX_HOSTNAME_LEN) return NULL;
     om_stream_t *s = stream_new(circ, cb);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->is_resolve = true;
     /* tor-spec 6.4: the name with a terminating NUL. */
     if (om_circuit_send_relay(circ, s->hop, OM_RELAY_RESOLVE, s->id, (const uint8_t *)name, n + 1,
@@ -593,14 +554,12 @@ om_stream_t *om_stream_resolve(om_circuit_t *circ, const char *name, const om_st
 
 ssize_t om_stream_write(om_stream_t *s, const uint8_t *data, size_t len)
 {
-    if (!s || s->ended)
-        return -1;
+    if (!s || s->ended) return -1;
     om_circuit_t *circ = s->circ;
     size_t done = 0;
     while (done < len && stream_can_send(s)) {
         size_t n = len - done;
-        if (n > OM_RELAY_PAYLOAD_LEN)
-            n = OM_RELAY_PAYLOAD_LEN;
+        if (n > OM_RELAY_PAYLOAD_LEN) n = OM_RELAY_PAYLOAD_LEN;
         if (om_circuit_send_relay(circ, s->hop, OM_RELAY_DATA, s->id, data + done, n, false) < 0)
             return done ? (ssize_t)done : -1;
         done += n;
@@ -626,15 +585,13 @@ ssize_t om_stream_write(om_stream_t *s, const uint8_t *data, size_t len)
                                                 hp->sendme_digests[hp->n_sendme_digests++]);
         }
     }
-    if (done < len)
-        s->want_writable = true;
+    if (done < len) s->want_writable = true;
     return (ssize_t)done;
 }
 
 void om_stream_close(om_stream_t *s, uint8_t reason)
 {
-    if (!s || s->ended)
-        return;
+    if (!s || s->ended) return;
     uint8_t r = reason;
     om_circuit_send_relay(s->circ, s->hop, OM_RELAY_END, s->id, &r, 1, false);
     s->cb.on_end = NULL;
@@ -659,8 +616,7 @@ static void send_circuit_sendme(om_circuit_t *circ, int hop)
  * CC there are no stream SENDMEs (prop 324 4). */
 static void stream_send_due_sendmes(om_stream_t *s)
 {
-    if (s->cc)
-        return;
+    if (s->cc) return;
     while (s->deliver_window <= OM_STREAM_WINDOW_START - OM_STREAM_WINDOW_INCREMENT) {
         s->deliver_window += OM_STREAM_WINDOW_INCREMENT;
         if (om_circuit_send_relay(s->circ, s->hop, OM_RELAY_SENDME, s->id, NULL, 0, false) < 0)
@@ -670,11 +626,9 @@ static void stream_send_due_sendmes(om_stream_t *s)
 
 void om_stream_set_blocked(om_stream_t *s, bool blocked)
 {
-    if (!s || s->ended)
-        return;
+    if (!s || s->ended) return;
     s->blocked = blocked;
-    if (!blocked)
-        stream_send_due_sendmes(s);
+    if (!blocked) stream_send_due_sendmes(s);
 }
 
 static void stream_send_flow(om_stream_t *s, om_flow_action_t a, uint32_t kbps)
@@ -694,22 +648,18 @@ static void stream_send_flow(om_stream_t *s, om_flow_action_t a, uint32_t kbps)
 
 void om_stream_note_buffered(om_stream_t *s, size_t buffered)
 {
-    if (!s || s->ended || !s->cc || s->circ->state != OM_CIRC_OPEN)
-        return;
+    if (!s || s->ended || !s->cc || s->circ->state != OM_CIRC_OPEN) return;
     uint32_t kbps = 0;
-    if (buffered > s->peak_buffered)
-        s->peak_buffered = buffered;
+    if (buffered > s->peak_buffered) s->peak_buffered = buffered;
     om_flow_action_t a = om_flow_note_buffered(&s->flow_rx, buffered, om_now_usec(), &kbps);
     stream_send_flow(s, a, kbps);
 }
 
 void om_stream_note_drained(om_stream_t *s, size_t written, size_t buffered)
 {
-    if (!s || s->ended || !s->cc || s->circ->state != OM_CIRC_OPEN)
-        return;
+    if (!s || s->ended || !s->cc || s->circ->state != OM_CIRC_OPEN) return;
     uint32_t kbps = 0;
-    om_flow_action_t a =
-        om_flow_note_drained(&s->flow_rx, written, buffered, om_now_usec(), &kbps);
+    om_flow_action_t a = om_flow_note_drained(&s->flow_rx, written, buffered, om_now_usec(), &kbps);
     stream_send_flow(s, a, kbps);
 }
 
@@ -732,8 +682,7 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         s->connected = true;
         s->connected_addr = c.addr;
         s->connected_ttl = c.ttl;
-        if (s->cb.on_connected)
-            s->cb.on_connected(s, s->cb.arg);
+        if (s->cb.on_connected) s->cb.on_connected(s, s->cb.arg);
         return;
     }
     case OM_RELAY_RESOLVED:
@@ -743,8 +692,7 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         }
         stream_unlink(s);
         s->ended = true;
-        if (s->cb.on_resolved)
-            s->cb.on_resolved(s, body, h->length, s->cb.arg);
+        if (s->cb.on_resolved) s->cb.on_resolved(s, body, h->length, s->cb.arg);
         free(s);
         return;
     case OM_RELAY_DATA:
@@ -752,14 +700,11 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
             om_circuit_close(circ, OM_DESTROY_PROTOCOL, "stream deliver window exceeded");
             return;
         }
-        if (s->cb.on_data && h->length)
-            s->cb.on_data(s, body, h->length, s->cb.arg);
+        if (s->cb.on_data && h->length) s->cb.on_data(s, body, h->length, s->cb.arg);
         /* tor-spec 7.4: a stream SENDME (empty body) per 50 cells consumed. */
         /* The callback may have closed the stream or the circuit. */
-        if (circ->state != OM_CIRC_OPEN || stream_find(circ, h->stream_id) != s)
-            return;
-        if (!s->blocked)
-            stream_send_due_sendmes(s);
+        if (circ->state != OM_CIRC_OPEN || stream_find(circ, h->stream_id) != s) return;
+        if (!s->blocked) stream_send_due_sendmes(s);
         return;
     case OM_RELAY_END: {
         uint8_t reason = h->length >= 1 ? body[0] : OM_END_MISC;
@@ -772,7 +717,8 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
         if (s->cc) {
             /* Prop 324 4: flow control replaces stream SENDMEs (tor: "Congestion control got
              * stream sendme"). */
-            om_circuit_close(circ, OM_DESTROY_PROTOCOL, "stream SENDME on a congestion-controlled circuit");
+            om_circuit_close(circ, OM_DESTROY_PROTOCOL,
+                             "stream SENDME on a congestion-controlled circuit");
             return;
         }
         s->package_window += OM_STREAM_WINDOW_INCREMENT;
@@ -790,8 +736,9 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
                      om_relay_command_name(h->command));
             return;
         }
-        om_flow_msg_t m = h->command == OM_RELAY_XOFF ? om_flow_on_xoff(&s->flow_tx, body, h->length)
-                                                      : om_flow_on_xon(&s->flow_tx, body, h->length);
+        om_flow_msg_t m = h->command == OM_RELAY_XOFF
+                              ? om_flow_on_xoff(&s->flow_tx, body, h->length)
+                              : om_flow_on_xon(&s->flow_tx, body, h->length);
         if (m == OM_FLOW_MSG_MALFORMED) {
             om_circuit_close(circ, OM_DESTROY_PROTOCOL, "malformed XON/XOFF");
             return;
@@ -801,8 +748,7 @@ static void handle_stream_msg(om_circuit_t *circ, int hop, const om_relay_header
                     s->id, om_relay_command_name(h->command));
         om_debug("Circuit %u stream %u: got %s", circ->circ_id, s->id,
                  om_relay_command_name(h->command));
-        if (h->command == OM_RELAY_XON)
-            notify_writable(circ);
+        if (h->command == OM_RELAY_XON) notify_writable(circ);
         return;
     }
     default: {
@@ -834,18 +780,13 @@ static bool circuit_sendme_valid(om_circuit_t *circ, int hop, const uint8_t *bod
             have = true;
         }
     }
-    if (len < 3 || body[0] == 0)
-        return true;
-    if (body[0] != 1)
-        return true; /* unknown future versions are accepted (tor-spec 7.3.1) */
+    if (len < 3 || body[0] == 0) return true;
+    if (body[0] != 1) return true; /* unknown future versions are accepted (tor-spec 7.3.1) */
     size_t dlen = (size_t)body[1] << 8 | body[2];
-    if (c)
-        return dlen >= 20 && len >= 3 + dlen && have && om_mem_eq_ct(expect, body + 3, 20);
-    if (dlen < 20 || len < 3 + dlen || hp->n_sendme_digests == 0)
-        return false;
+    if (c) return dlen >= 20 && len >= 3 + dlen && have && om_mem_eq_ct(expect, body + 3, 20);
+    if (dlen < 20 || len < 3 + dlen || hp->n_sendme_digests == 0) return false;
     bool ok = om_mem_eq_ct(hp->sendme_digests[0], body + 3, 20);
-    memmove(hp->sendme_digests[0], hp->sendme_digests[1],
-            (size_t)(hp->n_sendme_digests - 1) * 20);
+    memmove(hp->sendme_digests[0], hp->sendme_digests[1], (size_t)(hp->n_sendme_digests - 1) * 20);
     hp->n_sendme_digests--;
     return ok;
 }
@@ -857,8 +798,7 @@ static void notify_writable(om_circuit_t *circ)
         om_stream_t *next = s->next;
         if (s->want_writable && stream_can_send(s)) {
             s->want_writable = false;
-            if (s->cb.on_writable)
-                s->cb.on_writable(s, s->cb.arg);
+            if (s->cb.on_writable) s->cb.on_writable(s, s->cb.arg);
         }
         s = next;
     }
@@ -927,8 +867,8 @@ static void handle_relay_cell(om_circuit_t *circ, om_cell_t *cell)
         }
         if (hop == circ->cc_hop) {
             /* Prop 324 3.3: a tor exit treats a backed-up local channel as congestion. */
-            om_cc_set_chan_blocked(&circ->cc->cc, circ->chan && om_channel_outbuf_len(circ->chan) >
-                                                                    32 * 1024);
+            om_cc_set_chan_blocked(&circ->cc->cc,
+                                   circ->chan && om_channel_outbuf_len(circ->chan) > 32 * 1024);
             if (om_cc_note_sendme_received(&circ->cc->cc, om_now_usec()) < 0) {
                 om_circuit_close(circ, OM_DESTROY_PROTOCOL, "SENDME without outstanding data");
                 return;
@@ -947,8 +887,7 @@ static void handle_relay_cell(om_circuit_t *circ, om_cell_t *cell)
         return;
     case OM_RELAY_TRUNCATED: {
         char why[64];
-        snprintf(why, sizeof why, "TRUNCATED: %s",
-                 om_destroy_reason_name(h.length ? body[0] : 0));
+        snprintf(why, sizeof why, "TRUNCATED: %s", om_destroy_reason_name(h.length ? body[0] : 0));
         om_circuit_close(circ, OM_DESTROY_REQUESTED, why);
         return;
     }
@@ -964,8 +903,7 @@ static void circ_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
 {
     om_circuit_t *circ = arg;
     (void)chan;
-    if (circ->state == OM_CIRC_CLOSED)
-        return;
+    if (circ->state == OM_CIRC_CLOSED) return;
     switch (cell->command) {
     case OM_CELL_CREATED_FAST:
     case OM_CELL_CREATED2:

@@ -19,13 +19,13 @@
 #include "core/relay_bodies.h"
 #include "core/relay_msg.h"
 
-#define OM_CIRC_MAX_HOPS 8
-#define OM_CIRC_WINDOW_START 1000 /* tor-spec 7.3 */
-#define OM_CIRC_WINDOW_INCREMENT 100
-#define OM_STREAM_WINDOW_START 500 /* tor-spec 7.4 */
+#define OM_CIRC_MAX_HOPS           8
+#define OM_CIRC_WINDOW_START       1000 /* tor-spec 7.3 */
+#define OM_CIRC_WINDOW_INCREMENT   100
+#define OM_STREAM_WINDOW_START     500 /* tor-spec 7.4 */
 #define OM_STREAM_WINDOW_INCREMENT 50
-#define OM_CIRC_MAX_STREAMS 1024
-#define OM_STREAM_MAX_BUFFERED (1u << 20) /* bytes received but not yet consumed */
+#define OM_CIRC_MAX_STREAMS        1024
+#define OM_STREAM_MAX_BUFFERED     (1u << 20) /* bytes received but not yet consumed */
 
 /* What we know about a relay we build a hop to. The address is used for EXTEND2 (hops after
  * the first); the first hop is the relay at the other end of the channel. */
@@ -74,7 +74,7 @@ struct om_circuit {
     om_channel_t *chan;
     uint32_t circ_id;
     om_circ_state_t state;
-    int n_hops; /* hops whose keys are established */
+    int n_hops;   /* hops whose keys are established */
     int path_len; /* hops wanted (om_circuit_build) */
     om_hop_t hops[OM_CIRC_MAX_HOPS];
     int pending_type;
@@ -86,7 +86,7 @@ struct om_circuit {
     om_circ_callbacks_t cb;
     om_relay_dispatch_t dispatch; /* non-stream relay messages (stream_id 0 or unknown) */
     int package_window, deliver_window;
-    int early_left; /* RELAY_EARLY cells we may still send (tor-spec 5.6: 8) */
+    int early_left;   /* RELAY_EARLY cells we may still send (tor-spec 5.6: 8) */
     om_circ_cc_t *cc; /* congestion-control state, NULL if never requested */
     int cc_hop;       /* the hop CC was negotiated with, -1 if none (fixed windows) */
     om_stream_t *streams;
@@ -99,8 +99,8 @@ struct om_circuit {
 /* Send the create cell for the first hop. handshake_type: OM_HANDSHAKE_TYPE_FAST, _NTOR or
  * _NTOR_V3. target may be NULL for CREATE_FAST. The channel must be open. on_built fires when
  * the hop is established. */
-om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type, const om_hop_target_t *target,
-                                const om_circ_callbacks_t *cb);
+om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type,
+                                const om_hop_target_t *target, const om_circ_callbacks_t *cb);
 /* Build a whole path: CREATE2 to path[0] (the relay at the other end of chan), then EXTEND2 (in
  * RELAY_EARLY) to each next hop, each with path[i].handshake_type. on_built fires when all n hops
  * are established; on_closed if any step fails (reason says which hop and why). */
@@ -146,9 +146,9 @@ struct om_stream {
     bool want_writable; /* om_stream_write was short: call on_writable when windows reopen */
     bool cc;            /* on the circuit's CC hop: XON/XOFF instead of stream windows */
     int package_window, deliver_window;
-    om_flow_recv_t flow_rx; /* CC: our buffer towards the consumer (we send XOFF/XON) */
-    om_flow_send_t flow_tx; /* CC: what the exit told us (XOFF stops om_stream_write) */
-    size_t peak_buffered;   /* CC: most bytes the consumer reported waiting */
+    om_flow_recv_t flow_rx;   /* CC: our buffer towards the consumer (we send XOFF/XON) */
+    om_flow_send_t flow_tx;   /* CC: what the exit told us (XOFF stops om_stream_write) */
+    size_t peak_buffered;     /* CC: most bytes the consumer reported waiting */
     om_addr_t connected_addr; /* from RELAY_CONNECTED, if the exit said */
     uint32_t connected_ttl;
     om_stream_callbacks_t cb;
@@ -161,7 +161,8 @@ om_stream_t *om_stream_begin_dir(om_circuit_t *circ, const om_stream_callbacks_t
 om_stream_t *om_stream_begin(om_circuit_t *circ, const char *host, uint16_t port, uint32_t flags,
                              const om_stream_callbacks_t *cb);
 /* RELAY_RESOLVE (tor-spec 6.4) of a hostname, or of an in-addr.arpa / ip6.arpa name. */
-om_stream_t *om_stream_resolve(om_circuit_t *circ, const char *name, const om_stream_callbacks_t *cb);
+om_stream_t *om_stream_resolve(om_circuit_t *circ, const char *name,
+                               const om_stream_callbacks_t *cb);
 /* Backpressure from the consumer: while blocked, stream SENDMEs are withheld so the exit stops
  * after the window; unblocking sends the SENDMEs that are due. (Fixed windows only.) */
 void om_stream_set_blocked(om_stream_t *s, bool blocked);

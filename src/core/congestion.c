@@ -96,8 +96,7 @@ void om_cc_params_default(om_cc_params_t *p)
 /* params, or tor's defaults in *def if params is NULL. */
 static const om_cc_params_t *params_or_default(const om_cc_params_t *params, om_cc_params_t *def)
 {
-    if (params)
-        return params;
+    if (params) return params;
     om_cc_params_default(def);
     return def;
 }

@@ -26,16 +26,14 @@ static const uint8_t om_empty[1];
 
 void om_memwipe(void *p, size_t n)
 {
-    if (p && n)
-        OPENSSL_cleanse(p, n);
+    if (p && n) OPENSSL_cleanse(p, n);
 }
 
 int om_rand_bytes(uint8_t *out, size_t n)
 {
     while (n > 0) {
         int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
-        if (RAND_bytes(out, chunk) != 1)
-            return -1;
+        if (RAND_bytes(out, chunk) != 1) return -1;
         out += chunk;
         n -= (size_t)chunk;
     }
@@ -104,12 +102,9 @@ static void fetch_all(void)
 static const EVP_MD *md_of(const char *name)
 {
     pthread_once(&fetch_once, fetch_all);
-    if (!strcmp(name, "SHA1"))
-        return md_sha1 ? md_sha1 : EVP_sha1();
-    if (!strcmp(name, "SHA256"))
-        return md_sha256 ? md_sha256 : EVP_sha256();
-    if (!strcmp(name, "SHA3-256"))
-        return md_sha3 ? md_sha3 : EVP_sha3_256();
+    if (!strcmp(name, "SHA1")) return md_sha1 ? md_sha1 : EVP_sha1();
+    if (!strcmp(name, "SHA256")) return md_sha256 ? md_sha256 : EVP_sha256();
+    if (!strcmp(name, "SHA3-256")) return md_sha3 ? md_sha3 : EVP_sha3_256();
     return md_shake ? md_shake : EVP_shake256();
 }
 
@@ -117,8 +112,7 @@ static const EVP_MD *md_of(const char *name)
 
 static int digest_oneshot(const EVP_MD *md, const uint8_t *in, size_t n, uint8_t *out)
 {
-    if (!in)
-        in = om_empty;
+    if (!in) in = om_empty;
     return EVP_Digest(in, n, out, NULL, md, NULL) == 1 ? 0 : -1;
 }
 
@@ -141,10 +135,8 @@ int om_shake256(const uint8_t *in, size_t n, uint8_t *out, size_t outlen)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rv = -1;
-    if (!ctx)
-        return -1;
-    if (!in)
-        in = om_empty;
+    if (!ctx) return -1;
+    if (!in) in = om_empty;
     if (EVP_DigestInit_ex(ctx, md_of("SHAKE256"), NULL) == 1 && EVP_DigestUpdate(ctx, in, n) == 1 &&
         (outlen == 0 || EVP_DigestFinalXOF(ctx, out, outlen) == 1))
         rv = 0;
@@ -164,12 +156,9 @@ int om_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t
         ctx = EVP_MAC_CTX_new(mac_hmac);
         params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
     }
-    if (!ctx)
-        goto done;
-    if (!key)
-        key = om_empty;
-    if (!msg)
-        msg = om_empty;
+    if (!ctx) goto done;
+    if (!key) key = om_empty;
+    if (!msg) msg = om_empty;
     if (EVP_MAC_init(ctx, key, keylen, params) != 1 || EVP_MAC_update(ctx, msg, n) != 1 ||
         EVP_MAC_final(ctx, out, &outlen, OM_SHA256_LEN) != 1 || outlen != OM_SHA256_LEN)
         goto done;
@@ -207,11 +196,9 @@ static om_digest_t *digest_alloc(om_digest_alg_t alg)
 {
     const EVP_MD *md = alg_md(alg);
     om_digest_t *d;
-    if (!md)
-        return NULL;
+    if (!md) return NULL;
     d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     d->alg = alg;
     d->len = (size_t)EVP_MD_get_size(md);
     d->ctx = EVP_MD_CTX_new();
@@ -226,8 +213,7 @@ static om_digest_t *digest_alloc(om_digest_alg_t alg)
 om_digest_t *om_digest_new(om_digest_alg_t alg)
 {
     om_digest_t *d = digest_alloc(alg);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     if (EVP_DigestInit_ex(d->ctx, alg_md(alg), NULL) != 1) {
         om_digest_free(d);
         return NULL;
@@ -238,11 +224,9 @@ om_digest_t *om_digest_new(om_digest_alg_t alg)
 om_digest_t *om_digest_dup(const om_digest_t *src)
 {
     om_digest_t *d;
-    if (!src)
-        return NULL;
+    if (!src) return NULL;
     d = digest_alloc(src->alg);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     if (EVP_MD_CTX_copy_ex(d->ctx, src->ctx) != 1) {
         om_digest_free(d);
         return NULL;
@@ -252,8 +236,7 @@ om_digest_t *om_digest_dup(const om_digest_t *src)
 
 int om_digest_update(om_digest_t *d, const uint8_t *in, size_t n)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     return EVP_DigestUpdate(d->ctx, in, n) == 1 ? 0 : -1;
 }
 
@@ -261,8 +244,7 @@ int om_digest_peek(const om_digest_t *d, uint8_t *out, size_t outlen)
 {
     uint8_t buf[EVP_MAX_MD_SIZE];
     int rv = -1;
-    if (outlen > d->len)
-        return -1;
+    if (outlen > d->len) return -1;
     if (EVP_MD_CTX_copy_ex(d->scratch, d->ctx) == 1 &&
         EVP_DigestFinal_ex(d->scratch, buf, NULL) == 1) {
         memcpy(out, buf, outlen);
@@ -274,10 +256,8 @@ int om_digest_peek(const om_digest_t *d, uint8_t *out, size_t outlen)
 
 int om_digest_assign(om_digest_t *dst, const om_digest_t *src)
 {
-    if (dst->alg != src->alg)
-        return -1;
-    if (dst == src)
-        return 0;
+    if (dst->alg != src->alg) return -1;
+    if (dst == src) return 0;
     return EVP_MD_CTX_copy_ex(dst->ctx, src->ctx) == 1 ? 0 : -1;
 }
 
@@ -288,8 +268,7 @@ size_t om_digest_len(const om_digest_t *d)
 
 void om_digest_free(om_digest_t *d)
 {
-    if (!d)
-        return;
+    if (!d) return;
     EVP_MD_CTX_free(d->ctx);
     EVP_MD_CTX_free(d->scratch);
     free(d);
@@ -298,25 +277,21 @@ void om_digest_free(om_digest_t *d)
 /* ---------------------------------------------------------------- key derivation */
 
 static int hkdf_run(int mode, const uint8_t *salt, size_t saltlen, const uint8_t *key,
-                    size_t keylen, const uint8_t *info, size_t infolen, uint8_t *out,
-                    size_t outlen)
+                    size_t keylen, const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
 {
     EVP_KDF_CTX *ctx = NULL;
     OSSL_PARAM params[7], *p = params;
     int rv = -1;
 
-    if (outlen == 0)
-        return 0;
-    if (outlen > 255 * OM_SHA256_LEN || keylen == 0)
-        return -1;
+    if (outlen == 0) return 0;
+    if (outlen > 255 * OM_SHA256_LEN || keylen == 0) return -1;
     pthread_once(&fetch_once, fetch_all);
     ctx = hkdf_tmpl ? EVP_KDF_CTX_dup(hkdf_tmpl) : NULL; /* digest already SHA-256 */
     if (!ctx && kdf_hkdf) { /* OpenSSL 3.0's HKDF cannot be duplicated */
         ctx = EVP_KDF_CTX_new(kdf_hkdf);
         *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
     }
-    if (!ctx)
-        goto done;
+    if (!ctx) goto done;
     *p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
     *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, keylen);
     /* An absent salt is RFC 5869's default (HashLen zero bytes), same as an empty one. */
@@ -325,8 +300,7 @@ static int hkdf_run(int mode, const uint8_t *salt, size_t saltlen, const uint8_t
     if (info && infolen)
         *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, infolen);
     *p = OSSL_PARAM_construct_end();
-    if (EVP_KDF_derive(ctx, out, outlen, params) == 1)
-        rv = 0;
+    if (EVP_KDF_derive(ctx, out, outlen, params) == 1) rv = 0;
 done:
     EVP_KDF_CTX_free(ctx);
     return rv;
@@ -335,8 +309,8 @@ done:
 int om_hkdf_sha256(const uint8_t *salt, size_t saltlen, const uint8_t *ikm, size_t ikmlen,
                    const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
 {
-    return hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, salt, saltlen, ikm, ikmlen, info,
-                    infolen, out, outlen);
+    return hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, salt, saltlen, ikm, ikmlen, info, infolen,
+                    out, outlen);
 }
 
 int om_hkdf_sha256_expand(const uint8_t *prk, size_t prklen, const uint8_t *info, size_t infolen,
@@ -352,13 +326,10 @@ int om_kdf_tor(const uint8_t *k0, size_t k0len, uint8_t *out, size_t outlen)
     EVP_MD_CTX *ctx;
     uint8_t block[OM_SHA1_LEN];
     int rv = -1;
-    if (outlen > 255 * OM_SHA1_LEN)
-        return -1;
-    if (!k0)
-        k0 = om_empty;
+    if (outlen > 255 * OM_SHA1_LEN) return -1;
+    if (!k0) k0 = om_empty;
     ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return -1;
+    if (!ctx) return -1;
     for (unsigned i = 0; outlen > 0; i++) {
         uint8_t ctr = (uint8_t)i;
         size_t take = outlen < OM_SHA1_LEN ? outlen : OM_SHA1_LEN;
@@ -388,11 +359,9 @@ static om_aes_t *aes_ctr_new(const char *name, const uint8_t *key, const uint8_t
     static const uint8_t zero_iv[16];
     EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, name, NULL);
     om_aes_t *c = NULL;
-    if (!cipher)
-        return NULL;
+    if (!cipher) return NULL;
     c = calloc(1, sizeof *c);
-    if (!c)
-        goto fail;
+    if (!c) goto fail;
     c->ctx = EVP_CIPHER_CTX_new();
     if (!c->ctx || EVP_EncryptInit_ex2(c->ctx, cipher, key, iv ? iv : zero_iv, NULL) != 1)
         goto fail;
@@ -419,8 +388,7 @@ int om_aes_crypt(om_aes_t *c, const uint8_t *in, uint8_t *out, size_t n)
     while (n > 0) {
         int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
         int outl = 0;
-        if (EVP_EncryptUpdate(c->ctx, out, &outl, in, chunk) != 1 || outl != chunk)
-            return -1;
+        if (EVP_EncryptUpdate(c->ctx, out, &outl, in, chunk) != 1 || outl != chunk) return -1;
         in += chunk;
         out += chunk;
         n -= (size_t)chunk;
@@ -430,8 +398,7 @@ int om_aes_crypt(om_aes_t *c, const uint8_t *in, uint8_t *out, size_t n)
 
 void om_aes_free(om_aes_t *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     EVP_CIPHER_CTX_free(c->ctx); /* clears the key schedule */
     free(c);
 }
@@ -443,10 +410,8 @@ int om_x25519_pub_from_sec(const uint8_t sec[32], uint8_t pub[32])
     EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
     size_t len = 32;
     int rv = -1;
-    if (!k)
-        return -1;
-    if (EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32)
-        rv = 0;
+    if (!k) return -1;
+    if (EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32) rv = 0;
     EVP_PKEY_free(k);
     return rv;
 }
@@ -479,8 +444,7 @@ static void xcache_put(const uint8_t sec[32], EVP_PKEY *k)
 {
     int victim = 0;
     for (int i = 1; i < X25519_CACHE; i++)
-        if (!xcache[i].k || (xcache[victim].k && xcache[i].used < xcache[victim].used))
-            victim = i;
+        if (!xcache[i].k || (xcache[victim].k && xcache[i].used < xcache[victim].used)) victim = i;
     EVP_PKEY_free(xcache[victim].k);
     memcpy(xcache[victim].sec, sec, 32);
     xcache[victim].k = k;
@@ -522,8 +486,7 @@ static EVP_PKEY *x25519_derive_key(const uint8_t sec[32])
     EVP_PKEY *k = NULL;
     OSSL_PARAM params[3];
     params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)sec, 32);
-    params[1] =
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)placeholder, 32);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)placeholder, 32);
     params[2] = OSSL_PARAM_construct_end();
     if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
         EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_KEYPAIR, params) != 1) {
@@ -540,22 +503,19 @@ int om_x25519(uint8_t out[32], const uint8_t sec[32], const uint8_t pub[32])
     EVP_PKEY *mine = xcache_get(sec);
     if (!mine) {
         mine = x25519_derive_key(sec);
-        if (mine)
-            xcache_put(sec, mine);
+        if (mine) xcache_put(sec, mine);
     }
     EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
     EVP_PKEY_CTX *ctx = NULL;
     size_t len = 32;
     int rv = -1;
-    if (!mine || !peer)
-        goto done;
+    if (!mine || !peer) goto done;
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
     if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
         EVP_PKEY_derive(ctx, out, &len) != 1 || len != 32)
         goto done;
     /* Reject the all-zero output of a small-order peer point (tor-spec 5.1.4). */
-    if (om_mem_is_zero(out, 32))
-        goto done;
+    if (om_mem_is_zero(out, 32)) goto done;
     rv = 0;
 done:
     if (rv < 0) {
@@ -574,11 +534,9 @@ int om_ed25519_from_seed(om_ed25519_keypair_t *kp, const uint8_t seed[32])
     EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
     size_t len = OM_ED25519_PUB_LEN;
     int rv = -1;
-    if (!k)
-        return -1;
+    if (!k) return -1;
     if (EVP_PKEY_get_raw_public_key(k, kp->pub, &len) == 1 && len == OM_ED25519_PUB_LEN) {
-        if (kp->seed != seed)
-            memmove(kp->seed, seed, OM_ED25519_SEED_LEN);
+        if (kp->seed != seed) memmove(kp->seed, seed, OM_ED25519_SEED_LEN);
         rv = 0;
     }
     EVP_PKEY_free(k);
@@ -589,8 +547,7 @@ int om_ed25519_keygen(om_ed25519_keypair_t *kp)
 {
     uint8_t seed[OM_ED25519_SEED_LEN];
     int rv;
-    if (om_rand_bytes(seed, sizeof seed) < 0)
-        return -1;
+    if (om_rand_bytes(seed, sizeof seed) < 0) return -1;
     rv = om_ed25519_from_seed(kp, seed);
     om_memwipe(seed, sizeof seed);
     return rv;
@@ -603,10 +560,8 @@ int om_ed25519_sign(const om_ed25519_keypair_t *kp, const uint8_t *msg, size_t n
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     size_t siglen = OM_ED25519_SIG_LEN;
     int rv = -1;
-    if (!k || !mctx)
-        goto done;
-    if (!msg)
-        msg = om_empty;
+    if (!k || !mctx) goto done;
+    if (!msg) msg = om_empty;
     if (EVP_DigestSignInit(mctx, NULL, NULL, NULL, k) == 1 &&
         EVP_DigestSign(mctx, sig, &siglen, msg, n) == 1 && siglen == OM_ED25519_SIG_LEN)
         rv = 0;
@@ -622,16 +577,13 @@ int om_ed25519_verify(const uint8_t pub[32], const uint8_t *msg, size_t n,
     EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     int rv = -1;
-    if (!k || !mctx)
-        goto done;
-    if (!msg)
-        msg = om_empty;
+    if (!k || !mctx) goto done;
+    if (!msg) msg = om_empty;
     if (EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, k) == 1 &&
         EVP_DigestVerify(mctx, sig, OM_ED25519_SIG_LEN, msg, n) == 1)
         rv = 0;
 done:
-    if (rv < 0)
-        ERR_clear_error();
+    if (rv < 0) ERR_clear_error();
     EVP_MD_CTX_free(mctx);
     EVP_PKEY_free(k);
     return rv;
@@ -647,8 +599,7 @@ struct om_rsa {
 static om_rsa_t *rsa_wrap_owned(EVP_PKEY *pkey, bool has_private)
 {
     om_rsa_t *k;
-    if (!pkey)
-        return NULL;
+    if (!pkey) return NULL;
     if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) <= 0 ||
         EVP_PKEY_get_bits(pkey) > OM_RSA_MAX_BITS) {
         EVP_PKEY_free(pkey);
@@ -666,8 +617,7 @@ static om_rsa_t *rsa_wrap_owned(EVP_PKEY *pkey, bool has_private)
 
 om_rsa_t *om_rsa_generate(int bits)
 {
-    if (bits < 512 || bits > OM_RSA_MAX_BITS)
-        return NULL;
+    if (bits < 512 || bits > OM_RSA_MAX_BITS) return NULL;
     /* EVP_PKEY_Q_keygen for RSA uses e = 65537. */
     return rsa_wrap_owned(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits), true);
 }
@@ -676,8 +626,7 @@ om_rsa_t *om_rsa_from_public_der(const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;
     EVP_PKEY *pkey;
-    if (!der || len == 0 || len > 4096)
-        return NULL;
+    if (!der || len == 0 || len > 4096) return NULL;
     pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
     if (!pkey) {
         ERR_clear_error();
@@ -694,8 +643,7 @@ om_rsa_t *om_rsa_from_private_der(const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;
     EVP_PKEY *pkey;
-    if (!der || len == 0 || len > 16384)
-        return NULL;
+    if (!der || len == 0 || len > 16384) return NULL;
     pkey = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, (long)len);
     if (!pkey) {
         ERR_clear_error();
@@ -712,11 +660,9 @@ uint8_t *om_rsa_public_der(const om_rsa_t *k, size_t *len)
 {
     int n = i2d_PublicKey(k->pkey, NULL);
     uint8_t *buf, *p;
-    if (n <= 0)
-        return NULL;
+    if (n <= 0) return NULL;
     buf = malloc((size_t)n);
-    if (!buf)
-        return NULL;
+    if (!buf) return NULL;
     p = buf;
     if (i2d_PublicKey(k->pkey, &p) != n) {
         free(buf);
@@ -730,14 +676,11 @@ uint8_t *om_rsa_private_der(const om_rsa_t *k, size_t *len)
 {
     int n;
     uint8_t *buf, *p;
-    if (!k->has_private)
-        return NULL;
+    if (!k->has_private) return NULL;
     n = i2d_PrivateKey(k->pkey, NULL);
-    if (n <= 0)
-        return NULL;
+    if (n <= 0) return NULL;
     buf = malloc((size_t)n);
-    if (!buf)
-        return NULL;
+    if (!buf) return NULL;
     p = buf;
     if (i2d_PrivateKey(k->pkey, &p) != n) {
         om_memwipe(buf, (size_t)n);
@@ -757,20 +700,16 @@ char *om_rsa_public_pem(const om_rsa_t *k)
     uint8_t *der = om_rsa_public_der(k, &derlen);
     char *b64 = NULL, *pem = NULL;
     int b64len;
-    if (!der)
-        return NULL;
+    if (!der) return NULL;
     b64sz = 4 * ((derlen + 2) / 3) + 1;
     b64 = malloc(b64sz);
-    if (!b64)
-        goto done;
+    if (!b64) goto done;
     b64len = om_base64_encode(der, derlen, b64, b64sz, false);
-    if (b64len < 0)
-        goto done;
+    if (b64len < 0) goto done;
     /* 64-column lines, as OpenSSL and tor write them. */
     cap = sizeof PEM_PUB_BEGIN + sizeof PEM_PUB_END + (size_t)b64len + (size_t)b64len / 64 + 4;
     pem = malloc(cap);
-    if (!pem)
-        goto done;
+    if (!pem) goto done;
     memcpy(pem, PEM_PUB_BEGIN "\n", sizeof PEM_PUB_BEGIN);
     off = sizeof PEM_PUB_BEGIN;
     for (int i = 0; i < b64len; i += 64) {
@@ -789,11 +728,9 @@ done:
 static const char *mem_find(const char *hay, size_t haylen, const char *needle)
 {
     size_t nl = strlen(needle);
-    if (nl > haylen)
-        return NULL;
+    if (nl > haylen) return NULL;
     for (size_t i = 0; i + nl <= haylen; i++)
-        if (memcmp(hay + i, needle, nl) == 0)
-            return hay + i;
+        if (memcmp(hay + i, needle, nl) == 0) return hay + i;
     return NULL;
 }
 
@@ -804,22 +741,17 @@ om_rsa_t *om_rsa_from_public_pem(const char *pem, size_t len)
     size_t body;
     int derlen;
     om_rsa_t *k = NULL;
-    if (!pem)
-        return NULL;
+    if (!pem) return NULL;
     b = mem_find(pem, len, PEM_PUB_BEGIN);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     b += strlen(PEM_PUB_BEGIN);
     e = mem_find(b, len - (size_t)(b - pem), PEM_PUB_END);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     body = (size_t)(e - b);
     der = malloc(body ? body : 1); /* decoded length < encoded length */
-    if (!der)
-        return NULL;
+    if (!der) return NULL;
     derlen = om_base64_decode(b, body, der, body);
-    if (derlen > 0)
-        k = om_rsa_from_public_der(der, (size_t)derlen);
+    if (derlen > 0) k = om_rsa_from_public_der(der, (size_t)derlen);
     free(der);
     return k;
 }
@@ -840,8 +772,7 @@ static int rsa_public_digest(const om_rsa_t *k, bool sha256, uint8_t *out)
     size_t len = 0;
     uint8_t *der = om_rsa_public_der(k, &len);
     int rv;
-    if (!der)
-        return -1;
+    if (!der) return -1;
     rv = sha256 ? om_sha256(der, len, out) : om_sha1(der, len, out);
     free(der);
     return rv;
@@ -857,17 +788,14 @@ int om_rsa_digest256(const om_rsa_t *k, uint8_t out[OM_SHA256_LEN])
     return rsa_public_digest(k, true, out);
 }
 
-int om_rsa_sign_raw(const om_rsa_t *k, const uint8_t *data, size_t n, uint8_t *sig,
-                    size_t *siglen)
+int om_rsa_sign_raw(const om_rsa_t *k, const uint8_t *data, size_t n, uint8_t *sig, size_t *siglen)
 {
     EVP_PKEY_CTX *ctx;
     int size = EVP_PKEY_get_size(k->pkey);
     size_t outlen = (size_t)size;
     int rv = -1;
-    if (!k->has_private || size <= 0 || n + 11 > (size_t)size)
-        return -1;
-    if (!data)
-        data = om_empty;
+    if (!k->has_private || size <= 0 || n + 11 > (size_t)size) return -1;
+    if (!data) data = om_empty;
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
     /* No signature digest set: the provider applies type-1 padding to the raw data, which is
      * tor's "PKCS#1 v1.5 without DigestInfo" signature (tor-spec 0.3). */
@@ -877,8 +805,7 @@ int om_rsa_sign_raw(const om_rsa_t *k, const uint8_t *data, size_t n, uint8_t *s
         *siglen = outlen;
         rv = 0;
     }
-    if (rv < 0)
-        ERR_clear_error();
+    if (rv < 0) ERR_clear_error();
     EVP_PKEY_CTX_free(ctx);
     return rv;
 }
@@ -899,8 +826,7 @@ int om_rsa_verify_raw(const om_rsa_t *k, const uint8_t *sig, size_t siglen, cons
         EVP_PKEY_verify_recover(ctx, rec, &reclen, sig, siglen) == 1 && reclen == n &&
         (n == 0 || CRYPTO_memcmp(rec, data, n) == 0))
         rv = 0;
-    if (rv < 0)
-        ERR_clear_error();
+    if (rv < 0) ERR_clear_error();
     EVP_PKEY_CTX_free(ctx);
     return rv;
 }
@@ -910,8 +836,7 @@ om_rsa_t *om_rsa_dup_public(const om_rsa_t *k)
     size_t len = 0;
     uint8_t *der = om_rsa_public_der(k, &len);
     om_rsa_t *r;
-    if (!der)
-        return NULL;
+    if (!der) return NULL;
     r = om_rsa_from_public_der(der, len);
     free(der);
     return r;
@@ -927,20 +852,17 @@ om_rsa_t *om_rsa_wrap_evp_pkey(void *evp_pkey)
     EVP_PKEY *pkey = evp_pkey;
     BIGNUM *d = NULL;
     bool priv;
-    if (!pkey || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
-        return NULL;
+    if (!pkey || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) return NULL;
     priv = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_D, &d) == 1 && d != NULL;
     BN_clear_free(d);
     ERR_clear_error();
-    if (EVP_PKEY_up_ref(pkey) != 1)
-        return NULL;
+    if (EVP_PKEY_up_ref(pkey) != 1) return NULL;
     return rsa_wrap_owned(pkey, priv);
 }
 
 void om_rsa_free(om_rsa_t *k)
 {
-    if (!k)
-        return;
+    if (!k) return;
     EVP_PKEY_free(k->pkey);
     free(k);
 }

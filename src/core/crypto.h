@@ -9,17 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OM_SHA1_LEN       20
-#define OM_SHA256_LEN     32
-#define OM_AES128_KEY_LEN 16
-#define OM_CURVE25519_LEN 32
+#define OM_SHA1_LEN         20
+#define OM_SHA256_LEN       32
+#define OM_AES128_KEY_LEN   16
+#define OM_CURVE25519_LEN   32
 #define OM_ED25519_PUB_LEN  32
 #define OM_ED25519_SEED_LEN 32
 #define OM_ED25519_SIG_LEN  64
 
 /* ---- memory and randomness ---- */
-void om_memwipe(void *p, size_t n);                /* OPENSSL_cleanse */
-int om_rand_bytes(uint8_t *out, size_t n);         /* RAND_bytes */
+void om_memwipe(void *p, size_t n);                        /* OPENSSL_cleanse */
+int om_rand_bytes(uint8_t *out, size_t n);                 /* RAND_bytes */
 bool om_mem_eq_ct(const void *a, const void *b, size_t n); /* CRYPTO_memcmp == 0 */
 bool om_mem_is_zero(const void *p, size_t n);
 
@@ -116,7 +116,7 @@ int om_rsa_sign_raw(const om_rsa_t *k, const uint8_t *data, size_t n, uint8_t *s
 int om_rsa_verify_raw(const om_rsa_t *k, const uint8_t *sig, size_t siglen, const uint8_t *data,
                       size_t n);
 om_rsa_t *om_rsa_dup_public(const om_rsa_t *k);
-void *om_rsa_evp_pkey(const om_rsa_t *k); /* the underlying EVP_PKEY* (borrowed) */
+void *om_rsa_evp_pkey(const om_rsa_t *k);       /* the underlying EVP_PKEY* (borrowed) */
 om_rsa_t *om_rsa_wrap_evp_pkey(void *evp_pkey); /* takes a reference; NULL if not RSA */
 void om_rsa_free(om_rsa_t *k);
 

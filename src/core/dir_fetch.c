@@ -25,8 +25,7 @@ int om_http_response_parse(const uint8_t *buf, size_t len, om_http_response_t *o
     memset(out, 0, sizeof *out);
     size_t scan = len < OM_HTTP_MAX_HEADER ? len : OM_HTTP_MAX_HEADER;
     const uint8_t *end = find_crlfcrlf(buf, scan);
-    if (!end)
-        return len >= OM_HTTP_MAX_HEADER ? -1 : 1;
+    if (!end) return len >= OM_HTTP_MAX_HEADER ? -1 : 1;
     out->header_len = (size_t)(end - buf) + 4;
     /* Status line: HTTP/1.x SP 3DIGIT [SP reason] CRLF */
     const char *p = (const char *)buf;
@@ -40,16 +39,13 @@ int om_http_response_parse(const uint8_t *buf, size_t len, om_http_response_t *o
         return -1;
     out->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
     if (eol - p > 12) {
-        if (p[12] != ' ')
-            return -1;
+        if (p[12] != ' ') return -1;
         size_t rl = (size_t)(eol - (p + 13));
-        if (rl >= sizeof out->reason)
-            rl = sizeof out->reason - 1;
+        if (rl >= sizeof out->reason) rl = sizeof out->reason - 1;
         memcpy(out->reason, p + 13, rl);
         out->reason[rl] = 0;
         for (size_t i = 0; i < rl; i++)
-            if (!isprint((unsigned char)out->reason[i]))
-                out->reason[i] = '?';
+            if (!isprint((unsigned char)out->reason[i])) out->reason[i] = '?';
     }
     /* Header lines "Name: value" */
     const char *line = eol + 2;
@@ -58,8 +54,7 @@ int om_http_response_parse(const uint8_t *buf, size_t len, om_http_response_t *o
         while (le < hend && *le != '\r')
             le++;
         const char *colon = memchr(line, ':', (size_t)(le - line));
-        if (!colon || colon == line)
-            return -1;
+        if (!colon || colon == line) return -1;
         size_t nlen = (size_t)(colon - line);
         const char *v = colon + 1;
         while (v < le && (*v == ' ' || *v == '\t'))
@@ -77,11 +72,9 @@ int om_http_response_parse(const uint8_t *buf, size_t len, om_http_response_t *o
                 out->encoding = OM_ENC_OTHER;
         } else if (nlen == 14 && !strncasecmp(line, "Content-Length", 14)) {
             size_t cl = 0;
-            if (vlen == 0 || vlen > 12)
-                return -1;
+            if (vlen == 0 || vlen > 12) return -1;
             for (size_t i = 0; i < vlen; i++) {
-                if (!isdigit((unsigned char)v[i]))
-                    return -1;
+                if (!isdigit((unsigned char)v[i])) return -1;
                 cl = cl * 10 + (size_t)(v[i] - '0');
             }
             out->has_content_length = true;
@@ -99,11 +92,9 @@ int om_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t 
     if (max > SIZE_MAX / 4) /* "no limit" (SIZE_MAX): keep max + 1 and cap * 2 from wrapping */
         max = SIZE_MAX / 4;
     /* 15 + 32: zlib or gzip header, auto-detected. */
-    if (inflateInit2(&zs, 15 + 32) != Z_OK)
-        return -1;
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) return -1;
     size_t cap = len * 4 + 1024;
-    if (cap > max + 1)
-        cap = max + 1;
+    if (cap > max + 1) cap = max + 1;
     uint8_t *buf = malloc(cap + 1);
     if (!buf) {
         inflateEnd(&zs);
@@ -134,8 +125,7 @@ int om_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t 
         zs.avail_out = (uInt)(cap - used);
         r = inflate(&zs, Z_NO_FLUSH);
         used = cap - zs.avail_out;
-        if (r == Z_BUF_ERROR && zs.avail_in == 0)
-            break; /* truncated input */
+        if (r == Z_BUF_ERROR && zs.avail_in == 0) break; /* truncated input */
     } while (r == Z_OK || (r == Z_BUF_ERROR && used == cap));
     inflateEnd(&zs);
     if (r != Z_STREAM_END || used > max) {
@@ -161,8 +151,7 @@ typedef struct {
 
 static void dir_finish(dir_req_t *r, int status, const uint8_t *body, size_t len, const char *err)
 {
-    if (r->done)
-        return;
+    if (r->done) return;
     r->done = true;
     r->cb(status, body, len, err, r->arg);
 }
@@ -188,8 +177,7 @@ static void dir_on_connected(om_stream_t *s, void *arg)
 static void dir_on_data(om_stream_t *s, const uint8_t *data, size_t len, void *arg)
 {
     dir_req_t *r = arg;
-    if (r->done)
-        return;
+    if (r->done) return;
     if (r->len + len > r->max + OM_HTTP_MAX_HEADER) {
         dir_abort(r, s, OM_END_RESOURCELIMIT, "directory response too large");
         return;
@@ -222,7 +210,8 @@ static void dir_on_end(om_stream_t *s, uint8_t reason, const char *why, void *ar
             snprintf(e, sizeof e, "stream ended before any answer: %s", why);
             dir_finish(r, 0, NULL, 0, e);
         } else if (pr != 0) {
-            dir_finish(r, 0, NULL, 0, pr < 0 ? "malformed HTTP response" : "truncated HTTP response");
+            dir_finish(r, 0, NULL, 0,
+                       pr < 0 ? "malformed HTTP response" : "truncated HTTP response");
         } else {
             const uint8_t *body = r->buf + resp.header_len;
             size_t blen = r->len - resp.header_len;
@@ -252,11 +241,9 @@ static void dir_on_end(om_stream_t *s, uint8_t reason, const char *why, void *ar
 int om_dir_fetch(om_circuit_t *circ, const char *path, size_t max_body, om_dir_fetch_cb cb,
                  void *arg)
 {
-    if (!path || path[0] != '/' || strpbrk(path, "\r\n "))
-        return -1;
+    if (!path || path[0] != '/' || strpbrk(path, "\r\n ")) return -1;
     dir_req_t *r = calloc(1, sizeof *r);
-    if (!r)
-        return -1;
+    if (!r) return -1;
     r->cb = cb;
     r->arg = arg;
     r->max = max_body;

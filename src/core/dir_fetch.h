@@ -15,12 +15,12 @@
 typedef enum { OM_ENC_IDENTITY, OM_ENC_DEFLATE, OM_ENC_GZIP, OM_ENC_OTHER } om_http_encoding_t;
 
 typedef struct {
-    int status;            /* e.g. 200 */
-    char reason[64];       /* "OK" */
+    int status;      /* e.g. 200 */
+    char reason[64]; /* "OK" */
     om_http_encoding_t encoding;
     bool has_content_length;
     size_t content_length;
-    size_t header_len;     /* bytes up to and including the blank line */
+    size_t header_len; /* bytes up to and including the blank line */
 } om_http_response_t;
 
 /* Parse the status line and headers at the start of buf. Returns 0 when complete (header_len

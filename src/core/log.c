@@ -17,21 +17,17 @@ static const char *const level_names[] = {"debug", "info", "notice", "warn", "er
 int om_log_level_from_string(const char *s)
 {
     for (int i = 0; i < 5; i++)
-        if (s && !strcasecmp(s, level_names[i]))
-            return i;
-    if (s && !strcasecmp(s, "warning"))
-        return OM_LOG_WARN;
+        if (s && !strcasecmp(s, level_names[i])) return i;
+    if (s && !strcasecmp(s, "warning")) return OM_LOG_WARN;
     return -1;
 }
 
 static void log_init_from_env(void)
 {
-    if (log_level_inited)
-        return;
+    if (log_level_inited) return;
     log_level_inited = 1;
     int l = om_log_level_from_string(getenv("OM_LOG"));
-    if (l >= 0)
-        log_level = (om_log_level_t)l;
+    if (l >= 0) log_level = (om_log_level_t)l;
 }
 
 void om_log_set_level(om_log_level_t level)
@@ -48,11 +44,9 @@ om_log_level_t om_log_get_level(void)
 
 int om_log_set_file(const char *path)
 {
-    if (log_fp)
-        fclose(log_fp);
+    if (log_fp) fclose(log_fp);
     log_fp = NULL;
-    if (!path)
-        return 0;
+    if (!path) return 0;
     log_fp = fopen(path, "a");
     return log_fp ? 0 : -1;
 }
@@ -60,8 +54,7 @@ int om_log_set_file(const char *path)
 void om_logv(om_log_level_t level, const char *fmt, va_list ap)
 {
     log_init_from_env();
-    if (level < log_level)
-        return;
+    if (level < log_level) return;
     FILE *out = log_fp ? log_fp : stderr;
     struct timeval tv;
     gettimeofday(&tv, NULL);

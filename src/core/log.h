@@ -5,7 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-typedef enum { OM_LOG_DEBUG = 0, OM_LOG_INFO, OM_LOG_NOTICE, OM_LOG_WARN, OM_LOG_ERR } om_log_level_t;
+typedef enum {
+    OM_LOG_DEBUG = 0,
+    OM_LOG_INFO,
+    OM_LOG_NOTICE,
+    OM_LOG_WARN,
+    OM_LOG_ERR
+} om_log_level_t;
 
 /* Minimum severity that is written (default NOTICE; env OM_LOG=debug|info|notice|warn|err). */
 void om_log_set_level(om_log_level_t level);
@@ -16,7 +22,8 @@ int om_log_level_from_string(const char *s);
 int om_log_set_file(const char *path);
 
 void om_log(om_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void om_logv(om_log_level_t level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void om_logv(om_log_level_t level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #define om_debug(...)  om_log(OM_LOG_DEBUG, __VA_ARGS__)
 #define om_info(...)   om_log(OM_LOG_INFO, __VA_ARGS__)

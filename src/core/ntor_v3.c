@@ -386,8 +386,7 @@ int om_ntor3_server_reply(om_ntor3_server_t *st, const om_x25519_keypair_t *y,
     *out = keys;
     rv = 0;
 done:
-    if (!y)
-        om_x25519_forget(yk.sec);
+    if (!y) om_x25519_forget(yk.sec);
     om_memwipe(&yk, sizeof yk);
     om_memwipe(xy, sizeof xy);
     om_memwipe(key_seed, sizeof key_seed);

@@ -15,7 +15,7 @@
 #define OM_BEGIN_FLAG_IPV6_OK        (1u << 0)
 #define OM_BEGIN_FLAG_IPV4_NOT_OK    (1u << 1)
 #define OM_BEGIN_FLAG_IPV6_PREFERRED (1u << 2)
-#define OM_MAX_HOSTNAME_LEN 255
+#define OM_MAX_HOSTNAME_LEN          255
 typedef struct {
     char host[OM_MAX_HOSTNAME_LEN + 1]; /* hostname, dotted quad, or IPv6 without brackets */
     uint16_t port;
@@ -34,12 +34,12 @@ int om_connected_parse(om_connected_t *c, const uint8_t *body, size_t len);
 int om_connected_encode(const om_connected_t *c, uint8_t *out, size_t outsz);
 
 /* ---- RESOLVED (6.4) ---- */
-#define OM_RESOLVED_HOSTNAME 0x00
-#define OM_RESOLVED_IPV4 0x04
-#define OM_RESOLVED_IPV6 0x06
-#define OM_RESOLVED_ERROR_TRANSIENT 0xF0
+#define OM_RESOLVED_HOSTNAME           0x00
+#define OM_RESOLVED_IPV4               0x04
+#define OM_RESOLVED_IPV6               0x06
+#define OM_RESOLVED_ERROR_TRANSIENT    0xF0
 #define OM_RESOLVED_ERROR_NONTRANSIENT 0xF1
-#define OM_RESOLVED_MAX_ANSWERS 16
+#define OM_RESOLVED_MAX_ANSWERS        16
 typedef struct {
     uint8_t type;
     uint8_t len;
@@ -54,9 +54,9 @@ int om_resolved_parse(om_resolved_t *r, const uint8_t *body, size_t len);
 int om_resolved_encode(const om_resolved_t *r, uint8_t *out, size_t outsz);
 
 /* ---- EXTEND2 (5.1.2) ---- */
-#define OM_LS_IPV4 0
-#define OM_LS_IPV6 1
-#define OM_LS_LEGACY_ID 2
+#define OM_LS_IPV4       0
+#define OM_LS_IPV6       1
+#define OM_LS_LEGACY_ID  2
 #define OM_LS_ED25519_ID 3
 typedef struct {
     bool has_ipv4;

@@ -17,13 +17,11 @@ static const char *find_kw(const char *text, size_t len, const char *kw, size_t 
     const char *line = text;
     while (line < end) {
         const char *le = memchr(line, '\n', (size_t)(end - line));
-        if (!le)
-            le = end;
+        if (!le) le = end;
         if ((size_t)(le - line) >= kl && !memcmp(line, kw, kl) &&
             (line + kl == le || line[kl] == ' ')) {
             const char *a = line + kl;
-            if (a < le)
-                a++;
+            if (a < le) a++;
             *arglen = (size_t)(le - a);
             return a;
         }
@@ -38,18 +36,15 @@ static const char *find_object(const char *text, size_t len, const char *kw, con
 {
     size_t al;
     const char *a = find_kw(text, len, kw, &al);
-    if (!a)
-        return NULL;
+    if (!a) return NULL;
     const char *end = text + len;
     const char *p = a + al;
-    if (p < end)
-        p++;
+    if (p < end) p++;
     char begin[64], endm[64];
     snprintf(begin, sizeof begin, "-----BEGIN %s-----\n", type);
     snprintf(endm, sizeof endm, "-----END %s-----", type);
     size_t bl = strlen(begin);
-    if ((size_t)(end - p) < bl || memcmp(p, begin, bl))
-        return NULL;
+    if ((size_t)(end - p) < bl || memcmp(p, begin, bl)) return NULL;
     p += bl;
     size_t el = strlen(endm);
     for (const char *q = p; q + el <= end; q++)
@@ -72,11 +67,9 @@ int om_router_desc_parse(const char *text, size_t len, om_router_desc_t *out, ch
     memset(out, 0, sizeof *out);
     size_t al;
     const char *a = find_kw(text, len, "router", &al);
-    if (!a)
-        return fail(err, errlen, "no router line");
+    if (!a) return fail(err, errlen, "no router line");
     char line[256];
-    if (al >= sizeof line)
-        return fail(err, errlen, "router line too long");
+    if (al >= sizeof line) return fail(err, errlen, "router line too long");
     memcpy(line, a, al);
     line[al] = 0;
     unsigned orp, sp, dp;
@@ -94,15 +87,12 @@ int om_router_desc_parse(const char *text, size_t len, om_router_desc_t *out, ch
 
     size_t bl;
     const char *b64 = find_object(text, len, "signing-key", "RSA PUBLIC KEY", &bl);
-    if (!b64)
-        return fail(err, errlen, "no signing-key (RSA identity) object");
+    if (!b64) return fail(err, errlen, "no signing-key (RSA identity) object");
     uint8_t der[600];
     int dl = om_base64_decode(b64, bl, der, sizeof der);
-    if (dl <= 0)
-        return fail(err, errlen, "bad base64 in signing-key");
+    if (dl <= 0) return fail(err, errlen, "bad base64 in signing-key");
     om_rsa_t *k = om_rsa_from_public_der(der, (size_t)dl);
-    if (!k)
-        return fail(err, errlen, "signing-key is not an RSA public key");
+    if (!k) return fail(err, errlen, "signing-key is not an RSA public key");
     om_rsa_fingerprint(k, out->rsa_fp);
     om_rsa_free(k);
 
@@ -111,8 +101,7 @@ int om_router_desc_parse(const char *text, size_t len, om_router_desc_t *out, ch
         char hex[64];
         size_t h = 0;
         for (size_t i = 0; i < al && h < sizeof hex - 1; i++)
-            if (a[i] != ' ')
-                hex[h++] = a[i];
+            if (a[i] != ' ') hex[h++] = a[i];
         uint8_t fp[20];
         if (om_hex_decode(hex, h, fp, 20) < 0)
             return fail(err, errlen, "malformed fingerprint line");

@@ -13,9 +13,9 @@ typedef struct {
     char address[46];
     uint16_t or_port;
     uint16_t dir_port;
-    uint8_t rsa_fp[20];   /* SHA1 of the signing-key (RSA identity) DER */
+    uint8_t rsa_fp[20]; /* SHA1 of the signing-key (RSA identity) DER */
     bool has_ed;
-    uint8_t ed_id[32];    /* master-key-ed25519 */
+    uint8_t ed_id[32]; /* master-key-ed25519 */
     bool has_ntor;
     uint8_t ntor_key[32]; /* ntor-onion-key */
     char platform[128];

@@ -50,8 +50,9 @@ static int parse_one(om_netdoc_iter_t *it, om_authcert_t *c, char *err, size_t e
             if (om_netdoc_kw_is(&item, kw_names[k])) break;
         if (first) {
             if (k != K_VERSION)
-                return om_errf(e, errlen, "authcert: line %zu: expected dir-key-certificate-version",
-                            item.line_no);
+                return om_errf(e, errlen,
+                               "authcert: line %zu: expected dir-key-certificate-version",
+                               item.line_no);
             start = item.start;
             first = false;
         }
@@ -59,20 +60,20 @@ static int parse_one(om_netdoc_iter_t *it, om_authcert_t *c, char *err, size_t e
             /* dir-spec 3.1: certificates contain only dir-* items and "fingerprint"; unknown
              * dir-* items are ignored for forward compatibility, anything else is refused. */
             if (!om_span_starts(item.kw, "dir-"))
-                return om_errf(e, errlen, "authcert: line %zu: unexpected item '%.*s'", item.line_no,
-                            (int)(item.kw.len > 40 ? 40 : item.kw.len), item.kw.p);
+                return om_errf(e, errlen, "authcert: line %zu: unexpected item '%.*s'",
+                               item.line_no, (int)(item.kw.len > 40 ? 40 : item.kw.len), item.kw.p);
             continue;
         }
         if (++counts[k] > 1)
             return om_errf(e, errlen, "authcert: line %zu: %s appears twice", item.line_no,
-                        kw_names[k]);
+                           kw_names[k]);
         bool wants_obj = k == K_IDKEY || k == K_SIGNKEY || k == K_CROSS || k == K_CERT;
         if (item.has_object != wants_obj)
-            return om_errf(e, errlen, "authcert: line %zu: %s %s an object", item.line_no, kw_names[k],
-                        wants_obj ? "lacks" : "has");
+            return om_errf(e, errlen, "authcert: line %zu: %s %s an object", item.line_no,
+                           kw_names[k], wants_obj ? "lacks" : "has");
         if (wants_obj && item.n_args != 0)
             return om_errf(e, errlen, "authcert: line %zu: %s takes no arguments", item.line_no,
-                        kw_names[k]);
+                           kw_names[k]);
         items[k] = item;
         if (k == K_CERT) break;
     }

@@ -173,8 +173,8 @@ static int preamble_item(parse_state_t *st, int k, const om_netdoc_item_t *it)
     switch (k) {
     case P_VOTE_STATUS:
         if (na < 1 || !om_span_eq(a[0], "consensus"))
-            return om_errf(st->err, st->errlen, "consensus: line %zu: not a consensus (vote-status)",
-                        it->line_no);
+            return om_errf(st->err, st->errlen,
+                           "consensus: line %zu: not a consensus (vote-status)", it->line_no);
         return 0;
     case P_METHOD:
         if (na != 1 || om_netdoc_parse_u32(a[0], 1000000, &u) < 0 || u < 1) break;
@@ -250,7 +250,7 @@ static int preamble_item(parse_state_t *st, int k, const om_netdoc_item_t *it)
     }
     }
     return om_errf(st->err, st->errlen, "consensus: line %zu: malformed %s", it->line_no,
-                preamble_kw[k]);
+                   preamble_kw[k]);
 }
 
 static int dir_source_item(parse_state_t *st, const om_netdoc_item_t *it)
@@ -260,20 +260,21 @@ static int dir_source_item(parse_state_t *st, const om_netdoc_item_t *it)
     uint32_t dp, op;
     if (c->n_dir_sources == OM_CONSENSUS_MAX_AUTHORITIES)
         return om_errf(st->err, st->errlen, "consensus: more than %d dir-source entries",
-                    OM_CONSENSUS_MAX_AUTHORITIES);
+                       OM_CONSENSUS_MAX_AUTHORITIES);
     om_dir_source_t *d = &c->dir_sources[c->n_dir_sources];
     memset(d, 0, sizeof *d);
     if (om_netdoc_split(it->args, a, 6) < 6 || a[0].len == 0 || a[0].len >= sizeof d->nickname ||
         om_netdoc_hex_exact(a[1], d->identity, 20) < 0 || om_netdoc_parse_ipv4(a[3], d->ipv4) < 0 ||
         om_netdoc_parse_u32(a[4], 65535, &dp) < 0 || om_netdoc_parse_u32(a[5], 65535, &op) < 0)
-        return om_errf(st->err, st->errlen, "consensus: line %zu: malformed dir-source", it->line_no);
+        return om_errf(st->err, st->errlen, "consensus: line %zu: malformed dir-source",
+                       it->line_no);
     om_span_t nick = a[0];
     if (om_span_starts(om_span(nick.p + (nick.len > 7 ? nick.len - 7 : 0), 7), "-legacy") &&
         nick.len > 7)
         nick.len -= 7;
     if (!om_netdoc_is_nickname(nick))
         return om_errf(st->err, st->errlen, "consensus: line %zu: bad dir-source nickname",
-                    it->line_no);
+                       it->line_no);
     memcpy(d->nickname, a[0].p, a[0].len);
     d->dir_port = (uint16_t)dp;
     d->or_port = (uint16_t)op;
@@ -286,7 +287,7 @@ static int start_router(parse_state_t *st, const om_netdoc_item_t *it)
     om_consensus_t *c = st->c;
     if (c->n_routers == OM_CONSENSUS_MAX_ROUTERS)
         return om_errf(st->err, st->errlen, "consensus: more than %d routers",
-                    OM_CONSENSUS_MAX_ROUTERS);
+                       OM_CONSENSUS_MAX_ROUTERS);
     if (c->n_routers == st->cap) {
         size_t nc = st->cap ? st->cap * 2 : 1024;
         if (nc > OM_CONSENSUS_MAX_ROUTERS) nc = OM_CONSENSUS_MAX_ROUTERS;
@@ -313,7 +314,7 @@ static int start_router(parse_state_t *st, const om_netdoc_item_t *it)
     r->dir_port = (uint16_t)dirp;
     if (c->n_routers > 0 && memcmp(c->routers[c->n_routers - 1].rsa_id, r->rsa_id, 20) >= 0)
         return om_errf(st->err, st->errlen,
-                    "consensus: line %zu: router entries not sorted by identity", it->line_no);
+                       "consensus: line %zu: router entries not sorted by identity", it->line_no);
     c->n_routers++;
     st->n_s = st->n_v = st->n_pr = st->n_w = st->n_p = st->n_m = 0;
     st->r_line = it->line_no;
@@ -325,13 +326,14 @@ static int end_router(parse_state_t *st)
     if (st->c->n_routers == 0) return 0;
     if (st->n_s != 1)
         return om_errf(st->err, st->errlen, "consensus: router entry at line %zu: %s s line",
-                    st->r_line, st->n_s ? "more than one" : "no");
+                       st->r_line, st->n_s ? "more than one" : "no");
     if (st->c->microdesc_flavor && st->n_m != 1)
         return om_errf(st->err, st->errlen, "consensus: router entry at line %zu: %s m line",
-                    st->r_line, st->n_m ? "more than one" : "no");
+                       st->r_line, st->n_m ? "more than one" : "no");
     if (st->n_v > 1 || st->n_pr > 1 || st->n_w > 1 || st->n_p > 1)
         return om_errf(st->err, st->errlen,
-                    "consensus: router entry at line %zu: v, pr, w or p appears twice", st->r_line);
+                       "consensus: router entry at line %zu: v, pr, w or p appears twice",
+                       st->r_line);
     return 0;
 }
 
@@ -350,7 +352,7 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
         if (st->n_s++) return 0;
         if (!st->have_known_flags)
             return om_errf(st->err, st->errlen, "consensus: line %zu: missing known-flags",
-                        it->line_no);
+                           it->line_no);
         if (st->last_s.p && args.len == st->last_s.len && !memcmp(args.p, st->last_s.p, args.len)) {
             r->flags = st->last_s_mask;
             return 0;
@@ -361,8 +363,8 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
             uint32_t b = flag_bit(f);
             if (b ? !(c->known_flags & b) : !span_in(f, st->unknown_flags, st->n_unknown_flags))
                 return om_errf(st->err, st->errlen,
-                            "consensus: line %zu: flag '%.*s' not in known-flags", it->line_no,
-                            (int)(f.len > 32 ? 32 : f.len), f.p);
+                               "consensus: line %zu: flag '%.*s' not in known-flags", it->line_no,
+                               (int)(f.len > 32 ? 32 : f.len), f.p);
             mask |= b;
         }
         r->flags = mask;
@@ -372,16 +374,18 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
         if (!c->microdesc_flavor || st->n_m++)
             return 0; /* ns: not a consensus item; duplicates are caught in end_router */
         if (om_netdoc_split(args, a, 1) < 1 || om_netdoc_b64_exact(a[0], r->md_digest, 32) < 0)
-            return om_errf(st->err, st->errlen, "consensus: line %zu: malformed m line", it->line_no);
+            return om_errf(st->err, st->errlen, "consensus: line %zu: malformed m line",
+                           it->line_no);
     } else if (kl == 1 && kw[0] == 'a') {
         if (om_netdoc_split(args, a, 1) < 1)
-            return om_errf(st->err, st->errlen, "consensus: line %zu: malformed a line", it->line_no);
+            return om_errf(st->err, st->errlen, "consensus: line %zu: malformed a line",
+                           it->line_no);
         if (a[0].len && a[0].p[0] == '[') {
             uint8_t ip6[16];
             uint16_t port;
             if (om_netdoc_parse_ipv6_port(a[0], ip6, &port) < 0)
                 return om_errf(st->err, st->errlen, "consensus: line %zu: malformed a line",
-                            it->line_no);
+                               it->line_no);
             if (!r->has_ipv6) { /* only the first IPv6 address is used (dir-spec 3.4.1) */
                 r->has_ipv6 = true;
                 memcpy(r->ipv6, ip6, 16);
@@ -401,7 +405,7 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
         } else {
             if (om_protover_parse(args.p, args.len, &r->proto) < 0)
                 return om_errf(st->err, st->errlen, "consensus: line %zu: malformed pr line",
-                            it->line_no);
+                               it->line_no);
             st->last_pr = args;
             st->last_pr_val = r->proto;
         }
@@ -414,12 +418,12 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
             if (om_span_starts(f, "Bandwidth=")) {
                 if (om_netdoc_parse_u32(om_span(f.p + 10, f.len - 10), UINT32_MAX, &v) < 0)
                     return om_errf(st->err, st->errlen, "consensus: line %zu: bad Bandwidth",
-                                it->line_no);
+                                   it->line_no);
                 r->bandwidth = v;
             } else if (om_span_starts(f, "Unmeasured=")) {
                 if (om_netdoc_parse_u32(om_span(f.p + 11, f.len - 11), UINT32_MAX, &v) < 0)
                     return om_errf(st->err, st->errlen, "consensus: line %zu: bad Unmeasured",
-                                it->line_no);
+                                   it->line_no);
                 r->bw_unmeasured = v == 1;
             } /* other keywords are ignored */
         }
@@ -427,7 +431,8 @@ static int router_item(parse_state_t *st, const om_netdoc_item_t *it)
         if (st->n_p++) return 0;
         om_policy_summary_t ps;
         if (om_policy_summary_parse(args.p, args.len, &ps) < 0)
-            return om_errf(st->err, st->errlen, "consensus: line %zu: malformed p line", it->line_no);
+            return om_errf(st->err, st->errlen, "consensus: line %zu: malformed p line",
+                           it->line_no);
     }
     /* "id", "stats" (votes only) and unknown items are ignored */
     return 0;
@@ -443,7 +448,7 @@ static int signature_item(parse_state_t *st, const om_netdoc_item_t *it)
     bool known = true;
     if (na < 2)
         return om_errf(st->err, st->errlen, "consensus: line %zu: malformed directory-signature",
-                    it->line_no);
+                       it->line_no);
     if (na > 2) {
         o = 1;
         if (om_span_eq(a[0], "sha256"))
@@ -453,22 +458,23 @@ static int signature_item(parse_state_t *st, const om_netdoc_item_t *it)
     }
     if (!om_netdoc_obj_is(it, "SIGNATURE"))
         return om_errf(st->err, st->errlen,
-                    "consensus: line %zu: directory-signature without a "
-                    "SIGNATURE object",
-                    it->line_no);
+                       "consensus: line %zu: directory-signature without a "
+                       "SIGNATURE object",
+                       it->line_no);
     om_consensus_sig_t s;
     memset(&s, 0, sizeof s);
     if (om_netdoc_hex_exact(a[o], s.identity, 20) < 0 ||
         om_netdoc_hex_exact(a[o + 1], s.signing_key_digest, 20) < 0)
         return om_errf(st->err, st->errlen, "consensus: line %zu: malformed directory-signature",
-                    it->line_no);
+                       it->line_no);
     int sl = om_netdoc_object_decode(it, s.sig, sizeof s.sig);
     if (sl <= 0)
-        return om_errf(st->err, st->errlen, "consensus: line %zu: bad signature object", it->line_no);
+        return om_errf(st->err, st->errlen, "consensus: line %zu: bad signature object",
+                       it->line_no);
     if (!known) return 0;
     if (c->n_sigs == OM_CONSENSUS_MAX_SIGS)
         return om_errf(st->err, st->errlen, "consensus: more than %d signatures",
-                    OM_CONSENSUS_MAX_SIGS);
+                       OM_CONSENSUS_MAX_SIGS);
     s.alg = alg;
     s.siglen = (size_t)sl;
     c->sigs[c->n_sigs++] = s;
@@ -500,7 +506,7 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
             c->microdesc_flavor = true;
         else if (na >= 2 && !om_span_eq(a[1], "ns"))
             return om_errf(err, errlen, "consensus: unsupported flavour '%.*s'",
-                        (int)(a[1].len > 32 ? 32 : a[1].len), a[1].p);
+                           (int)(a[1].len > 32 ? 32 : a[1].len), a[1].p);
     }
     c->consensus_method = 1;
 
@@ -510,12 +516,13 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
         if (r == 0) break;
         if (om_netdoc_kw_is(&item, "network-status-version"))
             return om_errf(err, errlen, "consensus: line %zu: second network-status-version",
-                        item.line_no);
+                           item.line_no);
         if (sec == SEC_SIGS) {
             if (!om_netdoc_kw_is(&item, "directory-signature"))
-                return om_errf(err, errlen,
-                            "consensus: line %zu: only signatures may follow directory-signature",
-                            item.line_no);
+                return om_errf(
+                    err, errlen,
+                    "consensus: line %zu: only signatures may follow directory-signature",
+                    item.line_no);
             n_sig_items++;
             if (signature_item(st, &item) < 0) return -1;
             continue;
@@ -523,13 +530,13 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
         if (om_netdoc_kw_is(&item, "directory-signature")) {
             if (sec != SEC_FOOTER)
                 return om_errf(err, errlen,
-                            "consensus: line %zu: directory-signature before directory-footer",
-                            item.line_no);
+                               "consensus: line %zu: directory-signature before directory-footer",
+                               item.line_no);
             /* dir-spec 3.4.1: the signed portion runs through the space after the keyword of
              * the first signature. */
             if (item.kw.len + 1 > item.line_end - item.start || text[item.start + 19] != ' ')
                 return om_errf(err, errlen, "consensus: line %zu: malformed directory-signature",
-                            item.line_no);
+                               item.line_no);
             c->signed_len = item.start + 20;
             sec = SEC_SIGS;
             n_sig_items++;
@@ -539,10 +546,10 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
         if (om_netdoc_kw_is(&item, "directory-footer")) {
             if (sec == SEC_PREAMBLE || sec == SEC_FOOTER)
                 return om_errf(err, errlen, "consensus: line %zu: misplaced directory-footer",
-                            item.line_no);
+                               item.line_no);
             if (item.n_args != 0 || item.has_object)
                 return om_errf(err, errlen, "consensus: line %zu: malformed directory-footer",
-                            item.line_no);
+                               item.line_no);
             if (sec == SEC_ROUTERS && end_router(st) < 0) return -1;
             sec = SEC_FOOTER;
             continue;
@@ -550,7 +557,8 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
         if (item.kw.len == 1 && item.kw.p[0] == 'r') {
             if (sec == SEC_PREAMBLE || sec == SEC_FOOTER)
                 return om_errf(err, errlen, "consensus: line %zu: router entry %s", item.line_no,
-                            sec == SEC_FOOTER ? "after directory-footer" : "before any dir-source");
+                               sec == SEC_FOOTER ? "after directory-footer"
+                                                 : "before any dir-source");
             if (sec == SEC_ROUTERS && end_router(st) < 0) return -1;
             sec = SEC_ROUTERS;
             if (start_router(st, &item) < 0) return -1;
@@ -561,7 +569,7 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
             if (k >= 0 || om_netdoc_kw_is(&item, "dir-source") ||
                 om_netdoc_kw_is(&item, "contact") || om_netdoc_kw_is(&item, "vote-digest"))
                 return om_errf(err, errlen, "consensus: line %zu: %.*s among router entries",
-                            item.line_no, (int)item.kw.len, item.kw.p);
+                               item.line_no, (int)item.kw.len, item.kw.p);
             if (router_item(st, &item) < 0) return -1;
             continue;
         }
@@ -569,14 +577,14 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
             if (om_netdoc_kw_is(&item, "bandwidth-weights")) {
                 if (c->n_bw_weights)
                     return om_errf(err, errlen, "consensus: line %zu: second bandwidth-weights",
-                                item.line_no);
+                                   item.line_no);
                 if (parse_kv_list(item.args, c->bw_weights, OM_CONSENSUS_MAX_BW_WEIGHTS,
                                   &c->n_bw_weights, false) < 0)
                     return om_errf(err, errlen, "consensus: line %zu: malformed bandwidth-weights",
-                                item.line_no);
+                                   item.line_no);
             } else if (k >= 0 || om_netdoc_kw_is(&item, "dir-source")) {
                 return om_errf(err, errlen, "consensus: line %zu: %.*s in the footer", item.line_no,
-                            (int)item.kw.len, item.kw.p);
+                               (int)item.kw.len, item.kw.p);
             }
             continue;
         }
@@ -588,9 +596,9 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
         if (om_netdoc_kw_is(&item, "vote-digest")) {
             if (sec != SEC_AUTH)
                 return om_errf(err, errlen,
-                            "consensus: line %zu: vote-digest outside the "
-                            "authority section",
-                            item.line_no);
+                               "consensus: line %zu: vote-digest outside the "
+                               "authority section",
+                               item.line_no);
             om_span_t a[1];
             uint8_t d[32];
             om_dir_source_t *ds = &c->dir_sources[c->n_dir_sources - 1];
@@ -598,24 +606,24 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
                 (om_netdoc_hex_exact(a[0], d, 20) < 0 && om_netdoc_hex_exact(a[0], d, 32) < 0) ||
                 ds->has_vote_digest)
                 return om_errf(err, errlen, "consensus: line %zu: malformed vote-digest",
-                            item.line_no);
+                               item.line_no);
             ds->has_vote_digest = true;
             continue;
         }
         if (k < 0) continue; /* unknown or ignored item (contact, package, ...) */
         if (sec != SEC_PREAMBLE)
             return om_errf(err, errlen, "consensus: line %zu: %s after the preamble", item.line_no,
-                        preamble_kw[k]);
+                           preamble_kw[k]);
         if (item.has_object)
             return om_errf(err, errlen, "consensus: line %zu: unexpected object", item.line_no);
         if (pcount[k]++)
             return om_errf(err, errlen, "consensus: line %zu: %s appears twice", item.line_no,
-                        preamble_kw[k]);
+                           preamble_kw[k]);
         if (preamble_item(st, k, &item) < 0) return -1;
     }
     if (sec != SEC_SIGS || n_sig_items == 0)
         return om_errf(err, errlen, "consensus: truncated (%s)",
-                    sec == SEC_FOOTER ? "no directory-signature" : "no directory-footer");
+                       sec == SEC_FOOTER ? "no directory-signature" : "no directory-footer");
     static const int required[] = {P_VOTE_STATUS, P_VALID_AFTER,  P_FRESH_UNTIL,
                                    P_VALID_UNTIL, P_VOTING_DELAY, P_KNOWN_FLAGS};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
@@ -623,7 +631,8 @@ static int parse_body(parse_state_t *st, const char *text, size_t len)
             return om_errf(err, errlen, "consensus: missing %s", preamble_kw[required[i]]);
     if (c->n_dir_sources == 0) return om_errf(err, errlen, "consensus: no dir-source");
     if (!(c->valid_after < c->fresh_until && c->fresh_until <= c->valid_until))
-        return om_errf(err, errlen, "consensus: valid-after, fresh-until, valid-until out of order");
+        return om_errf(err, errlen,
+                       "consensus: valid-after, fresh-until, valid-until out of order");
     return 0;
 }
 

@@ -48,13 +48,13 @@ int om_consensus_verify(const om_consensus_t *c, om_authcert_t *const *certs, si
         om_netdoc_format_time(c->valid_after, t1, sizeof t1);
         om_netdoc_format_time(now, t2, sizeof t2);
         return om_errf(err, errlen, "consensus: not valid until %s (now %s, allowed skew %lds)", t1,
-                    t2, skew);
+                       t2, skew);
     }
     if (now > c->valid_until && now - c->valid_until > skew) {
         om_netdoc_format_time(c->valid_until, t1, sizeof t1);
         om_netdoc_format_time(now, t2, sizeof t2);
         return om_errf(err, errlen, "consensus: expired at %s (now %s, allowed skew %lds)", t1, t2,
-                    skew);
+                       skew);
     }
 
     size_t n_unique = 0, good = 0;
@@ -107,6 +107,6 @@ int om_consensus_verify(const om_consensus_t *c, om_authcert_t *const *certs, si
     size_t need = n_unique / 2 + 1;
     if (good >= need) return 0;
     return om_errf(err, errlen,
-                "consensus: only %zu of %zu trusted authorities signed validly, need %zu (%s)",
-                good, n_unique, need, problems);
+                   "consensus: only %zu of %zu trusted authorities signed validly, need %zu (%s)",
+                   good, n_unique, need, problems);
 }

@@ -130,7 +130,7 @@ static int finish_md(struct om_microdesc *md, const md_state_t *st, size_t idx, 
 {
     if (st->n_ntor != 1)
         return om_errf(err, errlen, "microdesc %zu: %s ntor-onion-key", idx,
-                    st->n_ntor ? "more than one" : "no");
+                       st->n_ntor ? "more than one" : "no");
     if (st->n_family > 1 || st->n_famids > 1 || st->n_p > 1 || st->n_p6 > 1 || st->n_ided > 1 ||
         st->n_idrsa > 1)
         return om_errf(err, errlen, "microdesc %zu: an at-most-once item appears twice", idx);
@@ -149,7 +149,7 @@ static int parse_item(struct om_microdesc *md, md_state_t *st, size_t idx,
         st->n_ntor++;
         if (om_netdoc_split(it->args, a, 1) < 1 || om_netdoc_b64_exact(a[0], md->ntor_key, 32) < 0)
             return om_errf(err, errlen, "microdesc %zu: line %zu: bad ntor-onion-key", idx,
-                        it->line_no);
+                           it->line_no);
     } else if (om_netdoc_kw_is(it, "id")) {
         if (om_netdoc_split(it->args, a, 2) < 2)
             return om_errf(err, errlen, "microdesc %zu: line %zu: bad id line", idx, it->line_no);
@@ -157,14 +157,14 @@ static int parse_item(struct om_microdesc *md, md_state_t *st, size_t idx,
             st->n_ided++;
             if (om_netdoc_b64_exact(a[1], md->ed_id, 32) < 0)
                 return om_errf(err, errlen, "microdesc %zu: line %zu: bad ed25519 id", idx,
-                            it->line_no);
+                               it->line_no);
             md->has_ed = true;
         } else if (om_span_eq(a[0], "rsa1024")) {
             uint8_t rsa[20];
             st->n_idrsa++;
             if (om_netdoc_b64_exact(a[1], rsa, 20) < 0)
                 return om_errf(err, errlen, "microdesc %zu: line %zu: bad rsa1024 id", idx,
-                            it->line_no);
+                               it->line_no);
         } /* unknown key types are ignored (dir-spec 3.3) */
     } else if (om_netdoc_kw_is(it, "family")) {
         if (st->n_family++ == 0)
@@ -215,7 +215,7 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
                 goto bad;
             if (item.n_args != 0) {
                 om_errf(err, errlen, "microdesc: line %zu: onion-key takes no arguments",
-                     item.line_no);
+                        item.line_no);
                 goto bad;
             }
             if (item.has_object) {
@@ -228,7 +228,7 @@ struct om_microdesc *om_microdesc_parse_many(const char *text, size_t len, size_
             }
             if (cnt == OM_MICRODESC_MAX_PER_DOC) {
                 om_errf(err, errlen, "microdesc: more than %d microdescriptors",
-                     OM_MICRODESC_MAX_PER_DOC);
+                        OM_MICRODESC_MAX_PER_DOC);
                 goto bad;
             }
             if (cnt == cap) {

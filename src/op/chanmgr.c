@@ -34,8 +34,7 @@ struct om_chanmgr {
 om_chanmgr_t *om_chanmgr_new(struct event_base *base)
 {
     om_chanmgr_t *m = calloc(1, sizeof *m);
-    if (m)
-        m->base = base;
+    if (m) m->base = base;
     return m;
 }
 
@@ -82,8 +81,7 @@ void *om_chanmgr_get(om_chanmgr_t *m, const char *host, uint16_t port, const uin
 {
     entry_t *e;
     for (e = m->entries; e; e = e->next)
-        if (!memcmp(e->rsa_fp, rsa_fp, 20) && !e->chan->closing)
-            break;
+        if (!memcmp(e->rsa_fp, rsa_fp, 20) && !e->chan->closing) break;
     if (e && e->open) {
         cb(e->chan, NULL, arg);
         return NULL;
@@ -122,8 +120,7 @@ void *om_chanmgr_get(om_chanmgr_t *m, const char *host, uint16_t port, const uin
 
 void om_chanmgr_cancel(om_chanmgr_t *m, void *handle)
 {
-    if (!handle)
-        return;
+    if (!handle) return;
     for (entry_t *e = m->entries; e; e = e->next)
         for (waiter_t **pp = &e->waiters; *pp; pp = &(*pp)->next)
             if (*pp == handle) {
@@ -141,8 +138,7 @@ unsigned om_chanmgr_count(const om_chanmgr_t *m)
 
 void om_chanmgr_free(om_chanmgr_t *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     while (m->entries) {
         entry_t *e = m->entries;
         m->entries = e->next;

@@ -21,8 +21,8 @@
 #include "core/log.h"
 #include "op/op_internal.h"
 
-#define MD_BATCH 128
-#define MAX_DOC (16u << 20)
+#define MD_BATCH   128
+#define MAX_DOC    (16u << 20)
 #define CLOCK_SKEW 3600
 
 typedef enum { PHASE_IDLE, PHASE_CERTS, PHASE_CONSENSUS, PHASE_MDS } phase_t;
@@ -32,10 +32,10 @@ struct dirclient {
     struct event *timer;
     phase_t phase;
     bool busy;
-    int source_idx;        /* rotates over authorities */
+    int source_idx; /* rotates over authorities */
     int failures;
     void *chan_req;
-    om_circuit_t *circ;    /* the one-hop circuit to the current directory source */
+    om_circuit_t *circ; /* the one-hop circuit to the current directory source */
     bool circ_open;
     char source_desc[160];
     time_t next_consensus_fetch;
@@ -55,8 +55,7 @@ static int write_file(const char *path, const void *data, size_t len, bool appen
         target = tmp;
     }
     int fd = open(target, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0600);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     const uint8_t *p = data;
     size_t left = len;
     while (left) {
@@ -68,16 +67,14 @@ static int write_file(const char *path, const void *data, size_t len, bool appen
         p += w;
         left -= (size_t)w;
     }
-    if (close(fd) < 0)
-        return -1;
+    if (close(fd) < 0) return -1;
     return append ? 0 : rename(tmp, path);
 }
 
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -144,8 +141,7 @@ static void add_certs(om_op_t *op, om_authcert_t **certs, size_t n)
                 placed = true;
                 break;
             }
-        if (placed)
-            continue;
+        if (placed) continue;
         om_authcert_t **na = realloc(op->certs, (op->n_certs + 1) * sizeof *na);
         if (!na) {
             om_authcert_free(certs[i]);
@@ -192,8 +188,7 @@ static int accept_consensus(om_op_t *op, const char *text, size_t len, const cha
 static void schedule_refresh(struct dirclient *d)
 {
     const om_consensus_t *c = d->op->nodes.consensus;
-    if (!c)
-        return;
+    if (!c) return;
     /* dir-spec 5.1: a random time after fresh-until, in the first half of the remaining
      * validity. */
     time_t span = c->valid_until - c->fresh_until;
@@ -241,8 +236,7 @@ static void load_cache(struct dirclient *d)
         }
     }
     free(t);
-    if (op->nodes.consensus)
-        schedule_refresh(d);
+    if (op->nodes.consensus) schedule_refresh(d);
 }
 
 /* ---------------------------------------------------------------- fetching */
@@ -276,9 +270,8 @@ static const char *phase_path(struct dirclient *d, char *buf, size_t buflen)
     case PHASE_CONSENSUS:
         return "/tor/status-vote/current/consensus-microdesc.z";
     case PHASE_MDS: {
-        uint8_t (*dg)[32] = malloc(MD_BATCH * sizeof *dg);
-        if (!dg)
-            return NULL;
+        uint8_t(*dg)[32] = malloc(MD_BATCH * sizeof *dg);
+        if (!dg) return NULL;
         size_t n = om_nodelist_missing_mds(&op->nodes, dg, MD_BATCH);
         d->md_batch_n = n;
         size_t off = (size_t)snprintf(buf, buflen, "/tor/micro/d/");
@@ -328,7 +321,8 @@ static void circ_built(om_circuit_t *circ, void *arg)
     (void)circ;
     d->circ_open = true;
     if (!d->op->have_enough_dir)
-        om_op_bootstrap(d->op, 20, "onehop_create", "Establishing an encrypted directory connection");
+        om_op_bootstrap(d->op, 20, "onehop_create",
+                        "Establishing an encrypted directory connection");
     start_request(d);
 }
 
@@ -339,8 +333,7 @@ static void circ_closed(om_circuit_t *circ, const char *reason, void *arg)
     bool was_busy = d->busy;
     d->circ = NULL;
     d->circ_open = false;
-    if (was_busy)
-        source_failed(d, reason);
+    if (was_busy) source_failed(d, reason);
 }
 
 static void chan_ready(om_channel_t *chan, const char *err, void *arg)
@@ -355,8 +348,7 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
         om_op_bootstrap(d->op, 15, "handshake_done", "Handshake with a relay done");
     om_circ_callbacks_t cb = {.on_built = circ_built, .on_closed = circ_closed, .arg = d};
     d->circ = om_circuit_create(chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb);
-    if (!d->circ)
-        source_failed(d, "could not send CREATE_FAST");
+    if (!d->circ) source_failed(d, "could not send CREATE_FAST");
 }
 
 /* Pick a directory source: an authority while we have no live consensus, else a directory
@@ -375,8 +367,7 @@ static void connect_source(struct dirclient *d)
             uint32_t r;
             om_rand_bytes((uint8_t *)&r, sizeof r);
             const om_routerstatus_t *c = &op->nodes.consensus->routers[r % n];
-            if ((c->flags & OM_RS_V2DIR) && om_node_usable(c))
-                rs = c;
+            if ((c->flags & OM_RS_V2DIR) && om_node_usable(c)) rs = c;
         }
     }
     if (rs) {
@@ -385,8 +376,8 @@ static void connect_source(struct dirclient *d)
         host = hostbuf;
         port = rs->or_port;
         fp = rs->rsa_id;
-        snprintf(d->source_desc, sizeof d->source_desc, "directory cache %s (%s:%u)",
-                 rs->nickname, host, port);
+        snprintf(d->source_desc, sizeof d->source_desc, "directory cache %s (%s:%u)", rs->nickname,
+                 host, port);
     } else {
         const om_op_dirauth_t *a = &op->opt.auths[(size_t)d->source_idx % op->opt.n_auths];
         host = a->address;
@@ -394,8 +385,7 @@ static void connect_source(struct dirclient *d)
         fp = a->rsa_fp;
         snprintf(d->source_desc, sizeof d->source_desc, "authority %s (%s:%u)", a->nickname, host,
                  port);
-        if (!op->have_enough_dir)
-            om_op_bootstrap(op, 5, "conn", "Connecting to a relay");
+        if (!op->have_enough_dir) om_op_bootstrap(op, 5, "conn", "Connecting to a relay");
     }
     d->chan_req = om_chanmgr_get(op->chans, host, port, fp, NULL, chan_ready, d);
 }
@@ -408,8 +398,7 @@ static void fetch_done(int status, const uint8_t *body, size_t len, const char *
     if (err || status != 200) {
         char why[300];
         snprintf(why, sizeof why, "%s", err ? err : "HTTP error");
-        if (!err)
-            snprintf(why, sizeof why, "HTTP status %d", status);
+        if (!err) snprintf(why, sizeof why, "HTTP status %d", status);
         source_failed(d, why);
         return;
     }
@@ -417,7 +406,8 @@ static void fetch_done(int status, const uint8_t *body, size_t len, const char *
     switch (d->phase) {
     case PHASE_CERTS: {
         size_t n;
-        om_authcert_t **certs = om_authcert_parse_many((const char *)body, len, &n, perr, sizeof perr);
+        om_authcert_t **certs =
+            om_authcert_parse_many((const char *)body, len, &n, perr, sizeof perr);
         if (!certs) {
             source_failed(d, perr);
             return;
@@ -441,7 +431,8 @@ static void fetch_done(int status, const uint8_t *body, size_t len, const char *
         break;
     case PHASE_MDS: {
         size_t n;
-        om_microdesc_t *mds = om_microdesc_parse_many((const char *)body, len, &n, perr, sizeof perr);
+        om_microdesc_t *mds =
+            om_microdesc_parse_many((const char *)body, len, &n, perr, sizeof perr);
         if (!mds) {
             source_failed(d, perr);
             return;
@@ -471,8 +462,7 @@ static void fetch_done(int status, const uint8_t *body, size_t len, const char *
 static void dir_step(struct dirclient *d)
 {
     om_op_t *op = d->op;
-    if (d->busy)
-        return;
+    if (d->busy) return;
     phase_t next = PHASE_IDLE;
     if (need_certs(op))
         next = PHASE_CERTS;
@@ -512,16 +502,14 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 struct dirclient *om_dirclient_start(om_op_t *op)
 {
     struct dirclient *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     d->op = op;
     d->timer = evtimer_new(op->base, timer_cb, d);
     uint32_t r;
     om_rand_bytes((uint8_t *)&r, sizeof r);
     d->source_idx = (int)(r % (op->opt.n_auths ? op->opt.n_auths : 1));
     load_cache(d);
-    if (op->nodes.consensus)
-        om_op_dir_changed(op);
+    if (op->nodes.consensus) om_op_dir_changed(op);
     struct timeval now = {0, 0};
     evtimer_add(d->timer, &now);
     return d;
@@ -529,16 +517,13 @@ struct dirclient *om_dirclient_start(om_op_t *op)
 
 void om_dirclient_free(struct dirclient *d)
 {
-    if (!d)
-        return;
-    if (d->chan_req)
-        om_chanmgr_cancel(d->op->chans, d->chan_req);
+    if (!d) return;
+    if (d->chan_req) om_chanmgr_cancel(d->op->chans, d->chan_req);
     if (d->circ) {
         d->circ->cb.on_closed = NULL;
         d->circ->cb.on_built = NULL;
         om_circuit_close(d->circ, OM_DESTROY_FINISHED, "shutting down");
     }
-    if (d->timer)
-        event_free(d->timer);
+    if (d->timer) event_free(d->timer);
     free(d);
 }

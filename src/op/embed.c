@@ -60,8 +60,7 @@ int onionmesh_bootstrap_percent(const onionmesh_t *om)
 
 void onionmesh_stop(onionmesh_t *om)
 {
-    if (!om)
-        return;
+    if (!om) return;
     om_op_free(om->op);
     free(om);
 }

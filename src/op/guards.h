@@ -17,18 +17,18 @@ typedef struct {
     uint8_t rsa_id[20];
     char nickname[20];
     time_t added;
-    time_t unreachable_since;  /* 0: reachable / unknown */
+    time_t unreachable_since; /* 0: reachable / unknown */
     time_t last_tried;
     int failures;
-    bool confirmed;            /* a circuit through it was built */
-    bool listed;               /* in the current consensus and usable as a guard */
+    bool confirmed; /* a circuit through it was built */
+    bool listed;    /* in the current consensus and usable as a guard */
 } om_guard_t;
 
 typedef struct {
     om_guard_t sampled[OM_GUARDS_MAX_SAMPLED];
     size_t n_sampled;
-    int n_primary;             /* NumEntryGuards, or the consensus guard-n-primary-guards-to-use */
-    char state_path[512];      /* "" = not persisted */
+    int n_primary;        /* NumEntryGuards, or the consensus guard-n-primary-guards-to-use */
+    char state_path[512]; /* "" = not persisted */
     bool dirty;
 } om_guards_t;
 

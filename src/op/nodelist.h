@@ -11,8 +11,8 @@
 #include "dir/microdesc.h"
 
 typedef struct {
-    om_consensus_t *consensus;  /* owned */
-    om_microdesc_t *mds;        /* owned array; routers[i].md points into it */
+    om_consensus_t *consensus; /* owned */
+    om_microdesc_t *mds;       /* owned array; routers[i].md points into it */
     size_t n_mds, cap_mds;
 } om_nodelist_t;
 

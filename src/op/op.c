@@ -37,28 +37,26 @@ const char *om_op_path(const om_op_t *op, const char *name, char *buf, size_t le
 
 void om_op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
 {
-    if (pct <= op->bootstrap_pct)
-        return;
+    if (pct <= op->bootstrap_pct) return;
     op->bootstrap_pct = pct;
     om_notice("Bootstrapped %d%% (%s): %s", pct, tag, summary);
 }
 
 void om_op_dir_changed(om_op_t *op)
 {
-    if (!op->nodes.consensus)
-        return;
+    if (!op->nodes.consensus) return;
     om_guards_update(&op->guards, &op->nodes, &op->opt.path);
     double frac = om_nodelist_path_fraction(&op->nodes);
     if (!op->have_enough_dir) {
         if (frac >= op->opt.paths_needed) {
             op->have_enough_dir = true;
-            om_op_bootstrap(op, 75, "enough_dirinfo", "Loaded enough directory info to build circuits");
+            om_op_bootstrap(op, 75, "enough_dirinfo",
+                            "Loaded enough directory info to build circuits");
         } else if (op->bootstrap_pct >= 45) {
             om_op_bootstrap(op, 50, "loading_descriptors", "Loading relay descriptors");
         }
     }
-    if (op->have_enough_dir && op->pool)
-        om_circpool_dir_changed(op->pool);
+    if (op->have_enough_dir && op->pool) om_circpool_dir_changed(op->pool);
 }
 
 static int make_data_dir(const char *dir, char *err, size_t errlen)
@@ -89,8 +87,7 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
         snprintf(err, errlen, "no DataDirectory configured");
         return NULL;
     }
-    if (make_data_dir(opt->data_dir, err, errlen) < 0)
-        return NULL;
+    if (make_data_dir(opt->data_dir, err, errlen) < 0) return NULL;
     om_op_t *op = calloc(1, sizeof *op);
     if (!op) {
         snprintf(err, errlen, "out of memory");
@@ -112,8 +109,9 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
         om_socks_server_opts_t so = {.max_conns = opt->max_socks_conns};
         op->socks = om_socks_server_new_opts(base, opt->socks_addr, opt->socks_port, &cb, &so);
         if (!op->socks) {
-            snprintf(err, errlen, "could not open SocksPort %s:%u (in use, or not a loopback "
-                                  "address)",
+            snprintf(err, errlen,
+                     "could not open SocksPort %s:%u (in use, or not a loopback "
+                     "address)",
                      opt->socks_addr, opt->socks_port);
             om_op_free(op);
             return NULL;
@@ -133,10 +131,8 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
 
 void om_op_free(om_op_t *op)
 {
-    if (!op)
-        return;
-    if (op->socks)
-        om_socks_server_free(op->socks);
+    if (!op) return;
+    if (op->socks) om_socks_server_free(op->socks);
     om_dirclient_free(op->dir);
     om_circpool_free(op->pool);
     om_chanmgr_free(op->chans);

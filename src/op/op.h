@@ -29,15 +29,15 @@ typedef struct {
     bool isolate_socks_auth; /* IsolateSOCKSAuth (default on, as tor) */
     om_op_dirauth_t auths[OM_OP_MAX_AUTHS];
     size_t n_auths;
-    bool testing;            /* TestingTorNetwork: relax /16 rule, short schedules */
-    int congestion_control;  /* CongestionControl: -1 auto (consensus cc_alg), 0 off, 1 on */
+    bool testing;           /* TestingTorNetwork: relax /16 rule, short schedules */
+    int congestion_control; /* CongestionControl: -1 auto (consensus cc_alg), 0 off, 1 on */
     om_path_opts_t path;
-    int num_entry_guards;    /* 0: from the consensus */
-    int circuit_build_timeout_s;   /* default 60 */
-    int max_circuit_dirtiness_s;   /* default 600 */
-    int prebuilt_circuits;   /* circuits kept ready (default 2) */
-    double paths_needed;     /* PathsNeededToBuildCircuits (default 0.6) */
-    unsigned max_socks_conns; /* default 1000 */
+    int num_entry_guards;        /* 0: from the consensus */
+    int circuit_build_timeout_s; /* default 60 */
+    int max_circuit_dirtiness_s; /* default 600 */
+    int prebuilt_circuits;       /* circuits kept ready (default 2) */
+    double paths_needed;         /* PathsNeededToBuildCircuits (default 0.6) */
+    unsigned max_socks_conns;    /* default 1000 */
 } om_op_options_t;
 
 void om_op_options_defaults(om_op_options_t *o);

@@ -17,8 +17,7 @@ static int nodeset_from(const om_config_t *cfg, const char *name, om_nodeset_t *
     size_t off = 0;
     for (size_t i = 0; i < n && off < sizeof csv - 1; i++)
         off += (size_t)snprintf(csv + off, sizeof csv - off, "%s%s", i ? "," : "", items[i]);
-    if (!n)
-        return 0;
+    if (!n) return 0;
     char e[200];
     if (om_nodeset_parse(out, csv, e, sizeof e) < 0) {
         snprintf(err, errlen, "%s: %s", name, e);
@@ -27,8 +26,7 @@ static int nodeset_from(const om_config_t *cfg, const char *name, om_nodeset_t *
     return 0;
 }
 
-int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *err,
-                                  size_t errlen)
+int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *err, size_t errlen)
 {
     om_op_options_defaults(o);
     const char *dd = om_config_get_string(cfg, "DataDirectory");
@@ -41,13 +39,11 @@ int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *
         snprintf(o->socks_addr, sizeof o->socks_addr, "%s", sp[0].addr);
         o->socks_port = sp[0].is_auto ? 0 : sp[0].port;
         o->isolate_socks_auth = (sp[0].flags & OM_PORT_ISOLATE_SOCKS_AUTH) != 0;
-        if (n > 1)
-            om_warn("Only the first SocksPort is used for now (%zu configured)", n);
+        if (n > 1) om_warn("Only the first SocksPort is used for now (%zu configured)", n);
     }
     const om_dir_authority_t *a = om_config_dir_authorities(cfg, &n);
     for (size_t i = 0; i < n && o->n_auths < OM_OP_MAX_AUTHS; i++) {
-        if (a[i].is_bridge || !a[i].has_v3ident || !a[i].or_port)
-            continue;
+        if (a[i].is_bridge || !a[i].has_v3ident || !a[i].or_port) continue;
         om_op_dirauth_t *d = &o->auths[o->n_auths++];
         snprintf(d->nickname, sizeof d->nickname, "%s", a[i].nickname);
         snprintf(d->address, sizeof d->address, "%s", a[i].ipv4);
@@ -67,16 +63,12 @@ int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *
         return -1;
     o->num_entry_guards = (int)om_config_get_int(cfg, "NumEntryGuards");
     int64_t cbt = om_config_get_int(cfg, "CircuitBuildTimeout");
-    if (cbt > 0)
-        o->circuit_build_timeout_s = (int)cbt;
+    if (cbt > 0) o->circuit_build_timeout_s = (int)cbt;
     int64_t dirt = om_config_get_int(cfg, "MaxCircuitDirtiness");
-    if (dirt > 0)
-        o->max_circuit_dirtiness_s = (int)dirt;
+    if (dirt > 0) o->max_circuit_dirtiness_s = (int)dirt;
     double pn = om_config_get_double(cfg, "PathsNeededToBuildCircuits");
-    if (pn > 0)
-        o->paths_needed = pn;
+    if (pn > 0) o->paths_needed = pn;
     int64_t cl = om_config_get_int(cfg, "ConnLimit");
-    if (cl > 0)
-        o->max_socks_conns = (unsigned)cl;
+    if (cl > 0) o->max_socks_conns = (unsigned)cl;
     return 0;
 }

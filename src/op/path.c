@@ -16,14 +16,12 @@
 int om_nodeset_parse(om_nodeset_t *s, const char *csv, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    if (!csv)
-        return 0;
+    if (!csv) return 0;
     const char *p = csv;
     while (*p) {
         while (*p == ',' || isspace((unsigned char)*p))
             p++;
-        if (!*p)
-            break;
+        if (!*p) break;
         const char *e = p;
         while (*e && *e != ',' && !isspace((unsigned char)*e))
             e++;
@@ -47,7 +45,8 @@ int om_nodeset_parse(om_nodeset_t *s, const char *csv, char *err, size_t errlen)
                 return -1;
             }
             s->n_fp++;
-        } else if (hl == 40 && om_hex_decode(h, 40, s->fp[s->n_fp < OM_NODESET_MAX ? s->n_fp : 0], 20) == 0) {
+        } else if (hl == 40 &&
+                   om_hex_decode(h, 40, s->fp[s->n_fp < OM_NODESET_MAX ? s->n_fp : 0], 20) == 0) {
             if (s->n_fp >= OM_NODESET_MAX) {
                 snprintf(err, errlen, "too many node list entries");
                 return -1;
@@ -78,11 +77,9 @@ bool om_nodeset_empty(const om_nodeset_t *s)
 bool om_nodeset_contains(const om_nodeset_t *s, const om_routerstatus_t *rs)
 {
     for (size_t i = 0; i < s->n_fp; i++)
-        if (!memcmp(s->fp[i], rs->rsa_id, 20))
-            return true;
+        if (!memcmp(s->fp[i], rs->rsa_id, 20)) return true;
     for (size_t i = 0; i < s->n_nick; i++)
-        if (!strcasecmp(s->nick[i], rs->nickname))
-            return true;
+        if (!strcasecmp(s->nick[i], rs->nickname)) return true;
     return false;
 }
 
@@ -97,15 +94,13 @@ double om_path_weight(const om_consensus_t *c, const om_routerstatus_t *rs, om_p
     switch (pos) {
     case OM_POS_GUARD:
         w = g && e ? "Wgd" : g ? "Wgg" : e ? "Weg" : "Wmg";
-        if (!g)
-            return 0;
+        if (!g) return 0;
         break;
     case OM_POS_MIDDLE:
         w = g && e ? "Wmd" : g ? "Wmg" : e ? "Wme" : "Wmm";
         break;
     default:
-        if (!e)
-            return 0;
+        if (!e) return 0;
         w = g ? "Wed" : "Wee";
         break;
     }
@@ -124,33 +119,27 @@ const om_routerstatus_t *om_path_choose_weighted(const om_nodelist_t *nl, om_pos
                                                  om_node_filter_fn ok, void *arg)
 {
     const om_consensus_t *c = nl->consensus;
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     double total = 0;
     size_t n_ok = 0;
     for (size_t i = 0; i < c->n_routers; i++) {
         const om_routerstatus_t *rs = &c->routers[i];
-        if (!ok(rs, arg))
-            continue;
+        if (!ok(rs, arg)) continue;
         n_ok++;
         total += om_path_weight(c, rs, pos);
     }
-    if (n_ok == 0)
-        return NULL;
+    if (n_ok == 0) return NULL;
     /* All-zero weights: choose uniformly among the candidates, as tor does. */
     bool uniform = total <= 0;
     double target = rand_unit() * (uniform ? (double)n_ok : total);
     const om_routerstatus_t *last = NULL;
     for (size_t i = 0; i < c->n_routers; i++) {
         const om_routerstatus_t *rs = &c->routers[i];
-        if (!ok(rs, arg))
-            continue;
+        if (!ok(rs, arg)) continue;
         double w = uniform ? 1.0 : om_path_weight(c, rs, pos);
-        if (w <= 0)
-            continue;
+        if (w <= 0) continue;
         last = rs;
-        if (target < w)
-            return rs;
+        if (target < w) return rs;
         target -= w;
     }
     return last;
@@ -158,16 +147,14 @@ const om_routerstatus_t *om_path_choose_weighted(const om_nodelist_t *nl, om_pos
 
 bool om_path_related(const om_routerstatus_t *a, const om_routerstatus_t *b, bool distinct_subnets)
 {
-    if (!memcmp(a->rsa_id, b->rsa_id, 20))
-        return true;
-    if (distinct_subnets && a->ipv4[0] == b->ipv4[0] && a->ipv4[1] == b->ipv4[1])
-        return true;
+    if (!memcmp(a->rsa_id, b->rsa_id, 20)) return true;
+    if (distinct_subnets && a->ipv4[0] == b->ipv4[0] && a->ipv4[1] == b->ipv4[1]) return true;
     if (a->md && b->md) {
         /* dir-spec 3.3: one family if each lists the other, or they share a family ID. */
-        if (om_microdesc_family_lists(a->md, b->rsa_id) && om_microdesc_family_lists(b->md, a->rsa_id))
+        if (om_microdesc_family_lists(a->md, b->rsa_id) &&
+            om_microdesc_family_lists(b->md, a->rsa_id))
             return true;
-        if (om_microdesc_share_family_id(a->md, b->md))
-            return true;
+        if (om_microdesc_share_family_id(a->md, b->md)) return true;
     }
     return false;
 }
@@ -187,29 +174,20 @@ typedef struct {
 static bool filter(const om_routerstatus_t *rs, void *arg)
 {
     filt_t *f = arg;
-    if (!om_node_usable(rs))
-        return false;
-    if (f->need_fast && !(rs->flags & OM_RS_FAST))
-        return false;
-    if (f->req->need_stable && !(rs->flags & OM_RS_STABLE))
-        return false;
-    if (om_nodeset_contains(&f->o->exclude_nodes, rs))
-        return false;
-    if (rs->flags & OM_RS_MIDDLEONLY && f->pos != OM_POS_MIDDLE)
-        return false;
+    if (!om_node_usable(rs)) return false;
+    if (f->need_fast && !(rs->flags & OM_RS_FAST)) return false;
+    if (f->req->need_stable && !(rs->flags & OM_RS_STABLE)) return false;
+    if (om_nodeset_contains(&f->o->exclude_nodes, rs)) return false;
+    if (rs->flags & OM_RS_MIDDLEONLY && f->pos != OM_POS_MIDDLE) return false;
     const om_nodeset_t *set = f->pos == OM_POS_GUARD    ? &f->o->entry_nodes
                               : f->pos == OM_POS_MIDDLE ? &f->o->middle_nodes
                                                         : &f->o->exit_nodes;
-    if (!om_nodeset_empty(set) && !om_nodeset_contains(set, rs))
-        return false;
+    if (!om_nodeset_empty(set) && !om_nodeset_contains(set, rs)) return false;
     if (f->pos == OM_POS_EXIT) {
-        if (!(rs->flags & OM_RS_EXIT) || (rs->flags & OM_RS_BADEXIT))
-            return false;
-        if (!om_node_allows_exit_port(rs, f->req->port, false))
-            return false;
+        if (!(rs->flags & OM_RS_EXIT) || (rs->flags & OM_RS_BADEXIT)) return false;
+        if (!om_node_allows_exit_port(rs, f->req->port, false)) return false;
     }
-    if (f->pos == OM_POS_GUARD && !(rs->flags & OM_RS_GUARD))
-        return false;
+    if (f->pos == OM_POS_GUARD && !(rs->flags & OM_RS_GUARD)) return false;
     for (int i = 0; i < f->n_chosen; i++)
         if (f->chosen[i] && om_path_related(rs, f->chosen[i], f->o->enforce_distinct_subnets))
             return false;

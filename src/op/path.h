@@ -31,14 +31,14 @@ bool om_nodeset_empty(const om_nodeset_t *s);
 
 typedef struct {
     om_nodeset_t entry_nodes, middle_nodes, exit_nodes, exclude_nodes;
-    bool strict_nodes;      /* StrictNodes: ExcludeNodes applies even when nothing else works */
+    bool strict_nodes; /* StrictNodes: ExcludeNodes applies even when nothing else works */
     bool enforce_distinct_subnets; /* false under TestingTorNetwork */
 } om_path_opts_t;
 
 typedef struct {
-    uint16_t port;          /* destination port for the exit (0: any exit, e.g. prebuilt) */
-    bool need_stable;       /* long-lived streams (path-spec 2.2) */
-    bool want_ntor_v3;      /* prefer relays that support ntor-v3 (not required) */
+    uint16_t port;     /* destination port for the exit (0: any exit, e.g. prebuilt) */
+    bool need_stable;  /* long-lived streams (path-spec 2.2) */
+    bool want_ntor_v3; /* prefer relays that support ntor-v3 (not required) */
 } om_path_request_t;
 
 /* Choose a 3-hop path: out[0] guard (from the guard set g, which may sample new guards),

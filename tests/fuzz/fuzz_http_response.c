@@ -7,7 +7,7 @@
 
 #include "core/dir_fetch.h"
 
-#define MAX_OUT 4096
+#define MAX_OUT  4096
 #define TINY_OUT 64
 
 static void check_inflate(const uint8_t *in, size_t len)
@@ -15,44 +15,33 @@ static void check_inflate(const uint8_t *in, size_t len)
     uint8_t *out = NULL, *out2 = NULL;
     size_t outlen = 0, outlen2 = 0;
     int r = om_inflate(in, len, MAX_OUT, &out, &outlen);
-    if (r != 0 && r != -1)
-        abort();
-    if (r == 0 && (outlen > MAX_OUT || out[outlen] != 0))
-        abort();
+    if (r != 0 && r != -1) abort();
+    if (r == 0 && (outlen > MAX_OUT || out[outlen] != 0)) abort();
     /* The same input under a smaller limit: the same bytes if they fit, refused if not. */
     int r2 = om_inflate(in, len, TINY_OUT, &out2, &outlen2);
-    if (r2 == 0 && (outlen2 > TINY_OUT || out2[outlen2] != 0))
-        abort();
+    if (r2 == 0 && (outlen2 > TINY_OUT || out2[outlen2] != 0)) abort();
     if (r == 0 && outlen <= TINY_OUT && (r2 != 0 || outlen2 != outlen || memcmp(out, out2, outlen)))
         abort();
-    if (r == 0 && outlen > TINY_OUT && r2 != -1)
-        abort();
-    if (r2 == 0 && (r != 0 || outlen != outlen2))
-        abort();
-    if (r == 0)
-        free(out);
-    if (r2 == 0)
-        free(out2);
+    if (r == 0 && outlen > TINY_OUT && r2 != -1) abort();
+    if (r2 == 0 && (r != 0 || outlen != outlen2)) abort();
+    if (r == 0) free(out);
+    if (r2 == 0) free(out2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     om_http_response_t resp;
     int r = om_http_response_parse(data, size, &resp);
-    if (r != 0 && r != 1 && r != -1)
-        abort();
+    if (r != 0 && r != 1 && r != -1) abort();
     if (r == 1 && size >= OM_HTTP_MAX_HEADER)
         abort(); /* "need more" is only allowed below the limit */
     if (r == 0) {
         if (resp.header_len < 4 || resp.header_len > size || resp.header_len > OM_HTTP_MAX_HEADER)
             abort();
-        if (memcmp(data + resp.header_len - 4, "\r\n\r\n", 4) != 0)
-            abort();
-        if (resp.status < 0 || resp.status > 999)
-            abort();
+        if (memcmp(data + resp.header_len - 4, "\r\n\r\n", 4) != 0) abort();
+        if (resp.status < 0 || resp.status > 999) abort();
         size_t rl = strnlen(resp.reason, sizeof resp.reason);
-        if (rl == sizeof resp.reason)
-            abort();
+        if (rl == sizeof resp.reason) abort();
         for (size_t i = 0; i < rl; i++)
             if ((unsigned char)resp.reason[i] < 0x20 || (unsigned char)resp.reason[i] > 0x7e)
                 abort();

@@ -9,21 +9,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
+    if (size < 1) return 0;
     uint8_t which = data[0] % 5;
     data++;
     size--;
-    if (size > OM_RELAY_PAYLOAD_LEN)
-        size = OM_RELAY_PAYLOAD_LEN;
+    if (size > OM_RELAY_PAYLOAD_LEN) size = OM_RELAY_PAYLOAD_LEN;
     uint8_t out[OM_RELAY_PAYLOAD_LEN];
     switch (which) {
     case 0: {
         om_begin_t b, b2;
         if (om_begin_parse(&b, data, size) == 0) {
             int n = om_begin_encode(&b, out, sizeof out);
-            if (n > 0 && om_begin_parse(&b2, out, (size_t)n) != 0)
-                abort();
+            if (n > 0 && om_begin_parse(&b2, out, (size_t)n) != 0) abort();
         }
         break;
     }
@@ -31,8 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         om_connected_t c, c2;
         if (om_connected_parse(&c, data, size) == 0) {
             int n = om_connected_encode(&c, out, sizeof out);
-            if (n > 0 && (om_connected_parse(&c2, out, (size_t)n) != 0 || c2.ttl != c.ttl))
-                abort();
+            if (n > 0 && (om_connected_parse(&c2, out, (size_t)n) != 0 || c2.ttl != c.ttl)) abort();
         }
         break;
     }
@@ -40,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         om_resolved_t r, r2;
         if (om_resolved_parse(&r, data, size) == 0) {
             int n = om_resolved_encode(&r, out, sizeof out);
-            if (n > 0 && (om_resolved_parse(&r2, out, (size_t)n) != 0 || r2.n != r.n))
-                abort();
+            if (n > 0 && (om_resolved_parse(&r2, out, (size_t)n) != 0 || r2.n != r.n)) abort();
         }
         break;
     }
@@ -60,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default: {
         const uint8_t *h;
         size_t hl;
-        if (om_created2_parse(data, size, &h, &hl) == 0 && (h + hl > data + size))
-            abort();
+        if (om_created2_parse(data, size, &h, &hl) == 0 && (h + hl > data + size)) abort();
         break;
     }
     }

@@ -11,8 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An exact-size copy, so a read past the end of the text is caught. */
     char *text = malloc(size ? size : 1);
-    if (!text)
-        return 0;
+    if (!text) return 0;
     memcpy(text, data, size);
     om_router_desc_t d;
     char err[128];
@@ -23,11 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             strnlen(d.address, sizeof d.address) == sizeof d.address ||
             strnlen(d.platform, sizeof d.platform) == sizeof d.platform)
             abort();
-        if (d.nickname[0] == 0 || d.address[0] == 0)
-            abort();
+        if (d.nickname[0] == 0 || d.address[0] == 0) abort();
         /* The router line it came from is in the text. */
-        if (!memmem(text, size, d.nickname, strlen(d.nickname)))
-            abort();
+        if (!memmem(text, size, d.nickname, strlen(d.nickname))) abort();
     } else if (r != -1 || err[0] == 0 || strnlen(err, sizeof err) == sizeof err) {
         abort();
     }

@@ -85,11 +85,9 @@ static om_channel_t *build_three_hops(link_ctx_t *l, circ_ctx_t *x, int t0, int 
     om_chan_callbacks_t cb = {.on_open = l_open, .on_close = l_close, .arg = l};
     om_channel_t *c = om_channel_connect(base, "127.0.0.1", descs[0].or_port, descs[0].rsa_fp,
                                          descs[0].ed_id, &cb);
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     om_test_run_until(base, &l->opened, 30);
-    if (!l->opened)
-        return c;
+    if (!l->opened) return c;
     om_hop_target_t path[3];
     target_from_desc(&path[0], &descs[0], t0);
     target_from_desc(&path[1], &descs[1], t1);
@@ -108,8 +106,7 @@ static om_channel_t *build_three_hops(link_ctx_t *l, circ_ctx_t *x, int t0, int 
 
 static void finish(om_channel_t *c)
 {
-    if (c)
-        om_channel_free(c);
+    if (c) om_channel_free(c);
     int z = 0;
     om_test_run_until(base, &z, 0);
     struct timeval tv = {0, 20000};
@@ -134,8 +131,7 @@ static void test_three_hops_ntor(void)
     int ok = x.built && x.circ && x.circ->n_hops == 3;
     char why[400];
     snprintf(why, sizeof why, "%.150s / %.200s", l.reason, x.reason);
-    if (x.circ)
-        om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
+    if (x.circ) om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
     finish(c);
     CHECK_MSG(ok, "3-hop circuit not built: %s", why);
 }
@@ -145,13 +141,12 @@ static void test_three_hops_ntor_v3(void)
     CHECK(relays_ok);
     link_ctx_t l;
     circ_ctx_t x;
-    om_channel_t *c = build_three_hops(&l, &x, OM_HANDSHAKE_TYPE_NTOR_V3,
-                                       OM_HANDSHAKE_TYPE_NTOR_V3, OM_HANDSHAKE_TYPE_NTOR_V3);
+    om_channel_t *c = build_three_hops(&l, &x, OM_HANDSHAKE_TYPE_NTOR_V3, OM_HANDSHAKE_TYPE_NTOR_V3,
+                                       OM_HANDSHAKE_TYPE_NTOR_V3);
     int ok = x.built && x.circ && x.circ->n_hops == 3;
     char why[400];
     snprintf(why, sizeof why, "%.150s / %.200s", l.reason, x.reason);
-    if (x.circ)
-        om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
+    if (x.circ) om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
     finish(c);
     CHECK_MSG(ok, "3-hop ntor-v3 circuit not built: %s", why);
 }
@@ -170,8 +165,7 @@ static void fetch_cb(int status, const uint8_t *body, size_t len, const char *er
     fetch_ctx_t *f = arg;
     f->fetched = 1;
     f->status = status;
-    if (err)
-        snprintf(f->err, sizeof f->err, "%s", err);
+    if (err) snprintf(f->err, sizeof f->err, "%s", err);
     if (body) {
         f->body = malloc(len + 1);
         memcpy(f->body, body, len);
@@ -198,8 +192,7 @@ static void test_begin_dir_at_third_hop(void)
         while (!f.fetched && !x.closed && om_now_usec() < end)
             om_test_run_until(base, &f.fetched, 1);
     }
-    if (x.circ)
-        om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
+    if (x.circ) om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
     finish(c);
     CHECK_MSG(x.built, "circuit: %.150s %.150s", l.reason, x.reason);
     CHECK_MSG(f.fetched && f.status == 200, "fetch: %d %s", f.status, f.err);
@@ -235,8 +228,7 @@ static void test_extend_to_previous_hop_refused(void)
         while (!x.built && !x.closed && om_now_usec() < end)
             om_test_run_until(base, &x.closed, 1);
     }
-    if (x.circ)
-        om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
+    if (x.circ) om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
     finish(c);
     CHECK(l.opened);
     CHECK_MSG(!x.built && x.closed, "extend to self: built=%d closed=%d", x.built, x.closed);

@@ -269,8 +269,7 @@ static void fetch_cb(int status, const uint8_t *body, size_t len, const char *er
     circ_ctx_t *x = arg;
     x->fetched = 1;
     x->status = status;
-    if (err)
-        snprintf(x->err, sizeof x->err, "%s", err);
+    if (err) snprintf(x->err, sizeof x->err, "%s", err);
     if (body) {
         x->body = malloc(len + 1);
         memcpy(x->body, body, len);
@@ -323,8 +322,7 @@ static void fetch_over(int htype, const char *path, circ_ctx_t *x, const uint8_t
     uint64_t end = om_now_usec() + 30000000u;
     while (!x->fetched && !x->closed && om_now_usec() < end)
         run_until(&done, 1);
-    if (x->built && !x->closed)
-        om_circuit_close(circ, OM_DESTROY_FINISHED, "test done");
+    if (x->built && !x->closed) om_circuit_close(circ, OM_DESTROY_FINISHED, "test done");
     om_channel_free(c);
     drain_loop();
 }
@@ -436,8 +434,8 @@ static void test_many_circuits_one_link(void)
             all &= xs[i].fetched || xs[i].closed;
     }
     for (int i = 0; i < N; i++) {
-        CHECK_MSG(xs[i].fetched && xs[i].status == 200, "circuit %d: %.200s %.200s", i, xs[i].reason,
-                  xs[i].err);
+        CHECK_MSG(xs[i].fetched && xs[i].status == 200, "circuit %d: %.200s %.200s", i,
+                  xs[i].reason, xs[i].err);
         CHECK(strncmp(xs[i].body, "router ", 7) == 0);
         free(xs[i].body);
     }
@@ -478,8 +476,7 @@ static void r_close(om_channel_t *c, const char *reason, void *arg)
     (void)c;
     r->l.closed = 1;
     snprintf(r->l.reason, sizeof r->l.reason, "%s", reason);
-    if (r->chan == c)
-        r->chan = NULL;
+    if (r->chan == c) r->chan = NULL;
 }
 
 static void r_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int sl,
@@ -540,15 +537,15 @@ static void test_responder_accepted_by_tor_client(void)
     int proto = r->chan ? r->chan->link_proto : 0;
     char reason[300];
     snprintf(reason, sizeof reason, "%s", r->l.reason);
-    if (r->chan)
-        om_channel_free(r->chan);
+    if (r->chan) om_channel_free(r->chan);
     drain_loop();
     evconnlistener_free(lis);
     om_tls_server_ctx_free(r->tls);
     om_identity_free(&r->id);
     free(r);
     /* tor sends NETINFO only after it verified our CERTS against the Bridge fingerprint. */
-    CHECK_MSG(opened, "tor client did not complete the link with our responder: %.200s (tor log %.100s)",
+    CHECK_MSG(opened,
+              "tor client did not complete the link with our responder: %.200s (tor log %.100s)",
               reason, client.log);
     CHECK_EQ_INT(proto, 5);
     /* ...and then trusted the link enough to start a circuit on it. */
@@ -637,8 +634,8 @@ int main(int argc, char **argv)
     base = event_base_new();
     if (om_tor_start(&relay, "relay", 1, NULL) == 0) {
         desc_text = om_tor_wait_descriptor(&relay, 60);
-        relay_ok = desc_text && om_router_desc_parse(desc_text, strlen(desc_text), &desc,
-                                                     desc_err, sizeof desc_err) == 0;
+        relay_ok = desc_text && om_router_desc_parse(desc_text, strlen(desc_text), &desc, desc_err,
+                                                     sizeof desc_err) == 0;
     }
     int r = om_test_main("interop_link", tests, argc, argv);
     om_tor_stop(&relay);

@@ -40,8 +40,7 @@ uint16_t om_free_port(void)
     socklen_t l = sizeof sin;
     if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
         getsockname(fd, (struct sockaddr *)&sin, &l) < 0) {
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return 0;
     }
     close(fd);
@@ -51,13 +50,10 @@ uint16_t om_free_port(void)
 const char *om_tor_version(void)
 {
     static char v[128];
-    if (v[0])
-        return v;
+    if (v[0]) return v;
     FILE *p = popen("tor --version 2>/dev/null", "r");
-    if (!p)
-        return "";
-    if (!fgets(v, sizeof v, p))
-        v[0] = 0;
+    if (!p) return "";
+    if (!fgets(v, sizeof v, p)) v[0] = 0;
     pclose(p);
     v[strcspn(v, "\n")] = 0;
     return v;
@@ -67,16 +63,14 @@ int om_tor_start(om_tor_proc_t *t, const char *name, int relay, const char *extr
 {
     memset(t, 0, sizeof *t);
     snprintf(t->dir, sizeof t->dir, "/tmp/om-tor-%s-XXXXXX", name);
-    if (!mkdtemp(t->dir))
-        return -1;
+    if (!mkdtemp(t->dir)) return -1;
     char data[300];
     snprintf(data, sizeof data, "%s/data", t->dir);
     mkdir(data, 0700);
     snprintf(t->torrc, sizeof t->torrc, "%s/torrc", t->dir);
     snprintf(t->log, sizeof t->log, "%s/tor.log", t->dir);
     FILE *f = fopen(t->torrc, "w");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     /* A DirAuthority on loopback that does not exist: tor never reaches for the public network's
      * authorities. Its fingerprints are placeholders. */
     uint16_t fake_auth = om_free_port();
@@ -113,15 +107,12 @@ int om_tor_start(om_tor_proc_t *t, const char *name, int relay, const char *extr
         else
             fputs("ExitRelay 0\n", f);
     }
-    if (extra)
-        fputs(extra, f);
+    if (extra) fputs(extra, f);
     /* OM_TOR_DEBUG_LOG=1 adds an info-level log (tor-info.log) for debugging a failure. */
-    if (getenv("OM_TOR_DEBUG_LOG"))
-        fprintf(f, "Log info file %s/tor-info.log\n", t->dir);
+    if (getenv("OM_TOR_DEBUG_LOG")) fprintf(f, "Log info file %s/tor-info.log\n", t->dir);
     fclose(f);
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
+    if (pid < 0) return -1;
     if (pid == 0) {
         char out[320];
         snprintf(out, sizeof out, "%s/stdout", t->dir);
@@ -132,8 +123,7 @@ int om_tor_start(om_tor_proc_t *t, const char *name, int relay, const char *extr
         _exit(127);
     }
     t->pid = pid;
-    if (n_started < MAX_PROCS)
-        started[n_started++] = pid;
+    if (n_started < MAX_PROCS) started[n_started++] = pid;
     if (!atexit_done) {
         atexit(kill_all);
         atexit_done = 1;
@@ -147,8 +137,7 @@ void om_tor_stop(om_tor_proc_t *t)
         kill(t->pid, SIGTERM);
         waitpid(t->pid, NULL, 0);
         for (int i = 0; i < n_started; i++)
-            if (started[i] == t->pid)
-                started[i] = 0;
+            if (started[i] == t->pid) started[i] = 0;
         t->pid = 0;
     }
 }
@@ -156,10 +145,9 @@ void om_tor_stop(om_tor_proc_t *t)
 char *om_http_get_local(uint16_t port, const char *path, size_t *len)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return NULL;
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0) return NULL;
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
@@ -178,13 +166,11 @@ char *om_http_get_local(uint16_t port, const char *path, size_t *len)
         if (used == cap) {
             cap *= 2;
             char *nb = realloc(buf, cap + 1);
-            if (!nb)
-                break;
+            if (!nb) break;
             buf = nb;
         }
         ssize_t r = read(fd, buf + used, cap - used);
-        if (r <= 0)
-            break;
+        if (r <= 0) break;
         used += (size_t)r;
     }
     close(fd);
@@ -197,8 +183,7 @@ char *om_http_get_local(uint16_t port, const char *path, size_t *len)
     body += 4;
     size_t bl = used - (size_t)(body - buf);
     memmove(buf, body, bl + 1);
-    if (len)
-        *len = bl;
+    if (len) *len = bl;
     return buf;
 }
 
@@ -213,8 +198,7 @@ char *om_tor_wait_descriptor(om_tor_proc_t *t, int timeout_s)
             return NULL;
         }
         char *d = om_http_get_local(t->dir_port, "/tor/server/authority", NULL);
-        if (d)
-            return d;
+        if (d) return d;
         usleep(250 * 1000);
     }
     return NULL;
@@ -223,8 +207,7 @@ char *om_tor_wait_descriptor(om_tor_proc_t *t, int timeout_s)
 int om_tor_log_count(const char *path, const char *const *needles)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     char line[4096];
     int n = 0;
     while (fgets(line, sizeof line, f)) {
@@ -282,8 +265,7 @@ struct evhttp *om_test_http_server(struct event_base *base, const uint8_t *body,
     evhttp_set_gencb(h, http_cb, &b);
     for (int tries = 0; tries < 5; tries++) {
         *port = om_free_port();
-        if (evhttp_bind_socket(h, "127.0.0.1", *port) == 0)
-            return h;
+        if (evhttp_bind_socket(h, "127.0.0.1", *port) == 0) return h;
     }
     evhttp_free(h);
     return NULL;

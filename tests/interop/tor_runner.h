@@ -10,7 +10,7 @@
 
 typedef struct {
     pid_t pid;
-    char dir[256];      /* temp directory holding torrc, data/, log */
+    char dir[256]; /* temp directory holding torrc, data/, log */
     char torrc[300];
     char log[300];
     char hs_log[300]; /* relays: handshake messages down to debug (tor's "handshake" domain) */

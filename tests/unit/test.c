@@ -11,8 +11,7 @@ size_t om_test_unhex(const char *hex, uint8_t *out, size_t outsz)
     size_t n = 0;
     int hi = -1;
     for (const char *p = hex; *p; p++) {
-        if (isspace((unsigned char)*p))
-            continue;
+        if (isspace((unsigned char)*p)) continue;
         int v;
         if (*p >= '0' && *p <= '9')
             v = *p - '0';
@@ -77,8 +76,7 @@ int om_test_main(const char *suite, const om_test_t *tests, int argc, char **arg
     int passed = 0, failed = 0;
     const char *only = argc > 1 ? argv[1] : NULL;
     for (const om_test_t *t = tests; t->name; t++) {
-        if (only && !strstr(t->name, only))
-            continue;
+        if (only && !strstr(t->name, only)) continue;
         om_test_failed_flag = 0;
         om_test_reason[0] = 0;
         t->fn();

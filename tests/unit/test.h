@@ -19,38 +19,38 @@ typedef struct {
 extern int om_test_failed_flag;
 extern char om_test_reason[512];
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            snprintf(om_test_reason, sizeof om_test_reason, "%s:%d: CHECK(%s)", __FILE__,      \
-                     __LINE__, #cond);                                                         \
-            om_test_failed_flag = 1;                                                           \
-            return;                                                                            \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            snprintf(om_test_reason, sizeof om_test_reason, "%s:%d: CHECK(%s)", __FILE__,          \
+                     __LINE__, #cond);                                                             \
+            om_test_failed_flag = 1;                                                               \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                                   \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            int off_ = snprintf(om_test_reason, sizeof om_test_reason, "%s:%d: ", __FILE__,    \
-                                __LINE__);                                                     \
-            snprintf(om_test_reason + off_, sizeof om_test_reason - (size_t)off_, __VA_ARGS__); \
-            om_test_failed_flag = 1;                                                           \
-            return;                                                                            \
-        }                                                                                      \
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            int off_ =                                                                             \
+                snprintf(om_test_reason, sizeof om_test_reason, "%s:%d: ", __FILE__, __LINE__);    \
+            snprintf(om_test_reason + off_, sizeof om_test_reason - (size_t)off_, __VA_ARGS__);    \
+            om_test_failed_flag = 1;                                                               \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                     \
-    CHECK_MSG((long long)(a) == (long long)(b), "%s == %lld, expected %s == %lld", #a,         \
+#define CHECK_EQ_INT(a, b)                                                                         \
+    CHECK_MSG((long long)(a) == (long long)(b), "%s == %lld, expected %s == %lld", #a,             \
               (long long)(a), #b, (long long)(b))
 
 /* CHECK_EQ_INT evaluates its operands again for its message: a call with effects goes here
  * (evaluated once; the message says what it returned). */
-#define CHECK_RET(call, want)                                                                  \
-    do {                                                                                       \
-        long long r_ = (long long)(call);                                                      \
-        CHECK_MSG(r_ == (long long)(want), "%s returned %lld, expected %lld", #call, r_,       \
-                  (long long)(want));                                                          \
+#define CHECK_RET(call, want)                                                                      \
+    do {                                                                                           \
+        long long r_ = (long long)(call);                                                          \
+        CHECK_MSG(r_ == (long long)(want), "%s returned %lld, expected %lld", #call, r_,           \
+                  (long long)(want));                                                              \
     } while (0)
 
 #define CHECK_MEM(a, b, n) CHECK_MSG(memcmp((a), (b), (n)) == 0, "memory %s != %s", #a, #b)
@@ -64,6 +64,9 @@ char *om_test_read_data(const char *relpath, size_t *len);
 
 int om_test_main(const char *suite, const om_test_t *tests, int argc, char **argv);
 
-#define OM_TEST(name) {#name, name}
+#define OM_TEST(name)                                                                              \
+    {                                                                                              \
+#name, name                                                                                \
+    }
 
 #endif

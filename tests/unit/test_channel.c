@@ -898,8 +898,7 @@ static void raw_handshake_case(const uint8_t *first, size_t first_len)
     static uint8_t hello[64];
     static const uint8_t v345[] = {0, 0, 7, 0, 6, 0, 3, 0, 4, 0, 5};
     if (first_len + sizeof v345 > sizeof hello) CHECK(0);
-    if (first_len)
-        memcpy(hello, first, first_len);
+    if (first_len) memcpy(hello, first, first_len);
     memcpy(hello + first_len, v345, sizeof v345);
     /* NETINFO (tor-spec 4.5): circ 0 (4 bytes), cmd 8, time 0, other = 4/4/127.0.0.1, 0 addrs. */
     static uint8_t netinfo[514];

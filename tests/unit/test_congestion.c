@@ -828,8 +828,7 @@ static void test_flow_fast_edge_no_xon_storm(void)
         size_t n = left < 16000 ? left : 16000;
         left -= n;
         t += n; /* 1 byte per microsecond */
-        if (om_flow_note_drained(&fs, n, left, t, &kbps) == OM_FLOW_SEND_XON)
-            xons++;
+        if (om_flow_note_drained(&fs, n, left, t, &kbps) == OM_FLOW_SEND_XON) xons++;
     }
     CHECK_EQ_INT(xons, 1);
     CHECK(kbps >= 900 && kbps <= 1100);
@@ -838,8 +837,7 @@ static void test_flow_fast_edge_no_xon_storm(void)
     for (int i = 0; i < 40000; i++) {
         t += 500;
         CHECK(om_flow_note_buffered(&fs, 498, t, &kbps) == OM_FLOW_NONE);
-        if (om_flow_note_drained(&fs, 498, 0, t + 10, &kbps) == OM_FLOW_SEND_XON)
-            advisory++;
+        if (om_flow_note_drained(&fs, 498, 0, t + 10, &kbps) == OM_FLOW_SEND_XON) advisory++;
     }
     CHECK(advisory <= 1);
     CHECK_EQ_INT(fs.n_xoff_sent, 1);

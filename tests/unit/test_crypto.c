@@ -3,9 +3,9 @@
 #include "test.h"
 #include "core/crypto.h"
 
-#define UNHEX(name, hex)                                                                       \
-    uint8_t name[sizeof(hex) / 2 + 1];                                                         \
-    size_t name##_len = om_test_unhex(hex, name, sizeof name);                                 \
+#define UNHEX(name, hex)                                                                           \
+    uint8_t name[sizeof(hex) / 2 + 1];                                                             \
+    size_t name##_len = om_test_unhex(hex, name, sizeof name);                                     \
     (void)name##_len
 
 static void test_memory_helpers(void)
@@ -322,8 +322,7 @@ static om_rsa_t *test_key; /* generated once: RSA keygen is slow under sanitizer
 
 static om_rsa_t *get_key(void)
 {
-    if (!test_key)
-        test_key = om_rsa_generate(1024);
+    if (!test_key) test_key = om_rsa_generate(1024);
     return test_key;
 }
 

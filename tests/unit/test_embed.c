@@ -39,8 +39,8 @@ static void test_start_socks_auto_and_stop(void)
     uint16_t port = onionmesh_socks_port(om);
     CHECK(port != 0);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     CHECK(connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0);
     CHECK(write(fd, "\x05\x01\x00", 3) == 3);
     run_loop(base, 100);

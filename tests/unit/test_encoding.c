@@ -123,10 +123,10 @@ static void test_hex(void)
     CHECK_MEM(dec, in, 6);
     CHECK_EQ_INT(om_hex_decode("0001abcdefff", 12, dec, 6), 0);
     CHECK_MEM(dec, in, 6);
-    CHECK_EQ_INT(om_hex_decode("0001ABCDEFF", 11, dec, 6), -1);   /* odd/short */
+    CHECK_EQ_INT(om_hex_decode("0001ABCDEFF", 11, dec, 6), -1);    /* odd/short */
     CHECK_EQ_INT(om_hex_decode("0001ABCDEFFF00", 14, dec, 6), -1); /* too long */
-    CHECK_EQ_INT(om_hex_decode("0001ABCDEFFG", 12, dec, 6), -1);  /* bad digit */
-    CHECK_EQ_INT(om_hex_decode("0001AB DEFFF", 12, dec, 6), -1);  /* space */
+    CHECK_EQ_INT(om_hex_decode("0001ABCDEFFG", 12, dec, 6), -1);   /* bad digit */
+    CHECK_EQ_INT(om_hex_decode("0001AB DEFFF", 12, dec, 6), -1);   /* space */
     CHECK_EQ_INT(om_hex_decode("", 0, dec, 0), 0);
 }
 

@@ -31,10 +31,9 @@ static void test_begin_encoding(void)
 static void test_begin_malformed(void)
 {
     om_begin_t p;
-    static const char *const bad[] = {"nocolon",  ":80",      "host:",    "host:0",
-                                      "host:65536", "host:8x", "[::1:80", "[]:80",
-                                      "ho st:80", "host:123456", "[[]:3", "::1:80",
-                                      "[1.2.3.4]:80", "a]b:80"};
+    static const char *const bad[] = {
+        "nocolon", ":80",      "host:",       "host:0", "host:65536", "host:8x",      "[::1:80",
+        "[]:80",   "ho st:80", "host:123456", "[[]:3",  "::1:80",     "[1.2.3.4]:80", "a]b:80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t buf[64];
         size_t n = strlen(bad[i]) + 1;
@@ -150,10 +149,14 @@ static void test_created2(void)
 }
 
 static const om_test_t tests[] = {
-    OM_TEST(test_begin_encoding),     OM_TEST(test_begin_malformed),
-    OM_TEST(test_connected),          OM_TEST(test_resolved),
-    OM_TEST(test_extend2_roundtrip_and_order), OM_TEST(test_extend2_malformed),
-    OM_TEST(test_created2),           {NULL, NULL},
+    OM_TEST(test_begin_encoding),
+    OM_TEST(test_begin_malformed),
+    OM_TEST(test_connected),
+    OM_TEST(test_resolved),
+    OM_TEST(test_extend2_roundtrip_and_order),
+    OM_TEST(test_extend2_malformed),
+    OM_TEST(test_created2),
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)

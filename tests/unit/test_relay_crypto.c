@@ -54,8 +54,7 @@ static int send_forward(circ_t *c, int dst, const uint8_t plain[OM_CELL_PAYLOAD_
     om_relay_crypto_set_digest_fwd(&c->client[dst], cell);
     for (int i = dst; i >= 0; i--)
         om_relay_crypto_encrypt_fwd(&c->client[i], cell);
-    if (tamper_at >= 0)
-        cell[tamper_at] ^= 0x20;
+    if (tamper_at >= 0) cell[tamper_at] ^= 0x20;
     for (int i = 0; i < NHOPS; i++) {
         om_relay_crypto_decrypt_fwd(&c->relay[i], cell);
         if (om_relay_crypto_check_fwd(&c->relay[i], cell)) {
@@ -75,8 +74,7 @@ static int send_backward(circ_t *c, int src, const uint8_t plain[OM_CELL_PAYLOAD
     om_relay_crypto_set_digest_back(&c->relay[src], cell);
     for (int i = src; i >= 0; i--)
         om_relay_crypto_encrypt_back(&c->relay[i], cell);
-    if (tamper_at >= 0)
-        cell[tamper_at] ^= 0x20;
+    if (tamper_at >= 0) cell[tamper_at] ^= 0x20;
     for (int i = 0; i < NHOPS; i++) {
         om_relay_crypto_decrypt_back(&c->client[i], cell);
         if (om_relay_crypto_check_back(&c->client[i], cell)) {

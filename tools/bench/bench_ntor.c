@@ -28,8 +28,7 @@ int main(int argc, char **argv)
     unsigned long long n = 0;
     double t = 0, t0;
 
-    if (secs < 2.0)
-        secs = 2.0;
+    if (secs < 2.0) secs = 2.0;
     if (om_rand_bytes(router_id, sizeof router_id) < 0 || om_x25519_keygen(&onion_key) < 0)
         return 1;
     for (int i = 0; i < NSKINS; i++) {

@@ -28,8 +28,7 @@ int main(int argc, char **argv)
     double t_send = 0, t_recv = 0, t_mid = 0, t0;
     unsigned long long ncells = 0, nmid = 0, bad = 0;
 
-    if (secs < 2.0)
-        secs = 2.0;
+    if (secs < 2.0) secs = 2.0;
     if (om_rand_bytes(keys, sizeof keys) < 0 || om_relay_crypto_init(&client, keys) < 0 ||
         om_relay_crypto_init(&relay, keys) < 0 || om_relay_crypto_init(&middle, keys) < 0) {
         fprintf(stderr, "init failed\n");
@@ -55,8 +54,7 @@ int main(int argc, char **argv)
         t0 = cpu_now();
         for (int i = 0; i < BATCH; i++) {
             om_relay_crypto_decrypt_fwd(&relay, cells[i]);
-            if (!om_relay_crypto_check_fwd(&relay, cells[i]))
-                bad++;
+            if (!om_relay_crypto_check_fwd(&relay, cells[i])) bad++;
         }
         t_recv += cpu_now() - t0;
         ncells += BATCH;
@@ -72,8 +70,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < BATCH; i++) {
             om_relay_crypto_decrypt_fwd(&middle, cells[i]);
             cells[i][1] |= 1;
-            if (om_relay_crypto_check_fwd(&middle, cells[i]))
-                bad++;
+            if (om_relay_crypto_check_fwd(&middle, cells[i])) bad++;
         }
         t_mid += cpu_now() - t0;
         nmid += BATCH;

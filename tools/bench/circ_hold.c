@@ -9,8 +9,9 @@
  *   circ-hold: holding
  * and keeps the link and the circuits open until S seconds have passed (default: until SIGTERM or
  * SIGINT), then prints how many were still open. With --batches B, each SIGUSR1 received while
- * holding opens N more (up to B*N), printing the same two lines (counts are totals) each time. Circuits unanswered 120 s after the link opened
- * count as failed. Exit status 0 if all N were created. */
+ * holding opens N more (up to B*N), printing the same two lines (counts are totals) each time.
+ * Circuits unanswered 120 s after the link opened count as failed. Exit status 0 if all N were
+ * created. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,8 +155,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         printf("circ-hold: holding\n");
         fflush(stdout);
         if (hold_seconds >= 0 && n_want == batch * batches) {
-            struct timeval tv = {(time_t)hold_seconds,
-                                 (suseconds_t)((hold_seconds - (double)(time_t)hold_seconds) * 1e6)};
+            struct timeval tv = {
+                (time_t)hold_seconds,
+                (suseconds_t)((hold_seconds - (double)(time_t)hold_seconds) * 1e6)};
             hold_ev = evtimer_new(base, on_hold_done, NULL);
             evtimer_add(hold_ev, &tv);
         }
@@ -193,11 +195,12 @@ static int parse_fingerprint(const char *s, uint8_t out[20])
 
 static void usage(void)
 {
-    fprintf(stderr, "Usage: circ-hold HOST:PORT FINGERPRINT N [--seconds S] [--rate R] [--batches B]\n"
-                    "  HOST a numeric IPv4 address, FINGERPRINT the relay's RSA identity (hex),\n"
-                    "  N one-hop CREATE_FAST circuits, R creates per second (default 100),\n"
-                    "  S seconds to hold them (default: until SIGTERM/SIGINT); B: each SIGUSR1\n"
-                    "  opens N more, up to B*N.\n");
+    fprintf(stderr,
+            "Usage: circ-hold HOST:PORT FINGERPRINT N [--seconds S] [--rate R] [--batches B]\n"
+            "  HOST a numeric IPv4 address, FINGERPRINT the relay's RSA identity (hex),\n"
+            "  N one-hop CREATE_FAST circuits, R creates per second (default 100),\n"
+            "  S seconds to hold them (default: until SIGTERM/SIGINT); B: each SIGUSR1\n"
+            "  opens N more, up to B*N.\n");
 }
 
 int main(int argc, char **argv)
@@ -221,8 +224,9 @@ int main(int argc, char **argv)
     const char *colon = pos[0] ? strrchr(pos[0], ':') : NULL;
     batch = n_want = pos[2] ? atoi(pos[2]) : 0;
     uint8_t fp[20];
-    if (npos != 3 || !colon || (size_t)(colon - pos[0]) >= sizeof host || n_want <= 0 || batches < 1 ||
-        n_want > OM_CHAN_MAX_CIRCUITS / batches || rate <= 0 || parse_fingerprint(pos[1], fp) < 0) {
+    if (npos != 3 || !colon || (size_t)(colon - pos[0]) >= sizeof host || n_want <= 0 ||
+        batches < 1 || n_want > OM_CHAN_MAX_CIRCUITS / batches || rate <= 0 ||
+        parse_fingerprint(pos[1], fp) < 0) {
         usage();
         return 2;
     }

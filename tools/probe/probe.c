@@ -67,7 +67,8 @@ static void print_certs(om_channel_t *chan)
     const om_certs_entry_t *e2 = om_certs_list_find(l, OM_CERTTYPE_RSA_ID);
     if (e2) {
         rsa = om_x509_rsa_check(e2->body, e2->len, true, now, err, sizeof err);
-        snprintf(line, sizeof line, "type 2 RSA identity X.509 (%d bits)", rsa ? om_rsa_bits(rsa) : 0);
+        snprintf(line, sizeof line, "type 2 RSA identity X.509 (%d bits)",
+                 rsa ? om_rsa_bits(rsa) : 0);
         printf("    %-52s %s\n", line, rsa ? "verified (self-signed, in date)" : err);
     }
     const om_certs_entry_t *e7 = om_certs_list_find(l, OM_CERTTYPE_RSA_ED_CROSS);
@@ -85,7 +86,8 @@ static void print_certs(om_channel_t *chan)
             have_ed = 1;
         }
         printf("    %-52s %s%s%s\n", "type 7 RSA -> Ed25519 cross-certificate",
-               ok ? "verified, expires " : err, ok ? fmt_hours(cc.expiration_hours, when, sizeof when) : "", "");
+               ok ? "verified, expires " : err,
+               ok ? fmt_hours(cc.expiration_hours, when, sizeof when) : "", "");
     }
     const om_certs_entry_t *e4 = om_certs_list_find(l, OM_CERTTYPE_ED_ID_SIGN);
     if (e4) {
@@ -100,7 +102,8 @@ static void print_certs(om_channel_t *chan)
             have_sign = 1;
         }
         printf("    %-52s %s%s\n", "type 4 Ed25519 identity -> signing key",
-               ok ? "verified, expires " : err, ok ? fmt_hours(c->expiration_hours, when, sizeof when) : "");
+               ok ? "verified, expires " : err,
+               ok ? fmt_hours(c->expiration_hours, when, sizeof when) : "");
         free(c);
     }
     const om_certs_entry_t *e5 = om_certs_list_find(l, OM_CERTTYPE_ED_SIGN_LINK);
@@ -115,18 +118,19 @@ static void print_certs(om_channel_t *chan)
         else if ((ok = om_ed_cert_verify(c, ed_sign, now, err, sizeof err) == 0)) {
             ok = chan->transport->ops->peer_cert_sha256(chan->transport, tls) == 0 &&
                  !memcmp(tls, c->certified_key, 32);
-            if (!ok)
-                snprintf(err, sizeof err, "does not match the TLS certificate");
+            if (!ok) snprintf(err, sizeof err, "does not match the TLS certificate");
         }
         printf("    %-52s %s%s\n", "type 5 signing key -> TLS link certificate",
-               ok ? "verified, expires " : err, ok ? fmt_hours(c->expiration_hours, when, sizeof when) : "");
+               ok ? "verified, expires " : err,
+               ok ? fmt_hours(c->expiration_hours, when, sizeof when) : "");
         free(c);
     }
     for (size_t i = 0; i < l->n; i++) {
         uint8_t t = l->certs[i].type;
         if (t != 2 && t != 4 && t != 5 && t != 7)
-            printf("    type %u (%u bytes)                                     not used by clients\n",
-                   t, l->certs[i].len);
+            printf(
+                "    type %u (%u bytes)                                     not used by clients\n",
+                t, l->certs[i].len);
     }
     om_rsa_free(rsa);
 }
@@ -143,8 +147,7 @@ static void on_close(om_channel_t *c, const char *reason, void *arg)
 {
     (void)arg;
     snprintf(link_reason, sizeof link_reason, "%s", reason);
-    if (!link_open && c->peer_certs_raw.n)
-        print_certs(c);
+    if (!link_open && c->peer_certs_raw.n) print_certs(c);
     link_done = 1;
 }
 
@@ -173,8 +176,7 @@ static void p_fetch(int status, const uint8_t *body, size_t len, const char *err
     p->fetched = 1;
     p->status = status;
     p->t_fetched = om_now_usec();
-    if (err)
-        snprintf(p->reason, sizeof p->reason, "%s", err);
+    if (err) snprintf(p->reason, sizeof p->reason, "%s", err);
     if (body) {
         p->body = malloc(len + 1);
         memcpy(p->body, body, len);
@@ -189,16 +191,14 @@ static void p_built(om_circuit_t *circ, void *arg)
     probe_circ_t *p = arg;
     p->built = 1;
     p->t_built = om_now_usec();
-    if (!p->path || om_dir_fetch(circ, p->path, 4 << 20, p_fetch, p) < 0)
-        p->done = 1;
+    if (!p->path || om_dir_fetch(circ, p->path, 4 << 20, p_fetch, p) < 0) p->done = 1;
 }
 
 static void p_closed(om_circuit_t *circ, const char *reason, void *arg)
 {
     probe_circ_t *p = arg;
     (void)circ;
-    if (!p->done)
-        snprintf(p->reason, sizeof p->reason, "%s", reason);
+    if (!p->done) snprintf(p->reason, sizeof p->reason, "%s", reason);
     p->done = 1;
     p->closed = 1;
 }
@@ -323,22 +323,19 @@ static int probe_extend(om_channel_t *chan, const om_hop_target_t *hop)
 static int parse_hostport(const char *s, char *host, size_t hl, uint16_t *port)
 {
     const char *colon = strrchr(s, ':');
-    if (!colon)
-        return -1;
+    if (!colon) return -1;
     size_t n = (size_t)(colon - s);
     const char *h = s;
     if (*h == '[' && n >= 2 && h[n - 1] == ']') {
         h++;
         n -= 2;
     }
-    if (n == 0 || n >= hl)
-        return -1;
+    if (n == 0 || n >= hl) return -1;
     memcpy(host, h, n);
     host[n] = 0;
     char *end;
     long p = strtol(colon + 1, &end, 10);
-    if (*end || p <= 0 || p > 65535)
-        return -1;
+    if (*end || p <= 0 || p > 65535) return -1;
     *port = (uint16_t)p;
     return 0;
 }
@@ -348,10 +345,8 @@ static int parse_fingerprint(const char *s, uint8_t out[20])
     char hex[64];
     size_t n = 0;
     for (; *s; s++) {
-        if (*s == ' ' || *s == '$')
-            continue;
-        if (n >= sizeof hex - 1)
-            return -1;
+        if (*s == ' ' || *s == '$') continue;
+        if (n >= sizeof hex - 1) return -1;
         hex[n++] = *s;
     }
     return om_hex_decode(hex, n, out, 20);
@@ -459,8 +454,8 @@ int main(int argc, char **argv)
     char d[200];
     chan->transport->ops->describe(chan->transport, d, sizeof d);
     print_step("TCP+TLS", d, ms(tm->start, tm->transport_up));
-    snprintf(d, sizeof d, "link protocol %d (we offer %d-%d)", chan->link_proto,
-             OM_LINK_PROTO_MIN, OM_LINK_PROTO_MAX);
+    snprintf(d, sizeof d, "link protocol %d (we offer %d-%d)", chan->link_proto, OM_LINK_PROTO_MIN,
+             OM_LINK_PROTO_MAX);
     print_step("VERSIONS", d, ms(tm->transport_up, tm->versions));
     print_step("CERTS", "received and verified (chain below)", ms(tm->versions, tm->certs));
     print_certs(chan);
@@ -474,7 +469,8 @@ int main(int argc, char **argv)
     else
         printf("  expected         (no fingerprint given: identity proven, not compared)\n");
     snprintf(d, sizeof d, "%u method(s):%s", chan->auth_challenge.n_methods,
-             om_auth_challenge_has_method(&chan->auth_challenge, 3) ? " Ed25519-SHA256-RFC5705" : "");
+             om_auth_challenge_has_method(&chan->auth_challenge, 3) ? " Ed25519-SHA256-RFC5705"
+                                                                    : "");
     print_step("AUTH_CHALLENGE", d, ms(tm->certs, tm->auth_challenge));
     char a1[64], a2[64];
     time_t rt = chan->peer_netinfo.timestamp;
