@@ -1,4 +1,6 @@
-/* log.c — onionmesh logging: tor-style timestamped "[severity] message" lines. */
+/* log.c — onionmesh logging: tor-style timestamped "[severity] message" lines to a set of sinks
+ * (stderr by default; files, stdout, syslog as the Log option says), SafeLogging's scrubbing and
+ * ProtocolWarnings' severity. */
 #include "core/log.h"
 
 #include <stdio.h>
@@ -6,11 +8,28 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
+
+#define MAX_SINKS 16
+
+typedef enum { SINK_STDERR, SINK_STDOUT, SINK_FILE, SINK_SYSLOG } sink_kind_t;
+
+typedef struct {
+    sink_kind_t kind;
+    om_log_level_t min, max;
+    FILE *fp; /* SINK_FILE */
+} sink_t;
 
 static om_log_level_t log_level = OM_LOG_NOTICE;
 static int log_level_inited;
-static FILE *log_fp;
+/* configured: false = the default single stderr sink (sinks[] unused). */
+static bool configured;
+static sink_t sinks[MAX_SINKS];
+static size_t n_sinks;
+static bool syslog_open;
+static om_safe_logging_t safe_logging = OM_SAFELOG_ALL;
+static bool protocol_warnings;
 
 static const char *const level_names[] = {"debug", "info", "notice", "warn", "err"};
 
@@ -42,20 +61,92 @@ om_log_level_t om_log_get_level(void)
     return log_level;
 }
 
+void om_log_clear_sinks(void)
+{
+    for (size_t i = 0; i < n_sinks; i++)
+        if (sinks[i].kind == SINK_FILE && sinks[i].fp) fclose(sinks[i].fp);
+    n_sinks = 0;
+    configured = true;
+    if (syslog_open) {
+        closelog();
+        syslog_open = false;
+    }
+}
+
+void om_log_reset(void)
+{
+    om_log_clear_sinks();
+    configured = false;
+    log_level_inited = 0;
+    log_level = OM_LOG_NOTICE;
+}
+
+static int add_sink(sink_kind_t kind, om_log_level_t min, om_log_level_t max, FILE *fp)
+{
+    if (!configured) {
+        n_sinks = 0;
+        configured = true;
+    }
+    if (n_sinks >= MAX_SINKS) {
+        if (fp) fclose(fp);
+        return -1;
+    }
+    sinks[n_sinks++] = (sink_t){.kind = kind, .min = min, .max = max, .fp = fp};
+    return 0;
+}
+
+int om_log_add_file(om_log_level_t min, om_log_level_t max, const char *path)
+{
+    FILE *fp = fopen(path, "a");
+    if (!fp) return -1;
+    return add_sink(SINK_FILE, min, max, fp);
+}
+
+int om_log_add_stderr(om_log_level_t min, om_log_level_t max)
+{
+    return add_sink(SINK_STDERR, min, max, NULL);
+}
+
+int om_log_add_stdout(om_log_level_t min, om_log_level_t max)
+{
+    return add_sink(SINK_STDOUT, min, max, NULL);
+}
+
+int om_log_add_syslog(om_log_level_t min, om_log_level_t max)
+{
+    if (!syslog_open) {
+        openlog("onionmesh", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        syslog_open = true;
+    }
+    return add_sink(SINK_SYSLOG, min, max, NULL);
+}
+
+size_t om_log_n_sinks(void)
+{
+    return configured ? n_sinks : 1;
+}
+
 int om_log_set_file(const char *path)
 {
-    if (log_fp) fclose(log_fp);
-    log_fp = NULL;
-    if (!path) return 0;
-    log_fp = fopen(path, "a");
-    return log_fp ? 0 : -1;
+    om_log_clear_sinks();
+    if (!path) {
+        configured = false;
+        return 0;
+    }
+    return om_log_add_file(OM_LOG_DEBUG, OM_LOG_ERR, path);
+}
+
+static void write_line(FILE *out, const char *ts, int ms, om_log_level_t level, const char *line)
+{
+    fprintf(out, "%s.%03d [%s] %s\n", ts, ms, level_names[level], line);
+    fflush(out);
 }
 
 void om_logv(om_log_level_t level, const char *fmt, va_list ap)
 {
     log_init_from_env();
     if (level < log_level) return;
-    FILE *out = log_fp ? log_fp : stderr;
+    if (configured && n_sinks == 0) return;
     struct timeval tv;
     gettimeofday(&tv, NULL);
     struct tm tm;
@@ -64,8 +155,30 @@ void om_logv(om_log_level_t level, const char *fmt, va_list ap)
     strftime(ts, sizeof ts, "%b %d %H:%M:%S", &tm);
     char line[2048];
     vsnprintf(line, sizeof line, fmt, ap);
-    fprintf(out, "%s.%03d [%s] %s\n", ts, (int)(tv.tv_usec / 1000), level_names[level], line);
-    fflush(out);
+    int ms = (int)(tv.tv_usec / 1000);
+    if (!configured) {
+        write_line(stderr, ts, ms, level, line);
+        return;
+    }
+    static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERR};
+    for (size_t i = 0; i < n_sinks; i++) {
+        const sink_t *s = &sinks[i];
+        if (level < s->min || level > s->max) continue;
+        switch (s->kind) {
+        case SINK_STDERR:
+            write_line(stderr, ts, ms, level, line);
+            break;
+        case SINK_STDOUT:
+            write_line(stdout, ts, ms, level, line);
+            break;
+        case SINK_FILE:
+            write_line(s->fp, ts, ms, level, line);
+            break;
+        case SINK_SYSLOG:
+            syslog(prio[level], "[%s] %s", level_names[level], line);
+            break;
+        }
+    }
 }
 
 void om_log(om_log_level_t level, const char *fmt, ...)
@@ -73,6 +186,50 @@ void om_log(om_log_level_t level, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     om_logv(level, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- SafeLogging ---- */
+
+void om_log_set_safe_logging(om_safe_logging_t mode)
+{
+    safe_logging = mode;
+}
+
+om_safe_logging_t om_log_get_safe_logging(void)
+{
+    return safe_logging;
+}
+
+const char *om_safe_str_client(const char *s)
+{
+    if (safe_logging == OM_SAFELOG_ALL) return OM_SCRUBBED;
+    return s ? s : "(null)";
+}
+
+const char *om_safe_str(const char *s)
+{
+    if (safe_logging != OM_SAFELOG_NONE) return OM_SCRUBBED;
+    return s ? s : "(null)";
+}
+
+/* ---- ProtocolWarnings ---- */
+
+void om_log_set_protocol_warnings(bool on)
+{
+    protocol_warnings = on;
+}
+
+bool om_log_get_protocol_warnings(void)
+{
+    return protocol_warnings;
+}
+
+void om_log_protocol(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    om_logv(protocol_warnings ? OM_LOG_WARN : OM_LOG_INFO, fmt, ap);
     va_end(ap);
 }
 
