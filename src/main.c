@@ -1,11 +1,14 @@
-/* main.c — the onionmesh program: reads the configuration (torrc-style file and --Option value
- * arguments), then runs the configured roles on one libevent loop until SIGINT/SIGTERM. */
+/* main.c — the onionmesh program: registers each role's option table, reads the configuration
+ * (command line > environment > torrc-style file > defaults), checks it, then runs the
+ * configured roles on one libevent loop until SIGINT/SIGTERM. A new role (bridge, ORDB, DHT) adds
+ * its table in register_tables() and its typed options and start-up below. */
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -13,7 +16,9 @@
 #include "core/log.h"
 #include "or/relay.h"
 #include "or/relay_keys.h"
+#include "or/relay_options.h"
 #include "op/op.h"
+#include "op/op_config.h"
 #include "op/op_options.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -23,83 +28,90 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
+/* Every role's option table (the general ones come with om_config_new). */
+static int register_tables(om_config_t *cfg, char *err, size_t errlen)
+{
+    if (om_op_config_register(cfg, err, errlen) < 0) return -1;
+    if (om_relay_config_register(cfg, err, errlen) < 0) return -1;
+    return 0;
+}
+
 /* --list-fingerprint (as tor): load or create the relay keys, write DataDirectory/fingerprint
  * and fingerprint-ed25519, print "Nickname XXXX XXXX ..." on stdout. */
-static int list_fingerprint(const om_config_t *cfg)
+static int list_fingerprint(const om_relay_options_t *ro)
 {
-    if (!om_config_is_relay(cfg)) {
-        fprintf(stderr, "onionmesh: clients don't have long-term identity keys (set ORPort to "
-                        "run a relay)\n");
-        return 1;
-    }
-    const char *dd = om_config_get_string(cfg, "DataDirectory");
-    const char *nick = om_config_get_string(cfg, "Nickname");
     om_relay_keys_t k;
     char err[512], spaced[50];
-    if (om_relay_keys_load(&k, dd, time(NULL), err, sizeof err) < 0) {
+    if (om_relay_keys_load(&k, ro->data_dir, time(NULL), err, sizeof err) < 0) {
         fprintf(stderr, "onionmesh: %s\n", err);
         return 1;
     }
-    if (om_relay_keys_write_fingerprints(&k, dd, nick) < 0)
-        fprintf(stderr, "onionmesh: could not write the fingerprint files in %s\n", dd);
+    if (om_relay_keys_write_fingerprints(&k, ro->data_dir, ro->nickname) < 0)
+        fprintf(stderr, "onionmesh: could not write the fingerprint files in %s\n", ro->data_dir);
     om_relay_fingerprint_spaced(k.rsa_fp, spaced);
-    printf("%s %s\n", nick, spaced);
+    printf("%s %s\n", ro->nickname, spaced);
     om_relay_keys_free(&k);
     return 0;
 }
 
-int main(int argc, char **argv)
+typedef struct {
+    om_general_options_t gen;
+    bool relay, run_op;
+    om_relay_options_t relay_opt;
+    om_op_options_t op_opt;
+} roles_t;
+
+/* Parse, validate and fill each role's typed options. Returns -1 to go on, else the exit code
+ * (help, version, errors, --verify-config, --list-fingerprint). */
+static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
 {
     char err[512];
-    om_config_t *cfg = om_config_new();
     om_config_command_t cmd = OM_CONFIG_CMD_RUN;
-    if (!cfg) return 1;
-    if (om_config_parse_argv(cfg, argc, argv, &cmd, err, sizeof err) < 0) {
+    if (register_tables(cfg, err, sizeof err) < 0 ||
+        om_config_parse_argv(cfg, argc, argv, &cmd, err, sizeof err) < 0) {
         fprintf(stderr, "onionmesh: %s\n", err);
-        om_config_free(cfg);
         return 1;
     }
     if (cmd == OM_CONFIG_CMD_HELP) {
-        printf("Usage: onionmesh [-f FILE] [--Option value ...] [--verify-config] [--version]\n"
-               "onionmesh is a Tor implementation: an onion proxy (SocksPort) today; a relay,\n"
-               "WebSocket bridge, ORDB and DHT as they land. Options (tor's names):\n\n");
-        om_config_print_help(stdout);
-        om_config_free(cfg);
+        printf("onionmesh is a Tor implementation: an onion proxy (SocksPort) and a relay\n"
+               "(ORPort); a WebSocket bridge, ORDB and DHT as they land. Options are tor's.\n\n");
+        om_config_print_help(cfg, stdout);
         return 0;
     }
     if (cmd == OM_CONFIG_CMD_VERSION) {
         printf("onionmesh %s\n", OM_VERSION);
-        om_config_free(cfg);
         return 0;
     }
     if (om_config_validate(cfg, err, sizeof err) < 0) {
         fprintf(stderr, "onionmesh: invalid configuration: %s\n", err);
-        om_config_free(cfg);
+        return 1;
+    }
+    om_config_general_options(cfg, &r->gen);
+    r->relay = om_relay_configured(cfg);
+    r->run_op = om_op_wanted(cfg, r->relay);
+    if ((r->relay && om_relay_options_from_config(cfg, &r->relay_opt, err, sizeof err) < 0) ||
+        (r->run_op && om_op_options_from_config(cfg, &r->op_opt, err, sizeof err) < 0)) {
+        fprintf(stderr, "onionmesh: invalid configuration: %s\n", err);
         return 1;
     }
     if (cmd == OM_CONFIG_CMD_LIST_FINGERPRINT) {
-        int rc = list_fingerprint(cfg);
-        om_config_free(cfg);
-        return rc;
-    }
-    /* A relay runs an onion proxy too only when a SocksPort is configured explicitly (as tor
-     * relays usually set SocksPort 0). */
-    bool relay = om_config_is_relay(cfg);
-    size_t nsocks = 0;
-    om_config_socks_ports(cfg, &nsocks);
-    bool run_op = !relay || (om_config_is_set(cfg, "SocksPort") && nsocks > 0);
-    om_op_options_t opt;
-    if (run_op && om_op_options_from_config(cfg, &opt, err, sizeof err) < 0) {
-        fprintf(stderr, "onionmesh: invalid configuration: %s\n", err);
-        om_config_free(cfg);
+        if (r->relay) return list_fingerprint(&r->relay_opt);
+        fprintf(stderr, "onionmesh: clients don't have long-term identity keys (set ORPort to "
+                        "run a relay)\n");
         return 1;
     }
     if (cmd == OM_CONFIG_CMD_VERIFY_CONFIG) {
         printf("Configuration was valid\n");
-        om_config_free(cfg);
         return 0;
     }
-    om_config_apply_logging(cfg);
+    if (om_config_apply_logging(cfg) < 0) return 1;
+    return -1;
+}
+
+/* The roles on one loop until a signal. 0, or 1 if a role could not start. */
+static int run(const om_config_t *cfg, roles_t *r)
+{
+    char err[512];
     om_notice("onionmesh %s starting", OM_VERSION);
     const char *f = om_config_file(cfg);
     if (f) om_notice("Read configuration file \"%s\".", f);
@@ -111,23 +123,35 @@ int main(int argc, char **argv)
     event_add(sigterm, NULL);
     om_relay_t *rel = NULL;
     om_op_t *op = NULL;
-    if (relay && !(rel = om_relay_start(base, cfg, err, sizeof err))) {
+    int rc = 1;
+    if (r->relay && !(rel = om_relay_start(base, &r->relay_opt, err, sizeof err))) {
         om_err("Could not start the relay: %s", err);
-        om_config_free(cfg);
-        return 1;
+        goto out;
     }
-    if (run_op && !(op = om_op_start(base, &opt, err, sizeof err))) {
+    if (r->run_op && !(op = om_op_start(base, &r->op_opt, err, sizeof err))) {
         om_err("Could not start the onion proxy: %s", err);
-        om_relay_free(rel);
-        om_config_free(cfg);
-        return 1;
+        goto out;
     }
     event_base_dispatch(base);
+    rc = 0;
+out:
     om_op_free(op);
     om_relay_free(rel);
     event_free(sigint);
     event_free(sigterm);
     event_base_free(base);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    om_config_t *cfg = om_config_new();
+    if (!cfg) return 1;
+    roles_t roles;
+    memset(&roles, 0, sizeof roles);
+    int rc = configure(cfg, argc, argv, &roles);
+    if (rc < 0) rc = run(cfg, &roles);
+    om_relay_options_clear(&roles.relay_opt);
     om_config_free(cfg);
-    return 0;
+    return rc;
 }

@@ -19,8 +19,11 @@ const char *onionmesh_version(void);
 
 /* Start an onion proxy on `base` from configuration text (e.g. "SocksPort 127.0.0.1:auto\n
  * DataDirectory /var/lib/app/onionmesh\n"; DirAuthority lines for a private network; tor's option
- * names). Bootstrapping runs on the loop. Returns NULL with err set if the configuration is invalid
- * or the SOCKS port cannot be opened. */
+ * names). The text is all there is: the general options and the client's (`onionmesh --help`
+ * lists both); the process's ONIONMESH_* environment variables are not read, and relay options
+ * are unknown here. RunAsDaemon 1 is refused (the host program owns its process). Bootstrapping
+ * runs on the loop. Returns NULL with err set if the configuration is invalid or the SOCKS port
+ * cannot be opened. */
 onionmesh_t *onionmesh_start(struct event_base *base, const char *config_text, char *err,
                              size_t errlen);
 /* The SOCKS port actually bound (useful with "auto"), 0 if none. */

@@ -1,5 +1,6 @@
-/* embed.c — the public embedding API (include/onionmesh/onionmesh.h): configuration text in,
- * an onion proxy on the caller's event loop out. */
+/* embed.c — the public embedding API (include/onionmesh/onionmesh.h): configuration text in
+ * (the general options and the OP's table; not the process's environment), an onion proxy on
+ * the caller's event loop out. */
 #include "onionmesh/onionmesh.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "core/config.h"
 #include "op/op.h"
+#include "op/op_config.h"
 #include "op/op_options.h"
 
 struct onionmesh {
@@ -17,6 +19,20 @@ struct onionmesh {
 const char *onionmesh_version(void)
 {
     return OM_VERSION;
+}
+
+/* The general options that act on the process: RunAsDaemon is refused; Log,
+ * SafeLogging and ProtocolWarnings applied. */
+static int apply_general(const om_config_t *cfg, char *err, size_t errlen)
+{
+    om_general_options_t g;
+    om_config_general_options(cfg, &g);
+    if (g.run_as_daemon)
+        return om_errf(err, errlen,
+                       "RunAsDaemon: an embedded onion proxy runs in its host's "
+                       "process (0 only)");
+    if (om_config_apply_logging(cfg) < 0) return om_errf(err, errlen, "cannot open a Log file");
+    return 0;
 }
 
 onionmesh_t *onionmesh_start(struct event_base *base, const char *config_text, char *err,
@@ -29,9 +45,11 @@ onionmesh_t *onionmesh_start(struct event_base *base, const char *config_text, c
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (om_config_parse_string(cfg, config_text ? config_text : "", "config", err, errlen) < 0 ||
+    if (om_op_config_register(cfg, err, errlen) < 0 ||
+        om_config_parse_string(cfg, config_text ? config_text : "", "config", err, errlen) < 0 ||
         om_config_validate(cfg, err, errlen) < 0 ||
-        om_op_options_from_config(cfg, &opt, err, errlen) < 0)
+        om_op_options_from_config(cfg, &opt, err, errlen) < 0 ||
+        apply_general(cfg, err, errlen) < 0)
         goto done;
     om = calloc(1, sizeof *om);
     if (!om) {

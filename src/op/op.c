@@ -22,6 +22,7 @@ void om_op_options_defaults(om_op_options_t *o)
     o->isolate_socks_auth = true;
     o->circuit_build_timeout_s = 60;
     o->max_circuit_dirtiness_s = 600;
+    o->new_circuit_period_s = 30;
     o->prebuilt_circuits = 2;
     o->paths_needed = 0.6;
     o->max_socks_conns = 1000;

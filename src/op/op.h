@@ -35,6 +35,7 @@ typedef struct {
     int num_entry_guards;        /* 0: from the consensus */
     int circuit_build_timeout_s; /* default 60 */
     int max_circuit_dirtiness_s; /* default 600 */
+    int new_circuit_period_s;    /* NewCircuitPeriod (default 30): see circpool.c */
     int prebuilt_circuits;       /* circuits kept ready (default 2) */
     double paths_needed;         /* PathsNeededToBuildCircuits (default 0.6) */
     unsigned max_socks_conns;    /* default 1000 */

@@ -1,5 +1,6 @@
-/* op_options.c — translates a parsed configuration (core/config.h) into the onion proxy's
- * options (op/op.h): shared by the onionmesh program and the embedding API. */
+/* op_options.c — translates a validated configuration holding the OP's table (op/op_config.h)
+ * into the onion proxy's typed options (op/op.h): shared by the onionmesh program and the
+ * embedding API. The only place the OP's options are read by name. */
 #include "op/op_options.h"
 
 #include <stdio.h>
@@ -32,14 +33,13 @@ int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *
     const char *dd = om_config_get_string(cfg, "DataDirectory");
     snprintf(o->data_dir, sizeof o->data_dir, "%s", dd ? dd : "");
     size_t n;
-    const om_port_t *sp = om_config_socks_ports(cfg, &n);
+    const om_port_t *sp = om_config_ports(cfg, "SocksPort", &n);
     o->socks_port = 0;
     o->socks_enabled = n > 0 && (sp[0].is_auto || sp[0].port != 0);
     if (o->socks_enabled) {
         snprintf(o->socks_addr, sizeof o->socks_addr, "%s", sp[0].addr);
         o->socks_port = sp[0].is_auto ? 0 : sp[0].port;
         o->isolate_socks_auth = (sp[0].flags & OM_PORT_ISOLATE_SOCKS_AUTH) != 0;
-        if (n > 1) om_warn("Only the first SocksPort is used for now (%zu configured)", n);
     }
     const om_dir_authority_t *a = om_config_dir_authorities(cfg, &n);
     for (size_t i = 0; i < n && o->n_auths < OM_OP_MAX_AUTHS; i++) {
@@ -66,9 +66,18 @@ int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *
     if (cbt > 0) o->circuit_build_timeout_s = (int)cbt;
     int64_t dirt = om_config_get_int(cfg, "MaxCircuitDirtiness");
     if (dirt > 0) o->max_circuit_dirtiness_s = (int)dirt;
+    int64_t ncp = om_config_get_int(cfg, "NewCircuitPeriod");
+    if (ncp > 0) o->new_circuit_period_s = (int)ncp;
     double pn = om_config_get_double(cfg, "PathsNeededToBuildCircuits");
     if (pn > 0) o->paths_needed = pn;
     int64_t cl = om_config_get_int(cfg, "ConnLimit");
     if (cl > 0) o->max_socks_conns = (unsigned)cl;
     return 0;
+}
+
+bool om_op_wanted(const om_config_t *cfg, bool relay)
+{
+    size_t n;
+    om_config_ports(cfg, "SocksPort", &n);
+    return !relay || (om_config_is_set(cfg, "SocksPort") && n > 0);
 }

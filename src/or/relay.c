@@ -1,7 +1,7 @@
-/* relay.c — the relay role's top level: reads its options, loads its keys, listens on the ORPort
- * (TLS, link responder), runs circuits, builds and uploads the descriptor with its extra-info
- * document (on start, when keys change, every 18 hours as tor does) and maintains its keys
- * hourly. */
+/* relay.c — the relay role's top level: takes its typed options (relay_options.h), loads its keys,
+ * listens on the ORPort (TLS, link responder), runs circuits, builds and uploads the descriptor
+ * with its extra-info document (on start, when keys change, every 18 hours as tor does) and
+ * maintains its keys hourly. */
 #include "or/relay.h"
 
 #include <ctype.h>
@@ -47,7 +47,7 @@ static void relay_proto(const om_relay_t *r, char *out, size_t outsz);
 
 struct om_relay {
     struct event_base *base;
-    const om_config_t *cfg;
+    const om_relay_options_t *opt;
     char data_dir[512];
     char nickname[32];
     char address[64];
@@ -150,16 +150,14 @@ static bool cc_params_cb(void *arg, om_cc_params_t *out)
 }
 
 /* BandwidthRate/Burst, or RelayBandwidthRate/Burst where set and lower (bytes/s, bytes). */
-static void bw_config(const om_config_t *cfg, uint64_t *rate, uint64_t *burst)
+static void bw_config(const om_relay_options_t *o, uint64_t *rate, uint64_t *burst)
 {
-    int64_t ra = om_config_get_int(cfg, "BandwidthRate");
-    int64_t bu = om_config_get_int(cfg, "BandwidthBurst");
-    int64_t rr = om_config_get_int(cfg, "RelayBandwidthRate");
-    int64_t rb = om_config_get_int(cfg, "RelayBandwidthBurst");
+    uint64_t ra = o->bandwidth_rate, bu = o->bandwidth_burst;
+    uint64_t rr = o->relay_bandwidth_rate, rb = o->relay_bandwidth_burst;
     if (rr > 0 && rr < ra) ra = rr;
     if (rb > 0 && rb < bu) bu = rb;
-    *rate = (uint64_t)ra;
-    *burst = (uint64_t)(bu > ra ? bu : ra);
+    *rate = ra;
+    *burst = bu > ra ? bu : ra;
 }
 
 /* MyFamily as the descriptor's "family" value: fingerprints as "$HEX" upper-case, nicknames as
@@ -171,8 +169,8 @@ static int cmp_str(const void *a, const void *b)
 
 static void family_line(const om_relay_t *r, char *out, size_t outsz)
 {
-    size_t n;
-    const char *const *items = om_config_get_lines(r->cfg, "MyFamily", &n);
+    size_t n = r->opt->n_my_family;
+    char *const *items = r->opt->my_family;
     char own[41];
     om_hex_encode(r->keys.rsa_fp, 20, own);
     char(*norm)[64] = calloc(n ? n : 1, 64);
@@ -210,7 +208,7 @@ static void publish_now(om_relay_t *r)
     char platform[96];
     snprintf(platform, sizeof platform, "onionmesh %s on Linux", OM_VERSION);
     uint64_t rate, burst;
-    bw_config(r->cfg, &rate, &burst);
+    bw_config(r->opt, &rate, &burst);
     uint64_t observed = r->bw ? om_relay_bw_observed(r->bw) : 0;
     char proto[128], family[2048];
     relay_proto(r, proto, sizeof proto);
@@ -220,7 +218,7 @@ static void publish_now(om_relay_t *r)
         .or_port = r->or_port,
         .platform = platform,
         .proto = proto,
-        .contact = om_config_get_string(r->cfg, "ContactInfo"),
+        .contact = r->opt->contact_info,
         .family = family,
         .exit_policy = r->policy_lines ? r->policy_lines : "reject *:*\n",
         .bw_avg = rate,
@@ -250,8 +248,8 @@ static void publish_now(om_relay_t *r)
         return;
     }
     if (r->dircache) om_dircache_set_own_descriptor(r->dircache, desc);
-    size_t n;
-    const om_dir_authority_t *auths = om_config_dir_authorities(r->cfg, &n);
+    size_t n = r->opt->n_auths;
+    const om_dir_authority_t *auths = r->opt->auths;
     if (!r->publish) {
         free(desc);
         om_extra_info_free(&ei);
@@ -323,13 +321,11 @@ static void publish_cb(evutil_socket_t fd, short what, void *arg)
  * else the first non-loopback IPv4 address of an interface. */
 static int find_address(om_relay_t *r, const om_port_t *orp, char *err, size_t errlen)
 {
-    size_t na;
-    const char *const *al = om_config_get_lines(r->cfg, "Address", &na);
-    const char *a = na ? al[0] : NULL;
+    const char *a = r->opt->address[0] ? r->opt->address : NULL;
     struct in_addr in;
     if (a && *a) {
         if (inet_pton(AF_INET, a, &in) == 1) {
-            snprintf(r->address, sizeof r->address, "%s", a);
+            inet_ntop(AF_INET, &in, r->address, sizeof r->address);
             return 0;
         }
         struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -400,11 +396,12 @@ static int setup_exit(om_relay_t *r, char *err, size_t errlen)
 {
     om_exit_policy_options_t o;
     om_exit_policy_options_init(&o);
-    o.lines = om_config_get_lines(r->cfg, "ExitPolicy", &o.n_lines);
-    o.exit_relay = om_config_get_bool(r->cfg, "ExitRelay");
-    o.reject_private = om_config_get_bool(r->cfg, "ExitPolicyRejectPrivate") == 1;
-    o.ipv6_exit = om_config_get_bool(r->cfg, "IPv6Exit") == 1;
-    o.reduced_exit_policy = om_config_get_bool(r->cfg, "ReducedExitPolicy") == 1;
+    o.lines = (const char *const *)r->opt->exit_policy;
+    o.n_lines = r->opt->n_exit_policy;
+    o.exit_relay = r->opt->exit_relay;
+    o.reject_private = r->opt->exit_policy_reject_private;
+    o.ipv6_exit = r->opt->ipv6_exit;
+    o.reduced_exit_policy = r->opt->reduced_exit_policy;
     om_exit_addr_t own;
     if (om_exit_addr_parse(&own, r->address) == 0) {
         o.own_addrs = &own;
@@ -414,38 +411,28 @@ static int setup_exit(om_relay_t *r, char *err, size_t errlen)
     r->policy_lines = om_exit_policy_descriptor_lines(&r->policy);
     if (!r->policy_lines) return om_errf(err, errlen, "out of memory");
     if (om_exit_policy_is_reject_star(&r->policy, AF_UNSPEC)) return 0;
-    r->exit =
-        om_or_exit_new(r->base, &r->policy, om_config_get_string(r->cfg, "ServerDNSResolvConfFile"),
-                       o.ipv6_exit, r->dircache, err, errlen);
+    r->exit = om_or_exit_new(r->base, &r->policy, r->opt->server_dns_resolv_conf, o.ipv6_exit,
+                             r->dircache, err, errlen);
     if (!r->exit) return -1;
     om_notice("Exit relay: policy %.*s", (int)strcspn(r->policy_lines, "\n"), r->policy_lines);
     return 0;
 }
 
-om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char *err,
+om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *opt, char *err,
                            size_t errlen)
 {
-    size_t nports;
-    const om_port_t *ports = om_config_ports(cfg, "ORPort", &nports);
-    if (!nports) {
-        om_errf(err, errlen, "no ORPort configured");
-        return NULL;
-    }
+    const om_port_t *ports = &opt->or_port;
     om_relay_t *r = calloc(1, sizeof *r);
     if (!r) {
         om_errf(err, errlen, "out of memory");
         return NULL;
     }
     r->base = base;
-    r->cfg = cfg;
+    r->opt = opt;
     r->started = time(NULL);
-    const char *dd = om_config_get_string(cfg, "DataDirectory");
-    const char *nick = om_config_get_string(cfg, "Nickname");
-    snprintf(r->data_dir, sizeof r->data_dir, "%s", dd ? dd : "");
-    snprintf(r->nickname, sizeof r->nickname, "%s", nick ? nick : "Unnamed");
-    size_t np;
-    const char *const *pub = om_config_get_lines(cfg, "PublishServerDescriptor", &np);
-    r->publish = !(np == 1 && strcmp(pub[0], "0") == 0);
+    snprintf(r->data_dir, sizeof r->data_dir, "%s", opt->data_dir);
+    snprintf(r->nickname, sizeof r->nickname, "%s", opt->nickname[0] ? opt->nickname : "Unnamed");
+    r->publish = opt->publish_server_descriptor;
     if (find_address(r, &ports[0], err, errlen) < 0) goto fail;
     if (om_relay_keys_load(&r->keys, r->data_dir, time(NULL), err, errlen) < 0) goto fail;
     r->keys_loaded = true;
@@ -464,7 +451,7 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         goto fail;
     }
     uint64_t rate, burst;
-    bw_config(cfg, &rate, &burst);
+    bw_config(opt, &rate, &burst);
     r->bw = om_relay_bw_new(base, rate, burst);
     if (!r->bw) {
         om_errf(err, errlen, "could not set up the bandwidth buckets");
@@ -474,13 +461,10 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         .on_unclaimed_cell = on_unclaimed, .on_link_closed = on_link_closed, .arg = r};
     r->links = om_or_links_new(base, &r->identity, MAX_LINKS, &owner);
     if (r->links) om_or_links_set_rate_limit_group(r->links, om_relay_bw_group(r->bw));
-    size_t nauth;
-    const om_dir_authority_t *auths = om_config_dir_authorities(cfg, &nauth);
-    if (om_config_get_bool(cfg, "DirCache") == 1) r->dircache = om_dircache_new(base, auths, nauth);
+    if (opt->dir_cache) r->dircache = om_dircache_new(base, opt->auths, opt->n_auths);
     if (setup_exit(r, err, errlen) < 0) goto fail;
     r->streams = om_or_streams_new(r->dircache, r->exit);
-    r->sched =
-        om_or_sched_new((uint64_t)om_config_get_int(cfg, "MaxMemInQueues"), om_or_circ_oom, NULL);
+    r->sched = om_or_sched_new(opt->max_mem_in_queues, om_or_circ_oom, NULL);
     if (!r->sched) {
         om_errf(err, errlen, "out of memory");
         goto fail;
@@ -488,7 +472,7 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
     om_or_circ_params_t cp = {
         .keys = &r->keys,
         .links = r->links,
-        .allow_private_extend = om_config_get_bool(cfg, "TestingTorNetwork") == 1,
+        .allow_private_extend = opt->testing,
         .max_circuits = MAX_CIRCUITS,
         .stream_handler = om_or_streams_handle,
         .on_circ_free = om_or_streams_circ_free,

@@ -1,20 +1,20 @@
 /* relay.h — the relay (OR) role as one object on the caller's libevent loop: keys, the ORPort
  * listener and links, circuits, descriptor publication to the authorities on start, on key
- * changes and on tor's schedule, and key maintenance. Configured from the torrc-style config. */
+ * changes and on tor's schedule, and key maintenance. Configured by om_relay_options_t. */
 #ifndef OM_OR_RELAY_H
 #define OM_OR_RELAY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/config.h"
+#include "or/relay_options.h"
 
 struct event_base;
 typedef struct om_relay om_relay_t;
 
-/* Starts the relay described by cfg (which must have an ORPort; cfg must outlive the relay).
- * Returns NULL with err on a configuration or start-up error (keys unreadable, port busy...). */
-om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char *err,
+/* Starts the relay described by opt (opt must outlive the relay). Returns NULL with err on a
+ * start-up error (keys unreadable, port busy...). */
+om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *opt, char *err,
                            size_t errlen);
 void om_relay_free(om_relay_t *r);
 /* The port the ORPort listener is bound to (useful with "ORPort auto"). */
