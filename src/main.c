@@ -1,7 +1,8 @@
 /* main.c — the onionmesh program: registers each role's option table, reads the configuration
- * (command line > environment > torrc-style file > defaults), checks it, then runs the
- * configured roles on one libevent loop until SIGINT/SIGTERM. A new role (bridge, ORDB, DHT) adds
- * its table in register_tables() and its typed options and start-up below. */
+ * (command line > environment > torrc-style file > defaults), checks it, optionally forks into
+ * the background (RunAsDaemon), then runs the configured roles on one libevent loop until
+ * SIGINT/SIGTERM. A new role (bridge, ORDB, DHT) adds its table in register_tables() and its
+ * typed options and start-up below. */
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <event2/event.h>
 
 #include "core/config.h"
+#include "core/config_daemon.h"
 #include "core/log.h"
 #include "or/relay.h"
 #include "or/relay_keys.h"
@@ -100,6 +102,10 @@ static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
                         "run a relay)\n");
         return 1;
     }
+    if (om_config_fd_limit(r->gen.conn_limit, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "onionmesh: %s\n", err);
+        return 1;
+    }
     if (cmd == OM_CONFIG_CMD_VERIFY_CONFIG) {
         printf("Configuration was valid\n");
         return 0;
@@ -112,6 +118,10 @@ static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
 static int run(const om_config_t *cfg, roles_t *r)
 {
     char err[512];
+    if (r->gen.run_as_daemon && om_daemon_start(err, sizeof err) < 0) {
+        om_err("RunAsDaemon: %s", err);
+        return 1;
+    }
     om_notice("onionmesh %s starting", OM_VERSION);
     const char *f = om_config_file(cfg);
     if (f) om_notice("Read configuration file \"%s\".", f);
@@ -132,6 +142,8 @@ static int run(const om_config_t *cfg, roles_t *r)
         om_err("Could not start the onion proxy: %s", err);
         goto out;
     }
+    /* The listeners are up: the foreground process may exit 0 now. */
+    if (r->gen.run_as_daemon && om_daemon_finish(r->gen.data_dir) < 0) goto out;
     event_base_dispatch(base);
     rc = 0;
 out:

@@ -57,7 +57,11 @@ static const om_config_option_t general_options[] = {
              "(or the level in $OM_LOG). [domain] selectors are accepted; onionmesh has no log "
              "domains, so they apply to every message."},
     {.name = "RunAsDaemon", .type = OM_CONF_BOOL, .def = "0", .min = 0, .max = 1,
-     .help = "If 1, fork and run in the background."},
+     .help = "If 1, fork into the background once the configuration is valid: the command "
+             "returns 0 when the background process is running (1 if it failed to start), which "
+             "changes its directory to DataDirectory and sends stdin/stdout/stderr to "
+             "/dev/null. Log lines to stdout/stderr are skipped; use a file or syslog. Paths "
+             "must be absolute."},
     {.name = "SafeLogging", .type = OM_CONF_STRING, .def = "1", .choices = "0|1|relay",
      .args = "0|1|relay",
      .help = "Replace addresses and other sensitive strings in log messages with [scrubbed]: "
@@ -67,7 +71,10 @@ static const om_config_option_t general_options[] = {
      .help = "If 1, log protocol violations by other parties (malformed cells, bad SOCKS "
              "requests ...) at warn severity instead of info."},
     {.name = "ConnLimit", .type = OM_CONF_INT, .def = "1000", .min = 1, .max = INT_MAX,
-     .args = "NUM", .help = "The most SOCKS connections the client keeps open at once."},
+     .args = "NUM",
+     .help = "onionmesh raises its open-file limit to the system's maximum and refuses to start "
+             "if fewer than NUM file descriptors are available. Also the most SOCKS connections "
+             "the client keeps open at once."},
     {.name = "DirAuthority", .type = OM_CONF_LINELIST, .def_lines = default_authorities,
      .check = check_dirauth, .obj_size = sizeof(om_dir_authority_t),
      .args = "[nickname] [flags] ipv4address:dirport fingerprint",

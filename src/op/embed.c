@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/config_daemon.h"
 #include "op/op.h"
 #include "op/op_config.h"
 #include "op/op_options.h"
@@ -21,7 +22,7 @@ const char *onionmesh_version(void)
     return OM_VERSION;
 }
 
-/* The general options that act on the process: RunAsDaemon is refused; Log,
+/* The general options that act on the process: RunAsDaemon is refused, ConnLimit checked, Log,
  * SafeLogging and ProtocolWarnings applied. */
 static int apply_general(const om_config_t *cfg, char *err, size_t errlen)
 {
@@ -31,6 +32,7 @@ static int apply_general(const om_config_t *cfg, char *err, size_t errlen)
         return om_errf(err, errlen,
                        "RunAsDaemon: an embedded onion proxy runs in its host's "
                        "process (0 only)");
+    if (om_config_fd_limit(g.conn_limit, NULL, err, errlen) < 0) return -1;
     if (om_config_apply_logging(cfg) < 0) return om_errf(err, errlen, "cannot open a Log file");
     return 0;
 }
