@@ -57,7 +57,7 @@ static void edge_free(edge_t *e)
 /* Fail the request (not yet connected): SOCKS error reply, forget everything. */
 static void edge_fail(edge_t *e, uint8_t socks5_code, const char *why)
 {
-    om_info("SOCKS request for %s:%u failed: %s", e->host, e->port, why);
+    om_info("SOCKS request for %s:%u failed: %s", om_safe_str_client(e->host), e->port, why);
     if (e->conn) {
         om_socks_conn_set_ctx(e->conn, NULL);
         if (e->command == OM_SOCKS_CMD_CONNECT)
@@ -135,7 +135,7 @@ static void s_connected(om_stream_t *s, void *arg)
         atyp = OM_SOCKS_ATYP_IPV6;
         addr = s->connected_addr.addr;
     }
-    om_debug("Stream to %s:%u connected", e->host, e->port);
+    om_debug("Stream to %s:%u connected", om_safe_str_client(e->host), e->port);
     if (om_socks_conn_reply_connected(e->conn, atyp, addr, 0) < 0) {
         om_socks_conn_close(e->conn);
         e->conn = NULL;
@@ -201,7 +201,8 @@ static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
         return;
     }
     if (retriable(reason) && e->attempts < MAX_ATTEMPTS) {
-        om_info("Stream to %s:%u: %s; retrying on another circuit", e->host, e->port, why);
+        om_info("Stream to %s:%u: %s; retrying on another circuit", om_safe_str_client(e->host),
+                e->port, why);
         if (reason == OM_END_EXITPOLICY || reason == OM_END_RESOURCELIMIT ||
             reason == OM_END_HIBERNATING || reason == OM_END_MISC)
             om_circpool_mark_unusable(e->op->pool, e->circ);
@@ -252,8 +253,8 @@ static void begin_timeout(evutil_socket_t fd, short what, void *arg)
     e->stream = NULL;
     om_stream_close(s, OM_END_TIMEOUT);
     if (e->attempts < MAX_ATTEMPTS) {
-        om_info("Stream to %s:%u: no answer in %d s; retrying on another circuit", e->host, e->port,
-                BEGIN_TIMEOUT_S);
+        om_info("Stream to %s:%u: no answer in %d s; retrying on another circuit",
+                om_safe_str_client(e->host), e->port, BEGIN_TIMEOUT_S);
         om_circpool_mark_unusable(e->op->pool, e->circ);
         e->circ = NULL;
         edge_attach(e);
@@ -288,8 +289,8 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
     }
     e->circ = circ;
     e->attempts++;
-    om_info("Stream to %s:%u (isolation \"%s\") attached to circuit %u", e->host, e->port,
-            e->isolation ? e->isolation : "", circ->circ_id);
+    om_info("Stream to %s:%u (isolation \"%s\") attached to circuit %u",
+            om_safe_str_client(e->host), e->port, e->isolation ? e->isolation : "", circ->circ_id);
     om_stream_callbacks_t cb = {.on_connected = s_connected,
                                 .on_data = s_data,
                                 .on_end = s_end,
@@ -308,8 +309,8 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
         /* The pool's circuit was already going away (e.g. a relay on it just died): like a
          * retriable END, try another one while attempts remain. */
         if (e->attempts < MAX_ATTEMPTS) {
-            om_info("Stream to %s:%u: circuit %u cannot take a stream; trying another", e->host,
-                    e->port, circ->circ_id);
+            om_info("Stream to %s:%u: circuit %u cannot take a stream; trying another",
+                    om_safe_str_client(e->host), e->port, circ->circ_id);
             om_circpool_mark_unusable(e->op->pool, circ);
             e->circ = NULL;
             edge_attach(e);
@@ -363,7 +364,7 @@ void om_edge_on_request(om_socks_conn_t *conn, const om_socks_request_t *req, vo
         is_internal_destination(req->host)) {
         om_warn("Rejecting SOCKS request for an anonymous connection to the internal address "
                 "%s (allowed only with TestingTorNetwork)",
-                req->host);
+                om_safe_str_client(req->host));
         if (req->command == OM_SOCKS_CMD_CONNECT)
             om_socks_conn_reply_error(conn, OM_SOCKS5_GENERAL_FAILURE);
         else
@@ -400,8 +401,10 @@ void om_edge_on_request(om_socks_conn_t *conn, const om_socks_request_t *req, vo
                      (const char *)req->password);
     }
     om_socks_conn_set_ctx(conn, e);
-    om_debug("SOCKS%u request from %s: %s %s:%u", req->version, om_socks_conn_peer(conn),
-             req->command == OM_SOCKS_CMD_CONNECT ? "CONNECT" : "RESOLVE", e->host, e->port);
+    om_debug("SOCKS%u request from %s: %s %s:%u", req->version,
+             om_safe_str_client(om_socks_conn_peer(conn)),
+             req->command == OM_SOCKS_CMD_CONNECT ? "CONNECT" : "RESOLVE",
+             om_safe_str_client(e->host), e->port);
     edge_attach(e);
 }
 

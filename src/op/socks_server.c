@@ -151,7 +151,7 @@ static void conn_lost(om_socks_conn_t *c)
 static void send_bytes(om_socks_conn_t *c, const uint8_t *p, size_t n)
 {
     if (n > 0 && bufferevent_write(c->bev, p, n) != 0)
-        om_warn("socks %s: cannot queue reply", c->peer);
+        om_warn("socks %s: cannot queue reply", om_safe_str_client(c->peer));
 }
 
 /* ---- data path ---- */
@@ -178,7 +178,8 @@ static void request_complete(om_socks_conn_t *c)
     c->state = CS_WAIT_REPLY;
     evtimer_del(c->timer);
     om_socks_state_clear(&c->ps);
-    om_debug("socks %s: SOCKS%u request, command 0x%02x", c->peer, c->req.version, c->req.command);
+    om_debug("socks %s: SOCKS%u request, command 0x%02x", om_safe_str_client(c->peer),
+             c->req.version, c->req.command);
 
     if (!srv->opts.pass_onion && c->req.atyp == OM_SOCKS_ATYP_HOSTNAME &&
         om_socks_host_is_onion(c->req.host)) {
@@ -227,7 +228,7 @@ static void process_handshake(om_socks_conn_t *c)
             request_complete(c);
             return;
         }
-        om_info("socks %s: refused: %s", c->peer, om_socks_err_name(r));
+        om_log_protocol("socks %s: refused: %s", om_safe_str_client(c->peer), om_socks_err_name(r));
         conn_linger(c);
         return;
     }
@@ -275,7 +276,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     om_socks_conn_t *c = arg;
     conn_enter(c);
     if (what & BEV_EVENT_ERROR) {
-        om_debug("socks %s: %s", c->peer, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        om_debug("socks %s: %s", om_safe_str_client(c->peer),
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         conn_lost(c);
     } else if (what & BEV_EVENT_EOF) {
         c->peer_eof = true;
@@ -291,7 +293,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     om_socks_conn_t *c = arg;
     conn_enter(c);
-    if (c->state == CS_HANDSHAKE) om_info("socks %s: handshake timed out", c->peer);
+    if (c->state == CS_HANDSHAKE)
+        om_info("socks %s: handshake timed out", om_safe_str_client(c->peer));
     conn_lost(c);
     conn_leave(c);
 }

@@ -277,6 +277,7 @@ start_op() {
         echo "TestingTorNetwork 1"
         echo "PathsNeededToBuildCircuits 0.67"
         echo "Log info file $OP_DIR/info.log"
+        echo "SafeLogging 0" # circ_of below reads stream destinations from the log
         cat "$NET/dirauth-lines"
         echo "EntryNodes $(om_fp 0)"
         echo "MiddleNodes $(om_fp 1)"
