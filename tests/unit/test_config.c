@@ -133,9 +133,9 @@ static void test_defaults(void)
     om_config_ports(cfg, "ControlPort", &n);
     CHECK_EQ_INT(n, 0);
     CHECK(om_config_validate(cfg, errbuf, sizeof errbuf) == 0);
-    om_config_free(cfg);
     CHECK_EQ_INT(om_config_option_type(cfg, "socksport"), OM_CONF_PORT);
     CHECK_EQ_INT(om_config_option_type(cfg, "NoSuchOption"), -1);
+    om_config_free(cfg);
 }
 
 static void test_default_authorities(void)
