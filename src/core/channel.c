@@ -4,6 +4,8 @@
  * the circuit-ID table that routes circuit cells to their owners. */
 #include "core/channel.h"
 
+#include "core/channel_int.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -859,4 +861,91 @@ om_channel_t *om_channel_new_responder(struct event_base *base, om_transport_t *
     om_channel_t *chan = channel_new(base, t, OM_CHAN_RESPONDER, true, cb);
     if (chan) chan->identity = identity;
     return chan;
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+const om_peer_identity_t *om_channel_peer_identity(const om_channel_t *chan)
+{
+    return chan->peer_verified ? &chan->peer : NULL;
+}
+
+bool om_channel_peer_authenticated(const om_channel_t *chan)
+{
+    return chan->peer_authenticated;
+}
+
+const char *om_channel_peer_desc(const om_channel_t *chan)
+{
+    return chan->peer_desc;
+}
+
+om_chan_state_t om_channel_state(const om_channel_t *chan)
+{
+    return chan->state;
+}
+
+bool om_channel_is_closing(const om_channel_t *chan)
+{
+    return chan->closing;
+}
+
+const char *om_channel_close_reason(const om_channel_t *chan)
+{
+    return chan->close_reason;
+}
+
+int om_channel_link_proto(const om_channel_t *chan)
+{
+    return chan->link_proto;
+}
+
+om_chan_role_t om_channel_role(const om_channel_t *chan)
+{
+    return chan->role;
+}
+
+struct event_base *om_channel_base(const om_channel_t *chan)
+{
+    return chan->base;
+}
+
+om_transport_t *om_channel_transport(const om_channel_t *chan)
+{
+    return chan->transport;
+}
+
+const om_chan_timings_t *om_channel_timings(const om_channel_t *chan)
+{
+    return &chan->timings;
+}
+
+const om_netinfo_t *om_channel_peer_netinfo(const om_channel_t *chan)
+{
+    return &chan->peer_netinfo;
+}
+
+const om_certs_list_t *om_channel_peer_certs(const om_channel_t *chan)
+{
+    return &chan->peer_certs_raw;
+}
+
+const om_auth_challenge_t *om_channel_auth_challenge(const om_channel_t *chan)
+{
+    return &chan->auth_challenge;
+}
+
+uint64_t om_channel_cells_in(const om_channel_t *chan)
+{
+    return chan->cells_in;
+}
+
+uint64_t om_channel_cells_out(const om_channel_t *chan)
+{
+    return chan->cells_out;
+}
+
+void om_channel_detach(om_channel_t *chan)
+{
+    if (chan) memset(&chan->cb, 0, sizeof chan->cb);
 }

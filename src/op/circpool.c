@@ -160,8 +160,8 @@ static void pc_built(om_circuit_t *circ, void *arg)
     om_guards_note_success(&p->op->guards, pc->path[0].rsa_fp);
     p->fails = 0;
     p->no_launch_before = 0;
-    om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", circ->circ_id, pc->names[0], pc->names[1],
-            pc->names[2], (double)(circ->t_created - circ->t_create_sent) / 1000.0);
+    om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", om_circuit_id(circ), pc->names[0],
+            pc->names[1], pc->names[2], (double)om_circuit_build_usec(circ) / 1000.0);
     if (!p->first_built) {
         p->first_built = true;
         om_op_bootstrap(p->op, 100, "done", "Done");
@@ -200,7 +200,7 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
     }
     /* Still waiting for the guard's link. */
     struct circpool *p = pc->pool;
-    om_chanmgr_cancel(p->op->chans, pc->chan_req);
+    om_linkmgr_cancel(p->op->chans, pc->chan_req);
     om_guards_note_failure(&p->op->guards, pc->path[0].rsa_fp);
     note_build_failure(p);
     pcirc_unlink(p, pc);
@@ -224,7 +224,12 @@ static void pc_chan(om_channel_t *chan, const char *err, void *arg)
     }
     om_circ_callbacks_t cb = {.on_built = pc_built, .on_closed = pc_closed, .arg = pc};
     om_cc_params_t ccp;
-    pc->circ = om_circuit_build_cc(chan, pc->path, 3, &cb, cc_params_for_build(p, &ccp));
+    om_circ_flow_params_t fp = {
+        .cc = cc_params_for_build(p, &ccp),
+        .sendme_accept_min_version = (uint8_t)om_consensus_param(
+            p->op->nodes.consensus, "sendme_accept_min_version", 0, 0, 255),
+    };
+    pc->circ = om_circuit_build_flow(chan, pc->path, 3, &cb, &fp);
     if (!pc->circ) {
         pcirc_unlink(p, pc);
         pcirc_free(pc);
@@ -287,7 +292,7 @@ static bool launch(struct circpool *p, uint16_t port)
              hops[0]->ipv4[3]);
     /* The callback may run at once (an open link to the guard) and may free pc; a non-NULL
      * handle means it has not run yet, so pc is still ours. */
-    void *h = om_chanmgr_get(op->chans, host, hops[0]->or_port, hops[0]->rsa_id,
+    void *h = om_linkmgr_get(op->chans, host, hops[0]->or_port, hops[0]->rsa_id,
                              pc->path[0].has_ed ? pc->path[0].ed_id : NULL, pc_chan, pc);
     if (h) pc->chan_req = h;
     return true;
@@ -364,7 +369,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     for (pcirc_t *pc = p->circs, *next; pc; pc = next) {
         next = pc->next;
         if (pc->built && pc->circ && pc->dirty_since &&
-            pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < now && !pc->circ->streams)
+            pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < now &&
+            !om_circuit_has_streams(pc->circ))
             om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "too dirty");
     }
     pool_maintain(p);
@@ -452,10 +458,9 @@ void om_circpool_free(struct circpool *p)
     while (p->circs) {
         pcirc_t *pc = p->circs;
         p->circs = pc->next;
-        if (pc->chan_req) om_chanmgr_cancel(p->op->chans, pc->chan_req);
+        if (pc->chan_req) om_linkmgr_cancel(p->op->chans, pc->chan_req);
         if (pc->circ) {
-            pc->circ->cb.on_closed = NULL;
-            pc->circ->cb.on_built = NULL;
+            om_circuit_detach(pc->circ);
             om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "shutting down");
         }
         pcirc_free(pc);

@@ -128,12 +128,13 @@ static void s_connected(om_stream_t *s, void *arg)
     }
     uint8_t atyp = 0;
     const uint8_t *addr = NULL;
-    if (s->connected_addr.type == 4) {
+    const om_addr_t *ca = om_stream_connected_addr(s, NULL);
+    if (ca->type == 4) {
         atyp = OM_SOCKS_ATYP_IPV4;
-        addr = s->connected_addr.addr;
-    } else if (s->connected_addr.type == 6) {
+        addr = ca->addr;
+    } else if (ca->type == 6) {
         atyp = OM_SOCKS_ATYP_IPV6;
-        addr = s->connected_addr.addr;
+        addr = ca->addr;
     }
     om_debug("Stream to %s:%u connected", e->host, e->port);
     if (om_socks_conn_reply_connected(e->conn, atyp, addr, 0) < 0) {
@@ -289,7 +290,7 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
     e->circ = circ;
     e->attempts++;
     om_info("Stream to %s:%u (isolation \"%s\") attached to circuit %u", e->host, e->port,
-            e->isolation ? e->isolation : "", circ->circ_id);
+            e->isolation ? e->isolation : "", om_circuit_id(circ));
     om_stream_callbacks_t cb = {.on_connected = s_connected,
                                 .on_data = s_data,
                                 .on_end = s_end,
@@ -309,7 +310,7 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
          * retriable END, try another one while attempts remain. */
         if (e->attempts < MAX_ATTEMPTS) {
             om_info("Stream to %s:%u: circuit %u cannot take a stream; trying another", e->host,
-                    e->port, circ->circ_id);
+                    e->port, om_circuit_id(circ));
             om_circpool_mark_unusable(e->op->pool, circ);
             e->circ = NULL;
             edge_attach(e);

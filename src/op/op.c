@@ -95,7 +95,7 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
     }
     op->base = base;
     op->opt = *opt;
-    op->chans = om_chanmgr_new(base);
+    op->chans = om_linkmgr_new(base, NULL, NULL);
     char path[600];
     om_guards_init(&op->guards, om_op_path(op, "state.json", path, sizeof path),
                    opt->num_entry_guards);
@@ -135,7 +135,7 @@ void om_op_free(om_op_t *op)
     if (op->socks) om_socks_server_free(op->socks);
     om_dirclient_free(op->dir);
     om_circpool_free(op->pool);
-    om_chanmgr_free(op->chans);
+    om_linkmgr_free(op->chans);
     om_guards_save(&op->guards);
     om_nodelist_clear(&op->nodes);
     om_authcert_free_array(op->certs, op->n_certs);

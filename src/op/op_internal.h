@@ -4,7 +4,7 @@
 #define OM_OP_OP_INTERNAL_H
 
 #include "dir/authcert.h"
-#include "op/chanmgr.h"
+#include "core/linkmgr.h"
 #include "op/guards.h"
 #include "op/nodelist.h"
 #include "op/op.h"
@@ -16,7 +16,7 @@ struct circpool;
 struct om_op {
     struct event_base *base;
     om_op_options_t opt;
-    om_chanmgr_t *chans;
+    om_linkmgr_t *chans;
     om_nodelist_t nodes;
     om_authcert_t **certs;
     size_t n_certs;
