@@ -111,6 +111,8 @@ void om_channel_unregister_circ(om_channel_t *chan, uint32_t circ_id);
 void om_channel_close(om_channel_t *chan, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void om_channel_free(om_channel_t *chan);
+/* Tests only: make this initiator's AUTHENTICATE wrong in the ways hooks say (link_auth.h). */
+void om_channel_set_auth_test_hooks(om_channel_t *chan, const om_link_auth_test_hooks_t *hooks);
 /* The owner lets go: none of the callbacks given at creation runs any more. */
 void om_channel_detach(om_channel_t *chan);
 

@@ -64,4 +64,15 @@ struct om_channel {
     void *drain_arg;
 };
 
+/* channel.c, for channel_handshake.c: a cell onto the wire (recorded in the handshake log). */
+int om_chan_send_fixed(om_channel_t *chan, const om_cell_t *cell);
+int om_chan_send_var(om_channel_t *chan, const om_var_cell_t *cell);
+
+/* channel_handshake.c, for channel.c */
+void om_chan_hs_record(om_digest_t *d, const uint8_t *wire, size_t n);
+void om_chan_hs_drop(om_channel_t *chan);
+int om_chan_send_versions(om_channel_t *chan);
+void om_chan_handle_var_cell(om_channel_t *chan, const om_var_cell_t *vc);
+void om_chan_handle_netinfo(om_channel_t *chan, const om_cell_t *c);
+
 #endif
