@@ -471,9 +471,12 @@ static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, b
     om_debug(dest.family == AF_INET6 ? "Circuit %u from %s: extending to [%s]:%u"
                                      : "Circuit %u from %s: extending to %s:%u",
              circ->p_circ_id, from, dest.host, dest.port);
-    /* An open link to that identity is reused whatever its address (tor-spec 5.3.1). */
-    circ->link_wait = om_linkmgr_get(m->p.links, dest.host, dest.port, e.rsa_id,
-                                     e.has_ed_id ? e.ed_id : NULL, extend_link_ready, circ);
+    /* An open (canonical) link to that identity is reused (tor-spec 5.3.1). The callback may run
+     * before this returns and free circ (e.g. the link table is full, or the connect fails at
+     * once): a handle comes back only if it has not, and only then is circ still ours. */
+    void *h = om_linkmgr_get(m->p.links, dest.host, dest.port, e.rsa_id,
+                             e.has_ed_id ? e.ed_id : NULL, extend_link_ready, circ);
+    if (h) circ->link_wait = h;
     return 1; /* circ may be gone now */
 }
 

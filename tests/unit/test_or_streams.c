@@ -13,14 +13,14 @@
 #include "core/onion_handshake.h"
 #include "core/relay_crypto.h"
 #include "core/sendme.h"
-#include "mem_link.h"
+#include "or_fixture.h"
 #include "or/or_circuit.h"
 #include "or/or_sched.h"
 #include "or/or_streams.h"
 #include "test.h"
 
-#define CIRC   0x80000001u
-#define STREAM 7
+#define CIRC   FIX_CIRC
+#define STREAM FIX_STREAM
 
 /* ---------------------------------------------------------------- test services */
 
@@ -88,50 +88,13 @@ static void svc_release(void *arg, om_or_stream_t *s)
 
 /* ---------------------------------------------------------------- the relay */
 
-typedef struct {
-    struct event_base *base;
-    om_or_sched_t *sched;
-    om_or_circuits_t *circs;
-    om_or_streams_t *streams;
-    om_mem_link_t link;
-} relay_t;
-
-static void on_unclaimed(om_channel_t *chan, const om_cell_t *cell, void *arg)
-{
-    relay_t *r = arg;
-    om_or_circuits_unclaimed_cell(r->circs, chan, cell);
-}
+typedef fix_relay_t relay_t;
+typedef fix_client_t client_t;
 
 static bool relay_start(relay_t *r)
 {
-    memset(r, 0, sizeof *r);
     memset(&svc, 0, sizeof svc);
-    r->base = event_base_new();
-    r->sched = om_or_sched_new(0, om_or_circ_oom, NULL);
-    r->streams = om_or_streams_new(NULL, NULL);
-    if (!r->base || !r->sched || !r->streams) return false;
-    om_or_circ_params_t p = {
-        .max_circuits = 16,
-        .stream_handler = om_or_streams_handle,
-        .on_circ_free = om_or_streams_circ_free,
-        .stream_arg = r->streams,
-        .sched = r->sched,
-        .on_writable = om_or_streams_writable,
-        .base = r->base,
-    };
-    r->circs = om_or_circuits_new(&p);
-    om_chan_callbacks_t cb = {.on_unclaimed_cell = on_unclaimed, .arg = r};
-    /* The client link comes from a relay (exits serve only those; a named service does not ask). */
-    return r->circs && om_mem_link_open(&r->link, r->base, OM_CHAN_RESPONDER, &cb);
-}
-
-static void relay_stop(relay_t *r)
-{
-    om_or_circuits_free(r->circs);
-    om_or_streams_free(r->streams);
-    if (r->link.base) om_mem_link_close(&r->link);
-    om_or_sched_free(r->sched);
-    if (r->base) event_base_free(r->base);
+    return fix_relay_start(r, NULL, NULL);
 }
 
 static int add(relay_t *r, uint8_t command, const char *host,
@@ -150,90 +113,29 @@ static int add(relay_t *r, uint8_t command, const char *host,
 
 /* ---------------------------------------------------------------- the client */
 
-typedef struct {
-    om_relay_crypto_t crypto;
-    om_sendme_t fc;          /* our side's circuit flow control (SENDMEs to the relay) */
-    bool no_sendmes;         /* do not answer DATA with circuit SENDMEs */
-    uint8_t last_digest[20]; /* running digest after the last DATA cell */
-} client_t;
-
 static bool client_create(relay_t *r, client_t *c)
 {
-    memset(c, 0, sizeof *c);
-    om_sendme_init(&c->fc, 0);
-    om_fast_client_t fc;
-    uint8_t x[OM_FAST_LEN];
-    om_cell_t cell = {.circ_id = CIRC, .command = OM_CELL_CREATE_FAST}, reply;
-    memset(cell.payload, 0, sizeof cell.payload);
-    if (om_fast_client_create(&fc, x) < 0) return false;
-    memcpy(cell.payload, x, sizeof x);
-    om_handshake_keys_t keys;
-    bool ok = om_mem_link_feed(&r->link, &cell) == 0 && om_mem_link_take(&r->link, &reply) == 1 &&
-              reply.command == OM_CELL_CREATED_FAST &&
-              om_fast_client_finish(&fc, reply.payload, 2 * OM_FAST_LEN, &keys) == 0 &&
-              om_relay_crypto_init(&c->crypto, keys.keys) == 0;
-    om_fast_client_clear(&fc);
-    return ok;
+    return fix_client_create(r, c, CIRC);
 }
 
 static int client_send(relay_t *r, client_t *c, uint8_t command, uint16_t stream, const void *body,
                        size_t len)
 {
-    om_cell_t cell = {.circ_id = CIRC, .command = OM_CELL_RELAY};
-    if (om_relay_payload_build(cell.payload, command, stream, body, len) < 0) return -1;
-    om_relay_crypto_set_digest_fwd(&c->crypto, cell.payload);
-    om_relay_crypto_encrypt_fwd(&c->crypto, cell.payload);
-    return om_mem_link_feed(&r->link, &cell);
+    return fix_client_send(r, c, command, stream, body, len, false);
 }
 
 static int client_begin(relay_t *r, client_t *c, const char *host, uint16_t port)
 {
-    om_begin_t b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.host, sizeof b.host, "%s", host);
-    b.port = port;
-    uint8_t body[OM_RELAY_PAYLOAD_LEN];
-    int n = om_begin_encode(&b, body, sizeof body);
-    return n < 0 ? -1 : client_send(r, c, OM_RELAY_BEGIN, STREAM, body, (size_t)n);
+    return fix_client_begin(r, c, host, port);
 }
 
-/* The next cell from the relay: 1 a relay message (h, body), 2 DESTROY, 0 none, -1 garbage.
- * DATA is answered with circuit SENDMEs as an origin does. */
 static int client_recv(relay_t *r, client_t *c, om_relay_header_t *h, uint8_t *body)
 {
-    om_cell_t cell;
-    int t = om_mem_link_take(&r->link, &cell);
-    if (t <= 0) return t;
-    if (cell.command == OM_CELL_DESTROY) return 2;
-    if (cell.command != OM_CELL_RELAY) return -1;
-    om_relay_crypto_decrypt_back(&c->crypto, cell.payload);
-    if (!om_relay_crypto_check_back(&c->crypto, cell.payload) ||
-        om_relay_header_unpack(h, cell.payload) < 0)
-        return -1;
-    memcpy(body, cell.payload + OM_RELAY_HEADER_LEN, h->length);
-    if (h->command == OM_RELAY_DATA) om_relay_crypto_last_digest_back(&c->crypto, c->last_digest);
-    if (h->command == OM_RELAY_DATA && !c->no_sendmes && om_sendme_note_delivered(&c->fc) == 1) {
-        uint8_t d[20], sb[OM_SENDME_V1_BODY_LEN];
-        om_relay_crypto_last_digest_back(&c->crypto, d);
-        client_send(r, c, OM_RELAY_SENDME, 0, sb, om_sendme_build_v1(sb, d));
-    }
-    return 1;
+    return fix_client_recv(r, c, h, body, NULL);
 }
 
-/* Read everything waiting; count messages of `command` on the stream and note a DESTROY. */
-static int drain(relay_t *r, client_t *c, uint8_t command, bool *destroyed, uint8_t *end_reason)
-{
-    om_relay_header_t h;
-    uint8_t body[OM_RELAY_PAYLOAD_LEN];
-    int n = 0, t;
-    while ((t = client_recv(r, c, &h, body)) != 0) {
-        if (t == 2 && destroyed) *destroyed = true;
-        if (t != 1) continue;
-        if (h.command == command) n++;
-        if (h.command == OM_RELAY_END && end_reason) *end_reason = body[0];
-    }
-    return n;
-}
+#define drain      fix_drain
+#define relay_stop fix_relay_stop
 
 /* ---------------------------------------------------------------- tests */
 
