@@ -250,7 +250,7 @@ static void source_failed(struct dirclient *d, const char *why)
         om_circuit_t *c = d->circ;
         d->circ = NULL;
         d->circ_open = false;
-        c->cb.on_closed = NULL;
+        om_circuit_detach(c);
         om_circuit_close(c, OM_DESTROY_FINISHED, "directory source failed");
     }
     d->busy = false;
@@ -387,7 +387,7 @@ static void connect_source(struct dirclient *d)
                  port);
         if (!op->have_enough_dir) om_op_bootstrap(op, 5, "conn", "Connecting to a relay");
     }
-    d->chan_req = om_chanmgr_get(op->chans, host, port, fp, NULL, chan_ready, d);
+    d->chan_req = om_linkmgr_get(op->chans, host, port, fp, NULL, chan_ready, d);
 }
 
 static void fetch_done(int status, const uint8_t *body, size_t len, const char *err, void *arg)
@@ -476,7 +476,7 @@ static void dir_step(struct dirclient *d)
             om_circuit_t *c = d->circ;
             d->circ = NULL;
             d->circ_open = false;
-            c->cb.on_closed = NULL;
+            om_circuit_detach(c);
             om_circuit_close(c, OM_DESTROY_FINISHED, "directory fetches done");
         }
         time_t wait = d->next_consensus_fetch - time(NULL);
@@ -518,10 +518,9 @@ struct dirclient *om_dirclient_start(om_op_t *op)
 void om_dirclient_free(struct dirclient *d)
 {
     if (!d) return;
-    if (d->chan_req) om_chanmgr_cancel(d->op->chans, d->chan_req);
+    if (d->chan_req) om_linkmgr_cancel(d->op->chans, d->chan_req);
     if (d->circ) {
-        d->circ->cb.on_closed = NULL;
-        d->circ->cb.on_built = NULL;
+        om_circuit_detach(d->circ);
         om_circuit_close(d->circ, OM_DESTROY_FINISHED, "shutting down");
     }
     if (d->timer) event_free(d->timer);

@@ -46,7 +46,8 @@ void om_op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
 void om_op_dir_changed(om_op_t *op)
 {
     if (!op->nodes.consensus) return;
-    om_guards_update(&op->guards, &op->nodes, &op->opt.path);
+    om_guards_update(&op->guards, &op->nodes, &op->opt.path.entry_nodes,
+                     &op->opt.path.exclude_nodes);
     double frac = om_nodelist_path_fraction(&op->nodes);
     if (!op->have_enough_dir) {
         if (frac >= op->opt.paths_needed) {
@@ -58,6 +59,11 @@ void om_op_dir_changed(om_op_t *op)
         }
     }
     if (op->have_enough_dir && op->pool) om_circpool_dir_changed(op->pool);
+}
+
+static void pool_progress(void *arg, int pct, const char *tag, const char *summary)
+{
+    om_op_bootstrap(arg, pct, tag, summary);
 }
 
 static int make_data_dir(const char *dir, char *err, size_t errlen)
@@ -96,7 +102,9 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
     }
     op->base = base;
     op->opt = *opt;
-    op->chans = om_chanmgr_new(base);
+    op->chans = om_linkmgr_new(base, NULL, NULL);
+    op->edge = (om_edge_ctx_t){
+        .base = base, .testing = opt->testing, .isolate_socks_auth = opt->isolate_socks_auth};
     char path[600];
     om_guards_init(&op->guards, om_op_path(op, "state.json", path, sizeof path),
                    opt->num_entry_guards);
@@ -106,7 +114,7 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
                                           .on_data = om_edge_on_data,
                                           .on_close = om_edge_on_close,
                                           .on_drain = om_edge_on_drain,
-                                          .arg = op};
+                                          .arg = &op->edge};
         om_socks_server_opts_t so = {.max_conns = opt->max_socks_conns};
         op->socks = om_socks_server_new_opts(base, opt->socks_addr, opt->socks_port, &cb, &so);
         if (!op->socks) {
@@ -120,7 +128,21 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
         om_notice("Opened Socks listener on %s:%u", opt->socks_addr,
                   om_socks_server_port(op->socks));
     }
-    op->pool = om_circpool_new(op);
+    om_circpool_params_t cp = {
+        .base = base,
+        .links = op->chans,
+        .nodes = &op->nodes,
+        .guards = &op->guards,
+        .path = &op->opt.path,
+        .congestion_control = opt->congestion_control,
+        .circuit_build_timeout_s = opt->circuit_build_timeout_s,
+        .max_circuit_dirtiness_s = opt->max_circuit_dirtiness_s,
+        .prebuilt_circuits = opt->prebuilt_circuits,
+        .on_progress = pool_progress,
+        .arg = op,
+    };
+    op->pool = om_circpool_new(&cp);
+    op->edge.pool = op->pool;
     op->dir = om_dirclient_start(op);
     if (!op->chans || !op->pool || !op->dir) {
         snprintf(err, errlen, "out of memory");
@@ -136,7 +158,7 @@ void om_op_free(om_op_t *op)
     if (op->socks) om_socks_server_free(op->socks);
     om_dirclient_free(op->dir);
     om_circpool_free(op->pool);
-    om_chanmgr_free(op->chans);
+    om_linkmgr_free(op->chans);
     om_guards_save(&op->guards);
     om_nodelist_clear(&op->nodes);
     om_authcert_free_array(op->certs, op->n_certs);
