@@ -3,6 +3,7 @@
  * ProtocolWarnings' severity. */
 #include "core/log.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,9 @@ static bool configured;
 static sink_t sinks[MAX_SINKS];
 static size_t n_sinks;
 static bool syslog_open;
-static om_safe_logging_t safe_logging = OM_SAFELOG_ALL;
-static bool protocol_warnings;
+/* Atomic: embedded onion proxies may start on several threads (each sets them). */
+static _Atomic int safe_logging = OM_SAFELOG_ALL;
+static atomic_bool protocol_warnings;
 
 static const char *const level_names[] = {"debug", "info", "notice", "warn", "err"};
 
@@ -193,23 +195,23 @@ void om_log(om_log_level_t level, const char *fmt, ...)
 
 void om_log_set_safe_logging(om_safe_logging_t mode)
 {
-    safe_logging = mode;
+    atomic_store_explicit(&safe_logging, (int)mode, memory_order_relaxed);
 }
 
 om_safe_logging_t om_log_get_safe_logging(void)
 {
-    return safe_logging;
+    return (om_safe_logging_t)atomic_load_explicit(&safe_logging, memory_order_relaxed);
 }
 
 const char *om_safe_str_client(const char *s)
 {
-    if (safe_logging == OM_SAFELOG_ALL) return OM_SCRUBBED;
+    if (om_log_get_safe_logging() == OM_SAFELOG_ALL) return OM_SCRUBBED;
     return s ? s : "(null)";
 }
 
 const char *om_safe_str(const char *s)
 {
-    if (safe_logging != OM_SAFELOG_NONE) return OM_SCRUBBED;
+    if (om_log_get_safe_logging() != OM_SAFELOG_NONE) return OM_SCRUBBED;
     return s ? s : "(null)";
 }
 
@@ -217,19 +219,19 @@ const char *om_safe_str(const char *s)
 
 void om_log_set_protocol_warnings(bool on)
 {
-    protocol_warnings = on;
+    atomic_store_explicit(&protocol_warnings, on, memory_order_relaxed);
 }
 
 bool om_log_get_protocol_warnings(void)
 {
-    return protocol_warnings;
+    return atomic_load_explicit(&protocol_warnings, memory_order_relaxed);
 }
 
 void om_log_protocol(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    om_logv(protocol_warnings ? OM_LOG_WARN : OM_LOG_INFO, fmt, ap);
+    om_logv(om_log_get_protocol_warnings() ? OM_LOG_WARN : OM_LOG_INFO, fmt, ap);
     va_end(ap);
 }
 
