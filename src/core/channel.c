@@ -253,9 +253,16 @@ void om_channel_close(om_channel_t *chan, const char *fmt, ...)
     om_chan_hs_drop(chan);
     if (chan->transport && chan->transport->ops->set_reading)
         chan->transport->ops->set_reading(chan->transport, 0);
-    om_log(was == OM_CHAN_OPEN ? OM_LOG_INFO : OM_LOG_NOTICE, "Link %s %s closed (%s): %s",
-           chan->role == OM_CHAN_INITIATOR ? "to" : "from", chan->peer_desc,
-           om_chan_state_name(was), chan->close_reason);
+    /* A link of ours that failed to come up is news (notice); one that closes after opening is
+     * not (info); a peer's failed handshake is the peer's affair — a flood of them must not
+     * flood the log (tor: LOG_PROTOCOL_WARN). */
+    const char *dir = chan->role == OM_CHAN_INITIATOR ? "to" : "from";
+    if (chan->role == OM_CHAN_RESPONDER && was != OM_CHAN_OPEN)
+        om_log_protocol("Link from %s closed (%s): %s", om_safe_str(chan->peer_desc),
+                        om_chan_state_name(was), chan->close_reason);
+    else
+        om_log(was == OM_CHAN_OPEN ? OM_LOG_INFO : OM_LOG_NOTICE, "Link %s %s closed (%s): %s", dir,
+               om_safe_str(chan->peer_desc), om_chan_state_name(was), chan->close_reason);
     circ_notify_all_closed(chan);
     if (chan->cb.on_close) chan->cb.on_close(chan, chan->close_reason, chan->cb.arg);
     channel_schedule_free(chan);
@@ -322,7 +329,7 @@ static void handle_fixed_cell(om_channel_t *chan, const om_cell_t *c)
     if (chan->cb.on_unclaimed_cell)
         chan->cb.on_unclaimed_cell(chan, c, chan->cb.arg);
     else
-        om_debug("Link %s: dropping %s for unknown circuit %u", chan->peer_desc,
+        om_debug("Link %s: dropping %s for unknown circuit %u", om_safe_str(chan->peer_desc),
                  om_cell_command_name(c->command), c->circ_id);
 }
 

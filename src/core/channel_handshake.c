@@ -93,7 +93,7 @@ static void channel_opened(om_channel_t *chan)
     if (chan->timeout_ev) event_del(chan->timeout_ev);
     om_chan_hs_drop(chan);
     om_info("Link %s %s open (link protocol %d%s)", chan->role == OM_CHAN_INITIATOR ? "to" : "from",
-            chan->peer_desc, chan->link_proto,
+            om_safe_str(chan->peer_desc), chan->link_proto,
             chan->authenticate || chan->peer_authenticated ? ", authenticated relay link" : "");
     if (chan->cb.on_open) chan->cb.on_open(chan, chan->cb.arg);
 }
@@ -188,7 +188,8 @@ static void handle_initiator_certs(om_channel_t *chan, const om_var_cell_t *vc)
         return;
     }
     chan->got_initiator_certs = true;
-    om_debug("Link from %s: initiator's CERTS verified; waiting for AUTHENTICATE", chan->peer_desc);
+    om_debug("Link from %s: initiator's CERTS verified; waiting for AUTHENTICATE",
+             om_safe_str(chan->peer_desc));
 }
 
 static void handle_authenticate(om_channel_t *chan, const om_var_cell_t *vc)
@@ -224,8 +225,8 @@ static void handle_authenticate(om_channel_t *chan, const om_var_cell_t *vc)
     char fp[41], ed[64];
     om_hex_encode(chan->peer.rsa_fp, 20, fp);
     om_base64_encode(chan->peer.ed_id, 32, ed, sizeof ed, true);
-    om_info("Link from %s: initiator authenticated as relay %s (Ed25519 %s)", chan->peer_desc, fp,
-            ed);
+    om_info("Link from %s: initiator authenticated as relay %s (Ed25519 %s)",
+            om_safe_str(chan->peer_desc), fp, ed);
 }
 
 static void handle_certs(om_channel_t *chan, const om_var_cell_t *vc)
@@ -304,7 +305,8 @@ static void send_authentication(om_channel_t *chan)
         om_channel_close(chan, "%s", err[0] ? err : "internal error sending AUTHENTICATE");
         return;
     }
-    om_debug("Link to %s: sent CERTS and AUTHENTICATE (Ed25519-SHA256-RFC5705)", chan->peer_desc);
+    om_debug("Link to %s: sent CERTS and AUTHENTICATE (Ed25519-SHA256-RFC5705)",
+             om_safe_str(chan->peer_desc));
 }
 
 static void handle_auth_challenge(om_channel_t *chan, const om_var_cell_t *vc)
@@ -344,9 +346,9 @@ void om_chan_handle_netinfo(om_channel_t *chan, const om_cell_t *c)
     }
     chan->timings.netinfo = om_now_usec();
     if (chan->role == OM_CHAN_RESPONDER && chan->got_initiator_certs && !chan->peer_authenticated)
-        om_info("Link from %s: initiator sent CERTS but no AUTHENTICATE; the link is "
-                "unauthenticated (a client)",
-                chan->peer_desc);
+        om_log_protocol("Link from %s: initiator sent CERTS but no AUTHENTICATE; the link is "
+                        "unauthenticated (a client)",
+                        om_safe_str(chan->peer_desc));
     if (chan->role == OM_CHAN_INITIATOR && send_netinfo(chan) < 0) {
         om_channel_close(chan, "internal error sending NETINFO");
         return;
@@ -381,7 +383,7 @@ void om_chan_handle_var_cell(om_channel_t *chan, const om_var_cell_t *vc)
         return;
     default:
         if (chan->state == OM_CHAN_OPEN) {
-            om_debug("Link %s: ignoring var cell %s", chan->peer_desc,
+            om_debug("Link %s: ignoring var cell %s", om_safe_str(chan->peer_desc),
                      om_cell_command_name(vc->command));
             return;
         }

@@ -135,13 +135,14 @@ static int cc_negotiated(om_circuit_t *circ, const uint8_t *smsg, size_t smsg_le
     uint8_t inc = 0;
     int r = om_cc_ext_response_parse(smsg, smsg_len, our_inc, &inc);
     if (r < 0) {
-        om_info("Circuit %u: hop %d sent a malformed or out-of-range congestion-control reply",
-                circ->circ_id, hop + 1);
+        om_log_protocol(
+            "Circuit %u: hop %d sent a malformed or out-of-range congestion-control reply",
+            circ->circ_id, hop + 1);
         return -1;
     }
     if (r == 1 && !asked) {
-        om_info("Circuit %u: hop %d sent congestion-control parameters we did not ask for",
-                circ->circ_id, hop + 1);
+        om_log_protocol("Circuit %u: hop %d sent congestion-control parameters we did not ask for",
+                        circ->circ_id, hop + 1);
         return -1;
     }
     if (r == 1) {

@@ -278,8 +278,8 @@ static void on_xon_xoff(om_stream_t *s, const om_relay_header_t *h, const uint8_
         return;
     }
     if (m == OM_FLOW_MSG_SUSPICIOUS)
-        om_info("Circuit %u stream %u: more %s than the data we sent explains", circ->circ_id,
-                s->id, name);
+        om_log_protocol("Circuit %u stream %u: more %s than the data we sent explains",
+                        circ->circ_id, s->id, name);
     om_debug("Circuit %u stream %u: got %s", circ->circ_id, s->id, name);
     if (h->command == OM_RELAY_XON) om_circ_streams_writable(circ);
 }
@@ -289,10 +289,10 @@ void om_circ_stream_msg(om_circuit_t *circ, int hop, const om_relay_header_t *h,
 {
     om_stream_t *s = stream_find(circ, h->stream_id);
     if (s && s->hop != hop) {
-        om_info("Circuit %u: %s for stream %u from hop %d, but the stream ends at hop %d: "
-                "dropped",
-                circ->circ_id, om_relay_command_name(h->command), h->stream_id, hop + 1,
-                s->hop + 1);
+        om_log_protocol("Circuit %u: %s for stream %u from hop %d, but the stream ends at hop %d: "
+                        "dropped",
+                        circ->circ_id, om_relay_command_name(h->command), h->stream_id, hop + 1,
+                        s->hop + 1);
         return;
     }
     if (!s) {

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/channel_int.h"
 #include "core/log.h"
@@ -36,6 +37,8 @@ struct om_linkmgr {
     link_t *links;
     unsigned count, inbound;
     struct bufferevent_rate_limit_group *rl;
+    time_t refused_logged; /* the last notice about refused links (at most one a minute) */
+    unsigned refused;      /* refused since that notice */
 };
 
 static om_transport_t *tls_connect(void *arg, struct event_base *base, const char *host,
@@ -68,7 +71,7 @@ void om_linkmgr_set_rate_limit_group(om_linkmgr_t *m, struct bufferevent_rate_li
 static void apply_rate_limit(om_linkmgr_t *m, om_transport_t *t)
 {
     if (m->rl && t->ops->set_rate_limit_group && t->ops->set_rate_limit_group(t, m->rl) < 0)
-        om_warn("Could not put the link %s under the bandwidth limit", t->peer);
+        om_warn("Could not put the link %s under the bandwidth limit", om_safe_str(t->peer));
 }
 
 /* A closing link leaves the group at once: the channel and its transport are freed later (on the
@@ -135,7 +138,8 @@ static void on_close(om_channel_t *chan, const char *reason, void *arg)
 {
     link_t *k = arg;
     om_linkmgr_t *m = k->m;
-    om_info("Link %s %s closed: %s", k->inbound ? "from" : "to", chan->peer_desc, reason);
+    om_info("Link %s %s closed: %s", k->inbound ? "from" : "to", om_safe_str(chan->peer_desc),
+            reason);
     link_unlink(m, k);
     leave_rate_limit(m, chan);
     fire_waiters(k, NULL, reason);
@@ -173,7 +177,16 @@ void om_linkmgr_accept(om_linkmgr_t *m, om_transport_t *t)
         return;
     }
     if (m->count >= m->o.max_links) {
-        om_notice("Refusing a link from %s: already %u links (the limit)", t->peer, m->count);
+        /* One notice a minute, with a count: a flood of refusals must not flood the log. */
+        time_t now = time(NULL);
+        m->refused++;
+        if (now - m->refused_logged >= 60) {
+            om_notice("Refusing links: already %u links (the limit); %u refused in the last "
+                      "minute, the latest from %s",
+                      m->count, m->refused, om_safe_str(t->peer));
+            m->refused_logged = now;
+            m->refused = 0;
+        }
         t->ops->free(t);
         return;
     }

@@ -404,7 +404,7 @@ static void handshake(tls_transport_t *tt)
         return;
     }
     tt->connected = 1;
-    om_debug("TLS to %s up (%s, %s)", tt->base.peer, SSL_get_version(tt->ssl),
+    om_debug("TLS to %s up (%s, %s)", om_safe_str(tt->base.peer), SSL_get_version(tt->ssl),
              SSL_get_cipher_name(tt->ssl));
     if (tt->base.event_cb)
         tt->base.event_cb(&tt->base, OM_TRANSPORT_CONNECTED, "connected", tt->base.cb_arg);
@@ -671,7 +671,7 @@ om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16
     tls_transport_t *tt = tls_new(base, -1, ssl, peer);
     if (!tt) return NULL;
     if (bufferevent_socket_connect(tt->under, (struct sockaddr *)&ss, (int)sslen) < 0) {
-        om_warn("TLS connect to %s failed at once", peer);
+        om_warn("TLS connect to %s failed at once", om_safe_str(peer));
         tls_free_now(tt);
         return NULL;
     }

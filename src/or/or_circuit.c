@@ -286,16 +286,17 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     bool want_hibit = om_channel_role(chan) == OM_CHAN_RESPONDER;
     const char *cmd = om_cell_command_name(c->command);
     if (hibit != want_hibit) {
-        om_info("%s from %s with circuit ID %u of the peer's wrong half: refused", cmd,
-                om_channel_peer_desc(chan), c->circ_id);
+        om_log_protocol("%s from %s with circuit ID %u of the peer's wrong half: refused", cmd,
+                        om_safe_str(om_channel_peer_desc(chan)), c->circ_id);
         send_destroy(chan, c->circ_id, OM_DESTROY_PROTOCOL);
         m->st.refused++;
         return;
     }
     if (m->st.circuits >= m->p.max_circuits || !create_rate_ok(m, chan)) {
-        om_info("%s from %s refused: %s", cmd, om_channel_peer_desc(chan),
-                m->st.circuits >= m->p.max_circuits ? "circuit limit reached"
-                                                    : "too many CREATEs on this link this second");
+        om_log_protocol("%s from %s refused: %s", cmd, om_safe_str(om_channel_peer_desc(chan)),
+                        m->st.circuits >= m->p.max_circuits
+                            ? "circuit limit reached"
+                            : "too many CREATEs on this link this second");
         send_destroy(chan, c->circ_id, OM_DESTROY_RESOURCELIMIT);
         m->st.refused++;
         return;
@@ -321,8 +322,8 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
         why = "CREATE (TAP) is no longer supported (proposal 350)";
     }
     if (rc < 0) {
-        om_info("%s from %s (circuit %u) refused: %s", cmd, om_channel_peer_desc(chan), c->circ_id,
-                why);
+        om_log_protocol("%s from %s (circuit %u) refused: %s", cmd,
+                        om_safe_str(om_channel_peer_desc(chan)), c->circ_id, why);
         send_destroy(chan, c->circ_id, OM_DESTROY_PROTOCOL);
         m->st.refused++;
         return;
@@ -349,7 +350,7 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     if (cc_inc) {
         *circ->cc_params = cc_params;
         om_info("Circuit %u from %s: congestion control granted (sendme_inc %u)", c->circ_id,
-                om_channel_peer_desc(chan), cc_inc);
+                om_safe_str(om_channel_peer_desc(chan)), cc_inc);
     }
     circ->next = m->circs;
     if (m->circs) m->circs->prev = circ;
@@ -357,7 +358,8 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     m->st.circuits++;
     m->st.created++;
     om_channel_send_cell(chan, &reply);
-    om_debug("Circuit %u from %s created (%s)", c->circ_id, om_channel_peer_desc(chan), cmd);
+    om_debug("Circuit %u from %s created (%s)", c->circ_id, om_safe_str(om_channel_peer_desc(chan)),
+             cmd);
 }
 
 void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, const om_cell_t *c)
@@ -372,8 +374,9 @@ void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, cons
         return; /* for a circuit we already forgot */
     default:
         /* tor drops cells for unknown circuits (a DESTROY may have crossed them). */
-        om_debug("Link %s: dropping %s for unknown circuit %u", om_channel_peer_desc(chan),
-                 om_cell_command_name(c->command), c->circ_id);
+        om_debug("Link %s: dropping %s for unknown circuit %u",
+                 om_safe_str(om_channel_peer_desc(chan)), om_cell_command_name(c->command),
+                 c->circ_id);
         return;
     }
 }
@@ -387,7 +390,8 @@ static void extend_link_ready(om_channel_t *chan, const char *err, void *arg)
     circ->link_wait = NULL;
     if (!chan) {
         om_info("Circuit %u from %s: could not extend: %s", circ->p_circ_id,
-                circ->p_chan ? om_channel_peer_desc(circ->p_chan) : "?", err ? err : "link failed");
+                circ->p_chan ? om_safe_str(om_channel_peer_desc(circ->p_chan)) : "?",
+                err ? err : "link failed");
         m->st.extend_failures++;
         om_or_circ_close(circ, OM_DESTROY_CONNECTFAILED);
         return;
@@ -411,24 +415,27 @@ static void extend_link_ready(om_channel_t *chan, const char *err, void *arg)
 static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, bool early)
 {
     om_or_circuits_t *m = circ->owner;
-    const char *from = om_channel_peer_desc(circ->p_chan);
+    const char *from = om_safe_str(om_channel_peer_desc(circ->p_chan));
     if (!early) {
         /* tor-spec 5.6: EXTEND2 must come in RELAY_EARLY. */
-        om_info("Circuit %u from %s: EXTEND2 not in a RELAY_EARLY cell", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 not in a RELAY_EARLY cell", circ->p_circ_id,
+                        from);
         return -1;
     }
     if (circ->n_chan || circ->n_pending) {
-        om_info("Circuit %u from %s: EXTEND2 on a circuit already extended", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 on a circuit already extended",
+                        circ->p_circ_id, from);
         return -1;
     }
     om_extend2_t e;
     if (om_extend2_parse(&e, body, len) < 0) {
-        om_info("Circuit %u from %s: malformed EXTEND2", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: malformed EXTEND2", circ->p_circ_id, from);
         return -1;
     }
     if (!e.has_rsa_id) {
         /* We need the RSA identity to name the link (as tor 0.4.9 does). */
-        om_info("Circuit %u from %s: EXTEND2 without an RSA identity", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 without an RSA identity", circ->p_circ_id,
+                        from);
         return -1;
     }
     /* tor-spec 5.1.2: the first IPv4 [00] and the first IPv6 [01] link specifier; we connect to
@@ -436,26 +443,28 @@ static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, b
     om_extend_dest_t dest;
     om_extend_addr_result_t ar = om_extend_choose_addr(&e, m->p.allow_private_extend, &dest);
     if (ar == OM_EXTEND_ADDR_NONE) {
-        om_info("Circuit %u from %s: EXTEND2 without an IPv4 or IPv6 address", circ->p_circ_id,
-                from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 without an IPv4 or IPv6 address",
+                        circ->p_circ_id, from);
         return -1;
     }
     if (!memcmp(e.rsa_id, m->p.keys->rsa_fp, 20)) {
-        om_info("Circuit %u from %s: EXTEND2 to ourselves", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 to ourselves", circ->p_circ_id, from);
         return -1;
     }
     const om_peer_identity_t *prev = om_channel_peer_identity(circ->p_chan);
     if (prev && !memcmp(e.rsa_id, prev->rsa_fp, 20)) {
-        om_info("Circuit %u from %s: EXTEND2 back to the previous hop", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 back to the previous hop", circ->p_circ_id,
+                        from);
         return -1;
     }
     if (ar == OM_EXTEND_ADDR_PRIVATE) {
-        om_info("Circuit %u from %s: EXTEND2 to a private address refused", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 to a private address refused", circ->p_circ_id,
+                        from);
         om_or_circ_close(circ, OM_DESTROY_CONNECTFAILED);
         return 1;
     }
     if ((size_t)e.hlen + 4 > OM_CELL_PAYLOAD_LEN) {
-        om_info("Circuit %u from %s: EXTEND2 handshake too long", circ->p_circ_id, from);
+        om_log_protocol("Circuit %u from %s: EXTEND2 handshake too long", circ->p_circ_id, from);
         return -1;
     }
     circ->pending_create_len = 4 + (size_t)e.hlen;
@@ -488,7 +497,7 @@ static int handle_local(om_or_circ_t *circ, const uint8_t *payload, bool early)
 {
     om_relay_header_t h;
     if (om_relay_header_unpack(&h, payload) < 0) {
-        om_info("Circuit %u: relay cell with length %u > 498", circ->p_circ_id, h.length);
+        om_log_protocol("Circuit %u: relay cell with length %u > 498", circ->p_circ_id, h.length);
         return -1;
     }
     const uint8_t *body = payload + OM_RELAY_HEADER_LEN;
@@ -496,7 +505,7 @@ static int handle_local(om_or_circ_t *circ, const uint8_t *payload, bool early)
     case OM_RELAY_EXTEND2:
         return handle_extend2(circ, body, h.length, early);
     case OM_RELAY_EXTEND:
-        om_info("Circuit %u: EXTEND (TAP) is no longer supported", circ->p_circ_id);
+        om_log_protocol("Circuit %u: EXTEND (TAP) is no longer supported", circ->p_circ_id);
         return -1;
     case OM_RELAY_TRUNCATE: {
         /* tor-spec 5.4: tear down the rest of the circuit, answer TRUNCATED. */
@@ -533,8 +542,8 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
     case OM_CELL_RELAY_EARLY: {
         bool early = cell->command == OM_CELL_RELAY_EARLY;
         if (early && ++circ->relay_early_in > OM_OR_MAX_RELAY_EARLY) {
-            om_info("Circuit %u from %s: more than %d RELAY_EARLY cells", circ->p_circ_id,
-                    om_channel_peer_desc(chan), OM_OR_MAX_RELAY_EARLY);
+            om_log_protocol("Circuit %u from %s: more than %d RELAY_EARLY cells", circ->p_circ_id,
+                            om_safe_str(om_channel_peer_desc(chan)), OM_OR_MAX_RELAY_EARLY);
             om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
             return;
         }
@@ -548,8 +557,8 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         }
         if (!circ->n_chan || circ->n_pending) {
             /* tor-spec 5.5.2: unrecognized at the last hop is a protocol violation. */
-            om_info("Circuit %u from %s: relay cell not recognized and no next hop",
-                    circ->p_circ_id, om_channel_peer_desc(chan));
+            om_log_protocol("Circuit %u from %s: relay cell not recognized and no next hop",
+                            circ->p_circ_id, om_safe_str(om_channel_peer_desc(chan)));
             om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
             return;
         }
@@ -557,7 +566,7 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         circ->owner->st.cells_relayed++;
         if (circ_send(circ, false, &c) < 0) {
             om_info("Circuit %u from %s: queue towards the next hop is full", circ->p_circ_id,
-                    om_channel_peer_desc(chan));
+                    om_safe_str(om_channel_peer_desc(chan)));
             om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
         }
         return;
@@ -570,8 +579,9 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
     case OM_CELL_PADDING:
         return;
     default:
-        om_info("Circuit %u from %s: unexpected %s", circ->p_circ_id, om_channel_peer_desc(chan),
-                om_cell_command_name(cell->command));
+        om_log_protocol("Circuit %u from %s: unexpected %s", circ->p_circ_id,
+                        om_safe_str(om_channel_peer_desc(chan)),
+                        om_cell_command_name(cell->command));
         om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
         return;
     }
@@ -629,7 +639,7 @@ static void n_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
     default:
         /* RELAY_EARLY backwards, a second CREATED2, anything else: protocol violation. */
         om_info("Circuit %u: unexpected %s from the next hop %s", circ->p_circ_id,
-                om_cell_command_name(cell->command), om_channel_peer_desc(chan));
+                om_cell_command_name(cell->command), om_safe_str(om_channel_peer_desc(chan)));
         om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
         return;
     }

@@ -153,7 +153,7 @@ static void end_exitpolicy(exit_stream_t *s, const struct sockaddr *sa)
         n += 4;
     }
     om_info("Circuit %u stream %u: %s:%u refused by our exit policy", om_or_stream_circ_id(s->s),
-            om_or_stream_id(s->s), s->begin.host, s->begin.port);
+            om_or_stream_id(s->s), om_safe_str(s->begin.host), s->begin.port);
     s->x->st.refused_policy++;
     om_or_stream_end(s->s, OM_END_EXITPOLICY, extra, n);
 }
@@ -230,7 +230,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         int n = om_connected_encode(&c, body, sizeof body);
         om_or_stream_send(s->s, OM_RELAY_CONNECTED, body, n > 0 ? (size_t)n : 0);
         om_debug("Circuit %u stream %u: connected to %s:%u", om_or_stream_circ_id(s->s),
-                 om_or_stream_id(s->s), s->begin.host, s->begin.port);
+                 om_or_stream_id(s->s), om_safe_str(s->begin.host), s->begin.port);
         exit_pull(s);
         return;
     }
@@ -252,7 +252,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         int e = EVUTIL_SOCKET_ERROR();
         x->st.connect_failed += !s->connected;
         om_debug("Circuit %u stream %u: %s:%u: %s", om_or_stream_circ_id(s->s),
-                 om_or_stream_id(s->s), s->begin.host, s->begin.port,
+                 om_or_stream_id(s->s), om_safe_str(s->begin.host), s->begin.port,
                  evutil_socket_error_to_string(e));
         om_or_stream_end(s->s, end_reason_for_errno(e), NULL, 0);
     }
@@ -306,7 +306,7 @@ static void begin_resolved(int result, struct evutil_addrinfo *res, void *arg)
     if (!pick) {
         s->x->st.resolve_failed++;
         om_debug("Circuit %u stream %u: could not resolve %s (%s)", om_or_stream_circ_id(s->s),
-                 om_or_stream_id(s->s), s->begin.host,
+                 om_or_stream_id(s->s), om_safe_str(s->begin.host),
                  result ? evutil_gai_strerror(result) : "no usable address");
         if (res) evutil_freeaddrinfo(res);
         om_or_stream_end(s->s, OM_END_RESOLVEFAILED, NULL, 0);

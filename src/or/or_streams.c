@@ -257,7 +257,7 @@ static int circuit_sendme(om_or_circ_t *circ, circ_state_t *cs, const uint8_t *b
 {
     const char *why = NULL;
     if (om_sendme_process(&cs->fc, body, len, om_now_usec(), &why) < 0) {
-        om_info("Circuit %u: %s", circ->p_circ_id, why);
+        om_log_protocol("Circuit %u: %s", circ->p_circ_id, why);
         return -1;
     }
     pump_all(circ);
@@ -269,7 +269,7 @@ static int note_delivered(om_or_circ_t *circ, circ_state_t *cs)
 {
     int r = om_sendme_note_delivered(&cs->fc);
     if (r < 0) {
-        om_info("Circuit %u: circuit deliver window below zero", circ->p_circ_id);
+        om_log_protocol("Circuit %u: circuit deliver window below zero", circ->p_circ_id);
         return -1;
     }
     if (r == 1) {
@@ -313,7 +313,7 @@ static void open_stream(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs
     memset(&b, 0, sizeof b);
     if (hdr->command == OM_RELAY_BEGIN && om_begin_parse(&b, body, hdr->length) < 0) {
         /* tor-spec 6.2: a malformed BEGIN gets END TORPROTOCOL; the circuit stays. */
-        om_info("Circuit %u: malformed BEGIN", circ->p_circ_id);
+        om_log_protocol("Circuit %u: malformed BEGIN", circ->p_circ_id);
         send_end(circ, hdr->stream_id, OM_END_TORPROTOCOL);
         return;
     }
@@ -345,8 +345,8 @@ static int stream_data(om_or_circ_t *circ, circ_state_t *cs, om_or_stream_t *s,
     if (!s) return 0; /* data for a stream we closed (half-closed): dropped */
     if (om_stream_flow_note_delivered(&s->flow) < 0) {
         /* tor: "(relay data) conn deliver_window below 0. Killing." */
-        om_info("Circuit %u stream %u: the client sent past the stream window", circ->p_circ_id,
-                s->id);
+        om_log_protocol("Circuit %u stream %u: the client sent past the stream window",
+                        circ->p_circ_id, s->id);
         return -1;
     }
     s->svc->data(s->svc->arg, s, body, hdr->length);
@@ -358,7 +358,7 @@ static int stream_sendme(om_or_circ_t *circ, om_or_stream_t *s)
     const char *why = NULL;
     if (!s) return 0;
     if (om_stream_flow_process_sendme(&s->flow, &why) < 0) {
-        om_info("Circuit %u stream %u: %s", circ->p_circ_id, s->id, why);
+        om_log_protocol("Circuit %u stream %u: %s", circ->p_circ_id, s->id, why);
         return -1;
     }
     if (s->svc->pull) s->svc->pull(s->svc->arg, s);
@@ -373,8 +373,8 @@ static int stream_xon_xoff(om_or_circ_t *circ, om_or_stream_t *s, const om_relay
     om_flow_msg_t r =
         om_stream_flow_on_xon_xoff(&s->flow, hdr->command, body, hdr->length, &ignored);
     if (ignored) {
-        om_info("Circuit %u: %s without congestion control ignored", circ->p_circ_id,
-                om_relay_command_name(hdr->command));
+        om_log_protocol("Circuit %u: %s without congestion control ignored", circ->p_circ_id,
+                        om_relay_command_name(hdr->command));
         return 0;
     }
     if (r == OM_FLOW_MSG_MALFORMED) return -1; /* prop 324 4.1 */
@@ -395,9 +395,9 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
     case OM_RELAY_BEGIN:
     case OM_RELAY_RESOLVE:
         if (!hdr->stream_id || s) {
-            om_info("Circuit %u: %s with stream ID %u %s", circ->p_circ_id,
-                    om_relay_command_name(hdr->command), hdr->stream_id,
-                    s ? "already in use" : "(zero)");
+            om_log_protocol("Circuit %u: %s with stream ID %u %s", circ->p_circ_id,
+                            om_relay_command_name(hdr->command), hdr->stream_id,
+                            s ? "already in use" : "(zero)");
             return -1;
         }
         open_stream(m, circ, cs, hdr, body);
