@@ -33,6 +33,7 @@
 #include "or/or_streams.h"
 #include "or/svc_dir.h"
 #include "or/publish.h"
+#include "or/reachability.h"
 #include "or/relay_keys.h"
 
 #define REPUBLISH_INTERVAL_S (18 * 3600) /* tor's FORCE_REGENERATE_DESCRIPTOR_INTERVAL */
@@ -73,6 +74,8 @@ struct om_relay {
     struct event *maintain_ev, *publish_ev, *bw_ev;
     time_t started, last_publish;
     bool publish;
+    bool reachable;    /* our ORPort was found reachable (or AssumeReachable 1) */
+    om_reach_t *reach; /* the self-test, while AssumeReachable is 0 */
 };
 
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz)
@@ -204,7 +207,8 @@ static void family_line(const om_relay_t *r, char *out, size_t outsz)
 
 static void publish_now(om_relay_t *r)
 {
-    if (!r->publish) return;
+    /* tor publishes only once it knows its ORPort is reachable (decide_if_publishable_server). */
+    if (!r->publish || !r->reachable) return;
     char err[512];
     time_t now = time(NULL);
     char platform[96];
@@ -439,6 +443,56 @@ static int setup_streams(om_relay_t *r, char *err, size_t errlen)
     return 0;
 }
 
+static void found_reachable(void *arg)
+{
+    om_relay_t *r = arg;
+    r->reachable = true;
+    publish_now(r);
+}
+
+/* With AssumeReachable 0, the ORPort self-test (reachability.c) runs first and the descriptor is
+ * uploaded once it succeeds; with 1 (TestingTorNetwork's default), at once. */
+static void start_publication(om_relay_t *r)
+{
+    if (!r->publish) {
+        om_notice("PublishServerDescriptor is 0: not uploading our descriptor");
+        return;
+    }
+    r->reachable = r->opt->assume_reachable;
+    if (!r->reachable) {
+        om_reach_params_t rp = {.base = r->base,
+                                .links = r->links,
+                                .keys = &r->keys,
+                                .address = r->address,
+                                .or_port = r->or_port,
+                                .auths = r->opt->auths,
+                                .n_auths = r->opt->n_auths,
+                                .on_reachable = found_reachable,
+                                .arg = r};
+        r->reach = om_reach_start(&rp);
+        if (!r->reach)
+            om_warn("AssumeReachable is 0 but no DirAuthority has an ORPort (orport=) to test our "
+                    "reachability through: not uploading our descriptor");
+        return;
+    }
+    /* First upload once the loop runs (the listener is up by then). */
+    r->publish_ev = event_new(r->base, -1, 0, publish_cb, r);
+    struct timeval now = {0, 0};
+    if (r->publish_ev) event_add(r->publish_ev, &now);
+}
+
+/* Key maintenance hourly, the bandwidth check each minute, and the first publication. */
+static void start_timers(om_relay_t *r)
+{
+    r->maintain_ev = event_new(r->base, -1, EV_PERSIST, maintain_cb, r);
+    struct timeval tv = {MAINTAIN_INTERVAL_S, 0};
+    if (r->maintain_ev) event_add(r->maintain_ev, &tv);
+    r->bw_ev = event_new(r->base, -1, EV_PERSIST, bw_check_cb, r);
+    struct timeval minute = {60, 0};
+    if (r->bw_ev) event_add(r->bw_ev, &minute);
+    start_publication(r);
+}
+
 om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *opt, char *err,
                            size_t errlen)
 {
@@ -516,17 +570,7 @@ om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *op
     om_relay_ed25519_b64(r->keys.ed_id.pub, ed);
     om_notice("Relay %s (%s, Ed25519 %s) listening on ORPort %s:%u, publishing %s:%u", r->nickname,
               spaced, ed, ports[0].addr, r->or_port, r->address, r->or_port);
-    r->maintain_ev = event_new(base, -1, EV_PERSIST, maintain_cb, r);
-    struct timeval tv = {MAINTAIN_INTERVAL_S, 0};
-    if (r->maintain_ev) event_add(r->maintain_ev, &tv);
-    /* First upload once the loop runs (the listener is up by then). */
-    r->bw_ev = event_new(base, -1, EV_PERSIST, bw_check_cb, r);
-    struct timeval minute = {60, 0};
-    if (r->bw_ev) event_add(r->bw_ev, &minute);
-    r->publish_ev = event_new(base, -1, 0, publish_cb, r);
-    struct timeval now = {0, 0};
-    if (r->publish_ev) event_add(r->publish_ev, &now);
-    if (!r->publish) om_notice("PublishServerDescriptor is 0: not uploading our descriptor");
+    start_timers(r);
     return r;
 fail:
     om_relay_free(r);
@@ -538,6 +582,8 @@ void om_relay_free(om_relay_t *r)
     if (!r) return;
     if (r->maintain_ev) event_free(r->maintain_ev);
     if (r->publish_ev) event_free(r->publish_ev);
+    if (r->bw_ev) event_free(r->bw_ev);
+    om_reach_free(r->reach);
     if (r->listener) evconnlistener_free(r->listener);
     om_or_circuits_free(r->circuits);
     om_linkmgr_free(r->links);
