@@ -22,6 +22,10 @@
  * to RETRY_MAX_MS; a built circuit resets it. */
 #define RETRY_BASE_MS 100
 #define RETRY_MAX_MS  10000
+/* tor's MAX_CIRCUIT_FAILURES: after more failed builds than this in one NewCircuitPeriod, no new
+ * launch until the next period. */
+#define MAX_CIRCUIT_FAILURES    5
+#define DEFAULT_NEW_CIRC_PERIOD 30
 
 typedef struct pcirc {
     struct pcirc *next;
@@ -56,6 +60,8 @@ struct om_circpool {
     struct event *tick;
     bool first_built;
     int fails;                 /* consecutive failed builds */
+    int period_fails;          /* failed builds in this NewCircuitPeriod */
+    time_t next_period;        /* when the next NewCircuitPeriod starts */
     uint64_t no_launch_before; /* om_now_usec() */
     struct event *retry;       /* runs pool_maintain when the delay is over */
 };
@@ -74,6 +80,7 @@ static void progress(om_circpool_t *p, int pct, const char *tag, const char *sum
 static void note_build_failure(om_circpool_t *p)
 {
     p->st.failed++;
+    p->period_fails++;
     if (p->fails < 30) p->fails++;
     uint64_t ms = (uint64_t)RETRY_BASE_MS << (p->fails < 8 ? p->fails - 1 : 7);
     if (ms > RETRY_MAX_MS) ms = RETRY_MAX_MS;
@@ -167,6 +174,7 @@ static void pc_built(om_circuit_t *circ, void *arg)
     if (pc->timeout) evtimer_del(pc->timeout);
     om_guards_note_success(p->o.guards, pc->path[0].rsa_fp);
     p->fails = 0;
+    p->period_fails = 0; /* tor: circuit_reset_failure_count(0) on "circuit built!" */
     p->no_launch_before = 0;
     p->st.built++;
     om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", om_circuit_id(circ), pc->names[0],
@@ -263,6 +271,7 @@ static int count_circs(om_circpool_t *p)
 static bool launch(om_circpool_t *p, uint16_t port)
 {
     if (count_building(p) >= MAX_BUILDING || count_circs(p) >= MAX_CIRCUITS) return false;
+    if (p->period_fails > MAX_CIRCUIT_FAILURES) return false; /* until the next period (tor) */
     uint64_t now = om_now_usec();
     if (now < p->no_launch_before) {
         if (!evtimer_pending(p->retry, NULL)) {
@@ -372,7 +381,18 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     time_t now = time(NULL);
-    /* Retire circuits that are too dirty and carry no streams. */
+    /* NewCircuitPeriod (tor's circuit_expire_old_circs_as_needed): every period the failure count
+     * starts again and circuits too dirty to take new streams, carrying none, are retired
+     * (circ_usable_for stops handing them out at once). */
+    if (now < p->next_period) {
+        pool_maintain(p);
+        return;
+    }
+    if (p->period_fails > MAX_CIRCUIT_FAILURES)
+        om_notice("%d circuit builds failed in the last %d seconds; trying again now",
+                  p->period_fails, p->o.new_circuit_period_s);
+    p->period_fails = 0;
+    p->next_period = now + p->o.new_circuit_period_s;
     for (pcirc_t *pc = p->circs, *next; pc; pc = next) {
         next = pc->next;
         if (pc->built && pc->circ && pc->dirty_since &&
@@ -395,6 +415,8 @@ om_circpool_t *om_circpool_new(const om_circpool_params_t *o)
     om_circpool_t *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->o = *o;
+    if (p->o.new_circuit_period_s <= 0) p->o.new_circuit_period_s = DEFAULT_NEW_CIRC_PERIOD;
+    p->next_period = time(NULL) + p->o.new_circuit_period_s;
     p->tick = event_new(o->base, -1, EV_PERSIST, tick_cb, p);
     p->retry = evtimer_new(o->base, retry_cb, p);
     if (!p->tick || !p->retry) {

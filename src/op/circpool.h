@@ -28,6 +28,9 @@ typedef struct {
     int circuit_build_timeout_s; /* CircuitBuildTimeout */
     int max_circuit_dirtiness_s; /* MaxCircuitDirtiness */
     int prebuilt_circuits;       /* clean circuits kept ready */
+    /* NewCircuitPeriod (0: tor's 30 s): how often too-dirty circuits are retired and the count
+     * of failed builds starts again (more than 5 failures stop launches until then). */
+    int new_circuit_period_s;
     /* Bootstrap progress, like tor's: 90 at the first launch, 100 at the first circuit built. */
     void (*on_progress)(void *arg, int pct, const char *tag, const char *summary);
     void *arg;

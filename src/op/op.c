@@ -138,6 +138,7 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
         .circuit_build_timeout_s = opt->circuit_build_timeout_s,
         .max_circuit_dirtiness_s = opt->max_circuit_dirtiness_s,
         .prebuilt_circuits = opt->prebuilt_circuits,
+        .new_circuit_period_s = opt->new_circuit_period_s,
         .on_progress = pool_progress,
         .arg = op,
     };
