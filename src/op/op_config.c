@@ -119,8 +119,8 @@ static const om_config_option_t op_options[] = {
     {.name = "NewCircuitPeriod", .type = OM_CONF_INTERVAL, .def = "30 seconds", .min = 1,
      .max = INT_MAX,
      .help = "Every this often consider building new circuits, as tor: start a new period of "
-             "circuit-failure accounting (after more than 5 failed builds in this period and the "
-             "last, no circuit is launched until the next one) and close circuits dirty for "
+             "circuit-failure accounting (after more than 5 failed builds in a period, no circuit is "
+             "launched until the next one) and close circuits dirty for "
              "longer than MaxCircuitDirtiness that carry no streams."},
     {.name = "PathsNeededToBuildCircuits", .type = OM_CONF_DOUBLE, .def = "-1", .min = -1,
      .max = 1, .args = "NUM",
