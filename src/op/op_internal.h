@@ -1,4 +1,4 @@
-/* op_internal.h — state shared by the OP's modules (op.c, dirclient.c, circpool.c, edge.c);
+/* op_internal.h — state shared by the OP's modules (op.c, circpool.c, edge.c);
  * not part of any public interface. */
 #ifndef OM_OP_OP_INTERNAL_H
 #define OM_OP_OP_INTERNAL_H
@@ -18,8 +18,6 @@ struct om_op {
     om_op_options_t opt;
     om_chanmgr_t *chans;
     om_nodelist_t nodes;
-    om_authcert_t **certs;
-    size_t n_certs;
     om_guards_t guards;
     om_socks_server_t *socks;
     int bootstrap_pct;
@@ -34,10 +32,6 @@ void om_op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
 void om_op_dir_changed(om_op_t *op);
 /* Path (DataDirectory/name) into buf. */
 const char *om_op_path(const om_op_t *op, const char *name, char *buf, size_t len);
-
-/* dirclient.c */
-struct dirclient *om_dirclient_start(om_op_t *op);
-void om_dirclient_free(struct dirclient *d);
 
 /* circpool.c: circuits */
 struct circpool *om_circpool_new(om_op_t *op);
