@@ -38,6 +38,7 @@ typedef struct {
     uint64_t start, transport_up, versions, certs, auth_challenge, netinfo, open;
 } om_chan_timings_t;
 
+/* Opaque outside src/core (its state: core/channel_int.h). */
 typedef struct om_channel om_channel_t;
 
 /* A circuit's receiver: called for every cell on its circuit ID (fixed cells only; var cells on
@@ -57,62 +58,6 @@ typedef struct {
 /* Limits a peer cannot exceed on one link. */
 #define OM_CHAN_MAX_CIRCUITS        8192
 #define OM_CHAN_HANDSHAKE_TIMEOUT_S 30
-
-struct om_channel {
-    om_transport_t *transport;
-    struct event_base *base;
-    om_chan_role_t role;
-    om_chan_state_t state;
-    int link_proto; /* negotiated version, 0 before VERSIONS */
-    bool closing;
-    char close_reason[256];
-    char peer_desc[64];
-
-    /* Initiator: what we expect the responder to prove (either may be absent). */
-    bool expect_rsa;
-    uint8_t expected_rsa_fp[20];
-    bool expect_ed;
-    uint8_t expected_ed_id[32];
-    /* What the peer proved: the responder's CERTS (initiator), or an authenticating
-     * initiator's CERTS + AUTHENTICATE (responder; then peer_authenticated is set too). */
-    bool peer_verified;
-    om_peer_identity_t peer;
-    om_certs_list_t peer_certs_raw; /* entries point into peer_certs_buf */
-    uint8_t *peer_certs_buf;
-    size_t peer_certs_len;
-    om_auth_challenge_t auth_challenge;
-    om_netinfo_t peer_netinfo;
-
-    /* Our relay identity: always for a responder; for an initiator only if it authenticates. */
-    const om_identity_t *identity;
-    bool authenticate; /* initiator: answer AUTH_CHALLENGE with CERTS + AUTHENTICATE */
-    /* Responder: the initiator proved the identity in `peer` (tor-spec 4.4). False for a client
-     * link, i.e. an initiator that sent NETINFO without authenticating. */
-    bool peer_authenticated;
-    bool got_initiator_certs;           /* responder: the initiator's CERTS verified ... */
-    om_peer_identity_t initiator_claim; /* ... claiming this (proved only by AUTHENTICATE) */
-    /* SHA-256 of every byte sent / received during the handshake, for AUTHENTICATE's SLOG and
-     * CLOG (tor-spec 4.4.2). Only while they are needed; freed at the latest when the link opens
-     * or closes (NULL then). */
-    om_digest_t *hs_sent, *hs_received;
-    uint8_t hs_slog[32]; /* responder: SHA-256 of what we sent through AUTH_CHALLENGE */
-    const om_link_auth_test_hooks_t *auth_test_hooks; /* tests only: a wrong AUTHENTICATE */
-
-    om_chan_timings_t timings;
-    om_chan_callbacks_t cb;
-
-    /* circuit-id -> receiver (open addressing). */
-    struct chan_circ_slot *circs;
-    uint32_t circs_cap, circs_count, circs_deleted;
-    uint32_t next_circ_id;
-
-    struct event *timeout_ev;
-    uint64_t cells_in, cells_out;
-    size_t chain_room; /* free bytes left in the output's last chain (see channel.c out_add) */
-    /* Output drained below the transport's low-water mark (see om_channel_set_drain_cb). */
-    void (*drain_cb)(om_channel_t *chan, void *arg);
-    void *drain_arg;
-};
 
 /* Start a link as initiator to host:port over TLS. expected_rsa_fp / expected_ed_id may be NULL.
  * Returns NULL on immediate failure. The channel frees itself after on_close returns unless the
@@ -166,8 +111,35 @@ void om_channel_unregister_circ(om_channel_t *chan, uint32_t circ_id);
 void om_channel_close(om_channel_t *chan, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void om_channel_free(om_channel_t *chan);
+/* Tests only: make this initiator's AUTHENTICATE wrong in the ways hooks say (link_auth.h). */
+void om_channel_set_auth_test_hooks(om_channel_t *chan, const om_link_auth_test_hooks_t *hooks);
+/* The owner lets go: none of the callbacks given at creation runs any more. */
+void om_channel_detach(om_channel_t *chan);
 
 const char *om_chan_state_name(om_chan_state_t s);
+
+/* ---- read-only facts about a channel ---- */
+/* The identity the peer proved: a responder's CERTS (when we initiated), or an authenticated
+ * initiator's CERTS + AUTHENTICATE (when we responded). NULL if it proved none (a client). */
+const om_peer_identity_t *om_channel_peer_identity(const om_channel_t *chan);
+/* We are the responder and the initiator authenticated as a relay (tor-spec 4.4). */
+bool om_channel_peer_authenticated(const om_channel_t *chan);
+const char *om_channel_peer_desc(const om_channel_t *chan); /* "127.0.0.1:9001" (for logs) */
+om_chan_state_t om_channel_state(const om_channel_t *chan);
+bool om_channel_is_closing(const om_channel_t *chan);
+const char *om_channel_close_reason(const om_channel_t *chan);
+int om_channel_link_proto(const om_channel_t *chan); /* 0 before VERSIONS */
+om_chan_role_t om_channel_role(const om_channel_t *chan);
+struct event_base *om_channel_base(const om_channel_t *chan);
+om_transport_t *om_channel_transport(const om_channel_t *chan);
+const om_chan_timings_t *om_channel_timings(const om_channel_t *chan);
+const om_netinfo_t *om_channel_peer_netinfo(const om_channel_t *chan);
+/* The peer's CERTS cell as received (entries valid while the channel lives), and its
+ * AUTH_CHALLENGE (initiator). For diagnostics (the probe tool). */
+const om_certs_list_t *om_channel_peer_certs(const om_channel_t *chan);
+const om_auth_challenge_t *om_channel_auth_challenge(const om_channel_t *chan);
+uint64_t om_channel_cells_in(const om_channel_t *chan);
+uint64_t om_channel_cells_out(const om_channel_t *chan);
 uint64_t om_now_usec(void);
 
 #endif

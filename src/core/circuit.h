@@ -1,9 +1,10 @@
 /* circuit.h — circuits we originate (tor-spec 5): creating the first hop with CREATE_FAST,
- * CREATE2-ntor or CREATE2-ntor-v3, layered relay crypto per hop, sending and receiving relay
- * messages, flow control — fixed windows with authenticated SENDMEs (proposal 289), or
- * congestion control negotiated with the exit (proposal 324: Vegas, XON/XOFF) — DESTROY with
- * reasons, and streams (BEGIN, BEGIN_DIR, RESOLVE). Relay messages that are not stream traffic
- * go through a dispatch table other modules extend. */
+ * CREATE2-ntor or CREATE2-ntor-v3, EXTEND2 to the next hops, layered relay crypto per hop,
+ * sending and receiving relay messages with per-hop flow control (sendme.h: windows with
+ * authenticated SENDMEs, or congestion control negotiated with the exit), DESTROY with reasons,
+ * and streams (BEGIN, BEGIN_DIR, RESOLVE) at any hop. Relay messages that are not stream traffic
+ * go to a dispatch table the owner supplies. Implementation: circuit.c (lifecycle, handshakes,
+ * cells), circuit_stream.c (streams). */
 #ifndef OM_CORE_CIRCUIT_H
 #define OM_CORE_CIRCUIT_H
 
@@ -19,13 +20,9 @@
 #include "core/relay_bodies.h"
 #include "core/relay_msg.h"
 
-#define OM_CIRC_MAX_HOPS           8
-#define OM_CIRC_WINDOW_START       1000 /* tor-spec 7.3 */
-#define OM_CIRC_WINDOW_INCREMENT   100
-#define OM_STREAM_WINDOW_START     500 /* tor-spec 7.4 */
-#define OM_STREAM_WINDOW_INCREMENT 50
-#define OM_CIRC_MAX_STREAMS        1024
-#define OM_STREAM_MAX_BUFFERED     (1u << 20) /* bytes received but not yet consumed */
+#define OM_CIRC_MAX_HOPS       8
+#define OM_CIRC_MAX_STREAMS    1024
+#define OM_STREAM_MAX_BUFFERED (1u << 20) /* bytes received but not yet consumed */
 
 /* What we know about a relay we build a hop to. The address is used for EXTEND2 (hops after
  * the first); the first hop is the relay at the other end of the channel. */
@@ -44,6 +41,7 @@ typedef struct {
     bool flowctrl_cc;   /* FlowCtrl=2 in its protocols: may be asked for congestion control */
 } om_hop_target_t;
 
+/* Circuits and streams are opaque outside src/core (their state: core/circuit_int.h). */
 typedef struct om_circuit om_circuit_t;
 typedef struct om_stream om_stream_t;
 
@@ -54,47 +52,14 @@ typedef struct {
     void *arg;
 } om_circ_callbacks_t;
 
-#define OM_SENDME_DIGESTS_MAX 16
-typedef struct {
-    om_relay_crypto_t crypto;
-    om_hop_target_t target;
-    int handshake_type;
-    /* Authenticated SENDMEs (proposal 289): digests of the DATA cells we sent to this hop that
-     * will trigger its next SENDMEs, oldest first. */
-    uint8_t sendme_digests[OM_SENDME_DIGESTS_MAX][20];
-    int n_sendme_digests;
-} om_hop_t;
-
 typedef enum { OM_CIRC_BUILDING, OM_CIRC_OPEN, OM_CIRC_CLOSED } om_circ_state_t;
 
-/* Congestion control with one hop (circuit.c; allocated only for circuits that ask for it). */
-typedef struct om_circ_cc om_circ_cc_t;
-
-struct om_circuit {
-    om_channel_t *chan;
-    uint32_t circ_id;
-    om_circ_state_t state;
-    int n_hops;   /* hops whose keys are established */
-    int path_len; /* hops wanted (om_circuit_build) */
-    om_hop_t hops[OM_CIRC_MAX_HOPS];
-    int pending_type;
-    union {
-        om_fast_client_t fast;
-        om_ntor_client_t ntor;
-        om_ntor3_client_t ntor3;
-    } pending;
-    om_circ_callbacks_t cb;
-    om_relay_dispatch_t dispatch; /* non-stream relay messages (stream_id 0 or unknown) */
-    int package_window, deliver_window;
-    int early_left;   /* RELAY_EARLY cells we may still send (tor-spec 5.6: 8) */
-    om_circ_cc_t *cc; /* congestion-control state, NULL if never requested */
-    int cc_hop;       /* the hop CC was negotiated with, -1 if none (fixed windows) */
-    om_stream_t *streams;
-    uint16_t next_stream_id;
-    uint64_t t_create_sent, t_created;
-    char close_reason[320];
-    int refs;
-};
+/* Flow-control parameters from the consensus for a circuit we build (copied at build time). */
+typedef struct {
+    /* Congestion control with the last hop (proposal 324): NULL or cc_alg 0 asks for none. */
+    const om_cc_params_t *cc;
+    uint8_t sendme_accept_min_version; /* consensus param sendme_accept_min_version (default 0) */
+} om_circ_flow_params_t;
 
 /* Send the create cell for the first hop. handshake_type: OM_HANDSHAKE_TYPE_FAST, _NTOR or
  * _NTOR_V3. target may be NULL for CREATE_FAST. The channel must be open. on_built fires when
@@ -106,11 +71,11 @@ om_circuit_t *om_circuit_create(om_channel_t *chan, int handshake_type,
  * are established; on_closed if any step fails (reason says which hop and why). */
 om_circuit_t *om_circuit_build(om_channel_t *chan, const om_hop_target_t *path, int n,
                                const om_circ_callbacks_t *cb);
-/* As om_circuit_build, and ask the last hop for congestion control (proposal 324) if cc is
- * non-NULL with cc_alg != 0, n > 1, and the last hop uses ntor-v3 and has flowctrl_cc. The
- * parameters are copied. Whether the exit agreed: om_circuit_cc_active() once built. */
-om_circuit_t *om_circuit_build_cc(om_channel_t *chan, const om_hop_target_t *path, int n,
-                                  const om_circ_callbacks_t *cb, const om_cc_params_t *cc);
+/* As om_circuit_build, with the consensus's flow-control parameters: asks the last hop for
+ * congestion control (proposal 324) if fp->cc has cc_alg != 0, n > 1, and the last hop uses
+ * ntor-v3 and has flowctrl_cc. Whether the exit agreed: om_circuit_cc_active() once built. */
+om_circuit_t *om_circuit_build_flow(om_channel_t *chan, const om_hop_target_t *path, int n,
+                                    const om_circ_callbacks_t *cb, const om_circ_flow_params_t *fp);
 /* Congestion control runs on this circuit (the exit accepted the request). */
 bool om_circuit_cc_active(const om_circuit_t *circ);
 /* The CC state as "SS=0 CWND=... INFL=... RTT=... MIN_RTT=... BDP=..." ("" without CC). */
@@ -121,6 +86,22 @@ int om_circuit_send_relay(om_circuit_t *circ, int hop, uint8_t command, uint16_t
 /* Send DESTROY (reason) and close locally. The circuit is freed after on_closed returns. */
 void om_circuit_close(om_circuit_t *circ, uint8_t reason, const char *why);
 const char *om_circ_state_name(om_circ_state_t s);
+
+/* The owner lets go: no callback of cb runs any more (the circuit itself stays as it is). */
+void om_circuit_detach(om_circuit_t *circ);
+/* Relay messages that are not stream traffic and not handled here (stream ID 0 or no stream)
+ * go to this table (shared, owned by the caller; NULL: none). A handler's -1 closes the
+ * circuit (DESTROY PROTOCOL). */
+void om_circuit_set_dispatch(om_circuit_t *circ, const om_relay_dispatch_t *table);
+
+/* Read-only facts about a circuit. */
+uint32_t om_circuit_id(const om_circuit_t *circ);
+om_circ_state_t om_circuit_state(const om_circuit_t *circ);
+int om_circuit_n_hops(const om_circuit_t *circ); /* hops whose keys are established */
+/* Microseconds from the first create cell to the last hop's handshake (0 until built). */
+uint64_t om_circuit_build_usec(const om_circuit_t *circ);
+bool om_circuit_has_streams(const om_circuit_t *circ);
+om_channel_t *om_circuit_channel(const om_circuit_t *circ);
 
 /* ---- streams ---- */
 struct om_resolved_s;
@@ -136,23 +117,11 @@ typedef struct {
     void *arg;
 } om_stream_callbacks_t;
 
-struct om_stream {
-    om_stream_t *next;
-    om_circuit_t *circ;
-    uint16_t id;
-    int hop; /* the hop the stream ends at */
-    bool connected, ended, is_resolve;
-    bool blocked;       /* the consumer cannot take more: withhold stream SENDMEs */
-    bool want_writable; /* om_stream_write was short: call on_writable when windows reopen */
-    bool cc;            /* on the circuit's CC hop: XON/XOFF instead of stream windows */
-    int package_window, deliver_window;
-    om_flow_recv_t flow_rx;   /* CC: our buffer towards the consumer (we send XOFF/XON) */
-    om_flow_send_t flow_tx;   /* CC: what the exit told us (XOFF stops om_stream_write) */
-    size_t peak_buffered;     /* CC: most bytes the consumer reported waiting */
-    om_addr_t connected_addr; /* from RELAY_CONNECTED, if the exit said */
-    uint32_t connected_ttl;
-    om_stream_callbacks_t cb;
-};
+/* The address the exit connected to, from RELAY_CONNECTED (type 0 if it did not say), and its
+ * TTL. */
+const om_addr_t *om_stream_connected_addr(const om_stream_t *s, uint32_t *ttl);
+uint16_t om_stream_id(const om_stream_t *s);
+om_circuit_t *om_stream_circuit(const om_stream_t *s);
 
 /* Open a directory stream (RELAY_BEGIN_DIR, tor-spec 6.2.1) to the last hop. */
 om_stream_t *om_stream_begin_dir(om_circuit_t *circ, const om_stream_callbacks_t *cb);

@@ -27,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -85,7 +86,11 @@ struct om_tls_server_ctx {
     SSL_CTX *ctx;
 };
 
+/* Process-wide, immutable once made (pthread_once): the client SSL_CTX every instance's
+ * outbound links share, and the BIO method. No other state is shared between instances. */
 static SSL_CTX *client_ctx;
+static BIO_METHOD *bio_method;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 
 /* ---------------------------------------------------------------- the BIO */
 
@@ -141,18 +146,31 @@ static int tls_bio_create(BIO *b)
     return 1;
 }
 
+static void tls_init_once(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "onionmesh evbuffer");
+    if (m) {
+        BIO_meth_set_write(m, tls_bio_write);
+        BIO_meth_set_read(m, tls_bio_read);
+        BIO_meth_set_puts(m, tls_bio_puts);
+        BIO_meth_set_ctrl(m, tls_bio_ctrl);
+        BIO_meth_set_create(m, tls_bio_create);
+        bio_method = m;
+    }
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx) {
+        /* tor-spec 2: TLS 1.2 or later; tor 0.4.9 negotiates TLS 1.3. */
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+        client_ctx = ctx;
+    }
+}
+
 static BIO_METHOD *tls_bio_method(void)
 {
-    static BIO_METHOD *m;
-    if (m) return m;
-    m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "onionmesh evbuffer");
-    if (!m) return NULL;
-    BIO_meth_set_write(m, tls_bio_write);
-    BIO_meth_set_read(m, tls_bio_read);
-    BIO_meth_set_puts(m, tls_bio_puts);
-    BIO_meth_set_ctrl(m, tls_bio_ctrl);
-    BIO_meth_set_create(m, tls_bio_create);
-    return m;
+    pthread_once(&tls_once, tls_init_once);
+    return bio_method;
 }
 
 /* ---------------------------------------------------------------- the ops */
@@ -620,13 +638,7 @@ fail:
 
 static SSL_CTX *get_client_ctx(void)
 {
-    if (client_ctx) return client_ctx;
-    client_ctx = SSL_CTX_new(TLS_client_method());
-    if (!client_ctx) return NULL;
-    /* tor-spec 2: TLS 1.2 or later; tor 0.4.9 negotiates TLS 1.3. */
-    SSL_CTX_set_min_proto_version(client_ctx, TLS1_2_VERSION);
-    SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
-    SSL_CTX_set_mode(client_ctx, SSL_MODE_RELEASE_BUFFERS);
+    pthread_once(&tls_once, tls_init_once);
     return client_ctx;
 }
 

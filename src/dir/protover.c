@@ -97,11 +97,22 @@ bool om_protover_covers(const om_protover_t *have, const om_protover_t *need)
 {
     if (need->unknown) return false;
 #define COVERS(f)                                                                                  \
-    if (need->f & ~have->f) return false;
-    COVERS(link)
-    COVERS(linkauth)
-    COVERS(relay) COVERS(flowctrl) COVERS(cons) COVERS(desc) COVERS(dircache) COVERS(microdesc)
-        COVERS(hsdir) COVERS(hsintro) COVERS(hsrend) COVERS(padding) COVERS(conflux)
+    do {                                                                                           \
+        if (need->f & ~have->f) return false;                                                      \
+    } while (0)
+    COVERS(link);
+    COVERS(linkauth);
+    COVERS(relay);
+    COVERS(flowctrl);
+    COVERS(cons);
+    COVERS(desc);
+    COVERS(dircache);
+    COVERS(microdesc);
+    COVERS(hsdir);
+    COVERS(hsintro);
+    COVERS(hsrend);
+    COVERS(padding);
+    COVERS(conflux);
 #undef COVERS
-            return true;
+    return true;
 }

@@ -1,7 +1,8 @@
-/* circpool.c — the OP's circuits: 3-hop paths chosen by path.c through a guard from guards.c,
- * built with ntor-v3 where the relay supports it (ntor otherwise), kept ready before requests
- * arrive, given build timeouts and retries, replaced when torn down, and handed to streams by
- * exit port and isolation key (IsolateSOCKSAuth) until they are too dirty (MaxCircuitDirtiness). */
+/* circpool.c — the OP's circuit pool (circpool.h): 3-hop paths chosen by path.c through a guard
+ * from guards.c, built with ntor-v3 where the relay supports it (ntor otherwise) and congestion
+ * control with the exit as the consensus says, kept ready before requests arrive, given build
+ * timeouts and a retry backoff, replaced when torn down, and handed to streams by exit port and
+ * isolation key (IsolateSOCKSAuth) until they are too dirty (MaxCircuitDirtiness). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,7 @@
 #include "core/circuit.h"
 #include "core/crypto.h"
 #include "core/log.h"
-#include "op/op_internal.h"
-#include "op/path.h"
+#include "op/circpool.h"
 
 #define WAIT_TIMEOUT_S 120
 #define MAX_BUILDING   4
@@ -25,7 +25,7 @@
 
 typedef struct pcirc {
     struct pcirc *next;
-    struct circpool *pool;
+    om_circpool_t *pool;
     om_circuit_t *circ;
     void *chan_req;
     bool built, unusable;
@@ -47,8 +47,10 @@ typedef struct waiter {
     time_t since;
 } waiter_t;
 
-struct circpool {
-    om_op_t *op;
+struct om_circpool {
+    om_circpool_params_t o;
+    bool ready; /* the directory suffices to build */
+    om_circpool_stats_t st;
     pcirc_t *circs;
     waiter_t *waiters;
     struct event *tick;
@@ -58,14 +60,20 @@ struct circpool {
     struct event *retry;       /* runs pool_maintain when the delay is over */
 };
 
-static void pool_maintain(struct circpool *p);
+static void pool_maintain(om_circpool_t *p);
+
+static void progress(om_circpool_t *p, int pct, const char *tag, const char *summary)
+{
+    if (p->o.on_progress) p->o.on_progress(p->o.arg, pct, tag, summary);
+}
 
 /* A circuit failed to build (refused, timed out, no link to the guard). Without a delay the
  * pool would relaunch at once, and a relay refusing CREATEs (RESOURCELIMIT: too many this
  * second) or a dead hop would get a new attempt per round trip, thousands a second (seen in
  * the relay test). Tor likewise stops launching after MAX_CIRCUIT_FAILURES per NewCircuitPeriod. */
-static void note_build_failure(struct circpool *p)
+static void note_build_failure(om_circpool_t *p)
 {
+    p->st.failed++;
     if (p->fails < 30) p->fails++;
     uint64_t ms = (uint64_t)RETRY_BASE_MS << (p->fails < 8 ? p->fails - 1 : 7);
     if (ms > RETRY_MAX_MS) ms = RETRY_MAX_MS;
@@ -79,7 +87,7 @@ static void pcirc_free(pcirc_t *pc)
     free(pc);
 }
 
-static void pcirc_unlink(struct circpool *p, pcirc_t *pc)
+static void pcirc_unlink(om_circpool_t *p, pcirc_t *pc)
 {
     for (pcirc_t **pp = &p->circs; *pp; pp = &(*pp)->next)
         if (*pp == pc) {
@@ -88,9 +96,9 @@ static void pcirc_unlink(struct circpool *p, pcirc_t *pc)
         }
 }
 
-static bool exit_allows(struct circpool *p, const pcirc_t *pc, uint16_t port)
+static bool exit_allows(om_circpool_t *p, const pcirc_t *pc, uint16_t port)
 {
-    const om_consensus_t *c = p->op->nodes.consensus;
+    const om_consensus_t *c = p->o.nodes->consensus;
     if (!c) return false;
     const om_routerstatus_t *rs = om_consensus_find(c, pc->path[2].rsa_fp);
     if (!rs) return false;
@@ -104,10 +112,10 @@ static bool isolation_ok(const pcirc_t *pc, const char *iso)
     return strcmp(pc->isolation, iso) == 0;
 }
 
-static bool circ_usable_for(struct circpool *p, const pcirc_t *pc, uint16_t port, const char *iso)
+static bool circ_usable_for(om_circpool_t *p, const pcirc_t *pc, uint16_t port, const char *iso)
 {
     if (!pc->built || pc->unusable || !pc->circ) return false;
-    if (pc->dirty_since && pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < time(NULL))
+    if (pc->dirty_since && pc->dirty_since + p->o.max_circuit_dirtiness_s < time(NULL))
         return false;
     return isolation_ok(pc, iso) && exit_allows(p, pc, port);
 }
@@ -140,12 +148,12 @@ static int32_t cc_param(void *arg, const char *name, int32_t def, int32_t min, i
 /* Congestion-control parameters for a new circuit (prop 324 6.5: the consensus's cc_* values,
  * tor 0.4.9's defaults where absent); NULL: do not ask (CongestionControl 0, or auto with
  * cc_alg 0 in the consensus). */
-static const om_cc_params_t *cc_params_for_build(struct circpool *p, om_cc_params_t *ccp)
+static const om_cc_params_t *cc_params_for_build(om_circpool_t *p, om_cc_params_t *ccp)
 {
-    om_op_t *op = p->op;
-    if (op->opt.congestion_control == 0) return NULL;
-    om_cc_params_load(ccp, op->nodes.consensus ? cc_param : NULL, op->nodes.consensus);
-    if (op->opt.congestion_control == 1 && !om_cc_params_enabled(ccp))
+    const om_consensus_t *c = p->o.nodes->consensus;
+    if (p->o.congestion_control == 0) return NULL;
+    om_cc_params_load(ccp, c ? cc_param : NULL, (void *)c);
+    if (p->o.congestion_control == 1 && !om_cc_params_enabled(ccp))
         om_cc_params_set(ccp, "cc_alg", OM_CC_ALG_VEGAS);
     return om_cc_params_enabled(ccp) ? ccp : NULL;
 }
@@ -153,18 +161,19 @@ static const om_cc_params_t *cc_params_for_build(struct circpool *p, om_cc_param
 static void pc_built(om_circuit_t *circ, void *arg)
 {
     pcirc_t *pc = arg;
-    struct circpool *p = pc->pool;
+    om_circpool_t *p = pc->pool;
     (void)circ;
     pc->built = true;
     if (pc->timeout) evtimer_del(pc->timeout);
-    om_guards_note_success(&p->op->guards, pc->path[0].rsa_fp);
+    om_guards_note_success(p->o.guards, pc->path[0].rsa_fp);
     p->fails = 0;
     p->no_launch_before = 0;
-    om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", circ->circ_id, pc->names[0], pc->names[1],
-            pc->names[2], (double)(circ->t_created - circ->t_create_sent) / 1000.0);
+    p->st.built++;
+    om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", om_circuit_id(circ), pc->names[0],
+            pc->names[1], pc->names[2], (double)om_circuit_build_usec(circ) / 1000.0);
     if (!p->first_built) {
         p->first_built = true;
-        om_op_bootstrap(p->op, 100, "done", "Done");
+        progress(p, 100, "done", "Done");
     }
     pool_maintain(p);
 }
@@ -172,7 +181,7 @@ static void pc_built(om_circuit_t *circ, void *arg)
 static void pc_closed(om_circuit_t *circ, const char *reason, void *arg)
 {
     pcirc_t *pc = arg;
-    struct circpool *p = pc->pool;
+    om_circpool_t *p = pc->pool;
     (void)circ;
     if (!pc->built) {
         om_info("Circuit through %s, %s, %s failed: %s", pc->names[0], pc->names[1], pc->names[2],
@@ -192,16 +201,15 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (pc->built) return;
     char why[64];
-    snprintf(why, sizeof why, "build timed out after %d s",
-             pc->pool->op->opt.circuit_build_timeout_s);
+    snprintf(why, sizeof why, "build timed out after %d s", pc->pool->o.circuit_build_timeout_s);
     if (pc->circ) {
         om_circuit_close(pc->circ, OM_DESTROY_TIMEOUT, why); /* pc_closed frees pc */
         return;
     }
     /* Still waiting for the guard's link. */
-    struct circpool *p = pc->pool;
-    om_chanmgr_cancel(p->op->chans, pc->chan_req);
-    om_guards_note_failure(&p->op->guards, pc->path[0].rsa_fp);
+    om_circpool_t *p = pc->pool;
+    om_linkmgr_cancel(p->o.links, pc->chan_req);
+    om_guards_note_failure(p->o.guards, pc->path[0].rsa_fp);
     note_build_failure(p);
     pcirc_unlink(p, pc);
     pcirc_free(pc);
@@ -211,11 +219,11 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
 static void pc_chan(om_channel_t *chan, const char *err, void *arg)
 {
     pcirc_t *pc = arg;
-    struct circpool *p = pc->pool;
+    om_circpool_t *p = pc->pool;
     pc->chan_req = NULL;
     if (!chan) {
         om_info("Could not connect to guard %s: %s", pc->names[0], err);
-        om_guards_note_failure(&p->op->guards, pc->path[0].rsa_fp);
+        om_guards_note_failure(p->o.guards, pc->path[0].rsa_fp);
         note_build_failure(p);
         pcirc_unlink(p, pc);
         pcirc_free(pc);
@@ -224,14 +232,19 @@ static void pc_chan(om_channel_t *chan, const char *err, void *arg)
     }
     om_circ_callbacks_t cb = {.on_built = pc_built, .on_closed = pc_closed, .arg = pc};
     om_cc_params_t ccp;
-    pc->circ = om_circuit_build_cc(chan, pc->path, 3, &cb, cc_params_for_build(p, &ccp));
+    om_circ_flow_params_t fp = {
+        .cc = cc_params_for_build(p, &ccp),
+        .sendme_accept_min_version = (uint8_t)om_consensus_param(
+            p->o.nodes->consensus, "sendme_accept_min_version", 0, 0, 255),
+    };
+    pc->circ = om_circuit_build_flow(chan, pc->path, 3, &cb, &fp);
     if (!pc->circ) {
         pcirc_unlink(p, pc);
         pcirc_free(pc);
     }
 }
 
-static int count_building(struct circpool *p)
+static int count_building(om_circpool_t *p)
 {
     int n = 0;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
@@ -239,7 +252,7 @@ static int count_building(struct circpool *p)
     return n;
 }
 
-static int count_circs(struct circpool *p)
+static int count_circs(om_circpool_t *p)
 {
     int n = 0;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
@@ -247,9 +260,8 @@ static int count_circs(struct circpool *p)
     return n;
 }
 
-static bool launch(struct circpool *p, uint16_t port)
+static bool launch(om_circpool_t *p, uint16_t port)
 {
-    om_op_t *op = p->op;
     if (count_building(p) >= MAX_BUILDING || count_circs(p) >= MAX_CIRCUITS) return false;
     uint64_t now = om_now_usec();
     if (now < p->no_launch_before) {
@@ -263,7 +275,7 @@ static bool launch(struct circpool *p, uint16_t port)
     const om_routerstatus_t *hops[3];
     om_path_request_t req = {.port = port, .want_ntor_v3 = true};
     char err[200];
-    if (om_path_select(&op->nodes, &op->guards, &op->opt.path, &req, hops, err, sizeof err) < 0) {
+    if (om_path_select(p->o.nodes, p->o.guards, p->o.path, &req, hops, err, sizeof err) < 0) {
         om_info("No path for a circuit%s%u: %s", port ? " to port " : "", port, err);
         return false;
     }
@@ -276,18 +288,19 @@ static bool launch(struct circpool *p, uint16_t port)
         target_from_rs(&pc->path[i], hops[i]);
         snprintf(pc->names[i], sizeof pc->names[i], "%s", hops[i]->nickname);
     }
-    pc->timeout = evtimer_new(op->base, pc_timeout, pc);
-    struct timeval tv = {op->opt.circuit_build_timeout_s, 0};
+    pc->timeout = evtimer_new(p->o.base, pc_timeout, pc);
+    struct timeval tv = {p->o.circuit_build_timeout_s, 0};
     evtimer_add(pc->timeout, &tv);
     pc->next = p->circs;
     p->circs = pc;
-    if (!p->first_built) om_op_bootstrap(op, 90, "circuit_create", "Establishing a Tor circuit");
+    p->st.launched++;
+    if (!p->first_built) progress(p, 90, "circuit_create", "Establishing a Tor circuit");
     char host[32];
     snprintf(host, sizeof host, "%u.%u.%u.%u", hops[0]->ipv4[0], hops[0]->ipv4[1], hops[0]->ipv4[2],
              hops[0]->ipv4[3]);
     /* The callback may run at once (an open link to the guard) and may free pc; a non-NULL
      * handle means it has not run yet, so pc is still ours. */
-    void *h = om_chanmgr_get(op->chans, host, hops[0]->or_port, hops[0]->rsa_id,
+    void *h = om_linkmgr_get(p->o.links, host, hops[0]->or_port, hops[0]->rsa_id,
                              pc->path[0].has_ed ? pc->path[0].ed_id : NULL, pc_chan, pc);
     if (h) pc->chan_req = h;
     return true;
@@ -301,7 +314,7 @@ static void waiter_free(waiter_t *w)
     free(w);
 }
 
-static void serve_waiters(struct circpool *p)
+static void serve_waiters(om_circpool_t *p)
 {
     time_t now = time(NULL);
     waiter_t **pp = &p->waiters;
@@ -333,10 +346,9 @@ static void serve_waiters(struct circpool *p)
     }
 }
 
-static void pool_maintain(struct circpool *p)
+static void pool_maintain(om_circpool_t *p)
 {
-    om_op_t *op = p->op;
-    if (!op->have_enough_dir) return;
+    if (!p->ready) return;
     serve_waiters(p);
     /* Waiters with no suitable circuit being built get one launched for their port. */
     for (waiter_t *w = p->waiters; w; w = w->next) {
@@ -350,13 +362,13 @@ static void pool_maintain(struct circpool *p)
     int clean = 0;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
         clean += !pc->dirty_since && !pc->unusable;
-    for (int i = clean; i < op->opt.prebuilt_circuits; i++)
+    for (int i = clean; i < p->o.prebuilt_circuits; i++)
         if (!launch(p, 0)) break;
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-    struct circpool *p = arg;
+    om_circpool_t *p = arg;
     (void)fd;
     (void)what;
     time_t now = time(NULL);
@@ -364,7 +376,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     for (pcirc_t *pc = p->circs, *next; pc; pc = next) {
         next = pc->next;
         if (pc->built && pc->circ && pc->dirty_since &&
-            pc->dirty_since + p->op->opt.max_circuit_dirtiness_s < now && !pc->circ->streams)
+            pc->dirty_since + p->o.max_circuit_dirtiness_s < now &&
+            !om_circuit_has_streams(pc->circ))
             om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "too dirty");
     }
     pool_maintain(p);
@@ -377,13 +390,13 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     pool_maintain(arg);
 }
 
-struct circpool *om_circpool_new(om_op_t *op)
+om_circpool_t *om_circpool_new(const om_circpool_params_t *o)
 {
-    struct circpool *p = calloc(1, sizeof *p);
+    om_circpool_t *p = calloc(1, sizeof *p);
     if (!p) return NULL;
-    p->op = op;
-    p->tick = event_new(op->base, -1, EV_PERSIST, tick_cb, p);
-    p->retry = evtimer_new(op->base, retry_cb, p);
+    p->o = *o;
+    p->tick = event_new(o->base, -1, EV_PERSIST, tick_cb, p);
+    p->retry = evtimer_new(o->base, retry_cb, p);
     if (!p->tick || !p->retry) {
         if (p->tick) event_free(p->tick);
         free(p);
@@ -394,12 +407,25 @@ struct circpool *om_circpool_new(om_op_t *op)
     return p;
 }
 
-void om_circpool_dir_changed(struct circpool *p)
+void om_circpool_dir_changed(om_circpool_t *p)
 {
+    p->ready = true;
     pool_maintain(p);
 }
 
-void *om_circpool_get(struct circpool *p, uint16_t port, const char *isolation, om_circ_wait_cb cb,
+void om_circpool_stats(const om_circpool_t *p, om_circpool_stats_t *out)
+{
+    *out = p->st;
+    out->circuits = out->building = out->waiters = 0;
+    for (const pcirc_t *pc = p->circs; pc; pc = pc->next) {
+        out->circuits++;
+        out->building += !pc->built;
+    }
+    for (const waiter_t *w = p->waiters; w; w = w->next)
+        out->waiters++;
+}
+
+void *om_circpool_get(om_circpool_t *p, uint16_t port, const char *isolation, om_circ_wait_cb cb,
                       void *arg)
 {
     waiter_t *w = calloc(1, sizeof *w);
@@ -424,7 +450,7 @@ void *om_circpool_get(struct circpool *p, uint16_t port, const char *isolation, 
     return NULL;
 }
 
-void om_circpool_cancel(struct circpool *p, void *handle)
+void om_circpool_cancel(om_circpool_t *p, void *handle)
 {
     for (waiter_t **pp = &p->waiters; *pp; pp = &(*pp)->next)
         if (*pp == handle) {
@@ -435,13 +461,13 @@ void om_circpool_cancel(struct circpool *p, void *handle)
         }
 }
 
-void om_circpool_mark_unusable(struct circpool *p, om_circuit_t *circ)
+void om_circpool_mark_unusable(om_circpool_t *p, om_circuit_t *circ)
 {
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
         if (pc->circ == circ) pc->unusable = true;
 }
 
-void om_circpool_free(struct circpool *p)
+void om_circpool_free(om_circpool_t *p)
 {
     if (!p) return;
     while (p->waiters) {
@@ -452,10 +478,9 @@ void om_circpool_free(struct circpool *p)
     while (p->circs) {
         pcirc_t *pc = p->circs;
         p->circs = pc->next;
-        if (pc->chan_req) om_chanmgr_cancel(p->op->chans, pc->chan_req);
+        if (pc->chan_req) om_linkmgr_cancel(p->o.links, pc->chan_req);
         if (pc->circ) {
-            pc->circ->cb.on_closed = NULL;
-            pc->circ->cb.on_built = NULL;
+            om_circuit_detach(pc->circ);
             om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "shutting down");
         }
         pcirc_free(pc);

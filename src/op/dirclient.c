@@ -35,7 +35,6 @@ typedef struct bd_req {
 
 struct dirclient {
     om_dirclient_config_t cfg;
-    om_op_dirauth_t *auths;
     char data_dir[512];
     om_dir_engine_t *engine;
     void *chan_req;
@@ -123,8 +122,7 @@ static void close_circ(struct dirclient *d, const char *why)
     if (!c) return;
     d->circ = NULL;
     d->circ_open = false;
-    c->cb.on_closed = NULL;
-    c->cb.on_built = NULL;
+    om_circuit_detach(c);
     om_circuit_close(c, OM_DESTROY_FINISHED, why);
 }
 
@@ -347,28 +345,15 @@ static void load_cache(struct dirclient *d)
 om_dirclient_t *om_dirclient_start(const om_dirclient_config_t *cfg)
 {
     struct dirclient *d = calloc(1, sizeof *d);
-    om_dirsrv_t *srv = calloc(cfg->n_auths ? cfg->n_auths : 1, sizeof *srv);
-    if (!d || !srv) {
-        free(d);
-        free(srv);
-        return NULL;
-    }
+    if (!d) return NULL;
     d->cfg = *cfg;
     snprintf(d->data_dir, sizeof d->data_dir, "%s", cfg->data_dir);
-    for (size_t i = 0; i < cfg->n_auths; i++) {
-        const om_op_dirauth_t *a = &cfg->auths[i];
-        snprintf(srv[i].nickname, sizeof srv[i].nickname, "%s", a->nickname);
-        snprintf(srv[i].address, sizeof srv[i].address, "%.45s", a->address);
-        srv[i].or_port = a->or_port;
-        srv[i].dir_port = a->dir_port;
-        memcpy(srv[i].rsa_fp, a->rsa_fp, 20);
-        srv[i].has_v3ident = true;
-        memcpy(srv[i].v3ident, a->v3ident, 20);
-    }
+    d->cfg.data_dir = d->data_dir;
+    d->cfg.auths = NULL; /* the engine keeps its copy */
     om_dir_engine_config_t ec = {
         .cache = false,
         .base = cfg->base,
-        .auths = srv,
+        .auths = cfg->auths,
         .n_auths = cfg->n_auths,
         .fetcher = {.get = bd_get, .cancel = bd_cancel, .idle = bd_idle, .arg = d},
         .events = {.arg = d,
@@ -379,7 +364,6 @@ om_dirclient_t *om_dirclient_start(const om_dirclient_config_t *cfg)
                    .mds_added = ev_mds},
     };
     d->engine = om_dir_engine_new(&ec);
-    free(srv);
     if (!d->engine) {
         free(d);
         return NULL;

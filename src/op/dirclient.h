@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "core/channel.h"
+#include "dir/dir_engine.h"
 #include "op/nodelist.h"
-#include "op/op.h"
 
 struct event_base;
 typedef struct dirclient om_dirclient_t;
@@ -22,7 +22,7 @@ typedef void (*om_dirclient_chan_cb)(om_channel_t *chan, const char *err, void *
 
 typedef struct {
     struct event_base *base;
-    const om_op_dirauth_t *auths; /* copied */
+    const om_dirsrv_t *auths; /* the directory authorities (copied; or_port and v3ident used) */
     size_t n_auths;
     const char *data_dir; /* copied */
     om_nodelist_t *nodes; /* gets each new consensus and the microdescriptors it lists */

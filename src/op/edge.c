@@ -16,7 +16,7 @@
 #include "core/circuit.h"
 #include "core/log.h"
 #include "core/relay_bodies.h"
-#include "op/op_internal.h"
+#include "op/edge.h"
 #include "op/socks.h"
 
 #define BEGIN_TIMEOUT_S 15 /* tor's first stream-attach timeout is 10-15 s */
@@ -27,7 +27,7 @@
 #define OPTIMISTIC_MAX (16 * OM_RELAY_PAYLOAD_LEN)
 
 typedef struct {
-    om_op_t *op;
+    om_edge_ctx_t *ctx;
     om_socks_conn_t *conn;
     om_stream_t *stream;
     om_circuit_t *circ;
@@ -47,7 +47,7 @@ static void edge_attach(edge_t *e);
 
 static void edge_free(edge_t *e)
 {
-    if (e->wait) om_circpool_cancel(e->op->pool, e->wait);
+    if (e->wait) om_circpool_cancel(e->ctx->pool, e->wait);
     if (e->timer) event_free(e->timer);
     if (e->optimistic) evbuffer_free(e->optimistic);
     free(e->isolation);
@@ -128,12 +128,13 @@ static void s_connected(om_stream_t *s, void *arg)
     }
     uint8_t atyp = 0;
     const uint8_t *addr = NULL;
-    if (s->connected_addr.type == 4) {
+    const om_addr_t *ca = om_stream_connected_addr(s, NULL);
+    if (ca->type == 4) {
         atyp = OM_SOCKS_ATYP_IPV4;
-        addr = s->connected_addr.addr;
-    } else if (s->connected_addr.type == 6) {
+        addr = ca->addr;
+    } else if (ca->type == 6) {
         atyp = OM_SOCKS_ATYP_IPV6;
-        addr = s->connected_addr.addr;
+        addr = ca->addr;
     }
     om_debug("Stream to %s:%u connected", e->host, e->port);
     if (om_socks_conn_reply_connected(e->conn, atyp, addr, 0) < 0) {
@@ -204,7 +205,7 @@ static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
         om_info("Stream to %s:%u: %s; retrying on another circuit", e->host, e->port, why);
         if (reason == OM_END_EXITPOLICY || reason == OM_END_RESOURCELIMIT ||
             reason == OM_END_HIBERNATING || reason == OM_END_MISC)
-            om_circpool_mark_unusable(e->op->pool, e->circ);
+            om_circpool_mark_unusable(e->ctx->pool, e->circ);
         e->circ = NULL;
         edge_attach(e);
         return;
@@ -254,7 +255,7 @@ static void begin_timeout(evutil_socket_t fd, short what, void *arg)
     if (e->attempts < MAX_ATTEMPTS) {
         om_info("Stream to %s:%u: no answer in %d s; retrying on another circuit", e->host, e->port,
                 BEGIN_TIMEOUT_S);
-        om_circpool_mark_unusable(e->op->pool, e->circ);
+        om_circpool_mark_unusable(e->ctx->pool, e->circ);
         e->circ = NULL;
         edge_attach(e);
     } else {
@@ -289,7 +290,7 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
     e->circ = circ;
     e->attempts++;
     om_info("Stream to %s:%u (isolation \"%s\") attached to circuit %u", e->host, e->port,
-            e->isolation ? e->isolation : "", circ->circ_id);
+            e->isolation ? e->isolation : "", om_circuit_id(circ));
     om_stream_callbacks_t cb = {.on_connected = s_connected,
                                 .on_data = s_data,
                                 .on_end = s_end,
@@ -309,8 +310,8 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
          * retriable END, try another one while attempts remain. */
         if (e->attempts < MAX_ATTEMPTS) {
             om_info("Stream to %s:%u: circuit %u cannot take a stream; trying another", e->host,
-                    e->port, circ->circ_id);
-            om_circpool_mark_unusable(e->op->pool, circ);
+                    e->port, om_circuit_id(circ));
+            om_circpool_mark_unusable(e->ctx->pool, circ);
             e->circ = NULL;
             edge_attach(e);
             return;
@@ -332,7 +333,7 @@ static void edge_attach(edge_t *e)
 {
     uint16_t port = e->command == OM_SOCKS_CMD_CONNECT ? e->port : 0;
     /* got_circuit may run (and free e) before this returns; a handle means it has not. */
-    void *h = om_circpool_get(e->op->pool, port, e->isolation, got_circuit, e);
+    void *h = om_circpool_get(e->ctx->pool, port, e->isolation, got_circuit, e);
     if (h) e->wait = h;
 }
 
@@ -358,8 +359,8 @@ static bool is_internal_destination(const char *host)
 
 void om_edge_on_request(om_socks_conn_t *conn, const om_socks_request_t *req, void *arg)
 {
-    om_op_t *op = arg;
-    if (req->command != OM_SOCKS_CMD_RESOLVE_PTR && !op->opt.testing &&
+    om_edge_ctx_t *ctx = arg;
+    if (req->command != OM_SOCKS_CMD_RESOLVE_PTR && !ctx->testing &&
         is_internal_destination(req->host)) {
         om_warn("Rejecting SOCKS request for an anonymous connection to the internal address "
                 "%s (allowed only with TestingTorNetwork)",
@@ -385,13 +386,13 @@ void om_edge_on_request(om_socks_conn_t *conn, const om_socks_request_t *req, vo
         om_socks_conn_reply_error(conn, OM_SOCKS5_GENERAL_FAILURE);
         return;
     }
-    e->op = op;
+    e->ctx = ctx;
     e->conn = conn;
     e->command = req->command;
     e->port = req->port;
     snprintf(e->host, sizeof e->host, "%s", req->host);
-    e->timer = evtimer_new(op->base, begin_timeout, e);
-    if (req->has_auth && op->opt.isolate_socks_auth) {
+    e->timer = evtimer_new(ctx->base, begin_timeout, e);
+    if (req->has_auth && ctx->isolate_socks_auth) {
         /* IsolateSOCKSAuth: streams with different credentials never share a circuit. */
         size_t n = (size_t)req->username_len + req->password_len + 2;
         e->isolation = malloc(n);

@@ -13,7 +13,7 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
-#include "op/path.h"
+#include "op/nodesel.h"
 
 #define RETRY_PRIMARY_S (10 * 60)
 #define RETRY_OTHER_S   (60 * 60)
@@ -108,36 +108,34 @@ static om_guard_t *find(om_guards_t *g, const uint8_t id[20])
 
 typedef struct {
     om_guards_t *g;
-    const om_path_opts_t *o;
+    const om_nodeset_t *entry, *exclude;
 } sample_ctx_t;
 
 static bool sample_ok(const om_routerstatus_t *rs, void *arg)
 {
     sample_ctx_t *s = arg;
     if (!om_node_usable(rs) || !(rs->flags & OM_RS_GUARD) || find(s->g, rs->rsa_id)) return false;
-    if (s->o && om_nodeset_contains(&s->o->exclude_nodes, rs)) return false;
-    if (s->o && !om_nodeset_empty(&s->o->entry_nodes) &&
-        !om_nodeset_contains(&s->o->entry_nodes, rs))
-        return false;
+    if (s->exclude && om_nodeset_contains(s->exclude, rs)) return false;
+    if (s->entry && !om_nodeset_empty(s->entry) && !om_nodeset_contains(s->entry, rs)) return false;
     return true;
 }
 
-void om_guards_update(om_guards_t *g, const om_nodelist_t *nl, const void *path_opts)
+void om_guards_update(om_guards_t *g, const om_nodelist_t *nl, const om_nodeset_t *entry,
+                      const om_nodeset_t *exclude)
 {
     const om_consensus_t *c = nl->consensus;
     if (!c) return;
-    const om_path_opts_t *o = path_opts;
     size_t usable = 0;
     for (size_t i = 0; i < g->n_sampled; i++) {
         const om_routerstatus_t *rs = om_consensus_find(c, g->sampled[i].rsa_id);
         g->sampled[i].listed = rs && om_node_usable(rs) && (rs->flags & OM_RS_GUARD) &&
-                               !(o && om_nodeset_contains(&o->exclude_nodes, rs));
+                               !(exclude && om_nodeset_contains(exclude, rs));
         usable += g->sampled[i].listed;
     }
     int nprim = om_consensus_param(c, "guard-n-primary-guards-to-use", 1, 1, 10);
     if (g->n_primary < nprim) g->n_primary = nprim;
     /* guard-spec: grow the sample until enough of it is usable. */
-    sample_ctx_t sc = {g, o};
+    sample_ctx_t sc = {g, entry, exclude};
     while (usable < SAMPLE_TARGET && g->n_sampled < OM_GUARDS_MAX_SAMPLED) {
         const om_routerstatus_t *rs = om_path_choose_weighted(nl, OM_POS_GUARD, sample_ok, &sc);
         if (!rs) break;

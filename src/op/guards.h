@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "op/nodelist.h"
+#include "op/nodesel.h"
 
 #define OM_GUARDS_MAX_SAMPLED 20
 
@@ -36,7 +37,8 @@ typedef struct {
 int om_guards_init(om_guards_t *g, const char *state_path, int n_primary);
 int om_guards_save(om_guards_t *g);
 /* Refresh `listed` from a new consensus; sample more guards if fewer than needed are usable. */
-void om_guards_update(om_guards_t *g, const om_nodelist_t *nl, const void *path_opts);
+void om_guards_update(om_guards_t *g, const om_nodelist_t *nl, const om_nodeset_t *entry,
+                      const om_nodeset_t *exclude);
 /* The guard to use for the next circuit (first usable primary guard; not excluded by filter);
  * NULL if none. */
 typedef bool (*om_guard_filter_fn)(const om_routerstatus_t *rs, void *arg);

@@ -46,7 +46,8 @@ void om_op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
 void om_op_dir_changed(om_op_t *op)
 {
     if (!op->nodes.consensus) return;
-    om_guards_update(&op->guards, &op->nodes, &op->opt.path);
+    om_guards_update(&op->guards, &op->nodes, &op->opt.path.entry_nodes,
+                     &op->opt.path.exclude_nodes);
     double frac = om_nodelist_path_fraction(&op->nodes);
     if (!op->have_enough_dir) {
         if (frac >= op->opt.paths_needed) {
@@ -61,19 +62,20 @@ void om_op_dir_changed(om_op_t *op)
 }
 
 /* The directory client's view of the OP (op/dirclient.h). The channel getter is the one call
- * into the channel manager. */
+ * into the link manager. */
 static void *dir_get_channel(void *arg, const char *host, uint16_t port, const uint8_t rsa_fp[20],
                              om_dirclient_chan_cb cb, void *cb_arg)
 {
-    return om_chanmgr_get(((om_op_t *)arg)->chans, host, port, rsa_fp, NULL, cb, cb_arg);
+    return om_linkmgr_get(((om_op_t *)arg)->chans, host, port, rsa_fp, NULL, cb, cb_arg);
 }
 
 static void dir_cancel_channel(void *arg, void *handle)
 {
-    om_chanmgr_cancel(((om_op_t *)arg)->chans, handle);
+    om_linkmgr_cancel(((om_op_t *)arg)->chans, handle);
 }
 
-static void dir_progress(void *arg, int pct, const char *tag, const char *summary)
+/* Bootstrap progress reported by the directory client and the circuit pool. */
+static void pool_progress(void *arg, int pct, const char *tag, const char *summary)
 {
     om_op_bootstrap(arg, pct, tag, summary);
 }
@@ -86,14 +88,26 @@ static bool dir_changed(void *arg)
 
 static om_dirclient_t *start_dirclient(om_op_t *op)
 {
+    om_dirsrv_t auths[OM_OP_MAX_AUTHS];
+    memset(auths, 0, sizeof auths);
+    for (size_t i = 0; i < op->opt.n_auths && i < OM_OP_MAX_AUTHS; i++) {
+        const om_op_dirauth_t *a = &op->opt.auths[i];
+        snprintf(auths[i].nickname, sizeof auths[i].nickname, "%s", a->nickname);
+        snprintf(auths[i].address, sizeof auths[i].address, "%.45s", a->address);
+        auths[i].or_port = a->or_port;
+        auths[i].dir_port = a->dir_port;
+        memcpy(auths[i].rsa_fp, a->rsa_fp, 20);
+        auths[i].has_v3ident = true;
+        memcpy(auths[i].v3ident, a->v3ident, 20);
+    }
     om_dirclient_config_t dc = {.base = op->base,
-                                .auths = op->opt.auths,
+                                .auths = auths,
                                 .n_auths = op->opt.n_auths,
                                 .data_dir = op->opt.data_dir,
                                 .nodes = &op->nodes,
                                 .get_channel = dir_get_channel,
                                 .cancel_channel = dir_cancel_channel,
-                                .progress = dir_progress,
+                                .progress = pool_progress,
                                 .dir_changed = dir_changed,
                                 .arg = op};
     return om_dirclient_start(&dc);
@@ -135,7 +149,9 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
     }
     op->base = base;
     op->opt = *opt;
-    op->chans = om_chanmgr_new(base);
+    op->chans = om_linkmgr_new(base, NULL, NULL);
+    op->edge = (om_edge_ctx_t){
+        .base = base, .testing = opt->testing, .isolate_socks_auth = opt->isolate_socks_auth};
     char path[600];
     om_guards_init(&op->guards, om_op_path(op, "state.json", path, sizeof path),
                    opt->num_entry_guards);
@@ -145,7 +161,7 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
                                           .on_data = om_edge_on_data,
                                           .on_close = om_edge_on_close,
                                           .on_drain = om_edge_on_drain,
-                                          .arg = op};
+                                          .arg = &op->edge};
         om_socks_server_opts_t so = {.max_conns = opt->max_socks_conns};
         op->socks = om_socks_server_new_opts(base, opt->socks_addr, opt->socks_port, &cb, &so);
         if (!op->socks) {
@@ -159,7 +175,21 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
         om_notice("Opened Socks listener on %s:%u", opt->socks_addr,
                   om_socks_server_port(op->socks));
     }
-    op->pool = om_circpool_new(op);
+    om_circpool_params_t cp = {
+        .base = base,
+        .links = op->chans,
+        .nodes = &op->nodes,
+        .guards = &op->guards,
+        .path = &op->opt.path,
+        .congestion_control = opt->congestion_control,
+        .circuit_build_timeout_s = opt->circuit_build_timeout_s,
+        .max_circuit_dirtiness_s = opt->max_circuit_dirtiness_s,
+        .prebuilt_circuits = opt->prebuilt_circuits,
+        .on_progress = pool_progress,
+        .arg = op,
+    };
+    op->pool = om_circpool_new(&cp);
+    op->edge.pool = op->pool;
     op->dir = start_dirclient(op);
     if (!op->chans || !op->pool || !op->dir) {
         snprintf(err, errlen, "out of memory");
@@ -175,7 +205,7 @@ void om_op_free(om_op_t *op)
     if (op->socks) om_socks_server_free(op->socks);
     om_dirclient_free(op->dir);
     om_circpool_free(op->pool);
-    om_chanmgr_free(op->chans);
+    om_linkmgr_free(op->chans);
     om_guards_save(&op->guards);
     om_nodelist_clear(&op->nodes);
     free(op);

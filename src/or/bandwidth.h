@@ -14,7 +14,7 @@ typedef struct om_relay_bw om_relay_bw_t;
 /* rate and burst in bytes per second / bytes (each direction). NULL on failure. */
 om_relay_bw_t *om_relay_bw_new(struct event_base *base, uint64_t rate, uint64_t burst);
 void om_relay_bw_free(om_relay_bw_t *b);
-/* The group links join (om_or_links_set_rate_limit_group). */
+/* The group links join (om_linkmgr_set_rate_limit_group). */
 struct bufferevent_rate_limit_group *om_relay_bw_group(om_relay_bw_t *b);
 /* Observed bandwidth, bytes per second (0 until 10 seconds of traffic were seen). */
 uint64_t om_relay_bw_observed(const om_relay_bw_t *b);

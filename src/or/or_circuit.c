@@ -67,7 +67,7 @@ void om_or_circuits_stats(const om_or_circuits_t *m, om_or_circ_stats_t *out)
 
 static void send_destroy(om_channel_t *chan, uint32_t circ_id, uint8_t reason)
 {
-    if (!chan || chan->closing || chan->state != OM_CHAN_OPEN) return;
+    if (!chan || om_channel_is_closing(chan) || om_channel_state(chan) != OM_CHAN_OPEN) return;
     om_cell_t c = {.circ_id = circ_id, .command = OM_CELL_DESTROY};
     memset(c.payload, 0, sizeof c.payload);
     c.payload[0] = reason;
@@ -78,7 +78,7 @@ static void send_destroy(om_channel_t *chan, uint32_t circ_id, uint8_t reason)
 static void drop_next_hop(om_or_circ_t *circ)
 {
     if (circ->link_wait) {
-        om_or_links_cancel(circ->owner->p.links, circ->link_wait);
+        om_linkmgr_cancel(circ->owner->p.links, circ->link_wait);
         circ->link_wait = NULL;
     }
     if (circ->n_chan) om_channel_unregister_circ(circ->n_chan, circ->n_circ_id);
@@ -281,19 +281,19 @@ static int answer_create2(om_or_circuits_t *m, const uint8_t *p, uint8_t *reply,
 static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell_t *c)
 {
     /* tor-spec 5.1.1: IDs a link's initiator chooses have the high bit set (link protocol 4+). */
-    bool hibit = om_circ_id_len(chan->link_proto) == 4 ? (c->circ_id & 0x80000000u) != 0
-                                                       : (c->circ_id & 0x8000u) != 0;
-    bool want_hibit = chan->role == OM_CHAN_RESPONDER;
+    bool hibit = om_circ_id_len(om_channel_link_proto(chan)) == 4 ? (c->circ_id & 0x80000000u) != 0
+                                                                  : (c->circ_id & 0x8000u) != 0;
+    bool want_hibit = om_channel_role(chan) == OM_CHAN_RESPONDER;
     const char *cmd = om_cell_command_name(c->command);
     if (hibit != want_hibit) {
         om_info("%s from %s with circuit ID %u of the peer's wrong half: refused", cmd,
-                chan->peer_desc, c->circ_id);
+                om_channel_peer_desc(chan), c->circ_id);
         send_destroy(chan, c->circ_id, OM_DESTROY_PROTOCOL);
         m->st.refused++;
         return;
     }
     if (m->st.circuits >= m->p.max_circuits || !create_rate_ok(m, chan)) {
-        om_info("%s from %s refused: %s", cmd, chan->peer_desc,
+        om_info("%s from %s refused: %s", cmd, om_channel_peer_desc(chan),
                 m->st.circuits >= m->p.max_circuits ? "circuit limit reached"
                                                     : "too many CREATEs on this link this second");
         send_destroy(chan, c->circ_id, OM_DESTROY_RESOURCELIMIT);
@@ -321,7 +321,8 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
         why = "CREATE (TAP) is no longer supported (proposal 350)";
     }
     if (rc < 0) {
-        om_info("%s from %s (circuit %u) refused: %s", cmd, chan->peer_desc, c->circ_id, why);
+        om_info("%s from %s (circuit %u) refused: %s", cmd, om_channel_peer_desc(chan), c->circ_id,
+                why);
         send_destroy(chan, c->circ_id, OM_DESTROY_PROTOCOL);
         m->st.refused++;
         return;
@@ -348,7 +349,7 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     if (cc_inc) {
         *circ->cc_params = cc_params;
         om_info("Circuit %u from %s: congestion control granted (sendme_inc %u)", c->circ_id,
-                chan->peer_desc, cc_inc);
+                om_channel_peer_desc(chan), cc_inc);
     }
     circ->next = m->circs;
     if (m->circs) m->circs->prev = circ;
@@ -356,7 +357,7 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     m->st.circuits++;
     m->st.created++;
     om_channel_send_cell(chan, &reply);
-    om_debug("Circuit %u from %s created (%s)", c->circ_id, chan->peer_desc, cmd);
+    om_debug("Circuit %u from %s created (%s)", c->circ_id, om_channel_peer_desc(chan), cmd);
 }
 
 void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, const om_cell_t *c)
@@ -371,7 +372,7 @@ void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, cons
         return; /* for a circuit we already forgot */
     default:
         /* tor drops cells for unknown circuits (a DESTROY may have crossed them). */
-        om_debug("Link %s: dropping %s for unknown circuit %u", chan->peer_desc,
+        om_debug("Link %s: dropping %s for unknown circuit %u", om_channel_peer_desc(chan),
                  om_cell_command_name(c->command), c->circ_id);
         return;
     }
@@ -386,7 +387,7 @@ static void extend_link_ready(om_channel_t *chan, const char *err, void *arg)
     circ->link_wait = NULL;
     if (!chan) {
         om_info("Circuit %u from %s: could not extend: %s", circ->p_circ_id,
-                circ->p_chan ? circ->p_chan->peer_desc : "?", err ? err : "link failed");
+                circ->p_chan ? om_channel_peer_desc(circ->p_chan) : "?", err ? err : "link failed");
         m->st.extend_failures++;
         om_or_circ_close(circ, OM_DESTROY_CONNECTFAILED);
         return;
@@ -410,7 +411,7 @@ static void extend_link_ready(om_channel_t *chan, const char *err, void *arg)
 static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, bool early)
 {
     om_or_circuits_t *m = circ->owner;
-    const char *from = circ->p_chan->peer_desc;
+    const char *from = om_channel_peer_desc(circ->p_chan);
     if (!early) {
         /* tor-spec 5.6: EXTEND2 must come in RELAY_EARLY. */
         om_info("Circuit %u from %s: EXTEND2 not in a RELAY_EARLY cell", circ->p_circ_id, from);
@@ -443,7 +444,8 @@ static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, b
         om_info("Circuit %u from %s: EXTEND2 to ourselves", circ->p_circ_id, from);
         return -1;
     }
-    if (circ->p_chan->peer_verified && !memcmp(e.rsa_id, circ->p_chan->peer.rsa_fp, 20)) {
+    const om_peer_identity_t *prev = om_channel_peer_identity(circ->p_chan);
+    if (prev && !memcmp(e.rsa_id, prev->rsa_fp, 20)) {
         om_info("Circuit %u from %s: EXTEND2 back to the previous hop", circ->p_circ_id, from);
         return -1;
     }
@@ -469,9 +471,12 @@ static int handle_extend2(om_or_circ_t *circ, const uint8_t *body, size_t len, b
     om_debug(dest.family == AF_INET6 ? "Circuit %u from %s: extending to [%s]:%u"
                                      : "Circuit %u from %s: extending to %s:%u",
              circ->p_circ_id, from, dest.host, dest.port);
-    /* An open link to that identity is reused whatever its address (tor-spec 5.3.1). */
-    circ->link_wait = om_or_links_get(m->p.links, dest.host, dest.port, e.rsa_id,
-                                      e.has_ed_id ? e.ed_id : NULL, extend_link_ready, circ);
+    /* An open (canonical) link to that identity is reused (tor-spec 5.3.1). The callback may run
+     * before this returns and free circ (e.g. the link table is full, or the connect fails at
+     * once): a handle comes back only if it has not, and only then is circ still ours. */
+    void *h = om_linkmgr_get(m->p.links, dest.host, dest.port, e.rsa_id,
+                             e.has_ed_id ? e.ed_id : NULL, extend_link_ready, circ);
+    if (h) circ->link_wait = h;
     return 1; /* circ may be gone now */
 }
 
@@ -529,7 +534,7 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         bool early = cell->command == OM_CELL_RELAY_EARLY;
         if (early && ++circ->relay_early_in > OM_OR_MAX_RELAY_EARLY) {
             om_info("Circuit %u from %s: more than %d RELAY_EARLY cells", circ->p_circ_id,
-                    chan->peer_desc, OM_OR_MAX_RELAY_EARLY);
+                    om_channel_peer_desc(chan), OM_OR_MAX_RELAY_EARLY);
             om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
             return;
         }
@@ -544,7 +549,7 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         if (!circ->n_chan || circ->n_pending) {
             /* tor-spec 5.5.2: unrecognized at the last hop is a protocol violation. */
             om_info("Circuit %u from %s: relay cell not recognized and no next hop",
-                    circ->p_circ_id, chan->peer_desc);
+                    circ->p_circ_id, om_channel_peer_desc(chan));
             om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
             return;
         }
@@ -552,7 +557,7 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         circ->owner->st.cells_relayed++;
         if (circ_send(circ, false, &c) < 0) {
             om_info("Circuit %u from %s: queue towards the next hop is full", circ->p_circ_id,
-                    chan->peer_desc);
+                    om_channel_peer_desc(chan));
             om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
         }
         return;
@@ -565,7 +570,7 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
     case OM_CELL_PADDING:
         return;
     default:
-        om_info("Circuit %u from %s: unexpected %s", circ->p_circ_id, chan->peer_desc,
+        om_info("Circuit %u from %s: unexpected %s", circ->p_circ_id, om_channel_peer_desc(chan),
                 om_cell_command_name(cell->command));
         om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
         return;
@@ -624,7 +629,7 @@ static void n_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
     default:
         /* RELAY_EARLY backwards, a second CREATED2, anything else: protocol violation. */
         om_info("Circuit %u: unexpected %s from the next hop %s", circ->p_circ_id,
-                om_cell_command_name(cell->command), chan->peer_desc);
+                om_cell_command_name(cell->command), om_channel_peer_desc(chan));
         om_or_circ_close(circ, OM_DESTROY_PROTOCOL);
         return;
     }

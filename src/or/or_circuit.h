@@ -15,7 +15,7 @@
 #include "core/congestion.h"
 #include "core/relay_crypto.h"
 #include "core/relay_msg.h"
-#include "or/or_links.h"
+#include "core/linkmgr.h"
 #include "or/or_sched.h"
 #include "or/relay_keys.h"
 
@@ -37,7 +37,7 @@ typedef void (*om_or_circ_free_fn)(om_or_circ_t *circ, void *arg);
 
 typedef struct {
     const om_relay_keys_t *keys; /* our identities and onion keys (current and previous) */
-    om_or_links_t *links;
+    om_linkmgr_t *links;
     bool allow_private_extend; /* EXTEND2 to private addresses (tor: TestingTorNetwork) */
     unsigned max_circuits;     /* all circuits at this relay */
     om_or_stream_handler_fn stream_handler; /* NULL: no exit, no BEGIN_DIR */
@@ -64,7 +64,7 @@ struct om_or_circ {
     uint32_t n_circ_id;
     om_relay_crypto_t crypto;
     bool n_pending;          /* EXTEND2 in progress: waiting for a link or CREATED2 */
-    void *link_wait;         /* or_links waiter handle while waiting for the link */
+    void *link_wait;         /* link manager waiter handle while waiting for the link */
     uint8_t *pending_create; /* CREATE2 body to send when the link opens */
     size_t pending_create_len;
     unsigned relay_early_in;
@@ -79,7 +79,7 @@ struct om_or_circ {
 
 om_or_circuits_t *om_or_circuits_new(const om_or_circ_params_t *p);
 void om_or_circuits_free(om_or_circuits_t *m); /* DESTROYs nothing: links go away too */
-/* A cell on chan with a circuit ID no circuit registered (om_or_links_owner_t hook). */
+/* A cell on chan with a circuit ID no circuit registered (om_linkmgr_owner_t hook). */
 void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, const om_cell_t *c);
 /* chan closed: circuits coming from it are destroyed onward; circuits going through it send
  * TRUNCATED back to their client. */

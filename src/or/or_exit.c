@@ -1,9 +1,10 @@
-/* or_exit.c — the exit's side of streams (tor-spec 6.2-6.4): BEGIN checked (previous hop a known
- * relay, address family flags, exit policy before and after resolution), hostnames resolved with
- * evdns, the TCP connection as a bufferevent (optimistic data queued before it connects),
- * CONNECTED with the address, the server's bytes sent as DATA while the windows allow (reading
- * paused otherwise), the client's DATA written with stream SENDMEs once our output drains, END
- * reasons from socket errors, RESOLVE/RESOLVED (forward and reverse). */
+/* or_exit.c — the exit stream service (tor-spec 6.2-6.4), registered in the relay's stream
+ * layer for BEGIN and RESOLVE: BEGIN checked (previous hop a known relay, address family flags,
+ * exit policy before and after resolution), hostnames resolved with evdns, the TCP connection as
+ * a bufferevent (optimistic data queued before it connects), CONNECTED with the address, the
+ * server's bytes sent as DATA while the windows allow (reading paused otherwise), the client's
+ * DATA written to the server (the stream layer sends stream SENDMEs or XON/XOFF as our output
+ * drains), END reasons from socket errors, RESOLVE/RESOLVED (forward and reverse). */
 #include "or/or_exit.h"
 
 #include <errno.h>
@@ -22,7 +23,9 @@
 #include <event2/util.h>
 
 #include "core/log.h"
-#include "or/or_streams_int.h"
+#include "core/channel.h"
+#include "or/or_circuit.h"
+#include "or/stream_service.h"
 
 #define ANSWER_TTL        60 /* seconds we tell clients to cache an answer (tor clips to 60-?) */
 #define SENDME_OUTBUF_MAX (10 * OM_RELAY_PAYLOAD_LEN) /* tor's connection_outbuf_too_full */
@@ -37,8 +40,20 @@ struct om_or_exit {
     om_or_exit_stats_t st;
 };
 
+/* The exit's state of one stream. */
+typedef struct exit_stream {
+    om_or_exit_t *x;
+    om_or_stream_t *s;
+    om_begin_t begin;
+    struct bufferevent *bev;
+    struct exit_dns *dns; /* pending lookup */
+    bool connected;       /* CONNECTED sent */
+    bool target_eof;      /* the server closed: END DONE once its bytes are sent */
+    size_t last_outlen;   /* output buffered towards the server after our last look */
+} exit_stream_t;
+
 typedef struct exit_dns {
-    or_stream_t *s; /* NULL once the stream is gone */
+    exit_stream_t *s; /* NULL once the stream is gone */
     struct evdns_getaddrinfo_request *req;
     struct evdns_request *rev;
 } exit_dns_t;
@@ -121,7 +136,7 @@ static om_exit_addr_t to_exit_addr(const struct sockaddr *sa)
 }
 
 /* END EXITPOLICY carries the address and a TTL (tor-spec 6.3). */
-static void end_exitpolicy(or_stream_t *s, const struct sockaddr *sa)
+static void end_exitpolicy(exit_stream_t *s, const struct sockaddr *sa)
 {
     uint8_t extra[20];
     size_t n = 0;
@@ -137,48 +152,40 @@ static void end_exitpolicy(or_stream_t *s, const struct sockaddr *sa)
         memcpy(extra + n, &ttl, 4);
         n += 4;
     }
-    om_info("Circuit %u stream %u: %s:%u refused by our exit policy", s->circ->p_circ_id, s->id,
-            s->begin.host, s->begin.port);
-    s->m->exit->st.refused_policy++;
-    or_stream_end(s, OM_END_EXITPOLICY, extra, n);
+    om_info("Circuit %u stream %u: %s:%u refused by our exit policy", om_or_stream_circ_id(s->s),
+            om_or_stream_id(s->s), s->begin.host, s->begin.port);
+    s->x->st.refused_policy++;
+    om_or_stream_end(s->s, OM_END_EXITPOLICY, extra, n);
 }
 
 /* ---------------------------------------------------------------- the server connection */
 
-void or_exit_consider_sendme(or_stream_t *s)
+/* Our output towards the server drained: the stream layer may send stream SENDMEs (or XON). */
+static void exit_drained(exit_stream_t *s)
 {
     if (!s->bev) return;
-    if (or_stream_cc(s)) { /* prop 324 4: no stream SENDMEs; XON once our buffer drained */
-        size_t now = evbuffer_get_length(bufferevent_get_output(s->bev));
-        size_t written = s->last_outlen > now ? s->last_outlen - now : 0;
-        s->last_outlen = now;
-        or_stream_flow_drained(s, written, now);
-        return;
-    }
-    struct evbuffer *out = bufferevent_get_output(s->bev);
-    while (s->deliver_window <= OR_STREAM_WINDOW_START - OR_STREAM_WINDOW_INC &&
-           evbuffer_get_length(out) <= SENDME_OUTBUF_MAX) {
-        om_or_circ_send_back(s->circ, OM_RELAY_SENDME, s->id, NULL, 0);
-        s->deliver_window += OR_STREAM_WINDOW_INC;
-    }
+    size_t now = evbuffer_get_length(bufferevent_get_output(s->bev));
+    size_t written = s->last_outlen > now ? s->last_outlen - now : 0;
+    s->last_outlen = now;
+    om_or_stream_edge_drained(s->s, written, now);
 }
 
-void or_exit_pull(or_stream_t *s)
+static void exit_pull(exit_stream_t *s)
 {
     if (!s->bev || !s->connected) return;
     struct evbuffer *in = bufferevent_get_input(s->bev);
     uint8_t buf[OM_RELAY_PAYLOAD_LEN];
-    while (evbuffer_get_length(in) > 0 && or_stream_can_send(s)) {
+    while (evbuffer_get_length(in) > 0 && om_or_stream_can_send(s->s)) {
         int n = evbuffer_copyout(in, buf, sizeof buf);
-        if (n <= 0 || or_stream_send_data(s, buf, (size_t)n) < 0) break;
+        if (n <= 0 || om_or_stream_send_data(s->s, buf, (size_t)n) < 0) break;
         evbuffer_drain(in, (size_t)n);
     }
     if (s->target_eof && evbuffer_get_length(in) == 0) {
-        or_stream_end(s, OM_END_DONE, NULL, 0);
+        om_or_stream_end(s->s, OM_END_DONE, NULL, 0);
         return;
     }
     /* Out of window: stop reading, so TCP pushes back on the server (tor-spec 7.4). */
-    if (or_stream_can_send(s) && !s->target_eof)
+    if (om_or_stream_can_send(s->s) && !s->target_eof)
         bufferevent_enable(s->bev, EV_READ);
     else
         bufferevent_disable(s->bev, EV_READ);
@@ -187,19 +194,19 @@ void or_exit_pull(or_stream_t *s)
 static void on_read(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    or_exit_pull(arg);
+    exit_pull(arg);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    or_exit_consider_sendme(arg);
+    exit_drained(arg);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-    or_stream_t *s = arg;
-    om_or_exit_t *x = s->m->exit;
+    exit_stream_t *s = arg;
+    om_or_exit_t *x = s->x;
     if (what & BEV_EVENT_CONNECTED) {
         s->connected = true;
         x->st.connected++;
@@ -221,38 +228,39 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         c.ttl = ANSWER_TTL;
         uint8_t body[32];
         int n = om_connected_encode(&c, body, sizeof body);
-        om_or_circ_send_back(s->circ, OM_RELAY_CONNECTED, s->id, body, n > 0 ? (size_t)n : 0);
-        om_debug("Circuit %u stream %u: connected to %s:%u", s->circ->p_circ_id, s->id,
-                 s->begin.host, s->begin.port);
-        or_exit_pull(s);
+        om_or_stream_send(s->s, OM_RELAY_CONNECTED, body, n > 0 ? (size_t)n : 0);
+        om_debug("Circuit %u stream %u: connected to %s:%u", om_or_stream_circ_id(s->s),
+                 om_or_stream_id(s->s), s->begin.host, s->begin.port);
+        exit_pull(s);
         return;
     }
     if (what & BEV_EVENT_EOF) {
         s->target_eof = true;
         if (!s->connected) {
-            or_stream_end(s, OM_END_CONNECTREFUSED, NULL, 0);
+            om_or_stream_end(s->s, OM_END_CONNECTREFUSED, NULL, 0);
             return;
         }
-        or_exit_pull(s);
+        exit_pull(s);
         return;
     }
     if (what & BEV_EVENT_TIMEOUT) {
         x->st.connect_failed += !s->connected;
-        or_stream_end(s, OM_END_TIMEOUT, NULL, 0);
+        om_or_stream_end(s->s, OM_END_TIMEOUT, NULL, 0);
         return;
     }
     if (what & BEV_EVENT_ERROR) {
         int e = EVUTIL_SOCKET_ERROR();
         x->st.connect_failed += !s->connected;
-        om_debug("Circuit %u stream %u: %s:%u: %s", s->circ->p_circ_id, s->id, s->begin.host,
-                 s->begin.port, evutil_socket_error_to_string(e));
-        or_stream_end(s, end_reason_for_errno(e), NULL, 0);
+        om_debug("Circuit %u stream %u: %s:%u: %s", om_or_stream_circ_id(s->s),
+                 om_or_stream_id(s->s), s->begin.host, s->begin.port,
+                 evutil_socket_error_to_string(e));
+        om_or_stream_end(s->s, end_reason_for_errno(e), NULL, 0);
     }
 }
 
-static void connect_to(or_stream_t *s, struct sockaddr *sa, socklen_t sl)
+static void connect_to(exit_stream_t *s, struct sockaddr *sa, socklen_t sl)
 {
-    om_or_exit_t *x = s->m->exit;
+    om_or_exit_t *x = s->x;
     om_exit_addr_t a = to_exit_addr(sa);
     if (om_exit_policy_check(&x->policy, &a, s->begin.port) != OM_EXIT_ACCEPTED) {
         end_exitpolicy(s, sa);
@@ -262,23 +270,22 @@ static void connect_to(or_stream_t *s, struct sockaddr *sa, socklen_t sl)
     bufferevent_set_timeouts(s->bev, NULL, &tv);
     if (bufferevent_socket_connect(s->bev, sa, (int)sl) < 0) {
         x->st.connect_failed++;
-        or_stream_end(s, end_reason_for_errno(errno), NULL, 0);
+        om_or_stream_end(s->s, end_reason_for_errno(errno), NULL, 0);
     }
 }
 
 /* Which of the addresses to use, by the BEGIN flags (tor-spec 6.2) and IPv6Exit. */
-static bool family_ok(const or_stream_t *s, int family)
+static bool family_ok(const exit_stream_t *s, int family)
 {
     if (family == AF_INET) return !(s->begin.flags & OM_BEGIN_FLAG_IPV4_NOT_OK);
-    if (family == AF_INET6)
-        return s->m->exit->ipv6_exit && (s->begin.flags & OM_BEGIN_FLAG_IPV6_OK);
+    if (family == AF_INET6) return s->x->ipv6_exit && (s->begin.flags & OM_BEGIN_FLAG_IPV6_OK);
     return false;
 }
 
 static void begin_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
     exit_dns_t *d = arg;
-    or_stream_t *s = d->s;
+    exit_stream_t *s = d->s;
     if (!s) { /* the stream went away while we waited */
         if (res) evutil_freeaddrinfo(res);
         free(d);
@@ -297,11 +304,12 @@ static void begin_resolved(int result, struct evutil_addrinfo *res, void *arg)
             }
     }
     if (!pick) {
-        s->m->exit->st.resolve_failed++;
-        om_debug("Circuit %u stream %u: could not resolve %s (%s)", s->circ->p_circ_id, s->id,
-                 s->begin.host, result ? evutil_gai_strerror(result) : "no usable address");
+        s->x->st.resolve_failed++;
+        om_debug("Circuit %u stream %u: could not resolve %s (%s)", om_or_stream_circ_id(s->s),
+                 om_or_stream_id(s->s), s->begin.host,
+                 result ? evutil_gai_strerror(result) : "no usable address");
         if (res) evutil_freeaddrinfo(res);
-        or_stream_end(s, OM_END_RESOLVEFAILED, NULL, 0);
+        om_or_stream_end(s->s, OM_END_RESOLVEFAILED, NULL, 0);
         return;
     }
     struct sockaddr_storage ss;
@@ -315,31 +323,61 @@ static void begin_resolved(int result, struct evutil_addrinfo *res, void *arg)
     connect_to(s, (struct sockaddr *)&ss, sl);
 }
 
-void or_exit_begin(om_or_exit_t *x, or_stream_t *s)
+/* tor (connection_exit_begin_conn): no streams on a circuit whose previous hop is a client (we
+ * would be a one-hop proxy) or a relay missing from our consensus. The previous hop proved its
+ * identity by AUTHENTICATE on a link it opened, or by CERTS on one we opened. */
+static bool from_known_relay(const om_or_exit_t *x, const om_or_stream_t *os, const char **why)
 {
+    const om_or_circ_t *circ = om_or_stream_circ(os);
+    const om_peer_identity_t *id = circ->p_chan ? om_channel_peer_identity(circ->p_chan) : NULL;
+    if (!id) {
+        *why = "on the first hop of a circuit";
+        return false;
+    }
+    if (x->dircache && !om_dircache_knows_relay(x->dircache, id->rsa_fp)) {
+        *why = "from an unknown relay";
+        return false;
+    }
+    return true;
+}
+
+/* A new exit stream (BEGIN or RESOLVE): its state, or NULL after END. */
+static exit_stream_t *exit_stream_new(om_or_exit_t *x, om_or_stream_t *os, const om_begin_t *b)
+{
+    exit_stream_t *s = calloc(1, sizeof *s);
+    om_or_stream_set_state(os, s);
+    if (!s) {
+        om_or_stream_end(os, OM_END_RESOURCELIMIT, NULL, 0);
+        return NULL;
+    }
+    s->x = x;
+    s->s = os;
+    s->begin = *b;
+    return s;
+}
+
+static void exit_begin(void *arg, om_or_stream_t *os, const om_begin_t *b)
+{
+    om_or_exit_t *x = arg;
     x->st.begins++;
-    const om_channel_t *p = s->circ->p_chan;
-    /* tor (connection_exit_begin_conn): no streams on a circuit whose previous hop is a client
-     * (we would be a one-hop proxy) or a relay missing from our consensus. The previous hop
-     * proved its identity by AUTHENTICATE on a link it opened, or by CERTS on one we opened. */
-    bool relay = p && p->peer_verified &&
-                 (!x->dircache || om_dircache_knows_relay(x->dircache, p->peer.rsa_fp));
-    if (!relay) {
-        om_info("Circuit %u: refusing to open a stream %s", s->circ->p_circ_id,
-                p && p->peer_verified ? "from an unknown relay" : "on the first hop of a circuit");
+    const char *why = NULL;
+    if (!from_known_relay(x, os, &why)) {
+        om_info("Circuit %u: refusing to open a stream %s", om_or_stream_circ_id(os), why);
         x->st.refused_client++;
-        or_stream_end(s, OM_END_TORPROTOCOL, NULL, 0);
+        om_or_stream_end(os, OM_END_TORPROTOCOL, NULL, 0);
         return;
     }
     if (x->st.open >= OM_OR_EXIT_MAX_CONNECTIONS) {
-        or_stream_end(s, OM_END_RESOURCELIMIT, NULL, 0);
+        om_or_stream_end(os, OM_END_RESOURCELIMIT, NULL, 0);
         return;
     }
+    exit_stream_t *s = exit_stream_new(x, os, b);
+    if (!s) return;
     /* The connection exists from now on, so optimistic data (DATA before CONNECTED) queues in
      * its output buffer until it connects. */
     s->bev = bufferevent_socket_new(x->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!s->bev) {
-        or_stream_end(s, OM_END_RESOURCELIMIT, NULL, 0);
+        om_or_stream_end(s->s, OM_END_RESOURCELIMIT, NULL, 0);
         return;
     }
     x->st.open++;
@@ -352,7 +390,7 @@ void or_exit_begin(om_or_exit_t *x, or_stream_t *s)
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, s->begin.host, &s4->sin_addr) == 1) {
         if (!family_ok(s, AF_INET)) {
-            or_stream_end(s, OM_END_EXITPOLICY, NULL, 0);
+            om_or_stream_end(s->s, OM_END_EXITPOLICY, NULL, 0);
             return;
         }
         s4->sin_family = AF_INET;
@@ -362,7 +400,7 @@ void or_exit_begin(om_or_exit_t *x, or_stream_t *s)
     }
     if (inet_pton(AF_INET6, s->begin.host, &s6->sin6_addr) == 1) {
         if (!family_ok(s, AF_INET6)) {
-            or_stream_end(s, OM_END_EXITPOLICY, NULL, 0);
+            om_or_stream_end(s->s, OM_END_EXITPOLICY, NULL, 0);
             return;
         }
         s6->sin6_family = AF_INET6;
@@ -381,7 +419,7 @@ void or_exit_begin(om_or_exit_t *x, or_stream_t *s)
     }
     exit_dns_t *d = calloc(1, sizeof *d);
     if (!d) {
-        or_stream_end(s, OM_END_RESOURCELIMIT, NULL, 0);
+        om_or_stream_end(s->s, OM_END_RESOURCELIMIT, NULL, 0);
         return;
     }
     d->s = s;
@@ -393,30 +431,28 @@ void or_exit_begin(om_or_exit_t *x, or_stream_t *s)
     if (req) d->req = req;
 }
 
-void or_exit_data(or_stream_t *s, const uint8_t *data, size_t len)
+static void exit_data(void *arg, om_or_stream_t *os, const uint8_t *data, size_t len)
 {
-    --s->deliver_window;
+    (void)arg;
+    exit_stream_t *s = om_or_stream_state(os);
     if (!s->bev) return;
     bufferevent_write(s->bev, data, len);
-    if (or_stream_cc(s)) { /* prop 324 4: XOFF when our buffer towards the server grows */
-        s->last_outlen = evbuffer_get_length(bufferevent_get_output(s->bev));
-        or_stream_flow_buffered(s, s->last_outlen);
-        return;
-    }
-    or_exit_consider_sendme(s);
+    /* Stream SENDMEs once it is small again; with CC, XOFF while it stays large (prop 324 4). */
+    s->last_outlen = evbuffer_get_length(bufferevent_get_output(s->bev));
+    om_or_stream_edge_buffered(os, s->last_outlen);
 }
 
 /* ---------------------------------------------------------------- RESOLVE */
 
-static void send_resolved(or_stream_t *s, const om_resolved_t *r)
+static void send_resolved(exit_stream_t *s, const om_resolved_t *r)
 {
     uint8_t body[OM_RELAY_PAYLOAD_LEN];
     int n = om_resolved_encode(r, body, sizeof body);
-    om_or_circ_send_back(s->circ, OM_RELAY_RESOLVED, s->id, body, n > 0 ? (size_t)n : 0);
-    or_stream_free(s); /* RESOLVED ends the stream (tor-spec 6.4) */
+    om_or_stream_send(s->s, OM_RELAY_RESOLVED, body, n > 0 ? (size_t)n : 0);
+    om_or_stream_finish(s->s); /* RESOLVED ends the stream (tor-spec 6.4) */
 }
 
-static void resolve_error(or_stream_t *s, bool transient)
+static void resolve_error(exit_stream_t *s, bool transient)
 {
     om_resolved_t r;
     memset(&r, 0, sizeof r);
@@ -430,7 +466,7 @@ static void resolve_error(or_stream_t *s, bool transient)
 static void forward_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
     exit_dns_t *d = arg;
-    or_stream_t *s = d->s;
+    exit_stream_t *s = d->s;
     free(d);
     if (!s) {
         if (res) evutil_freeaddrinfo(res);
@@ -458,7 +494,7 @@ static void forward_resolved(int result, struct evutil_addrinfo *res, void *arg)
     }
     if (res) evutil_freeaddrinfo(res);
     if (!r.n) {
-        s->m->exit->st.resolve_failed++;
+        s->x->st.resolve_failed++;
         resolve_error(s, result != EVUTIL_EAI_NONAME && result != 0);
         return;
     }
@@ -468,7 +504,7 @@ static void forward_resolved(int result, struct evutil_addrinfo *res, void *arg)
 static void reverse_resolved(int result, char type, int count, int ttl, void *addresses, void *arg)
 {
     exit_dns_t *d = arg;
-    or_stream_t *s = d->s;
+    exit_stream_t *s = d->s;
     free(d);
     (void)ttl;
     if (!s) return;
@@ -502,8 +538,11 @@ static bool parse_in_addr_arpa(const char *host, struct in_addr *out)
     return true;
 }
 
-void or_exit_resolve(om_or_exit_t *x, or_stream_t *s)
+static void exit_resolve(void *arg, om_or_stream_t *os, const om_begin_t *b)
 {
+    om_or_exit_t *x = arg;
+    exit_stream_t *s = exit_stream_new(x, os, b);
+    if (!s) return;
     exit_dns_t *d = calloc(1, sizeof *d);
     if (!d) {
         resolve_error(s, true);
@@ -547,7 +586,8 @@ static void linger_event(struct bufferevent *bev, short what, void *arg)
     linger_free(bev);
 }
 
-void or_exit_release(or_stream_t *s)
+/* Drop the lookup and the server connection of a stream. */
+static void release_conn(exit_stream_t *s)
 {
     if (s->dns) {
         exit_dns_t *d = s->dns;
@@ -556,10 +596,10 @@ void or_exit_release(or_stream_t *s)
         if (d->req)
             evdns_getaddrinfo_cancel(d->req);
         else if (d->rev)
-            evdns_cancel_request(s->m->exit->dns, d->rev);
+            evdns_cancel_request(s->x->dns, d->rev);
     }
     if (!s->bev) return;
-    s->m->exit->st.open--;
+    s->x->st.open--;
     struct bufferevent *bev = s->bev;
     s->bev = NULL;
     if (s->connected && evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
@@ -572,4 +612,39 @@ void or_exit_release(or_stream_t *s)
         return;
     }
     bufferevent_free(bev);
+}
+
+static void exit_release(void *arg, om_or_stream_t *os)
+{
+    (void)arg;
+    exit_stream_t *s = om_or_stream_state(os);
+    if (!s) return;
+    release_conn(s);
+    free(s);
+}
+
+static void exit_pull_svc(void *arg, om_or_stream_t *os)
+{
+    (void)arg;
+    exit_pull(om_or_stream_state(os));
+}
+
+int om_or_exit_register(om_or_exit_t *x, om_or_streams_t *streams)
+{
+    om_stream_service_t begin = {
+        .name = "exit",
+        .command = OM_RELAY_BEGIN,
+        .begin = exit_begin,
+        .data = exit_data,
+        .pull = exit_pull_svc,
+        .release = exit_release,
+        .arg = x,
+    };
+    om_stream_service_t resolve = begin;
+    resolve.command = OM_RELAY_RESOLVE;
+    resolve.begin = exit_resolve;
+    return om_or_streams_add_service(streams, &begin) < 0 ||
+                   om_or_streams_add_service(streams, &resolve) < 0
+               ? -1
+               : 0;
 }

@@ -1,123 +1,180 @@
-/* or_streams.c — the last hop's streams on a relay: the stream table of each circuit, circuit and
- * stream windows with authenticated SENDMEs (tor-spec 7.3, 7.4, proposal 289) for what we send
- * and what we receive, END handling, BEGIN_DIR served from the directory cache (tor-spec 6.2:
- * empty CONNECTED, the HTTP exchange, END DONE), and BEGIN/RESOLVE handed to the exit (or_exit.c)
- * or refused with END EXITPOLICY when this relay is no exit. */
+/* or_streams.c — the last hop's stream layer on a relay: per circuit, the stream table and the
+ * circuit's flow control (sendme.h: package and deliver windows with authenticated SENDMEs,
+ * tor-spec 7.3 and proposal 289, or congestion control negotiated in CREATE2, proposal 324); per
+ * stream, its windows or XON/XOFF (tor-spec 7.4, proposal 324 4), END and half-closed streams;
+ * and the service table (stream_service.h) that answers BEGIN, BEGIN_DIR and RESOLVE. */
 #include "or/or_streams.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
-#include "or/or_streams_int.h"
+#include "core/sendme.h"
 
-#define CIRC_WINDOW_START  1000
-#define CIRC_WINDOW_INC    100
-#define SENDME_DIGESTS_MAX (CIRC_WINDOW_START / CIRC_WINDOW_INC)
+/* tor's connection_outbuf_too_full: stream SENDMEs wait while the edge holds more. */
+#define EDGE_SENDME_MAX (10 * OM_RELAY_PAYLOAD_LEN)
 
-typedef struct {
-    or_stream_t *streams;
+struct om_or_stream {
+    struct om_or_stream *next;
+    struct circ_state *cs;
+    om_or_circ_t *circ;
+    uint16_t id;
+    const om_stream_service_t *svc;
+    void *svc_state;
+    om_stream_flow_t flow;
+};
+
+typedef struct circ_state {
+    om_or_stream_t *streams;
     unsigned n_streams;
-    int package_window, deliver_window;
-    uint8_t sendme_digests[SENDME_DIGESTS_MAX][20];
-    int n_sendme_digests;
-    /* Congestion control (proposal 324), when negotiated in CREATE2: Vegas instead of the
-     * package window, a circuit SENDME per sendme_inc DATA cells received. */
-    bool cc;
-    om_cc_t ccs;
-    uint8_t cc_digests[OM_CC_MAX_PENDING][20]; /* of the cells whose SENDMEs are due */
-    unsigned dig_head, dig_n;
-    uint64_t data_received;
+    om_sendme_t fc; /* the circuit's flow control towards the client */
 } circ_state_t;
 
-om_or_streams_t *om_or_streams_new(om_dircache_t *dircache, om_or_exit_t *exit)
+struct om_or_streams {
+    om_stream_service_t svcs[OM_OR_MAX_SERVICES];
+    size_t n_svcs;
+    om_cc_param_lookup_fn param;
+    void *param_arg;
+    om_or_streams_stats_t st;
+};
+
+om_or_streams_t *om_or_streams_new(om_cc_param_lookup_fn param, void *param_arg)
 {
-    om_or_streams_t *s = calloc(1, sizeof *s);
-    if (s) {
-        s->dircache = dircache;
-        s->exit = exit;
+    om_or_streams_t *m = calloc(1, sizeof *m);
+    if (m) {
+        m->param = param;
+        m->param_arg = param_arg;
     }
-    return s;
+    return m;
 }
 
-void om_or_streams_free(om_or_streams_t *s)
+void om_or_streams_free(om_or_streams_t *m)
 {
-    free(s);
+    free(m);
 }
 
-void om_or_streams_stats(const om_or_streams_t *s, om_or_streams_stats_t *out)
+void om_or_streams_stats(const om_or_streams_t *m, om_or_streams_stats_t *out)
 {
-    *out = s->st;
+    *out = m->st;
 }
 
-static circ_state_t *state_of(om_or_circ_t *circ)
+static bool same_claim(const om_stream_service_t *a, const om_stream_service_t *b)
+{
+    if (a->command != b->command) return false;
+    if (!a->hostname || !b->hostname) return !a->hostname && !b->hostname;
+    return strcasecmp(a->hostname, b->hostname) == 0;
+}
+
+int om_or_streams_add_service(om_or_streams_t *m, const om_stream_service_t *svc)
+{
+    if (m->n_svcs >= OM_OR_MAX_SERVICES || !svc->begin || !svc->release) return -1;
+    for (size_t i = 0; i < m->n_svcs; i++)
+        if (same_claim(&m->svcs[i], svc)) return -1;
+    m->svcs[m->n_svcs++] = *svc;
+    return 0;
+}
+
+/* The service for an opening message: a named BEGIN service first, then the catch-all. */
+static const om_stream_service_t *route(const om_or_streams_t *m, uint8_t command, const char *host)
+{
+    const om_stream_service_t *any = NULL;
+    for (size_t i = 0; i < m->n_svcs; i++) {
+        const om_stream_service_t *v = &m->svcs[i];
+        if (v->command != command) continue;
+        if (!v->hostname)
+            any = v;
+        else if (host && strcasecmp(v->hostname, host) == 0)
+            return v;
+    }
+    return any;
+}
+
+static circ_state_t *state_of(om_or_streams_t *m, om_or_circ_t *circ)
 {
     if (!circ->stream_state) {
         circ_state_t *cs = calloc(1, sizeof *cs);
         if (!cs) return NULL;
-        cs->package_window = CIRC_WINDOW_START;
-        cs->deliver_window = CIRC_WINDOW_START;
-        if (circ->cc_sendme_inc && om_cc_init(&cs->ccs, circ->cc_params, circ->cc_sendme_inc) == 0)
-            cs->cc = true;
+        int32_t minv =
+            m->param ? m->param(m->param_arg, "sendme_accept_min_version", 0, 0, 255) : 0;
+        om_sendme_init(&cs->fc, (uint8_t)minv);
+        if (circ->cc_sendme_inc && om_sendme_enable_cc(&cs->fc, circ->cc_params,
+                                                       circ->cc_sendme_inc, OM_CC_PATH_EXIT) < 0) {
+            free(cs);
+            return NULL;
+        }
         circ->stream_state = cs;
     }
     return circ->stream_state;
 }
 
-static or_stream_t *find_stream(circ_state_t *cs, uint16_t id)
+static om_or_stream_t *find_stream(circ_state_t *cs, uint16_t id)
 {
-    for (or_stream_t *s = cs->streams; s; s = s->next)
+    for (om_or_stream_t *s = cs->streams; s; s = s->next)
         if (s->id == id) return s;
     return NULL;
 }
 
-void or_stream_free(or_stream_t *s)
+static void send_end(om_or_circ_t *circ, uint16_t id, uint8_t reason)
 {
-    circ_state_t *cs = s->circ->stream_state;
-    if (cs->cc && s->kind == OR_STREAM_EXIT)
+    om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
+}
+
+/* ---------------------------------------------------------------- the service's interface */
+
+void om_or_stream_finish(om_or_stream_t *s)
+{
+    circ_state_t *cs = s->cs;
+    if (s->flow.cc)
         om_info("Circuit %u stream %u ended: flow control got %u XOFF, %u XON; sent %llu XOFF, "
                 "%llu XON",
-                s->circ->p_circ_id, s->id, s->flow_tx.num_xoff_recv, s->flow_tx.num_xon_recv,
-                (unsigned long long)s->flow_rx.n_xoff_sent,
-                (unsigned long long)s->flow_rx.n_xon_sent);
-    for (or_stream_t **pp = &cs->streams; *pp; pp = &(*pp)->next)
+                s->circ->p_circ_id, s->id, s->flow.tx.num_xoff_recv, s->flow.tx.num_xon_recv,
+                (unsigned long long)s->flow.rx.n_xoff_sent,
+                (unsigned long long)s->flow.rx.n_xon_sent);
+    for (om_or_stream_t **pp = &cs->streams; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
             cs->n_streams--;
             break;
         }
-    or_exit_release(s);
-    free(s->req);
-    free(s->resp);
+    s->svc->release(s->svc->arg, s);
     free(s);
 }
 
-void or_stream_end(or_stream_t *s, uint8_t reason, const uint8_t *extra, size_t extra_len)
+void om_or_stream_end(om_or_stream_t *s, uint8_t reason, const uint8_t *extra, size_t extra_len)
 {
     uint8_t body[1 + 32];
     body[0] = reason;
     if (extra_len > sizeof body - 1) extra_len = 0;
     if (extra_len) memcpy(body + 1, extra, extra_len);
     om_or_circ_send_back(s->circ, OM_RELAY_END, s->id, body, 1 + extra_len);
-    or_stream_free(s);
+    om_or_stream_finish(s);
 }
 
-bool or_stream_cc(const or_stream_t *s)
+bool om_or_stream_can_send(const om_or_stream_t *s)
 {
-    const circ_state_t *cs = s->circ->stream_state;
-    return cs->cc;
-}
-
-bool or_stream_can_send(const or_stream_t *s)
-{
-    const circ_state_t *cs = s->circ->stream_state;
     if (om_or_circ_back_blocked(s->circ)) return false; /* until the queue drains */
-    if (cs->cc) /* prop 324: cwnd - inflight, and the client's XOFF, replace the windows */
-        return om_cc_can_send(&cs->ccs) && om_flow_may_read(&s->flow_tx);
-    return s->package_window > 0 && cs->package_window > 0;
+    return om_sendme_can_package(&s->cs->fc) && om_stream_flow_can_package(&s->flow);
 }
 
-static void send_flow(or_stream_t *s, om_flow_action_t a, uint32_t kbps)
+int om_or_stream_send_data(om_or_stream_t *s, const uint8_t *data, size_t len)
+{
+    if (!om_or_stream_can_send(s) || len > OM_RELAY_PAYLOAD_LEN) return -1;
+    if (om_or_circ_send_back(s->circ, OM_RELAY_DATA, s->id, data, len) < 0) return -1;
+    /* Proposal 289: the client answers some of our DATA cells with a SENDME carrying the digest
+     * of that cell. */
+    uint8_t *slot = om_sendme_note_packaged(&s->cs->fc, om_now_usec());
+    if (slot) om_relay_crypto_last_digest_back(&s->circ->crypto, slot);
+    om_stream_flow_note_packaged(&s->flow, len);
+    return 0;
+}
+
+int om_or_stream_send(om_or_stream_t *s, uint8_t command, const uint8_t *body, size_t len)
+{
+    return om_or_circ_send_back(s->circ, command, s->id, body, len);
+}
+
+static void send_flow(om_or_stream_t *s, om_flow_action_t a, uint32_t kbps)
 {
     uint8_t body[8];
     if (a == OM_FLOW_SEND_XOFF) {
@@ -129,254 +186,199 @@ static void send_flow(or_stream_t *s, om_flow_action_t a, uint32_t kbps)
     }
 }
 
-void or_stream_flow_buffered(or_stream_t *s, size_t buffered)
+/* Fixed windows: the stream SENDMEs that are due, once the edge has room. */
+static void consider_sendmes(om_or_stream_t *s, size_t buffered)
 {
-    uint32_t kbps = 0;
-    send_flow(s, om_flow_note_buffered(&s->flow_rx, buffered, om_now_usec(), &kbps), kbps);
+    if (buffered > EDGE_SENDME_MAX) return;
+    for (int n = om_stream_flow_take_due_sendmes(&s->flow); n > 0; n--)
+        om_or_circ_send_back(s->circ, OM_RELAY_SENDME, s->id, NULL, 0);
 }
 
-void or_stream_flow_drained(or_stream_t *s, size_t written, size_t buffered)
+void om_or_stream_edge_buffered(om_or_stream_t *s, size_t buffered)
 {
-    uint32_t kbps = 0;
-    send_flow(s, om_flow_note_drained(&s->flow_rx, written, buffered, om_now_usec(), &kbps), kbps);
-}
-
-int or_stream_send_data(or_stream_t *s, const uint8_t *data, size_t len)
-{
-    circ_state_t *cs = s->circ->stream_state;
-    if (!or_stream_can_send(s) || len > OM_RELAY_PAYLOAD_LEN) return -1;
-    if (om_or_circ_send_back(s->circ, OM_RELAY_DATA, s->id, data, len) < 0) return -1;
-    if (cs->cc) {
-        /* The client answers the sendme_inc-th cell with a SENDME carrying its digest. */
-        if (om_cc_note_data_sent(&cs->ccs, om_now_usec()) == 1 && cs->dig_n < OM_CC_MAX_PENDING)
-            om_relay_crypto_last_digest_back(
-                &s->circ->crypto, cs->cc_digests[(cs->dig_head + cs->dig_n++) % OM_CC_MAX_PENDING]);
-        om_flow_send_note_sent(&s->flow_tx, len);
-        return 0;
+    if (!s->flow.cc) {
+        consider_sendmes(s, buffered);
+        return;
     }
-    s->package_window--;
-    cs->package_window--;
-    /* Proposal 289: the client answers every 100th DATA cell with a SENDME carrying the digest
-     * of that cell. */
-    if (cs->package_window % CIRC_WINDOW_INC == 0 && cs->n_sendme_digests < SENDME_DIGESTS_MAX)
-        om_relay_crypto_last_digest_back(&s->circ->crypto,
-                                         cs->sendme_digests[cs->n_sendme_digests++]);
-    return 0;
+    uint32_t kbps = 0;
+    send_flow(s, om_flow_note_buffered(&s->flow.rx, buffered, om_now_usec(), &kbps), kbps);
 }
 
-/* BEGIN_DIR answer: as much as the windows allow; END DONE when all is sent. */
-static void dir_pump(or_stream_t *s)
+void om_or_stream_edge_drained(om_or_stream_t *s, size_t written, size_t buffered)
 {
-    while (s->resp && s->resp_off < s->resp_len && or_stream_can_send(s)) {
-        size_t n = s->resp_len - s->resp_off;
-        if (n > OM_RELAY_PAYLOAD_LEN) n = OM_RELAY_PAYLOAD_LEN;
-        if (or_stream_send_data(s, s->resp + s->resp_off, n) < 0) return;
-        s->resp_off += n;
+    if (!s->flow.cc) {
+        consider_sendmes(s, buffered);
+        return;
     }
-    if (s->resp && s->resp_off == s->resp_len) or_stream_end(s, OM_END_DONE, NULL, 0);
+    uint32_t kbps = 0;
+    send_flow(s, om_flow_note_drained(&s->flow.rx, written, buffered, om_now_usec(), &kbps), kbps);
 }
 
-/* Windows opened: every stream sends what it has. */
+void *om_or_stream_state(const om_or_stream_t *s)
+{
+    return s->svc_state;
+}
+
+void om_or_stream_set_state(om_or_stream_t *s, void *state)
+{
+    s->svc_state = state;
+}
+
+uint16_t om_or_stream_id(const om_or_stream_t *s)
+{
+    return s->id;
+}
+
+om_or_circ_t *om_or_stream_circ(const om_or_stream_t *s)
+{
+    return s->circ;
+}
+
+uint32_t om_or_stream_circ_id(const om_or_stream_t *s)
+{
+    return s->circ->p_circ_id;
+}
+
+/* ---------------------------------------------------------------- streams in */
+
+/* Windows opened: every stream's service packages what it has. */
 static void pump_all(om_or_circ_t *circ)
 {
     circ_state_t *cs = circ->stream_state;
-    or_stream_t *s = cs->streams;
-    while (s && (cs->cc ? om_cc_can_send(&cs->ccs) : cs->package_window > 0)) {
-        or_stream_t *next = s->next; /* s may be freed */
-        if (s->kind == OR_STREAM_DIR)
-            dir_pump(s);
-        else if (s->kind == OR_STREAM_EXIT)
-            or_exit_pull(s);
+    om_or_stream_t *s = cs->streams;
+    while (s && om_sendme_can_package(&cs->fc)) {
+        om_or_stream_t *next = s->next; /* s may be freed */
+        if (s->svc->pull) s->svc->pull(s->svc->arg, s);
         s = next;
     }
 }
 
 static int circuit_sendme(om_or_circ_t *circ, circ_state_t *cs, const uint8_t *body, size_t len)
 {
-    if (cs->cc) {
-        /* Proposal 289 digest of the oldest outstanding cell, then Vegas (prop 324 3). */
-        bool ok = cs->dig_n > 0;
-        if (ok && len >= 3 && body[0] == 1) {
-            size_t dlen = (size_t)body[1] << 8 | body[2];
-            ok = dlen >= 20 && len >= 3 + dlen &&
-                 om_mem_eq_ct(cs->cc_digests[cs->dig_head], body + 3, 20);
-        }
-        if (cs->dig_n) {
-            cs->dig_head = (cs->dig_head + 1) % OM_CC_MAX_PENDING;
-            cs->dig_n--;
-        }
-        if (!ok || om_cc_note_sendme_received(&cs->ccs, om_now_usec()) < 0) {
-            om_info("Circuit %u: bad or unexpected circuit SENDME (congestion control: %u "
-                    "outstanding, version %d, length %zu, inflight %llu)",
-                    circ->p_circ_id, cs->dig_n, len ? body[0] : -1, len,
-                    (unsigned long long)om_cc_inflight(&cs->ccs));
-            return -1;
-        }
-        pump_all(circ);
-        return 0;
-    }
-    /* tor-spec 7.3.1: version 1 carries the digest of our DATA cell that triggered it. */
-    if (cs->n_sendme_digests == 0 || cs->package_window + CIRC_WINDOW_INC > CIRC_WINDOW_START) {
-        om_info("Circuit %u: unexpected circuit SENDME (window %d)", circ->p_circ_id,
-                cs->package_window);
+    const char *why = NULL;
+    if (om_sendme_process(&cs->fc, body, len, om_now_usec(), &why) < 0) {
+        om_info("Circuit %u: %s", circ->p_circ_id, why);
         return -1;
     }
-    if (len >= 3 && body[0] == 1) {
-        size_t dlen = (size_t)body[1] << 8 | body[2];
-        if (dlen < 20 || len < 3 + dlen || !om_mem_eq_ct(cs->sendme_digests[0], body + 3, 20)) {
-            om_info("Circuit %u: SENDME with a wrong digest", circ->p_circ_id);
-            return -1;
-        }
-    }
-    memmove(cs->sendme_digests[0], cs->sendme_digests[1], (size_t)(cs->n_sendme_digests - 1) * 20);
-    cs->n_sendme_digests--;
-    cs->package_window += CIRC_WINDOW_INC;
     pump_all(circ);
     return 0;
 }
 
-/* A DATA cell for us: count it against the circuit's deliver window, sending SENDME v1. */
-static void note_delivered(om_or_circ_t *circ, circ_state_t *cs)
+/* A DATA cell for us: the circuit's deliver window, with a SENDME v1 when one is due. */
+static int note_delivered(om_or_circ_t *circ, circ_state_t *cs)
 {
-    if (cs->cc) {
-        /* prop 324: one circuit SENDME per sendme_inc DATA cells. */
-        if (om_cc_recv_should_sendme(++cs->data_received, circ->cc_sendme_inc)) {
-            uint8_t body[3 + 20] = {1, 0, 20};
-            om_relay_crypto_last_digest_fwd(&circ->crypto, body + 3);
-            om_or_circ_send_back(circ, OM_RELAY_SENDME, 0, body, sizeof body);
-        }
-        return;
+    int r = om_sendme_note_delivered(&cs->fc);
+    if (r < 0) {
+        om_info("Circuit %u: circuit deliver window below zero", circ->p_circ_id);
+        return -1;
     }
-    if (--cs->deliver_window <= CIRC_WINDOW_START - CIRC_WINDOW_INC) {
-        uint8_t body[3 + 20] = {1, 0, 20};
-        om_relay_crypto_last_digest_fwd(&circ->crypto, body + 3);
-        om_or_circ_send_back(circ, OM_RELAY_SENDME, 0, body, sizeof body);
-        cs->deliver_window += CIRC_WINDOW_INC;
+    if (r == 1) {
+        uint8_t digest[20], body[OM_SENDME_V1_BODY_LEN];
+        om_relay_crypto_last_digest_fwd(&circ->crypto, digest);
+        om_or_circ_send_back(circ, OM_RELAY_SENDME, 0, body, om_sendme_build_v1(body, digest));
     }
+    return 0;
 }
 
-static or_stream_t *new_stream(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs,
-                               uint16_t id, or_stream_kind_t kind)
+static om_or_stream_t *new_stream(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs,
+                                  uint16_t id, const om_stream_service_t *svc)
 {
-    uint8_t reason = OM_END_RESOURCELIMIT;
     if (cs->n_streams >= OM_OR_MAX_STREAMS_PER_CIRC) {
-        om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
+        send_end(circ, id, OM_END_RESOURCELIMIT);
         return NULL;
     }
-    or_stream_t *s = calloc(1, sizeof *s);
+    om_or_stream_t *s = calloc(1, sizeof *s);
     if (!s) {
-        om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
+        send_end(circ, id, OM_END_RESOURCELIMIT);
         return NULL;
     }
-    s->m = m;
+    s->cs = cs;
     s->circ = circ;
     s->id = id;
-    s->kind = kind;
-    s->package_window = OR_STREAM_WINDOW_START;
-    s->deliver_window = OR_STREAM_WINDOW_START;
-    if (cs->cc) {
-        om_flow_send_init(&s->flow_tx, circ->cc_params, false);
-        om_flow_recv_init(&s->flow_rx, circ->cc_params, true);
-    }
+    s->svc = svc;
+    /* Our edge is a server connection (cc_xoff_exit); the other end is a client. */
+    om_stream_flow_init(&s->flow, &cs->fc, true);
     s->next = cs->streams;
     cs->streams = s;
     cs->n_streams++;
+    m->st.streams++;
     return s;
 }
 
-static void begin_dir(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs, uint16_t id)
+/* BEGIN, BEGIN_DIR, RESOLVE: parse, route to a service, open the stream. */
+static void open_stream(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs,
+                        const om_relay_header_t *hdr, const uint8_t *body)
 {
-    if (!m->dircache || !om_dircache_ready(m->dircache)) {
-        uint8_t reason = OM_END_NOTDIRECTORY;
-        om_or_circ_send_back(circ, OM_RELAY_END, id, &reason, 1);
-        return;
-    }
-    if (!new_stream(m, circ, cs, id, OR_STREAM_DIR)) return;
-    /* tor-spec 6.2: BEGIN_DIR is answered with an empty CONNECTED. */
-    om_or_circ_send_back(circ, OM_RELAY_CONNECTED, id, NULL, 0);
-}
-
-static void dir_data(or_stream_t *s, const uint8_t *body, size_t len)
-{
-    if (!or_stream_cc(s) && --s->deliver_window <= OR_STREAM_WINDOW_START - OR_STREAM_WINDOW_INC) {
-        om_or_circ_send_back(s->circ, OM_RELAY_SENDME, s->id, NULL, 0);
-        s->deliver_window += OR_STREAM_WINDOW_INC;
-    }
-    if (s->resp) return; /* already answering: HTTP/1.0, one request per stream */
-    if (!s->req && !(s->req = malloc(OM_DIRCACHE_MAX_REQUEST))) {
-        or_stream_end(s, OM_END_RESOURCELIMIT, NULL, 0);
-        return;
-    }
-    if (s->req_len + len > OM_DIRCACHE_MAX_REQUEST) {
-        om_info("Circuit %u stream %u: directory request longer than %d bytes", s->circ->p_circ_id,
-                s->id, OM_DIRCACHE_MAX_REQUEST);
-        or_stream_end(s, OM_END_TORPROTOCOL, NULL, 0);
-        return;
-    }
-    memcpy(s->req + s->req_len, body, len);
-    s->req_len += len;
-    char path[1024];
-    int r = om_dircache_parse_request(s->req, s->req_len, path, sizeof path);
-    if (r == 0) return;
-    if (r < 0) {
-        static const char bad[] = "HTTP/1.0 400 Bad request\r\n\r\n";
-        s->resp = malloc(sizeof bad - 1);
-        if (s->resp) {
-            memcpy(s->resp, bad, sizeof bad - 1);
-            s->resp_len = sizeof bad - 1;
-        }
-    } else {
-        s->resp = om_dircache_answer(s->m->dircache, path, &s->resp_len);
-        s->m->st.dir_requests++;
-        om_debug("Circuit %u stream %u: directory GET %.100s -> %zu bytes", s->circ->p_circ_id,
-                 s->id, path, s->resp_len);
-    }
-    if (!s->resp) {
-        or_stream_end(s, OM_END_INTERNAL, NULL, 0);
-        return;
-    }
-    s->m->st.dir_bytes += s->resp_len;
-    dir_pump(s);
-}
-
-static int begin(om_or_streams_t *m, om_or_circ_t *circ, circ_state_t *cs,
-                 const om_relay_header_t *hdr, const uint8_t *body)
-{
-    uint8_t reason = OM_END_EXITPOLICY;
-    if (!m->exit) {
-        /* Not an exit: tor-spec 6.2 END EXITPOLICY (tor's non-exits answer so). */
-        m->st.refused_begin++;
-        om_or_circ_send_back(circ, OM_RELAY_END, hdr->stream_id, &reason, 1);
-        return 0;
-    }
     om_begin_t b;
-    if (hdr->command == OM_RELAY_BEGIN) {
-        if (om_begin_parse(&b, body, hdr->length) < 0) {
-            /* tor-spec 6.2: a malformed BEGIN gets END TORPROTOCOL; the circuit stays. */
-            om_info("Circuit %u: malformed BEGIN", circ->p_circ_id);
-            reason = OM_END_TORPROTOCOL;
-            om_or_circ_send_back(circ, OM_RELAY_END, hdr->stream_id, &reason, 1);
-            return 0;
-        }
-    } else {
-        memset(&b, 0, sizeof b);
+    memset(&b, 0, sizeof b);
+    if (hdr->command == OM_RELAY_BEGIN && om_begin_parse(&b, body, hdr->length) < 0) {
+        /* tor-spec 6.2: a malformed BEGIN gets END TORPROTOCOL; the circuit stays. */
+        om_info("Circuit %u: malformed BEGIN", circ->p_circ_id);
+        send_end(circ, hdr->stream_id, OM_END_TORPROTOCOL);
+        return;
+    }
+    if (hdr->command == OM_RELAY_RESOLVE) {
+        /* tor-spec 6.4: a NUL-terminated name. */
         size_t n = strnlen((const char *)body, hdr->length);
         if (n == 0 || n >= sizeof b.host || n == hdr->length) {
-            reason = OM_END_TORPROTOCOL;
-            om_or_circ_send_back(circ, OM_RELAY_END, hdr->stream_id, &reason, 1);
-            return 0;
+            send_end(circ, hdr->stream_id, OM_END_TORPROTOCOL);
+            return;
         }
         memcpy(b.host, body, n);
     }
-    or_stream_t *s =
-        new_stream(m, circ, cs, hdr->stream_id,
-                   hdr->command == OM_RELAY_BEGIN ? OR_STREAM_EXIT : OR_STREAM_RESOLVE);
+    const om_stream_service_t *svc = route(m, hdr->command, b.host);
+    if (!svc) {
+        /* Not a directory cache / not an exit: what tor's relays answer (tor-spec 6.2). */
+        bool dir = hdr->command == OM_RELAY_BEGIN_DIR;
+        m->st.refused_begin += !dir;
+        send_end(circ, hdr->stream_id, dir ? OM_END_NOTDIRECTORY : OM_END_EXITPOLICY);
+        return;
+    }
+    om_or_stream_t *s = new_stream(m, circ, cs, hdr->stream_id, svc);
+    if (s) svc->begin(svc->arg, s, hdr->command == OM_RELAY_BEGIN_DIR ? NULL : &b);
+}
+
+static int stream_data(om_or_circ_t *circ, circ_state_t *cs, om_or_stream_t *s,
+                       const om_relay_header_t *hdr, const uint8_t *body)
+{
+    if (note_delivered(circ, cs) < 0) return -1;
+    if (!s) return 0; /* data for a stream we closed (half-closed): dropped */
+    if (om_stream_flow_note_delivered(&s->flow) < 0) {
+        /* tor: "(relay data) conn deliver_window below 0. Killing." */
+        om_info("Circuit %u stream %u: the client sent past the stream window", circ->p_circ_id,
+                s->id);
+        return -1;
+    }
+    s->svc->data(s->svc->arg, s, body, hdr->length);
+    return 0;
+}
+
+static int stream_sendme(om_or_circ_t *circ, om_or_stream_t *s)
+{
+    const char *why = NULL;
     if (!s) return 0;
-    s->begin = b;
-    if (s->kind == OR_STREAM_EXIT)
-        or_exit_begin(m->exit, s);
-    else
-        or_exit_resolve(m->exit, s);
+    if (om_stream_flow_process_sendme(&s->flow, &why) < 0) {
+        om_info("Circuit %u stream %u: %s", circ->p_circ_id, s->id, why);
+        return -1;
+    }
+    if (s->svc->pull) s->svc->pull(s->svc->arg, s);
+    return 0;
+}
+
+static int stream_xon_xoff(om_or_circ_t *circ, om_or_stream_t *s, const om_relay_header_t *hdr,
+                           const uint8_t *body)
+{
+    if (!s) return 0;
+    bool ignored = false;
+    om_flow_msg_t r =
+        om_stream_flow_on_xon_xoff(&s->flow, hdr->command, body, hdr->length, &ignored);
+    if (ignored) {
+        om_info("Circuit %u: %s without congestion control ignored", circ->p_circ_id,
+                om_relay_command_name(hdr->command));
+        return 0;
+    }
+    if (r == OM_FLOW_MSG_MALFORMED) return -1; /* prop 324 4.1 */
+    if (s->svc->pull) s->svc->pull(s->svc->arg, s);
     return 0;
 }
 
@@ -385,9 +387,9 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
 {
     om_or_streams_t *m = arg;
     (void)early;
-    circ_state_t *cs = state_of(circ);
+    circ_state_t *cs = state_of(m, circ);
     if (!cs) return -1;
-    or_stream_t *s = hdr->stream_id ? find_stream(cs, hdr->stream_id) : NULL;
+    om_or_stream_t *s = hdr->stream_id ? find_stream(cs, hdr->stream_id) : NULL;
     switch (hdr->command) {
     case OM_RELAY_BEGIN_DIR:
     case OM_RELAY_BEGIN:
@@ -398,61 +400,20 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
                     s ? "already in use" : "(zero)");
             return -1;
         }
-        if (hdr->command == OM_RELAY_BEGIN_DIR) {
-            begin_dir(m, circ, cs, hdr->stream_id);
-            return 0;
-        }
-        return begin(m, circ, cs, hdr, body);
+        open_stream(m, circ, cs, hdr, body);
+        return 0;
     case OM_RELAY_DATA:
         if (!hdr->stream_id) return -1;
-        note_delivered(circ, cs);
-        if (!s) return 0; /* data for a stream we closed (half-closed): dropped */
-        if (s->kind == OR_STREAM_DIR)
-            dir_data(s, body, hdr->length);
-        else if (s->kind == OR_STREAM_EXIT)
-            or_exit_data(s, body, hdr->length);
-        return 0;
+        return stream_data(circ, cs, s, hdr, body);
     case OM_RELAY_END:
-        if (s) or_stream_free(s);
+        if (s) om_or_stream_finish(s);
         return 0;
     case OM_RELAY_SENDME:
         if (!hdr->stream_id) return circuit_sendme(circ, cs, body, hdr->length);
-        if (cs->cc) {
-            /* prop 324 4: no stream SENDMEs with congestion control (tor closes the circuit). */
-            om_info("Circuit %u: stream SENDME on a congestion-controlled circuit",
-                    circ->p_circ_id);
-            return -1;
-        }
-        if (s) {
-            if (s->package_window + OR_STREAM_WINDOW_INC > OR_STREAM_WINDOW_START) {
-                om_info("Circuit %u stream %u: unexpected stream SENDME", circ->p_circ_id, s->id);
-                return -1;
-            }
-            s->package_window += OR_STREAM_WINDOW_INC;
-            if (s->kind == OR_STREAM_DIR)
-                dir_pump(s);
-            else if (s->kind == OR_STREAM_EXIT)
-                or_exit_pull(s);
-        }
-        return 0;
+        return stream_sendme(circ, s);
     case OM_RELAY_XOFF:
-    case OM_RELAY_XON: {
-        if (!cs->cc) {
-            om_info("Circuit %u: %s without congestion control", circ->p_circ_id,
-                    om_relay_command_name(hdr->command));
-            return -1;
-        }
-        if (!s) return 0;
-        om_flow_msg_t r = hdr->command == OM_RELAY_XOFF
-                              ? om_flow_on_xoff(&s->flow_tx, body, hdr->length)
-                              : om_flow_on_xon(&s->flow_tx, body, hdr->length);
-        if (r == OM_FLOW_MSG_MALFORMED) return -1; /* prop 324 4.1 */
-        if (s->kind == OR_STREAM_DIR)
-            dir_pump(s);
-        else if (s->kind == OR_STREAM_EXIT)
-            or_exit_pull(s);
-        return 0;
-    }
+    case OM_RELAY_XON:
+        return stream_xon_xoff(circ, s, hdr, body);
     default:
         om_debug("Circuit %u: ignoring relay command %s", circ->p_circ_id,
                  om_relay_command_name(hdr->command));
@@ -472,7 +433,8 @@ void om_or_streams_circ_free(om_or_circ_t *circ, void *arg)
     circ_state_t *cs = circ->stream_state;
     if (!cs) return;
     while (cs->streams)
-        or_stream_free(cs->streams);
+        om_or_stream_finish(cs->streams);
+    om_sendme_clear(&cs->fc);
     free(cs);
     circ->stream_state = NULL;
 }

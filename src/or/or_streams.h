@@ -1,23 +1,27 @@
-/* or_streams.h — streams at the last hop of a circuit through this relay (tor-spec 6, 7):
- * BEGIN_DIR answered from the directory cache, BEGIN/RESOLVE served by the exit (or refused with
- * END EXITPOLICY when this relay is no exit), stream and circuit windows with authenticated SENDMEs
- * (proposal 289) in both directions, END and half-closed streams, limits per circuit. Installed as
- * the circuits' stream handler (om_or_circ_params_t). */
+/* or_streams.h — streams at the last hop of a circuit through this relay (tor-spec 6, 7): the
+ * stream table of each circuit, circuit- and stream-level flow control through sendme.h (windows
+ * with authenticated SENDMEs both ways, or congestion control with XON/XOFF), END and half-closed
+ * streams, limits per circuit, and the table of stream services (stream_service.h) that answer
+ * BEGIN, BEGIN_DIR and RESOLVE. Installed as the circuits' stream handler (om_or_circ_params_t). */
 #ifndef OM_OR_OR_STREAMS_H
 #define OM_OR_OR_STREAMS_H
 
-#include "or/dircache.h"
-#include "or/or_exit.h"
+#include "core/congestion.h"
 #include "or/or_circuit.h"
+#include "or/stream_service.h"
 
 #define OM_OR_MAX_STREAMS_PER_CIRC 256
+#define OM_OR_MAX_SERVICES         16
 
 typedef struct om_or_streams om_or_streams_t;
 
-/* dircache may be NULL (BEGIN_DIR is then refused with END NOTDIRECTORY); exit may be NULL (not
- * an exit: BEGIN and RESOLVE get END EXITPOLICY). */
-om_or_streams_t *om_or_streams_new(om_dircache_t *dircache, om_or_exit_t *exit);
+/* param: the consensus's parameters (sendme_accept_min_version), NULL for defaults. */
+om_or_streams_t *om_or_streams_new(om_cc_param_lookup_fn param, void *param_arg);
 void om_or_streams_free(om_or_streams_t *s);
+/* Register a service (copied). -1 if the table is full or another service already claims the
+ * same command and hostname. */
+int om_or_streams_add_service(om_or_streams_t *m, const om_stream_service_t *svc);
+
 /* Hooks for om_or_circ_params_t (arg = the om_or_streams_t). */
 int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const uint8_t *body,
                          bool early, void *arg);
@@ -25,7 +29,8 @@ void om_or_streams_circ_free(om_or_circ_t *circ, void *arg);
 void om_or_streams_writable(om_or_circ_t *circ, void *arg); /* on_writable */
 
 typedef struct {
-    uint64_t dir_requests, dir_bytes, refused_begin;
+    uint64_t refused_begin; /* BEGIN / RESOLVE no service claimed (END EXITPOLICY) */
+    uint64_t streams;       /* streams opened for a service */
 } om_or_streams_stats_t;
 void om_or_streams_stats(const om_or_streams_t *s, om_or_streams_stats_t *out);
 

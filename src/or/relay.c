@@ -29,8 +29,9 @@
 #include "or/exit_policy.h"
 #include "or/extra_info.h"
 #include "or/or_exit.h"
-#include "or/or_links.h"
+#include "core/linkmgr.h"
 #include "or/or_streams.h"
+#include "or/svc_dir.h"
 #include "or/publish.h"
 #include "or/relay_keys.h"
 
@@ -58,7 +59,7 @@ struct om_relay {
     bool identity_ok;
     om_tls_server_ctx_t *tls;
     struct evconnlistener *listener;
-    om_or_links_t *links;
+    om_linkmgr_t *links;
     om_or_circuits_t *circuits;
     om_dircache_t *dircache;
     om_or_exit_t *exit;
@@ -67,6 +68,7 @@ struct om_relay {
     om_exit_policy_t policy;
     char *policy_lines; /* descriptor form */
     om_or_streams_t *streams;
+    om_svc_dir_t *svc_dir;
     om_or_sched_t *sched;
     struct event *maintain_ev, *publish_ev, *bw_ev;
     time_t started, last_publish;
@@ -123,7 +125,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
         evutil_closesocket(fd);
         return;
     }
-    om_or_links_accept(r->links, t);
+    om_linkmgr_accept(r->links, t);
 }
 
 /* ---------------------------------------------------------------- publication */
@@ -422,6 +424,25 @@ static int setup_exit(om_relay_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* The stream layer and its services: BEGIN_DIR from the directory cache, BEGIN and RESOLVE by the
+ * exit (each only if configured). */
+static int setup_streams(om_relay_t *r, char *err, size_t errlen)
+{
+    r->streams = om_or_streams_new(cc_lookup, r->dircache);
+    if (!r->streams) return om_errf(err, errlen, "out of memory");
+    if (r->dircache) {
+        om_stream_service_t dir;
+        if (!(r->svc_dir = om_svc_dir_new(r->dircache)))
+            return om_errf(err, errlen, "out of memory");
+        om_svc_dir_service(r->svc_dir, &dir);
+        if (om_or_streams_add_service(r->streams, &dir) < 0)
+            return om_errf(err, errlen, "could not register the directory stream service");
+    }
+    if (r->exit && om_or_exit_register(r->exit, r->streams) < 0)
+        return om_errf(err, errlen, "could not register the exit stream services");
+    return 0;
+}
+
 om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char *err,
                            size_t errlen)
 {
@@ -470,15 +491,16 @@ om_relay_t *om_relay_start(struct event_base *base, const om_config_t *cfg, char
         om_errf(err, errlen, "could not set up the bandwidth buckets");
         goto fail;
     }
-    om_or_links_owner_t owner = {
+    om_linkmgr_owner_t owner = {
         .on_unclaimed_cell = on_unclaimed, .on_link_closed = on_link_closed, .arg = r};
-    r->links = om_or_links_new(base, &r->identity, MAX_LINKS, &owner);
-    if (r->links) om_or_links_set_rate_limit_group(r->links, om_relay_bw_group(r->bw));
+    om_linkmgr_opts_t lo = {.identity = &r->identity, .max_links = MAX_LINKS};
+    r->links = om_linkmgr_new(base, &lo, &owner);
+    if (r->links) om_linkmgr_set_rate_limit_group(r->links, om_relay_bw_group(r->bw));
     size_t nauth;
     const om_dir_authority_t *auths = om_config_dir_authorities(cfg, &nauth);
     if (om_config_get_bool(cfg, "DirCache") == 1) r->dircache = om_dircache_new(base, auths, nauth);
     if (setup_exit(r, err, errlen) < 0) goto fail;
-    r->streams = om_or_streams_new(r->dircache, r->exit);
+    if (setup_streams(r, err, errlen) < 0) goto fail;
     r->sched =
         om_or_sched_new((uint64_t)om_config_get_int(cfg, "MaxMemInQueues"), om_or_circ_oom, NULL);
     if (!r->sched) {
@@ -534,10 +556,11 @@ void om_relay_free(om_relay_t *r)
     if (r->publish_ev) event_free(r->publish_ev);
     if (r->listener) evconnlistener_free(r->listener);
     om_or_circuits_free(r->circuits);
-    om_or_links_free(r->links);
+    om_linkmgr_free(r->links);
     om_or_sched_free(r->sched);
     om_relay_bw_free(r->bw);
     om_or_streams_free(r->streams);
+    om_svc_dir_free(r->svc_dir);
     om_or_exit_free(r->exit);
     om_exit_policy_free(&r->policy);
     free(r->policy_lines);

@@ -79,6 +79,16 @@ check "page_byte_exact" cmp -s "$WORK/page.out" "$WORK/www/index.html"
 curl -s --max-time 60 $PROXY "http://www.onionmesh.test:$HTTP_PORT/index.html" -o "$WORK/pageh.out"
 check "page_by_hostname_byte_exact" cmp -s "$WORK/pageh.out" "$WORK/www/index.html"
 
+# 1a. instances are independent: two onion proxies embedded in one process (the public API),
+#     each on its own event loop and thread, bootstrap and fetch the page through their own
+#     circuits, alone and at once; one stops and the other still fetches
+"$ROOT/$BUILD/tests/om-two-instances" "$NET/dirauth-lines" "$WORK" "$HTTP_PORT" /index.html \
+    "$WORK/www/index.html" >"$WORK/two.out" 2>"$WORK/two.err"
+two_rc=$?
+grep -E '^(ok|not ok) - ' "$WORK/two.out" | sed 's/^\(ok\|not ok\) - /&network\//'
+grep -q '^not ok' "$WORK/two.out" && FAILED=1
+check "two_instances_exit_clean (status $two_rc)" [ "$two_rc" = 0 ]
+
 # 1b. optimistic data: a client that sends its SOCKS request and its HTTP request in one write,
 #     before any reply, gets the page (the data follows BEGIN without waiting for CONNECTED)
 python3 - "$SOCKS" "$HTTP_PORT" >"$WORK/optimistic.out" 2>&1 <<'PY'

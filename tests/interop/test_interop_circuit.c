@@ -128,7 +128,7 @@ static void test_three_hops_ntor(void)
     circ_ctx_t x;
     om_channel_t *c = build_three_hops(&l, &x, OM_HANDSHAKE_TYPE_NTOR, OM_HANDSHAKE_TYPE_NTOR,
                                        OM_HANDSHAKE_TYPE_NTOR);
-    int ok = x.built && x.circ && x.circ->n_hops == 3;
+    int ok = x.built && x.circ && om_circuit_n_hops(x.circ) == 3;
     char why[400];
     snprintf(why, sizeof why, "%.150s / %.200s", l.reason, x.reason);
     if (x.circ) om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");
@@ -143,7 +143,7 @@ static void test_three_hops_ntor_v3(void)
     circ_ctx_t x;
     om_channel_t *c = build_three_hops(&l, &x, OM_HANDSHAKE_TYPE_NTOR_V3, OM_HANDSHAKE_TYPE_NTOR_V3,
                                        OM_HANDSHAKE_TYPE_NTOR_V3);
-    int ok = x.built && x.circ && x.circ->n_hops == 3;
+    int ok = x.built && x.circ && om_circuit_n_hops(x.circ) == 3;
     char why[400];
     snprintf(why, sizeof why, "%.150s / %.200s", l.reason, x.reason);
     if (x.circ) om_circuit_close(x.circ, OM_DESTROY_FINISHED, "done");

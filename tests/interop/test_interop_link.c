@@ -77,7 +77,7 @@ static om_channel_t *open_link_as(link_ctx_t *l, const uint8_t *rsa, const uint8
     om_chan_callbacks_t cb = {.on_open = l_open, .on_close = l_close, .arg = l};
     om_channel_t *c = om_channel_connect_auth(base, "127.0.0.1", relay.or_port, rsa, ed, me, &cb);
     if (!c) return NULL;
-    c->auth_test_hooks = hooks;
+    om_channel_set_auth_test_hooks(c, hooks);
     uint64_t end = om_now_usec() + 30000000u;
     while (!l->opened && !l->closed && om_now_usec() < end)
         run_until(&l->opened, 1);
@@ -107,17 +107,19 @@ static void test_link_handshake_full_verification(void)
     om_channel_t *c = open_link(&l, desc.rsa_fp, desc.ed_id);
     CHECK(c);
     CHECK_MSG(l.opened, "link did not open: %s", l.reason);
-    CHECK_EQ_INT(c->link_proto, 5);
-    CHECK(c->peer_verified);
-    CHECK_MEM(c->peer.rsa_fp, desc.rsa_fp, 20);
-    CHECK_MEM(c->peer.ed_id, desc.ed_id, 32);
-    CHECK_EQ_INT(c->peer.rsa_bits, 1024);
-    CHECK(c->timings.versions && c->timings.certs && c->timings.auth_challenge &&
-          c->timings.netinfo);
+    CHECK_EQ_INT(om_channel_link_proto(c), 5);
+    CHECK(om_channel_peer_identity(c) != NULL);
+    CHECK_MEM(om_channel_peer_identity(c)->rsa_fp, desc.rsa_fp, 20);
+    CHECK_MEM(om_channel_peer_identity(c)->ed_id, desc.ed_id, 32);
+    CHECK_EQ_INT(om_channel_peer_identity(c)->rsa_bits, 1024);
+    CHECK(om_channel_timings(c)->versions && om_channel_timings(c)->certs &&
+          om_channel_timings(c)->auth_challenge && om_channel_timings(c)->netinfo);
     /* tor's NETINFO names the address it sees us at: 127.0.0.1. */
-    CHECK_EQ_INT(c->peer_netinfo.other.type, 4);
-    CHECK(c->peer_netinfo.other.addr[0] == 127 && c->peer_netinfo.other.addr[3] == 1);
-    CHECK(om_auth_challenge_has_method(&c->auth_challenge, OM_AUTHTYPE_ED25519_SHA256_RFC5705));
+    CHECK_EQ_INT(om_channel_peer_netinfo(c)->other.type, 4);
+    CHECK(om_channel_peer_netinfo(c)->other.addr[0] == 127 &&
+          om_channel_peer_netinfo(c)->other.addr[3] == 1);
+    CHECK(om_auth_challenge_has_method(om_channel_auth_challenge(c),
+                                       OM_AUTHTYPE_ED25519_SHA256_RFC5705));
     om_channel_free(c);
     drain_loop();
 }
@@ -189,7 +191,7 @@ static void test_link_authenticate_accepted_by_tor(void)
     /* ...and keeps the link: it is still open a moment later. */
     for (int i = 0; i < 25 && !l.closed; i++)
         drain_loop();
-    int opened = l.opened, closed = l.closed, proto = c ? c->link_proto : 0;
+    int opened = l.opened, closed = l.closed, proto = c ? om_channel_link_proto(c) : 0;
     char reason[300];
     snprintf(reason, sizeof reason, "%s", l.reason);
     if (c && !closed) om_channel_free(c);
@@ -534,7 +536,7 @@ static void test_responder_accepted_by_tor_client(void)
         run_until(&dummy, 1);
     om_tor_stop(&client);
     int opened = r->l.opened, created = r->got_create;
-    int proto = r->chan ? r->chan->link_proto : 0;
+    int proto = r->chan ? om_channel_link_proto(r->chan) : 0;
     char reason[300];
     snprintf(reason, sizeof reason, "%s", r->l.reason);
     if (r->chan) om_channel_free(r->chan);
@@ -590,9 +592,10 @@ static void test_tor_relay_authenticates_to_our_responder(void)
             run_until(&dummy, 1);
     }
     int opened = r->l.opened, created = r->got_create;
-    int authed = r->chan && r->chan->peer_authenticated;
-    int same_relay = r->chan && memcmp(r->chan->peer.rsa_fp, desc.rsa_fp, 20) == 0 &&
-                     memcmp(r->chan->peer.ed_id, desc.ed_id, 32) == 0;
+    int authed = r->chan && om_channel_peer_authenticated(r->chan);
+    int same_relay = r->chan && om_channel_peer_identity(r->chan) &&
+                     memcmp(om_channel_peer_identity(r->chan)->rsa_fp, desc.rsa_fp, 20) == 0 &&
+                     memcmp(om_channel_peer_identity(r->chan)->ed_id, desc.ed_id, 32) == 0;
     char reason[700];
     snprintf(reason, sizeof reason, "%s; circuit: %s", r->l.reason, x.closed ? x.reason : "-");
     if (c) om_channel_free(c);

@@ -10,6 +10,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "core/channel_int.h"
+
 #define LINK_PROTO 5
 #define WIRE       OM_CELL_LEN_WIDE
 

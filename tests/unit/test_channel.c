@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "core/channel_int.h"
 #include "core/channel.h"
 #include "core/circuit.h"
 #include "core/crypto.h"
@@ -537,7 +538,7 @@ static void test_create_fast_reaches_responder(void)
     om_circ_callbacks_t cb = {.on_built = c_built, .on_closed = c_closed, .arg = &circ_ctx};
     om_circuit_t *circ = om_circuit_create(l->chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb);
     CHECK(circ);
-    uint32_t id = circ->circ_id;
+    uint32_t id = om_circuit_id(circ);
     WAIT_FOR(s->n_unclaimed >= 1, 5000);
     CHECK_EQ_INT(s->n_unclaimed, 1);
     CHECK_EQ_INT(s->last_unclaimed.command, OM_CELL_CREATE_FAST);

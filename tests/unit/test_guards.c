@@ -27,7 +27,7 @@ static void test_sample_pick_and_persist(void)
     om_guards_t g;
     CHECK(om_guards_init(&g, state_path, 0) == 0);
     CHECK_EQ_INT(g.n_sampled, 0);
-    om_guards_update(&g, &nl, NULL);
+    om_guards_update(&g, &nl, NULL, NULL);
     CHECK(g.n_sampled >= 1);
     const om_routerstatus_t *first = om_guards_pick(&g, &nl, NULL, NULL);
     CHECK(first && (first->flags & OM_RS_GUARD));
@@ -44,7 +44,7 @@ static void test_sample_pick_and_persist(void)
     CHECK(om_guards_init(&g2, state_path, 0) == 0);
     CHECK_EQ_INT(g2.n_sampled, g.n_sampled);
     CHECK(g2.sampled[0].confirmed);
-    om_guards_update(&g2, &nl, NULL);
+    om_guards_update(&g2, &nl, NULL, NULL);
     CHECK(om_guards_pick(&g2, &nl, NULL, NULL) == first);
     unlink(state_path);
     om_nodelist_clear(&nl);
@@ -58,7 +58,7 @@ static void test_failure_backoff_and_success(void)
     CHECK(snap_load(&nl, 1) == 0);
     om_guards_t g;
     om_guards_init(&g, state_path, 0);
-    om_guards_update(&g, &nl, NULL);
+    om_guards_update(&g, &nl, NULL, NULL);
     CHECK(g.n_sampled >= 2);
     const om_routerstatus_t *a = om_guards_pick(&g, &nl, NULL, NULL);
     om_guards_note_failure(&g, a->rsa_id);
@@ -79,14 +79,14 @@ static void test_guard_leaving_consensus_not_used(void)
     CHECK(snap_load(&nl, 1) == 0);
     om_guards_t g;
     om_guards_init(&g, state_path, 0);
-    om_guards_update(&g, &nl, NULL);
+    om_guards_update(&g, &nl, NULL, NULL);
     const om_routerstatus_t *a = om_guards_pick(&g, &nl, NULL, NULL);
     CHECK(a);
     uint8_t id[20];
     memcpy(id, a->rsa_id, 20);
     /* The next consensus says it is not Running. */
     ((om_routerstatus_t *)a)->flags &= ~OM_RS_RUNNING;
-    om_guards_update(&g, &nl, NULL);
+    om_guards_update(&g, &nl, NULL, NULL);
     const om_routerstatus_t *b = om_guards_pick(&g, &nl, NULL, NULL);
     CHECK(b && memcmp(b->rsa_id, id, 20) != 0);
     /* It stays in the sample (it may come back). */

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "core/channel_int.h"
 #include "core/channel.h"
 #include "core/crypto.h"
 #include "core/link_auth.h"

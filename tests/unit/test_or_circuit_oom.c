@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "core/channel_int.h"
 #include "core/channel.h"
 #include "core/onion_handshake.h"
 #include "core/relay_crypto.h"
@@ -521,7 +522,8 @@ static void test_oom_during_exit_packaging(void)
     CHECK(relay_start(&r, true));
     CHECK(server_start(&sv, r.base));
     CHECK((r.exit = exit_new(r.base)) != NULL);
-    CHECK((r.streams = om_or_streams_new(NULL, r.exit)) != NULL);
+    CHECK((r.streams = om_or_streams_new(NULL, NULL)) != NULL);
+    CHECK_RET(om_or_exit_register(r.exit, r.streams), 0);
     r.link.chan->peer_verified = true; /* the previous hop is a relay: exits serve only those */
     CHECK(client_create(&r, &a, CIRC_A));
     link_fill(&r);

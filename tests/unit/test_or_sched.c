@@ -4,6 +4,7 @@
  * circuit's and order within a circuit is kept; equal circuits share a link; the 30 s EWMA
  * half-life; the 256/128 packaging water marks; the 50000-cell queue limit; the MaxMemInQueues
  * policy (oldest queued cell first, until under the limit); freeing queues that hold cells. */
+#include "core/channel_int.h"
 #include "core/channel.h"
 #include "mem_link.h"
 #include "or/or_sched.h"

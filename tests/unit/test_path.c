@@ -23,7 +23,7 @@ static void setup(void)
     om_nodelist_clear(&nl);
     snap_load(&nl, 1);
     om_guards_init(&guards, NULL, 0);
-    om_guards_update(&guards, &nl, NULL);
+    om_guards_update(&guards, &nl, NULL, NULL);
 }
 
 static void opts_testing(om_path_opts_t *o)
@@ -64,7 +64,7 @@ static void test_paths_distinct_and_family_separated(void)
         /* Fresh guard state now and then so different guards take part. */
         if (i % 50 == 0) {
             om_guards_init(&guards, NULL, 0);
-            om_guards_update(&guards, &nl, NULL);
+            om_guards_update(&guards, &nl, NULL, NULL);
         }
         CHECK_MSG(om_path_select(&nl, &guards, &o, &req, p, err, sizeof err) == 0, "%s", err);
         CHECK(p[0] != p[1] && p[1] != p[2] && p[0] != p[2]);

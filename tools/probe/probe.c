@@ -57,7 +57,7 @@ static const char *fmt_hours(uint32_t hours, char *buf, size_t len)
  * chain of tor-spec 4.2: RSA id (2) -> cross-cert (7) -> Ed25519 id -> (4) signing -> (5) TLS. */
 static void print_certs(om_channel_t *chan)
 {
-    const om_certs_list_t *l = &chan->peer_certs_raw;
+    const om_certs_list_t *l = om_channel_peer_certs(chan);
     time_t now = time(NULL);
     char err[256], when[40], line[160];
     printf("  CERTS            %zu certificates\n", l->n);
@@ -116,7 +116,8 @@ static void print_certs(om_channel_t *chan)
         else if (!have_sign)
             snprintf(err, sizeof err, "no verified signing key"), ok = 0;
         else if ((ok = om_ed_cert_verify(c, ed_sign, now, err, sizeof err) == 0)) {
-            ok = chan->transport->ops->peer_cert_sha256(chan->transport, tls) == 0 &&
+            ok = om_channel_transport(chan)->ops->peer_cert_sha256(om_channel_transport(chan),
+                                                                   tls) == 0 &&
                  !memcmp(tls, c->certified_key, 32);
             if (!ok) snprintf(err, sizeof err, "does not match the TLS certificate");
         }
@@ -147,7 +148,7 @@ static void on_close(om_channel_t *c, const char *reason, void *arg)
 {
     (void)arg;
     snprintf(link_reason, sizeof link_reason, "%s", reason);
-    if (!link_open && c->peer_certs_raw.n) print_certs(c);
+    if (!link_open && om_channel_peer_certs(c)->n) print_certs(c);
     link_done = 1;
 }
 
@@ -210,8 +211,8 @@ static void probe_circuit(om_channel_t *chan, int type, const char *name, const 
     p.path = path;
     om_hop_target_t t;
     memset(&t, 0, sizeof t);
-    memcpy(t.rsa_fp, chan->peer.rsa_fp, 20);
-    memcpy(t.ed_id, chan->peer.ed_id, 32);
+    memcpy(t.rsa_fp, om_channel_peer_identity(chan)->rsa_fp, 20);
+    memcpy(t.ed_id, om_channel_peer_identity(chan)->ed_id, 32);
     t.has_ed = true;
     if (type != OM_HANDSHAKE_TYPE_FAST) {
         if (!have_desc || !desc.has_ntor) {
@@ -259,8 +260,8 @@ static int probe_extend(om_channel_t *chan, const om_hop_target_t *hop)
     static const char path[] = "/tor/server/authority";
     om_hop_target_t p2[2];
     memset(p2, 0, sizeof p2);
-    memcpy(p2[0].rsa_fp, chan->peer.rsa_fp, 20);
-    memcpy(p2[0].ed_id, chan->peer.ed_id, 32);
+    memcpy(p2[0].rsa_fp, om_channel_peer_identity(chan)->rsa_fp, 20);
+    memcpy(p2[0].ed_id, om_channel_peer_identity(chan)->ed_id, 32);
     p2[0].has_ed = true;
     p2[0].handshake_type = OM_HANDSHAKE_TYPE_FAST;
     p2[1] = *hop;
@@ -445,43 +446,45 @@ int main(int argc, char **argv)
         printf("  cannot connect to %s:%u\n", host, port);
         return 1;
     }
-    const om_chan_timings_t *tm = &chan->timings;
+    const om_chan_timings_t *tm = om_channel_timings(chan);
     run_until(&link_done, OM_CHAN_HANDSHAKE_TIMEOUT_S + 2);
     if (!link_open) {
         printf("  LINK FAILED: %s\n", link_reason[0] ? link_reason : "timeout");
         return 1;
     }
     char d[200];
-    chan->transport->ops->describe(chan->transport, d, sizeof d);
+    om_channel_transport(chan)->ops->describe(om_channel_transport(chan), d, sizeof d);
     print_step("TCP+TLS", d, ms(tm->start, tm->transport_up));
-    snprintf(d, sizeof d, "link protocol %d (we offer %d-%d)", chan->link_proto, OM_LINK_PROTO_MIN,
-             OM_LINK_PROTO_MAX);
+    snprintf(d, sizeof d, "link protocol %d (we offer %d-%d)", om_channel_link_proto(chan),
+             OM_LINK_PROTO_MIN, OM_LINK_PROTO_MAX);
     print_step("VERSIONS", d, ms(tm->transport_up, tm->versions));
     print_step("CERTS", "received and verified (chain below)", ms(tm->versions, tm->certs));
     print_certs(chan);
     char hex[41], b64[64];
-    om_hex_encode(chan->peer.rsa_fp, 20, hex);
-    om_base64_encode(chan->peer.ed_id, 32, b64, sizeof b64, true);
+    om_hex_encode(om_channel_peer_identity(chan)->rsa_fp, 20, hex);
+    om_base64_encode(om_channel_peer_identity(chan)->ed_id, 32, b64, sizeof b64, true);
     printf("  identity         RSA %s\n                   Ed25519 %s\n", hex, b64);
     if (fp_arg || ed_arg)
         printf("  expected         %s%s matched\n", fp_arg ? "RSA fingerprint" : "",
                ed_arg ? (fp_arg ? " and Ed25519 identity" : "Ed25519 identity") : "");
     else
         printf("  expected         (no fingerprint given: identity proven, not compared)\n");
-    snprintf(d, sizeof d, "%u method(s):%s", chan->auth_challenge.n_methods,
-             om_auth_challenge_has_method(&chan->auth_challenge, 3) ? " Ed25519-SHA256-RFC5705"
-                                                                    : "");
+    snprintf(d, sizeof d, "%u method(s):%s", om_channel_auth_challenge(chan)->n_methods,
+             om_auth_challenge_has_method(om_channel_auth_challenge(chan), 3)
+                 ? " Ed25519-SHA256-RFC5705"
+                 : "");
     print_step("AUTH_CHALLENGE", d, ms(tm->certs, tm->auth_challenge));
     char a1[64], a2[64];
-    time_t rt = chan->peer_netinfo.timestamp;
+    time_t rt = om_channel_peer_netinfo(chan)->timestamp;
     struct tm rtm;
     gmtime_r(&rt, &rtm);
     char rts[32];
     strftime(rts, sizeof rts, "%Y-%m-%d %H:%M:%S", &rtm);
     snprintf(d, sizeof d, "relay clock %s UTC (skew %+ld s), sees us as %s, relay at %s", rts,
-             (long)(rt - time(NULL)), om_addr_to_string(&chan->peer_netinfo.other, a1, sizeof a1),
-             chan->peer_netinfo.n_my_addrs
-                 ? om_addr_to_string(&chan->peer_netinfo.my_addrs[0], a2, sizeof a2)
+             (long)(rt - time(NULL)),
+             om_addr_to_string(&om_channel_peer_netinfo(chan)->other, a1, sizeof a1),
+             om_channel_peer_netinfo(chan)->n_my_addrs
+                 ? om_addr_to_string(&om_channel_peer_netinfo(chan)->my_addrs[0], a2, sizeof a2)
                  : "(none)");
     print_step("NETINFO", d, ms(tm->auth_challenge ? tm->auth_challenge : tm->certs, tm->netinfo));
     print_step("link open", "total handshake", ms(tm->start, tm->open));

@@ -1,0 +1,84 @@
+/* linkmgr.h — the one link manager, used by every role: the set of channels (links) of one
+ * instance, at most one usable link per peer identity (tor-spec 5.3.1, canonical connections)
+ * reused by every circuit to that peer, callers waiting for a link being opened, links accepted
+ * from others (responder) when we are a relay, limits, the bandwidth group, and one close
+ * notification per open link to the owner (so circuits on it can be torn down).
+ *
+ * Links are opened through a transport factory (TLS by default, om_linkmgr_tls_factory): a new
+ * transport — the bridge's WebSocket — is another factory, and channel.c does not change. A
+ * client manager (no identity) never authenticates and accepts nothing; a relay's authenticates
+ * its outbound links (tor-spec 4.4) and treats an inbound link whose initiator proved a relay
+ * identity as a link to that relay. */
+#ifndef OM_CORE_LINKMGR_H
+#define OM_CORE_LINKMGR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/channel.h"
+
+struct bufferevent_rate_limit_group;
+struct event_base;
+
+typedef struct om_linkmgr om_linkmgr_t;
+
+/* How to reach a peer: start a transport to host:port (numeric address). NULL on immediate
+ * failure; otherwise the transport reports OM_TRANSPORT_CONNECTED or an error later. */
+typedef struct {
+    const char *name; /* "tls", "websocket" (for logs) */
+    om_transport_t *(*connect)(void *arg, struct event_base *base, const char *host, uint16_t port);
+    void *arg;
+} om_transport_factory_t;
+
+/* TLS over TCP (transport_tls.c). */
+extern const om_transport_factory_t om_linkmgr_tls_factory;
+
+typedef struct {
+    /* Our relay identity (presented as responder, used to authenticate as initiator); NULL for
+     * a client. Must outlive the manager; may be updated in place (key rotation). */
+    const om_identity_t *identity;
+    unsigned max_links; /* open or opening at once, inbound and outbound; 0: 4096 */
+    /* How outbound links are made; NULL: om_linkmgr_tls_factory. */
+    const om_transport_factory_t *factory;
+} om_linkmgr_opts_t;
+
+typedef struct {
+    /* A cell for a circuit ID nobody registered on chan (CREATE2 at a relay, stray cells). */
+    void (*on_unclaimed_cell)(om_channel_t *chan, const om_cell_t *cell, void *arg);
+    /* An open link is closing (inbound or outbound); circuits on it must let go of it. */
+    void (*on_link_closed)(om_channel_t *chan, const char *reason, void *arg);
+    void *arg;
+} om_linkmgr_owner_t;
+
+/* Called once: chan is open, or NULL with the reason it could not be opened. */
+typedef void (*om_linkmgr_cb)(om_channel_t *chan, const char *err, void *arg);
+
+om_linkmgr_t *om_linkmgr_new(struct event_base *base, const om_linkmgr_opts_t *opts,
+                             const om_linkmgr_owner_t *owner);
+/* Closes every link (no callbacks run). */
+void om_linkmgr_free(om_linkmgr_t *m);
+
+/* An open link to the relay with identity rsa_fp (and ed_id, if given) at host:port, opening one
+ * if none is open or opening. cb may run before this returns. Returns a handle for
+ * om_linkmgr_cancel, or NULL if cb already ran. */
+void *om_linkmgr_get(om_linkmgr_t *m, const char *host, uint16_t port, const uint8_t rsa_fp[20],
+                     const uint8_t *ed_id, om_linkmgr_cb cb, void *arg);
+/* The same through another transport factory (e.g. a WebSocket bridge) for a new link. */
+void *om_linkmgr_get_via(om_linkmgr_t *m, const om_transport_factory_t *factory, const char *host,
+                         uint16_t port, const uint8_t rsa_fp[20], const uint8_t *ed_id,
+                         om_linkmgr_cb cb, void *arg);
+/* The waiter will not be called. */
+void om_linkmgr_cancel(om_linkmgr_t *m, void *handle);
+
+/* A connection accepted by a listener of any transport: runs the responder handshake (needs an
+ * identity). Takes the transport (freed at once if refused). */
+void om_linkmgr_accept(om_linkmgr_t *m, om_transport_t *t);
+
+/* Every link from now on shares these token buckets (libevent rate-limit group; NULL: none). */
+void om_linkmgr_set_rate_limit_group(om_linkmgr_t *m, struct bufferevent_rate_limit_group *g);
+
+/* Links open or opening: all, and those accepted from others. */
+unsigned om_linkmgr_count(const om_linkmgr_t *m);
+unsigned om_linkmgr_count_inbound(const om_linkmgr_t *m);
+
+#endif
