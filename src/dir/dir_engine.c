@@ -40,6 +40,7 @@ struct om_dir_engine {
     om_dirsrv_t src;
     char src_desc[160];
     long clock_behind;
+    const char *tag; /* log prefix: "Directory cache: " for a cache, "" for a client */
 };
 
 static const char *const kind_names[OM_DIR_N_KINDS] = {
@@ -199,7 +200,7 @@ void om_dir_engine_step(om_dir_engine_t *e)
     }
     pick_source(e);
     if (e->cfg.events.fetching) e->cfg.events.fetching(e->cfg.events.arg, kind, &e->src);
-    om_debug("Directory request to %s: GET %.80s%s", e->src_desc, path,
+    om_debug("%sDirectory request to %s: GET %.80s%s", e->tag, e->src_desc, path,
              strlen(path) > 80 ? "..." : "");
     e->busy = true;
     e->req_kind = kind;
@@ -224,8 +225,8 @@ static void failed(om_dir_engine_t *e, om_dir_kind_t kind, const char *why)
 {
     int f = ++e->failures[kind];
     long delay = om_dir_retry_delay(f);
-    om_info("Directory fetch of %s from %s failed: %s; retrying in %ld s from another source",
-            kind_names[kind], e->src_desc, why, delay);
+    om_info("%sDirectory fetch of %s from %s failed: %s; retrying in %ld s from another source",
+            e->tag, kind_names[kind], e->src_desc, why, delay);
     e->retry_at[kind] = om_dir_engine_now(e) + delay;
     if (e->src.is_authority) e->auth_idx++;
     e->have_src = false;
@@ -239,11 +240,11 @@ static void took_consensus(om_dir_engine_t *e, om_dir_kind_t kind, const char *f
     char va[32], when[32];
     om_netdoc_format_time(d->valid_after, va, sizeof va);
     if (fl == OM_DIR_FLAV_MD)
-        om_notice("Accepted a microdesc consensus from %s: valid-after %s, %zu relays, signed by "
+        om_notice("%sAccepted a microdesc consensus from %s: valid-after %s, %zu relays, signed by "
                   "enough of our %zu authorities",
-                  from, va, e->st.md_consensus->n_routers, e->st.n_trusted);
+                  e->tag, from, va, e->st.md_consensus->n_routers, e->st.n_trusted);
     else
-        om_notice("Accepted an ns consensus from %s: valid-after %s", from, va);
+        om_notice("%sAccepted an ns consensus from %s: valid-after %s", e->tag, from, va);
     e->refresh_at[fl] = 0;
     if (om_dir_live(d->valid_after, d->valid_until, now))
         e->refresh_at[fl] = om_dir_refresh_time(d->valid_after, d->fresh_until, d->valid_until,
@@ -251,14 +252,14 @@ static void took_consensus(om_dir_engine_t *e, om_dir_kind_t kind, const char *f
     e->clock_behind = om_dir_clock_behind(d->valid_after, d->dist_delay, now);
     if (e->clock_behind) {
         /* tor's warn_early_consensus: a majority of authorities cannot have signed it yet. */
-        om_warn("Our clock is %ld seconds behind the time published in the %s consensus from %s "
+        om_warn("%sOur clock is %ld seconds behind the time published in the %s consensus from %s "
                 "(valid-after %s UTC). Directory information needs an accurate clock: please "
                 "check the system's time and date.",
-                e->clock_behind, fl == OM_DIR_FLAV_MD ? "microdesc" : "ns", from, va);
+                e->tag, e->clock_behind, fl == OM_DIR_FLAV_MD ? "microdesc" : "ns", from, va);
     } else if (now > d->valid_until) {
         om_netdoc_format_time(d->valid_until, when, sizeof when);
-        om_notice("The %s consensus from %s expired at %s UTC; using it until a newer one comes",
-                  fl == OM_DIR_FLAV_MD ? "microdesc" : "ns", from, when);
+        om_notice("%sThe %s consensus from %s expired at %s UTC; using it until a newer one comes",
+                  e->tag, fl == OM_DIR_FLAV_MD ? "microdesc" : "ns", from, when);
     }
 }
 
@@ -272,10 +273,10 @@ static int take(om_dir_engine_t *e, om_dir_kind_t kind, const char *body, size_t
     if (kind == OM_DIR_CERTS) {
         int n = om_dir_store_add_certs(&e->st, body, len, now, err, sizeof err);
         if (n < 0) {
-            om_warn("Rejected the authority key certificates from %s: %s", from, err);
+            om_warn("%sRejected the authority key certificates from %s: %s", e->tag, from, err);
             return -1;
         }
-        om_info("Got authority key certificates from %s (%d new)", from, n);
+        om_info("%sGot authority key certificates from %s (%d new)", e->tag, from, n);
         e->want_certs = false;
         if (n > 0 && ev->certs_changed)
             ev->certs_changed(ev->arg, e->st.certs_doc.text, e->st.certs_doc.len, from_cache);
@@ -285,11 +286,12 @@ static int take(om_dir_engine_t *e, om_dir_kind_t kind, const char *body, size_t
         om_dir_mds_taken_t t;
         const uint8_t(*req)[32] = from_cache ? NULL : (const uint8_t(*)[32])e->req_mds;
         if (om_dir_store_add_mds(&e->st, body, len, req, from_cache ? 0 : e->req_n_mds, &t) < 0) {
-            om_warn("Rejected the microdescriptors from %s: too many, or out of memory", from);
+            om_warn("%sRejected the microdescriptors from %s: too many, or out of memory", e->tag,
+                    from);
             return -1;
         }
         if (n_seen) *n_seen = t.n_seen;
-        om_info("Got %zu microdescriptors (%zu new) from %s", t.n_seen, t.n, from);
+        om_info("%sGot %zu microdescriptors (%zu new) from %s", e->tag, t.n_seen, t.n, from);
         if (t.n && ev->mds_added) ev->mds_added(ev->arg, t.mds, t.n, t.text, t.len, from_cache);
         free(t.mds);
         free(t.text);
@@ -305,11 +307,11 @@ static int take(om_dir_engine_t *e, om_dir_kind_t kind, const char *body, size_t
                                   e->st.cons[fl].text, e->st.cons[fl].len, from_cache);
         return 1;
     case OM_DIR_NOT_NEWER:
-        om_info("The %s consensus from %s is not newer than ours; keeping ours (%s)", fname, from,
-                err);
+        om_info("%sThe %s consensus from %s is not newer than ours; keeping ours (%s)", e->tag,
+                fname, from, err);
         return 0;
     default:
-        om_warn("Rejected the %s consensus from %s: %s", fname, from, err);
+        om_warn("%sRejected the %s consensus from %s: %s", e->tag, fname, from, err);
         e->want_certs = true;
         return -1;
     }
@@ -375,6 +377,7 @@ om_dir_engine_t *om_dir_engine_new(const om_dir_engine_config_t *cfg)
         if (cfg->auths[i].has_v3ident) memcpy(trusted[nt++], cfg->auths[i].v3ident, 20);
     }
     e->cfg.auths = e->auths;
+    e->tag = cfg->cache ? "Directory cache: " : "";
     if (cfg->base) e->timer = evtimer_new(cfg->base, timer_cb, e);
     if (!e->auths || !trusted || (cfg->base && !e->timer) ||
         om_dir_store_init(&e->st, cfg->cache, (const uint8_t(*)[20])trusted, nt) < 0) {
