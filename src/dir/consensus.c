@@ -679,6 +679,22 @@ void om_consensus_free(om_consensus_t *c)
     free(c);
 }
 
+om_consensus_t *om_consensus_dup(const om_consensus_t *c)
+{
+    om_consensus_t *d = c ? malloc(sizeof *d) : NULL;
+    if (!d) return NULL;
+    *d = *c;
+    d->routers = malloc((c->n_routers ? c->n_routers : 1) * sizeof *d->routers);
+    if (!d->routers) {
+        free(d);
+        return NULL;
+    }
+    if (c->n_routers) memcpy(d->routers, c->routers, c->n_routers * sizeof *d->routers);
+    for (size_t i = 0; i < d->n_routers; i++)
+        d->routers[i].md = NULL;
+    return d;
+}
+
 int32_t om_consensus_param(const om_consensus_t *c, const char *name, int32_t def, int32_t min,
                            int32_t max)
 {

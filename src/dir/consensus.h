@@ -131,6 +131,8 @@ typedef struct {
  * start with "network-status-version"; votes and unknown flavours are refused. */
 om_consensus_t *om_consensus_parse(const char *text, size_t len, char *err, size_t errlen);
 void om_consensus_free(om_consensus_t *c);
+/* A copy that owns its own router array (each router's md pointer cleared), or NULL. */
+om_consensus_t *om_consensus_dup(const om_consensus_t *c);
 
 /* dir-spec 3.4.1 / 5.x: valid if more than half of the n_trusted trusted authorities (their v3
  * identity digests) have a good signature by a key certificate among certs that is current at

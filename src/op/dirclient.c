@@ -1,54 +1,66 @@
-/* dirclient.c — the OP's directory client: authority key certificates, the microdesc consensus
- * (verified: more than half of the configured authorities must sign, dir-spec 3.4.1) and the
- * microdescriptors it lists, fetched over BEGIN_DIR on one-hop CREATE_FAST circuits — to the
- * authorities while bootstrapping, to directory caches (V2Dir relays) afterwards — cached in the
- * DataDirectory so a restart re-downloads only what is missing or stale, and refreshed on the
- * consensus schedule (dir-spec 5.1). Bootstrap progress is logged like tor's. */
-#include <errno.h>
+/* dirclient.c — the onion proxy's directory client, an adapter around the shared directory
+ * engine (dir/dir_engine.h, which decides what to fetch, verifies and holds the documents):
+ *  - the fetcher: HTTP over a BEGIN_DIR stream (core/dir_fetch.h) on a one-hop CREATE_FAST
+ *    circuit to the directory source, kept open while requests go to the same source;
+ *  - the DataDirectory cache: cached-certs, cached-microdesc-consensus and cached-microdescs
+ *    (mode 0600), loaded at start so a restart fetches only what is missing or stale;
+ *  - bootstrap progress like tor's ("Bootstrapped N% (tag): ..."), and each new consensus and the
+ *    microdescriptors handed to the nodelist. */
+#include "op/dirclient.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "core/circuit.h"
-#include "core/crypto.h"
 #include "core/dir_fetch.h"
 #include "core/log.h"
-#include "op/op_internal.h"
+#include "dir/dir_engine.h"
 
-#define MD_BATCH   128
-#define MAX_DOC    (16u << 20)
-#define CLOCK_SKEW 3600
-
-typedef enum { PHASE_IDLE, PHASE_CERTS, PHASE_CONSENSUS, PHASE_MDS } phase_t;
+typedef struct bd_req {
+    struct dirclient *d;
+    om_dir_fetch_done_fn done;
+    void *ctx;
+    char path[64 + 1024 * 45];
+    size_t max;
+    bool in_stream; /* handed to om_dir_fetch: its callback will come */
+    bool deferred;  /* a failure report is scheduled */
+    bool cancelled;
+    char err[256];
+} bd_req_t;
 
 struct dirclient {
-    om_op_t *op;
-    struct event *timer;
-    phase_t phase;
-    bool busy;
-    int source_idx; /* rotates over authorities */
-    int failures;
+    om_dirclient_config_t cfg;
+    char data_dir[512];
+    om_dir_engine_t *engine;
     void *chan_req;
-    om_circuit_t *circ; /* the one-hop circuit to the current directory source */
+    om_circuit_t *circ; /* the one-hop circuit to circ_fp */
     bool circ_open;
-    char source_desc[160];
-    time_t next_consensus_fetch;
-    size_t md_batch_n;
+    uint8_t circ_fp[20];
+    bd_req_t *req; /* the request in flight, at most one */
+    om_dir_kind_t pending_kind;
 };
 
-static void dir_step(struct dirclient *d);
+static void progress(struct dirclient *d, int pct, const char *tag, const char *summary)
+{
+    if (d->cfg.progress) d->cfg.progress(d->cfg.arg, pct, tag, summary);
+}
 
-/* ---------------------------------------------------------------- files */
+/* ---------------------------------------------------------------- cache files */
+
+static const char *path_of(const struct dirclient *d, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", d->data_dir, name);
+    return buf;
+}
 
 static int write_file(const char *path, const void *data, size_t len, bool append)
 {
-    char tmp[600];
+    char tmp[620];
     const char *target = path;
     if (!append) {
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -78,7 +90,7 @@ static char *read_file(const char *path, size_t *len)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    if (n < 0 || (unsigned long)n > MAX_DOC * 4u) {
+    if (n < 0 || (unsigned long)n > OM_DIR_MAX_DOC * 4u) {
         fclose(f);
         return NULL;
     }
@@ -95,224 +107,77 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* ---------------------------------------------------------------- state checks */
-
-static const uint8_t (*trusted_ids(const om_op_t *op, uint8_t (*buf)[20]))[20]
+static void save(struct dirclient *d, const char *name, const char *text, size_t len, bool append)
 {
-    for (size_t i = 0; i < op->opt.n_auths; i++)
-        memcpy(buf[i], op->opt.auths[i].v3ident, 20);
-    return (const uint8_t(*)[20])buf;
-}
-
-static size_t usable_certs(const om_op_t *op)
-{
-    size_t n = 0;
-    time_t now = time(NULL);
-    for (size_t a = 0; a < op->opt.n_auths; a++)
-        for (size_t i = 0; i < op->n_certs; i++)
-            if (!memcmp(op->certs[i]->v3ident, op->opt.auths[a].v3ident, 20) &&
-                op->certs[i]->expires + CLOCK_SKEW > now) {
-                n++;
-                break;
-            }
-    return n;
-}
-
-static bool need_certs(const om_op_t *op)
-{
-    return usable_certs(op) * 2 <= op->opt.n_auths;
-}
-
-static bool consensus_live(const om_op_t *op)
-{
-    const om_consensus_t *c = op->nodes.consensus;
-    return c && time(NULL) <= c->valid_until;
-}
-
-static void add_certs(om_op_t *op, om_authcert_t **certs, size_t n)
-{
-    /* Replace certificates of the same authority (keep the newest published). */
-    for (size_t i = 0; i < n; i++) {
-        bool placed = false;
-        for (size_t j = 0; j < op->n_certs; j++)
-            if (!memcmp(op->certs[j]->v3ident, certs[i]->v3ident, 20) &&
-                !memcmp(op->certs[j]->signing_digest, certs[i]->signing_digest, 20)) {
-                om_authcert_free(certs[i]);
-                placed = true;
-                break;
-            }
-        if (placed) continue;
-        om_authcert_t **na = realloc(op->certs, (op->n_certs + 1) * sizeof *na);
-        if (!na) {
-            om_authcert_free(certs[i]);
-            continue;
-        }
-        op->certs = na;
-        op->certs[op->n_certs++] = certs[i];
-    }
-    free(certs);
-}
-
-/* Parse + verify a consensus document; on success install it. source: "cache" or a server. */
-static int accept_consensus(om_op_t *op, const char *text, size_t len, const char *source)
-{
-    char err[256];
-    om_consensus_t *c = om_consensus_parse(text, len, err, sizeof err);
-    if (!c) {
-        om_warn("Rejected the microdesc consensus from %s: %s", source, err);
-        return -1;
-    }
-    uint8_t ids[OM_OP_MAX_AUTHS][20];
-    if (om_consensus_verify(c, op->certs, op->n_certs, trusted_ids(op, ids), op->opt.n_auths,
-                            time(NULL), CLOCK_SKEW, err, sizeof err) < 0) {
-        om_warn("Rejected the microdesc consensus from %s: %s", source, err);
-        om_consensus_free(c);
-        return -1;
-    }
-    if (op->nodes.consensus && c->valid_after <= op->nodes.consensus->valid_after) {
-        om_info("Consensus from %s is not newer than ours; keeping ours", source);
-        om_consensus_free(c);
-        return 0;
-    }
-    char va[32];
-    struct tm tm;
-    gmtime_r(&c->valid_after, &tm);
-    strftime(va, sizeof va, "%Y-%m-%d %H:%M:%S", &tm);
-    om_notice("Accepted a microdesc consensus from %s: valid-after %s, %zu relays, signed by "
-              "enough of our %zu authorities",
-              source, va, c->n_routers, op->opt.n_auths);
-    om_nodelist_set_consensus(&op->nodes, c);
-    return 0;
-}
-
-static void schedule_refresh(struct dirclient *d)
-{
-    const om_consensus_t *c = d->op->nodes.consensus;
-    if (!c) return;
-    /* dir-spec 5.1: a random time after fresh-until, in the first half of the remaining
-     * validity. */
-    time_t span = c->valid_until - c->fresh_until;
-    uint32_t r;
-    om_rand_bytes((uint8_t *)&r, sizeof r);
-    time_t at = c->fresh_until + (span > 1 ? (time_t)(r % (uint32_t)(span / 2 + 1)) : 0);
-    d->next_consensus_fetch = at;
-}
-
-static void load_cache(struct dirclient *d)
-{
-    om_op_t *op = d->op;
     char path[600];
-    size_t len;
-    char *t = read_file(om_op_path(op, "cached-certs", path, sizeof path), &len);
-    if (t) {
-        char err[200];
-        size_t n;
-        om_authcert_t **certs = om_authcert_parse_many(t, len, &n, err, sizeof err);
-        if (certs)
-            add_certs(op, certs, n);
-        else
-            om_warn("Ignoring cached authority certificates: %s", err);
-        free(t);
-    }
-    t = read_file(om_op_path(op, "cached-microdesc-consensus", path, sizeof path), &len);
-    if (t) {
-        if (accept_consensus(op, t, len, "the cache") == 0 && !consensus_live(op)) {
-            om_notice("Cached consensus has expired; fetching a new one");
-            schedule_refresh(d);
-        }
-        free(t);
-    }
-    t = read_file(om_op_path(op, "cached-microdescs", path, sizeof path), &len);
-    if (t && op->nodes.consensus) {
-        char err[200];
-        size_t n;
-        om_microdesc_t *mds = om_microdesc_parse_many(t, len, &n, err, sizeof err);
-        if (mds) {
-            size_t added = om_nodelist_add_mds(&op->nodes, mds, n);
-            om_info("Loaded %zu cached microdescriptors (%zu listed)", n, added);
-            free(mds);
-        } else {
-            om_warn("Ignoring cached microdescriptors: %s", err);
-        }
-    }
-    free(t);
-    if (op->nodes.consensus) schedule_refresh(d);
+    if (write_file(path_of(d, name, path, sizeof path), text, len, append) < 0)
+        om_warn("Could not write %s", path);
 }
 
-/* ---------------------------------------------------------------- fetching */
+/* ---------------------------------------------------------------- the BEGIN_DIR fetcher */
 
-static void source_failed(struct dirclient *d, const char *why)
+static void close_circ(struct dirclient *d, const char *why)
 {
-    om_info("Directory fetch from %s failed: %s", d->source_desc, why);
-    d->failures++;
-    d->source_idx++;
-    if (d->circ) {
-        om_circuit_t *c = d->circ;
-        d->circ = NULL;
-        d->circ_open = false;
-        om_circuit_detach(c);
-        om_circuit_close(c, OM_DESTROY_FINISHED, "directory source failed");
-    }
-    d->busy = false;
-    int delay = d->failures < 6 ? 1 << (d->failures - 1) : 30;
-    struct timeval tv = {delay, 0};
-    evtimer_add(d->timer, &tv);
+    om_circuit_t *c = d->circ;
+    if (!c) return;
+    d->circ = NULL;
+    d->circ_open = false;
+    om_circuit_detach(c);
+    om_circuit_close(c, OM_DESTROY_FINISHED, why);
 }
 
-static void fetch_done(int status, const uint8_t *body, size_t len, const char *err, void *arg);
-
-static const char *phase_path(struct dirclient *d, char *buf, size_t buflen)
+static void deferred_fail(evutil_socket_t fd, short what, void *arg)
 {
-    om_op_t *op = d->op;
-    switch (d->phase) {
-    case PHASE_CERTS:
-        return "/tor/keys/all.z";
-    case PHASE_CONSENSUS:
-        return "/tor/status-vote/current/consensus-microdesc.z";
-    case PHASE_MDS: {
-        uint8_t(*dg)[32] = malloc(MD_BATCH * sizeof *dg);
-        if (!dg) return NULL;
-        size_t n = om_nodelist_missing_mds(&op->nodes, dg, MD_BATCH);
-        d->md_batch_n = n;
-        size_t off = (size_t)snprintf(buf, buflen, "/tor/micro/d/");
-        for (size_t i = 0; i < n && off + 50 < buflen; i++) {
-            char b64[64];
-            om_base64_encode(dg[i], 32, b64, sizeof b64, true);
-            off += (size_t)snprintf(buf + off, buflen - off, "%s%s", i ? "-" : "", b64);
-        }
-        snprintf(buf + off, buflen - off, ".z");
-        free(dg);
-        return n ? buf : NULL;
-    }
-    default:
-        return NULL;
+    bd_req_t *r = arg;
+    (void)fd;
+    (void)what;
+    if (!r->cancelled) r->done(r->ctx, 0, NULL, 0, r->err);
+    free(r);
+}
+
+/* Report a failure of the request in flight (later, from the event loop: it may have been
+ * started just now, inside the engine's get). */
+static void req_fail(struct dirclient *d, const char *err)
+{
+    bd_req_t *r = d->req;
+    if (!r || r->in_stream || r->deferred) return;
+    d->req = NULL;
+    snprintf(r->err, sizeof r->err, "%s", err);
+    r->deferred = true;
+    struct timeval zero = {0, 0};
+    if (event_base_once(d->cfg.base, -1, EV_TIMEOUT, deferred_fail, r, &zero) < 0) {
+        om_warn("could not schedule a directory failure report (request dropped)");
+        free(r);
     }
 }
 
-static void start_request(struct dirclient *d)
+static void stream_done(int status, const uint8_t *body, size_t len, const char *err, void *arg)
 {
-    char pathbuf[MD_BATCH * 45 + 64];
-    const char *path = phase_path(d, pathbuf, sizeof pathbuf);
-    if (!path) {
-        d->busy = false;
-        dir_step(d);
-        return;
-    }
+    bd_req_t *r = arg;
+    if (r->d->req == r) r->d->req = NULL;
+    if (!r->cancelled) r->done(r->ctx, status, (const char *)body, len, err);
+    free(r);
+}
+
+static void send_req(struct dirclient *d)
+{
     static const struct {
         int pct;
         const char *tag, *what;
-    } progress[] = {
-        [PHASE_CERTS] = {40, "loading_keys", "Loading authority key certs"},
-        [PHASE_CONSENSUS] = {25, "requesting_status", "Asking for networkstatus consensus"},
-        [PHASE_MDS] = {45, "requesting_descriptors", "Asking for relay descriptors"},
+    } steps[OM_DIR_N_KINDS] = {
+        [OM_DIR_CERTS] = {40, "loading_keys", "Loading authority key certs"},
+        [OM_DIR_CONSENSUS_MD] = {25, "requesting_status", "Asking for networkstatus consensus"},
+        [OM_DIR_MICRODESCS] = {45, "requesting_descriptors", "Asking for relay descriptors"},
     };
-    if (!d->op->have_enough_dir)
-        om_op_bootstrap(d->op, progress[d->phase].pct, progress[d->phase].tag,
-                        progress[d->phase].what);
-    om_debug("Directory request to %s: GET %.80s%s", d->source_desc, path,
-             strlen(path) > 80 ? "..." : "");
-    if (om_dir_fetch(d->circ, path, MAX_DOC, fetch_done, d) < 0)
-        source_failed(d, "could not open a BEGIN_DIR stream");
+    bd_req_t *r = d->req;
+    if (steps[d->pending_kind].tag)
+        progress(d, steps[d->pending_kind].pct, steps[d->pending_kind].tag,
+                 steps[d->pending_kind].what);
+    if (om_dir_fetch(d->circ, r->path, r->max, stream_done, r) < 0) {
+        req_fail(d, "could not open a BEGIN_DIR stream");
+        return;
+    }
+    r->in_stream = true;
 }
 
 static void circ_built(om_circuit_t *circ, void *arg)
@@ -320,20 +185,17 @@ static void circ_built(om_circuit_t *circ, void *arg)
     struct dirclient *d = arg;
     (void)circ;
     d->circ_open = true;
-    if (!d->op->have_enough_dir)
-        om_op_bootstrap(d->op, 20, "onehop_create",
-                        "Establishing an encrypted directory connection");
-    start_request(d);
+    progress(d, 20, "onehop_create", "Establishing an encrypted directory connection");
+    if (d->req && !d->req->in_stream) send_req(d);
 }
 
 static void circ_closed(om_circuit_t *circ, const char *reason, void *arg)
 {
     struct dirclient *d = arg;
     (void)circ;
-    bool was_busy = d->busy;
     d->circ = NULL;
     d->circ_open = false;
-    if (was_busy) source_failed(d, reason);
+    req_fail(d, reason); /* a request in a stream hears it from the stream */
 }
 
 static void chan_ready(om_channel_t *chan, const char *err, void *arg)
@@ -341,188 +203,181 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
     struct dirclient *d = arg;
     d->chan_req = NULL;
     if (!chan) {
-        source_failed(d, err);
+        req_fail(d, err ? err : "no channel");
         return;
     }
-    if (!d->op->have_enough_dir)
-        om_op_bootstrap(d->op, 15, "handshake_done", "Handshake with a relay done");
+    progress(d, 15, "handshake_done", "Handshake with a relay done");
     om_circ_callbacks_t cb = {.on_built = circ_built, .on_closed = circ_closed, .arg = d};
     d->circ = om_circuit_create(chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb);
-    if (!d->circ) source_failed(d, "could not send CREATE_FAST");
+    if (!d->circ) req_fail(d, "could not send CREATE_FAST");
 }
 
-/* Pick a directory source: an authority while we have no live consensus, else a directory
- * cache (a V2Dir relay) from the consensus. */
-static void connect_source(struct dirclient *d)
-{
-    om_op_t *op = d->op;
-    const char *host;
-    char hostbuf[64];
-    uint16_t port;
-    const uint8_t *fp;
-    const om_routerstatus_t *rs = NULL;
-    if (consensus_live(op) && op->have_enough_dir) {
-        size_t n = op->nodes.consensus->n_routers;
-        for (size_t tries = 0; tries < n && !rs; tries++) {
-            uint32_t r;
-            om_rand_bytes((uint8_t *)&r, sizeof r);
-            const om_routerstatus_t *c = &op->nodes.consensus->routers[r % n];
-            if ((c->flags & OM_RS_V2DIR) && om_node_usable(c)) rs = c;
-        }
-    }
-    if (rs) {
-        snprintf(hostbuf, sizeof hostbuf, "%u.%u.%u.%u", rs->ipv4[0], rs->ipv4[1], rs->ipv4[2],
-                 rs->ipv4[3]);
-        host = hostbuf;
-        port = rs->or_port;
-        fp = rs->rsa_id;
-        snprintf(d->source_desc, sizeof d->source_desc, "directory cache %s (%s:%u)", rs->nickname,
-                 host, port);
-    } else {
-        const om_op_dirauth_t *a = &op->opt.auths[(size_t)d->source_idx % op->opt.n_auths];
-        host = a->address;
-        port = a->or_port;
-        fp = a->rsa_fp;
-        snprintf(d->source_desc, sizeof d->source_desc, "authority %s (%s:%u)", a->nickname, host,
-                 port);
-        if (!op->have_enough_dir) om_op_bootstrap(op, 5, "conn", "Connecting to a relay");
-    }
-    d->chan_req = om_linkmgr_get(op->chans, host, port, fp, NULL, chan_ready, d);
-}
-
-static void fetch_done(int status, const uint8_t *body, size_t len, const char *err, void *arg)
+static void *bd_get(void *arg, const om_dirsrv_t *srv, const char *path, size_t max_body,
+                    om_dir_fetch_done_fn done, void *ctx)
 {
     struct dirclient *d = arg;
-    om_op_t *op = d->op;
-    char path[600];
-    if (err || status != 200) {
-        char why[300];
-        snprintf(why, sizeof why, "%s", err ? err : "HTTP error");
-        if (!err) snprintf(why, sizeof why, "HTTP status %d", status);
-        source_failed(d, why);
+    if (d->req) return NULL; /* one at a time */
+    bd_req_t *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->d = d;
+    r->done = done;
+    r->ctx = ctx;
+    r->max = max_body;
+    /* Ask for the deflated form; om_dir_fetch inflates it. */
+    snprintf(r->path, sizeof r->path, "%s.z", path);
+    d->req = r;
+    if (d->circ && memcmp(d->circ_fp, srv->rsa_fp, 20) != 0)
+        close_circ(d, "changing directory source");
+    if (d->chan_req && memcmp(d->circ_fp, srv->rsa_fp, 20) != 0) {
+        if (d->cfg.cancel_channel) d->cfg.cancel_channel(d->cfg.arg, d->chan_req);
+        d->chan_req = NULL;
+    }
+    if (d->circ && d->circ_open) {
+        send_req(d);
+    } else if (!d->circ && !d->chan_req) {
+        memcpy(d->circ_fp, srv->rsa_fp, 20);
+        if (srv->is_authority) progress(d, 5, "conn", "Connecting to a relay");
+        d->chan_req =
+            d->cfg.get_channel(d->cfg.arg, srv->address, srv->or_port, srv->rsa_fp, chan_ready, d);
+    }
+    return r;
+}
+
+static void bd_cancel(void *arg, void *handle)
+{
+    struct dirclient *d = arg;
+    bd_req_t *r = handle;
+    r->cancelled = true;
+    if (r->deferred) return; /* deferred_fail frees it */
+    if (d->req == r) d->req = NULL;
+    if (r->in_stream) {
+        close_circ(d, "directory request cancelled"); /* ends the stream: stream_done frees r */
         return;
     }
-    char perr[256];
-    switch (d->phase) {
-    case PHASE_CERTS: {
-        size_t n;
-        om_authcert_t **certs =
-            om_authcert_parse_many((const char *)body, len, &n, perr, sizeof perr);
-        if (!certs) {
-            source_failed(d, perr);
-            return;
-        }
-        om_info("Got %zu authority key certificates from %s", n, d->source_desc);
-        add_certs(op, certs, n);
-        write_file(om_op_path(op, "cached-certs", path, sizeof path), body, len, false);
-        break;
-    }
-    case PHASE_CONSENSUS:
-        if (!op->have_enough_dir)
-            om_op_bootstrap(op, 30, "loading_status", "Loading networkstatus consensus");
-        if (accept_consensus(op, (const char *)body, len, d->source_desc) < 0) {
-            source_failed(d, "consensus rejected");
-            return;
-        }
-        write_file(om_op_path(op, "cached-microdesc-consensus", path, sizeof path), body, len,
-                   false);
-        schedule_refresh(d);
-        om_op_dir_changed(op);
-        break;
-    case PHASE_MDS: {
-        size_t n;
-        om_microdesc_t *mds =
-            om_microdesc_parse_many((const char *)body, len, &n, perr, sizeof perr);
-        if (!mds) {
-            source_failed(d, perr);
-            return;
-        }
-        size_t added = om_nodelist_add_mds(&op->nodes, mds, n);
-        free(mds);
-        om_info("Got %zu microdescriptors (%zu new) from %s", n, added, d->source_desc);
-        if (added)
-            write_file(om_op_path(op, "cached-microdescs", path, sizeof path), body, len, true);
-        if (added == 0) {
-            /* The server had none of what we asked for: try another. */
-            source_failed(d, "no requested microdescriptor was served");
-            return;
-        }
-        om_op_dir_changed(op);
-        break;
-    }
-    default:
-        break;
-    }
-    d->failures = 0;
-    d->busy = false;
-    dir_step(d);
+    free(r);
 }
 
-/* Decide what to fetch next. */
-static void dir_step(struct dirclient *d)
+static void bd_idle(void *arg)
 {
-    om_op_t *op = d->op;
-    if (d->busy) return;
-    phase_t next = PHASE_IDLE;
-    if (need_certs(op))
-        next = PHASE_CERTS;
-    else if (!consensus_live(op) || time(NULL) >= d->next_consensus_fetch)
-        next = PHASE_CONSENSUS;
-    else if (om_nodelist_missing_mds(&op->nodes, NULL, 0) > 0)
-        next = PHASE_MDS;
-    if (next == PHASE_IDLE) {
-        /* Done for now: close the directory circuit, wake up at the refresh time. */
-        if (d->circ) {
-            om_circuit_t *c = d->circ;
-            d->circ = NULL;
-            d->circ_open = false;
-            om_circuit_detach(c);
-            om_circuit_close(c, OM_DESTROY_FINISHED, "directory fetches done");
-        }
-        time_t wait = d->next_consensus_fetch - time(NULL);
-        struct timeval tv = {wait > 0 ? wait : 1, 0};
-        evtimer_add(d->timer, &tv);
+    close_circ(arg, "directory fetches done");
+}
+
+/* ---------------------------------------------------------------- engine events */
+
+static void dir_changed(struct dirclient *d)
+{
+    bool enough = d->cfg.dir_changed ? d->cfg.dir_changed(d->cfg.arg) : false;
+    om_dir_engine_use_caches(d->engine, enough);
+}
+
+static void ev_fetching(void *arg, om_dir_kind_t kind, const om_dirsrv_t *srv)
+{
+    struct dirclient *d = arg;
+    (void)srv;
+    d->pending_kind = kind; /* its progress step is logged when the request goes out */
+}
+
+static void ev_received(void *arg, om_dir_kind_t kind, int status, size_t len)
+{
+    (void)len;
+    if (kind == OM_DIR_CONSENSUS_MD && status == 200)
+        progress(arg, 30, "loading_status", "Loading networkstatus consensus");
+}
+
+static void ev_certs(void *arg, const char *text, size_t len, bool from_cache)
+{
+    if (!from_cache) save(arg, "cached-certs", text, len, false);
+}
+
+static void ev_consensus(void *arg, om_dir_kind_t kind, const om_consensus_t *c, const char *text,
+                         size_t len, bool from_cache)
+{
+    struct dirclient *d = arg;
+    if (kind != OM_DIR_CONSENSUS_MD || !c) return;
+    om_consensus_t *copy = om_consensus_dup(c);
+    if (!copy) {
+        om_warn("Out of memory copying the consensus for the nodelist");
         return;
     }
-    d->phase = next;
-    d->busy = true;
-    if (d->circ && d->circ_open)
-        start_request(d);
-    else if (!d->circ)
-        connect_source(d);
+    om_nodelist_set_consensus(d->cfg.nodes, copy);
+    if (from_cache) return;
+    save(d, "cached-microdesc-consensus", text, len, false);
+    dir_changed(d);
 }
 
-static void timer_cb(evutil_socket_t fd, short what, void *arg)
+static void ev_mds(void *arg, const om_microdesc_t *mds, size_t n, const char *text, size_t len,
+                   bool from_cache)
 {
-    (void)fd;
-    (void)what;
-    dir_step(arg);
+    struct dirclient *d = arg;
+    om_nodelist_add_mds(d->cfg.nodes, mds, n);
+    if (from_cache) return;
+    save(d, "cached-microdescs", text, len, true);
+    dir_changed(d);
 }
 
-struct dirclient *om_dirclient_start(om_op_t *op)
+/* ---------------------------------------------------------------- lifecycle */
+
+static void load_cache(struct dirclient *d)
+{
+    static const struct {
+        const char *file;
+        om_dir_kind_t kind;
+    } files[] = {{"cached-certs", OM_DIR_CERTS},
+                 {"cached-microdesc-consensus", OM_DIR_CONSENSUS_MD},
+                 {"cached-microdescs", OM_DIR_MICRODESCS}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[600];
+        size_t len, seen = 0, taken = 0;
+        char *t = read_file(path_of(d, files[i].file, path, sizeof path), &len);
+        if (!t) continue;
+        if (files[i].kind != OM_DIR_MICRODESCS || om_dir_engine_consensus(d->engine))
+            om_dir_engine_load(d->engine, files[i].kind, t, len, &seen, &taken);
+        if (files[i].kind == OM_DIR_MICRODESCS)
+            om_info("Loaded %zu cached microdescriptors (%zu listed)", seen, taken);
+        free(t);
+    }
+    if (!om_dir_engine_consensus(d->engine)) return;
+    if (!om_dir_engine_live(d->engine, OM_DIR_CONSENSUS_MD))
+        om_notice("Cached consensus is not live; fetching a new one");
+    dir_changed(d);
+}
+
+om_dirclient_t *om_dirclient_start(const om_dirclient_config_t *cfg)
 {
     struct dirclient *d = calloc(1, sizeof *d);
     if (!d) return NULL;
-    d->op = op;
-    d->timer = evtimer_new(op->base, timer_cb, d);
-    uint32_t r;
-    om_rand_bytes((uint8_t *)&r, sizeof r);
-    d->source_idx = (int)(r % (op->opt.n_auths ? op->opt.n_auths : 1));
+    d->cfg = *cfg;
+    snprintf(d->data_dir, sizeof d->data_dir, "%s", cfg->data_dir);
+    d->cfg.data_dir = d->data_dir;
+    d->cfg.auths = NULL; /* the engine keeps its copy */
+    om_dir_engine_config_t ec = {
+        .cache = false,
+        .base = cfg->base,
+        .auths = cfg->auths,
+        .n_auths = cfg->n_auths,
+        .fetcher = {.get = bd_get, .cancel = bd_cancel, .idle = bd_idle, .arg = d},
+        .events = {.arg = d,
+                   .fetching = ev_fetching,
+                   .received = ev_received,
+                   .certs_changed = ev_certs,
+                   .consensus_changed = ev_consensus,
+                   .mds_added = ev_mds},
+    };
+    d->engine = om_dir_engine_new(&ec);
+    if (!d->engine) {
+        free(d);
+        return NULL;
+    }
     load_cache(d);
-    if (op->nodes.consensus) om_op_dir_changed(op);
-    struct timeval now = {0, 0};
-    evtimer_add(d->timer, &now);
+    om_dir_engine_start(d->engine);
     return d;
 }
 
-void om_dirclient_free(struct dirclient *d)
+void om_dirclient_free(om_dirclient_t *d)
 {
     if (!d) return;
-    if (d->chan_req) om_linkmgr_cancel(d->op->chans, d->chan_req);
-    if (d->circ) {
-        om_circuit_detach(d->circ);
-        om_circuit_close(d->circ, OM_DESTROY_FINISHED, "shutting down");
-    }
-    if (d->timer) event_free(d->timer);
+    om_dir_engine_free(d->engine); /* cancels the request in flight */
+    if (d->chan_req && d->cfg.cancel_channel) d->cfg.cancel_channel(d->cfg.arg, d->chan_req);
+    close_circ(d, "shutting down");
     free(d);
 }

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "core/log.h"
+#include "op/dirclient.h"
 #include "op/op_internal.h"
 
 void om_op_options_defaults(om_op_options_t *o)
@@ -61,9 +62,56 @@ void om_op_dir_changed(om_op_t *op)
     if (op->have_enough_dir && op->pool) om_circpool_dir_changed(op->pool);
 }
 
+/* The directory client's view of the OP (op/dirclient.h). The channel getter is the one call
+ * into the link manager. */
+static void *dir_get_channel(void *arg, const char *host, uint16_t port, const uint8_t rsa_fp[20],
+                             om_dirclient_chan_cb cb, void *cb_arg)
+{
+    return om_linkmgr_get(((om_op_t *)arg)->chans, host, port, rsa_fp, NULL, cb, cb_arg);
+}
+
+static void dir_cancel_channel(void *arg, void *handle)
+{
+    om_linkmgr_cancel(((om_op_t *)arg)->chans, handle);
+}
+
+/* Bootstrap progress reported by the directory client and the circuit pool. */
 static void pool_progress(void *arg, int pct, const char *tag, const char *summary)
 {
     om_op_bootstrap(arg, pct, tag, summary);
+}
+
+static bool dir_changed(void *arg)
+{
+    om_op_dir_changed(arg);
+    return ((om_op_t *)arg)->have_enough_dir;
+}
+
+static om_dirclient_t *start_dirclient(om_op_t *op)
+{
+    om_dirsrv_t auths[OM_OP_MAX_AUTHS];
+    memset(auths, 0, sizeof auths);
+    for (size_t i = 0; i < op->opt.n_auths && i < OM_OP_MAX_AUTHS; i++) {
+        const om_op_dirauth_t *a = &op->opt.auths[i];
+        snprintf(auths[i].nickname, sizeof auths[i].nickname, "%s", a->nickname);
+        snprintf(auths[i].address, sizeof auths[i].address, "%.45s", a->address);
+        auths[i].or_port = a->or_port;
+        auths[i].dir_port = a->dir_port;
+        memcpy(auths[i].rsa_fp, a->rsa_fp, 20);
+        auths[i].has_v3ident = true;
+        memcpy(auths[i].v3ident, a->v3ident, 20);
+    }
+    om_dirclient_config_t dc = {.base = op->base,
+                                .auths = auths,
+                                .n_auths = op->opt.n_auths,
+                                .data_dir = op->opt.data_dir,
+                                .nodes = &op->nodes,
+                                .get_channel = dir_get_channel,
+                                .cancel_channel = dir_cancel_channel,
+                                .progress = pool_progress,
+                                .dir_changed = dir_changed,
+                                .arg = op};
+    return om_dirclient_start(&dc);
 }
 
 static int make_data_dir(const char *dir, char *err, size_t errlen)
@@ -144,7 +192,7 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
     };
     op->pool = om_circpool_new(&cp);
     op->edge.pool = op->pool;
-    op->dir = om_dirclient_start(op);
+    op->dir = start_dirclient(op);
     if (!op->chans || !op->pool || !op->dir) {
         snprintf(err, errlen, "out of memory");
         om_op_free(op);
@@ -162,7 +210,6 @@ void om_op_free(om_op_t *op)
     om_linkmgr_free(op->chans);
     om_guards_save(&op->guards);
     om_nodelist_clear(&op->nodes);
-    om_authcert_free_array(op->certs, op->n_certs);
     free(op);
 }
 

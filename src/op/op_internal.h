@@ -1,5 +1,5 @@
-/* op_internal.h — what dirclient.c still reads of the OP (op.c): its state and progress calls.
- * Not a public interface; circpool and edge have narrow ones (circpool.h, edge.h). */
+/* op_internal.h — the OP's state and progress calls (op.c). Not a public interface; the directory
+ * client, circuit pool and edge have narrow ones (dirclient.h, circpool.h, edge.h). */
 #ifndef OM_OP_OP_INTERNAL_H
 #define OM_OP_OP_INTERNAL_H
 
@@ -20,8 +20,6 @@ struct om_op {
     om_op_options_t opt;
     om_linkmgr_t *chans;
     om_nodelist_t nodes;
-    om_authcert_t **certs;
-    size_t n_certs;
     om_guards_t guards;
     om_socks_server_t *socks;
     int bootstrap_pct;
@@ -37,9 +35,5 @@ void om_op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
 void om_op_dir_changed(om_op_t *op);
 /* Path (DataDirectory/name) into buf. */
 const char *om_op_path(const om_op_t *op, const char *name, char *buf, size_t len);
-
-/* dirclient.c */
-struct dirclient *om_dirclient_start(om_op_t *op);
-void om_dirclient_free(struct dirclient *d);
 
 #endif

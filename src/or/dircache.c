@@ -1,5 +1,9 @@
-/* dircache.c — fetching, verifying and keeping directory documents for a relay's directory cache,
- * and answering tor clients' directory GETs (dir-spec 4 and 6) from them. */
+/* dircache.c — the relay's directory cache (dir-spec 4), an adapter around the shared directory
+ * engine (dir/dir_engine.h, which decides what to fetch, verifies and holds the documents and
+ * their compressed forms): the fetcher, plain HTTP GETs to the authorities' DirPorts with
+ * libevent's evhttp (dir-spec 4: caches fetch from the authorities directly), and the answers to
+ * the HTTP GETs tor clients send over BEGIN_DIR streams (dir-spec 6), ".z" ones deflated from the
+ * forms made when each document was accepted. */
 #include "or/dircache.h"
 
 #include <stdio.h>
@@ -10,62 +14,33 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <zlib.h>
 
 #include "core/crypto.h"
 #include "core/log.h"
-#include "dir/authcert.h"
-#include "dir/consensus.h"
+#include "dir/dir_deflate.h"
+#include "dir/dir_engine.h"
+#include "dir/dir_policy.h"
 
-#define FETCH_TIMEOUT_S    30
-#define RETRY_S            5
-#define MAX_DOC            (16u * 1024 * 1024)
-#define MAX_MD_PER_REQUEST 92 /* tor's DIR_MAX_MICRODESC_DOWNLOAD */
-#define CLOCK_SKEW         (24 * 3600L)
-
-typedef struct {
-    uint8_t digest[32];
-    char *text;
-    size_t len;
-} md_entry_t;
-
-typedef struct {
-    char *text;
-    size_t len;
-    time_t fresh_until, valid_until;
-} doc_t;
+#define FETCH_TIMEOUT_S 30
 
 struct om_dircache {
     struct event_base *base;
-    om_dir_authority_t *auths;
-    size_t n_auths;
-    size_t next_auth;
-    char *certs_text;
-    size_t certs_len;
-    om_authcert_t **certs;
-    size_t n_certs;
-    doc_t cons_md, cons_ns;
-    om_consensus_t *md_parsed; /* the microdesc consensus held: which microdescs we want */
-    md_entry_t *mds;
-    size_t n_mds, cap_mds;
-    size_t n_sorted;       /* mds[0, n_sorted) is sorted by digest; the rest is a new batch */
-    uint8_t (*wanted)[32]; /* the consensus's microdescriptor digests, sorted */
-    size_t n_wanted;
-    char *own_desc;
-    struct event *timer;
-    int step; /* 0 certs, 1 md consensus, 2 ns consensus, 3 microdescs, 4 idle */
-    bool fetching;
+    om_dir_engine_t *engine;
+    char *own_desc; /* our server descriptor, and its compressed form */
+    size_t own_len;
+    uint8_t *own_z;
+    size_t own_zlen;
 };
 
-static void schedule(om_dircache_t *d, int seconds);
+/* ---------------------------------------------------------------- the DirPort fetcher */
 
-/* ---------------------------------------------------------------- HTTP GET to an authority */
-
-typedef void (*got_fn)(om_dircache_t *d, int code, const char *body, size_t len);
 typedef struct {
     om_dircache_t *d;
     struct evhttp_connection *conn;
-    got_fn got;
+    struct evhttp_request *req;
+    om_dir_fetch_done_fn done;
+    void *ctx;
+    size_t max;
 } get_t;
 
 static void free_conn(evutil_socket_t fd, short what, void *arg)
@@ -78,360 +53,172 @@ static void free_conn(evutil_socket_t fd, short what, void *arg)
 static void on_get(struct evhttp_request *req, void *arg)
 {
     get_t *g = arg;
-    om_dircache_t *d = g->d;
     int code = req ? evhttp_request_get_response_code(req) : 0;
     char *body = NULL;
     size_t len = 0;
-    if (code == 200) {
+    const char *err = code ? NULL : "no answer (connection failed or timed out)";
+    if (req && code) {
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         len = evbuffer_get_length(in);
-        if (len > MAX_DOC) {
-            code = -1;
+        if (len > g->max) {
+            err = "answer too large";
         } else if ((body = malloc(len + 1)) != NULL) {
             evbuffer_remove(in, body, len);
             body[len] = 0;
+        } else {
+            err = "out of memory";
         }
     }
-    event_base_once(d->base, -1, EV_TIMEOUT, free_conn, g->conn, NULL);
-    d->fetching = false;
-    g->got(d, body ? code : (code == 200 ? -1 : code), body, len);
+    /* The connection cannot be freed from inside its own callback. */
+    event_base_once(g->d->base, -1, EV_TIMEOUT, free_conn, g->conn, NULL);
+    g->done(g->ctx, err ? 0 : code, body, err ? 0 : len, err);
     free(body);
     free(g);
 }
 
-static int http_get(om_dircache_t *d, const char *path, got_fn got)
+static void *dirport_get(void *arg, const om_dirsrv_t *srv, const char *path, size_t max_body,
+                         om_dir_fetch_done_fn done, void *ctx)
 {
-    const om_dir_authority_t *a = &d->auths[d->next_auth % d->n_auths];
+    om_dircache_t *d = arg;
     get_t *g = calloc(1, sizeof *g);
-    if (!g) return -1;
-    g->d = d;
-    g->got = got;
-    g->conn = evhttp_connection_base_new(d->base, NULL, a->ipv4, a->dir_port);
-    struct evhttp_request *req = g->conn ? evhttp_request_new(on_get, g) : NULL;
-    if (!req) {
+    if (!g) return NULL;
+    *g = (get_t){.d = d, .done = done, .ctx = ctx, .max = max_body};
+    g->conn = evhttp_connection_base_new(d->base, NULL, srv->address, srv->dir_port);
+    g->req = g->conn ? evhttp_request_new(on_get, g) : NULL;
+    if (!g->req) {
         if (g->conn) evhttp_connection_free(g->conn);
         free(g);
-        return -1;
+        return NULL;
     }
     evhttp_connection_set_timeout(g->conn, FETCH_TIMEOUT_S);
     char host[64];
-    snprintf(host, sizeof host, "%s:%u", a->ipv4, a->dir_port);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", host);
-    if (evhttp_make_request(g->conn, req, EVHTTP_REQ_GET, path) < 0) {
-        evhttp_connection_free(g->conn);
+    snprintf(host, sizeof host, "%s:%u", srv->address, srv->dir_port);
+    evhttp_add_header(evhttp_request_get_output_headers(g->req), "Host", host);
+    if (evhttp_make_request(g->conn, g->req, EVHTTP_REQ_GET, path) < 0) {
+        evhttp_connection_free(g->conn); /* frees the request too */
         free(g);
-        return -1;
+        return NULL;
     }
-    d->fetching = true;
-    om_debug("Directory cache: GET %.100s from %s:%u", path, a->ipv4, a->dir_port);
-    return 0;
+    return g;
 }
 
-static void fetch_failed(om_dircache_t *d, const char *what, int code)
+static void dirport_cancel(void *arg, void *handle)
 {
-    const om_dir_authority_t *a = &d->auths[d->next_auth % d->n_auths];
-    om_info("Directory cache: fetching %s from %s:%u failed (%d); trying the next authority", what,
-            a->ipv4, a->dir_port, code);
-    d->next_auth++;
-    schedule(d, RETRY_S);
+    get_t *g = handle;
+    (void)arg;
+    evhttp_cancel_request(g->req); /* its callback will not run */
+    evhttp_connection_free(g->conn);
+    free(g);
 }
 
-/* ---------------------------------------------------------------- documents */
-
-static void got_certs(om_dircache_t *d, int code, const char *body, size_t len)
-{
-    if (code != 200) return fetch_failed(d, "key certificates", code);
-    char err[256];
-    size_t n = 0;
-    om_authcert_t **certs = om_authcert_parse_many(body, len, &n, err, sizeof err);
-    if (!certs) {
-        om_warn("Directory cache: authority certificates refused: %s", err);
-        return fetch_failed(d, "key certificates", -1);
-    }
-    om_authcert_free_array(d->certs, d->n_certs);
-    free(d->certs_text);
-    d->certs = certs;
-    d->n_certs = n;
-    d->certs_text = malloc(len + 1);
-    if (d->certs_text) memcpy(d->certs_text, body, len + 1);
-    d->certs_len = d->certs_text ? len : 0;
-    d->step = 1;
-    schedule(d, 0);
-}
-
-static int verify_consensus(om_dircache_t *d, const char *body, size_t len, om_consensus_t **out,
-                            char *err, size_t errlen)
-{
-    om_consensus_t *c = om_consensus_parse(body, len, err, errlen);
-    if (!c) return -1;
-    uint8_t(*trusted)[20] = calloc(d->n_auths ? d->n_auths : 1, 20);
-    size_t nt = 0;
-    for (size_t i = 0; trusted && i < d->n_auths; i++)
-        if (d->auths[i].has_v3ident) memcpy(trusted[nt++], d->auths[i].v3ident, 20);
-    int r = trusted ? om_consensus_verify(c, d->certs, d->n_certs, (const uint8_t(*)[20])trusted,
-                                          nt, time(NULL), 60, err, errlen)
-                    : -1;
-    free(trusted);
-    if (r < 0) {
-        om_consensus_free(c);
-        return -1;
-    }
-    *out = c;
-    return 0;
-}
-
-static void keep_doc(doc_t *doc, const char *body, size_t len, const om_consensus_t *c)
-{
-    char *t = malloc(len + 1);
-    if (!t) return;
-    memcpy(t, body, len + 1);
-    free(doc->text);
-    doc->text = t;
-    doc->len = len;
-    doc->fresh_until = c->fresh_until;
-    doc->valid_until = c->valid_until;
-}
-
-/* Both md_entry_t and a wanted digest start with the 32-byte digest. */
-static int cmp_digest(const void *a, const void *b)
-{
-    return memcmp(a, b, 32);
-}
-
-static void got_md_consensus(om_dircache_t *d, int code, const char *body, size_t len)
-{
-    if (code != 200) return fetch_failed(d, "the microdesc consensus", code);
-    char err[512];
-    om_consensus_t *c = NULL;
-    if (verify_consensus(d, body, len, &c, err, sizeof err) < 0) {
-        om_warn("Directory cache: microdesc consensus refused: %s", err);
-        /* Perhaps signed by a key we lack: refetch the certificates first. */
-        d->step = 0;
-        return fetch_failed(d, "the microdesc consensus", -1);
-    }
-    if (!c->microdesc_flavor) {
-        om_consensus_free(c);
-        return fetch_failed(d, "the microdesc consensus (wrong flavour)", -1);
-    }
-    uint8_t(*wanted)[32] = malloc((c->n_routers ? c->n_routers : 1) * sizeof *wanted);
-    if (!wanted) {
-        om_consensus_free(c);
-        return fetch_failed(d, "the microdesc consensus (out of memory)", -1);
-    }
-    for (size_t i = 0; i < c->n_routers; i++)
-        memcpy(wanted[i], c->routers[i].md_digest, 32);
-    if (c->n_routers) qsort(wanted, c->n_routers, sizeof *wanted, cmp_digest);
-    free(d->wanted);
-    d->wanted = wanted;
-    d->n_wanted = c->n_routers;
-    keep_doc(&d->cons_md, body, len, c);
-    om_consensus_free(d->md_parsed);
-    d->md_parsed = c;
-    om_info("Directory cache: holding a verified microdesc consensus (%zu relays)", c->n_routers);
-    d->step = 2;
-    schedule(d, 0);
-}
-
-static void got_ns_consensus(om_dircache_t *d, int code, const char *body, size_t len)
-{
-    char err[512];
-    om_consensus_t *c = NULL;
-    if (code == 200 && verify_consensus(d, body, len, &c, err, sizeof err) == 0 &&
-        !c->microdesc_flavor)
-        keep_doc(&d->cons_ns, body, len, c);
-    else if (code == 200)
-        om_warn("Directory cache: ns consensus refused: %s", c ? "wrong flavour" : err);
-    om_consensus_free(c);
-    d->step = 3;
-    schedule(d, 0);
-}
-
-static md_entry_t *md_find(om_dircache_t *d, const uint8_t digest[32])
-{
-    /* bsearch/qsort must not see a NULL array, even with 0 elements (UBSan: nonnull). */
-    md_entry_t *e =
-        d->n_sorted ? bsearch(digest, d->mds, d->n_sorted, sizeof *d->mds, cmp_digest) : NULL;
-    for (size_t i = d->n_sorted; !e && i < d->n_mds; i++)
-        if (!memcmp(d->mds[i].digest, digest, 32)) e = &d->mds[i];
-    return e;
-}
-
-static bool md_wanted(const om_dircache_t *d, const uint8_t digest[32])
-{
-    return d->n_wanted && bsearch(digest, d->wanted, d->n_wanted, 32, cmp_digest) != NULL;
-}
-
-/* Split concatenated microdescriptors at each line starting "onion-key" and keep those whose
- * SHA-256 the consensus lists (dir-spec 3.3: the digest covers the text up to the next one). */
-static void got_mds(om_dircache_t *d, int code, const char *body, size_t len)
-{
-    if (code != 200) return fetch_failed(d, "microdescriptors", code);
-    size_t kept = 0;
-    const char *p = body, *end = body + len;
-    while (p < end) {
-        const char *next = p;
-        do {
-            const char *nl = memchr(next, '\n', (size_t)(end - next));
-            next = nl ? nl + 1 : end;
-        } while (next < end && strncmp(next, "onion-key", 9) != 0);
-        if (strncmp(p, "onion-key", 9) == 0) {
-            uint8_t dg[32];
-            size_t n = (size_t)(next - p);
-            if (om_sha256((const uint8_t *)p, n, dg) == 0 && md_wanted(d, dg) && !md_find(d, dg)) {
-                if (d->n_mds == d->cap_mds) {
-                    size_t nc = d->cap_mds ? d->cap_mds * 2 : 64;
-                    md_entry_t *g = realloc(d->mds, nc * sizeof *g);
-                    if (!g) break;
-                    d->mds = g;
-                    d->cap_mds = nc;
-                }
-                md_entry_t *e = &d->mds[d->n_mds];
-                e->text = malloc(n);
-                if (e->text) {
-                    memcpy(e->text, p, n);
-                    memcpy(e->digest, dg, 32);
-                    e->len = n;
-                    d->n_mds++;
-                    kept++;
-                }
-            }
-        }
-        p = next;
-    }
-    if (d->n_mds) qsort(d->mds, d->n_mds, sizeof *d->mds, cmp_digest);
-    d->n_sorted = d->n_mds;
-    om_info("Directory cache: kept %zu microdescriptors (%zu held)", kept, d->n_mds);
-    schedule(d, 0);
-}
-
-/* Forget microdescriptors the current consensus no longer lists; fetch missing ones. */
-static int fetch_missing_mds(om_dircache_t *d)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < d->n_mds; i++) {
-        if (md_wanted(d, d->mds[i].digest))
-            d->mds[w++] = d->mds[i];
-        else
-            free(d->mds[i].text);
-    }
-    d->n_mds = d->n_sorted = w; /* order kept */
-    char path[64 + MAX_MD_PER_REQUEST * 44];
-    size_t off = (size_t)snprintf(path, sizeof path, "/tor/micro/d/");
-    unsigned n = 0;
-    for (size_t i = 0; d->md_parsed && i < d->md_parsed->n_routers && n < MAX_MD_PER_REQUEST; i++) {
-        const uint8_t *dg = d->md_parsed->routers[i].md_digest;
-        if (md_find(d, dg)) continue;
-        char b64[48];
-        om_base64_encode(dg, 32, b64, sizeof b64, true);
-        off += (size_t)snprintf(path + off, sizeof path - off, "%s%s", n ? "-" : "", b64);
-        n++;
-    }
-    if (!n) return 0;
-    return http_get(d, path, got_mds) == 0 ? 1 : -1;
-}
-
-static void step_cb(evutil_socket_t fd, short what, void *arg)
-{
-    om_dircache_t *d = arg;
-    (void)fd;
-    (void)what;
-    if (d->fetching || !d->n_auths) return;
-    int r = 0;
-    switch (d->step) {
-    case 0:
-        r = http_get(d, "/tor/keys/all", got_certs);
-        break;
-    case 1:
-        r = http_get(d, "/tor/status-vote/current/consensus-microdesc", got_md_consensus);
-        break;
-    case 2:
-        r = http_get(d, "/tor/status-vote/current/consensus", got_ns_consensus);
-        break;
-    case 3: {
-        int m = fetch_missing_mds(d);
-        if (m > 0) return;
-        r = m;
-        if (m == 0) {
-            /* All held: next round when this consensus goes stale (tor caches fetch right
-             * after fresh-until), at least every 10 s, at most hourly. */
-            d->step = 1;
-            long wait = (long)(d->cons_md.fresh_until - time(NULL)) + 2;
-            schedule(d, wait < 10 ? 10 : wait > 3600 ? 3600 : (int)wait);
-            return;
-        }
-        break;
-    }
-    default:
-        return;
-    }
-    if (r < 0) fetch_failed(d, "a directory document", -1);
-}
-
-static void schedule(om_dircache_t *d, int seconds)
-{
-    struct timeval tv = {seconds, 0};
-    event_add(d->timer, &tv);
-}
+/* ---------------------------------------------------------------- lifecycle */
 
 om_dircache_t *om_dircache_new(struct event_base *base, const om_dir_authority_t *auths,
                                size_t n_auths)
 {
+    return om_dircache_new_with_clock(base, auths, n_auths, NULL, NULL);
+}
+
+om_dircache_t *om_dircache_new_with_clock(struct event_base *base, const om_dir_authority_t *auths,
+                                          size_t n_auths, time_t (*now)(void *), void *now_arg)
+{
     om_dircache_t *d = calloc(1, sizeof *d);
-    if (!d) return NULL;
-    d->base = base;
-    d->auths = calloc(n_auths ? n_auths : 1, sizeof *auths);
-    d->timer = event_new(base, -1, 0, step_cb, d);
-    if (!d->auths || !d->timer) {
-        om_dircache_free(d);
+    om_dirsrv_t *srv = calloc(n_auths ? n_auths : 1, sizeof *srv);
+    if (!d || !srv) {
+        free(d);
+        free(srv);
         return NULL;
     }
-    for (size_t i = 0; i < n_auths; i++)
-        if (!auths[i].is_bridge && auths[i].dir_port) d->auths[d->n_auths++] = auths[i];
-    schedule(d, 0);
+    d->base = base;
+    size_t n = 0;
+    for (size_t i = 0; i < n_auths; i++) {
+        const om_dir_authority_t *a = &auths[i];
+        if (a->is_bridge || !a->dir_port) continue;
+        om_dirsrv_t *s = &srv[n++];
+        snprintf(s->nickname, sizeof s->nickname, "%s", a->nickname);
+        snprintf(s->address, sizeof s->address, "%s", a->ipv4);
+        s->dir_port = a->dir_port;
+        s->or_port = a->or_port;
+        memcpy(s->rsa_fp, a->rsa_fp, 20);
+        s->has_v3ident = a->has_v3ident;
+        memcpy(s->v3ident, a->v3ident, 20);
+    }
+    om_dir_engine_config_t ec = {
+        .cache = true,
+        .base = base,
+        .auths = srv,
+        .n_auths = n,
+        .fetcher = {.get = dirport_get, .cancel = dirport_cancel, .arg = d},
+        .now = now,
+        .now_arg = now_arg,
+    };
+    d->engine = om_dir_engine_new(&ec);
+    free(srv);
+    if (!d->engine) {
+        free(d);
+        return NULL;
+    }
+    om_dir_engine_start(d->engine);
     return d;
 }
 
 void om_dircache_free(om_dircache_t *d)
 {
     if (!d) return;
-    if (d->timer) event_free(d->timer);
-    free(d->auths);
-    free(d->certs_text);
+    om_dir_engine_free(d->engine);
     free(d->own_desc);
-    om_authcert_free_array(d->certs, d->n_certs);
-    free(d->cons_md.text);
-    free(d->cons_ns.text);
-    om_consensus_free(d->md_parsed);
-    for (size_t i = 0; i < d->n_mds; i++)
-        free(d->mds[i].text);
-    free(d->mds);
-    free(d->wanted);
+    free(d->own_z);
     free(d);
 }
 
 void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc)
 {
+    size_t len = strlen(desc);
     char *c = strdup(desc);
-    if (!c) return;
+    om_dir_chunk_t ch;
+    const om_dir_chunk_t *one = &ch;
+    uint8_t *z = NULL;
+    size_t zlen = 0;
+    if (!c || om_dir_chunk_make(c, len, &ch) < 0) {
+        free(c);
+        return;
+    }
+    int r = om_dir_chunks_join(&one, 1, &z, &zlen);
+    om_dir_chunk_free(&ch);
+    if (r < 0) {
+        free(c);
+        return;
+    }
     free(d->own_desc);
+    free(d->own_z);
     d->own_desc = c;
+    d->own_len = len;
+    d->own_z = z;
+    d->own_zlen = zlen;
 }
 
 int32_t om_dircache_param(const om_dircache_t *d, const char *name, int32_t def, int32_t min,
                           int32_t max)
 {
-    if (!d || !d->md_parsed) return def < min ? min : def > max ? max : def;
-    return om_consensus_param(d->md_parsed, name, def, min, max);
+    const om_consensus_t *c = d ? om_dir_engine_consensus(d->engine) : NULL;
+    if (!c) return def < min ? min : def > max ? max : def;
+    return om_consensus_param(c, name, def, min, max);
 }
 
 bool om_dircache_knows_relay(const om_dircache_t *d, const uint8_t rsa_id[20])
 {
-    return d && d->md_parsed && om_consensus_find(d->md_parsed, rsa_id) != NULL;
+    const om_consensus_t *c = d ? om_dir_engine_consensus(d->engine) : NULL;
+    return c && om_consensus_find(c, rsa_id) != NULL;
+}
+
+const om_dir_store_t *om_dircache_store(const om_dircache_t *d)
+{
+    return om_dir_engine_store(d->engine);
 }
 
 bool om_dircache_ready(const om_dircache_t *d)
 {
-    return d && d->cons_md.text && time(NULL) < d->cons_md.valid_until;
+    return d && om_dir_engine_usable(d->engine, OM_DIR_CONSENSUS_MD);
 }
 
 /* ---------------------------------------------------------------- answering */
@@ -461,21 +248,10 @@ int om_dircache_parse_request(const char *req, size_t len, char *path, size_t pa
     return (int)(end - req);
 }
 
-static uint8_t *response(int code, const char *reason, const char *body, size_t blen, bool z,
+/* Status line, headers and body; deflated: the body is a zlib stream already. */
+static uint8_t *response(int code, const char *reason, const void *body, size_t blen, bool deflated,
                          size_t *outlen)
 {
-    uint8_t *zbody = NULL;
-    uLongf zlen = 0;
-    if (z && blen) {
-        zlen = compressBound((uLong)blen);
-        zbody = malloc(zlen);
-        if (!zbody || compress2(zbody, &zlen, (const Bytef *)body, (uLong)blen, 6) != Z_OK) {
-            free(zbody);
-            return NULL;
-        }
-        body = (const char *)zbody;
-        blen = zlen;
-    }
     char date[64];
     time_t now = time(NULL);
     struct tm tm;
@@ -484,15 +260,78 @@ static uint8_t *response(int code, const char *reason, const char *body, size_t 
     char head[256];
     int hl = snprintf(head, sizeof head,
                       "HTTP/1.0 %d %s\r\nDate: %s\r\nContent-Type: text/plain\r\n%s\r\n", code,
-                      reason, date, z && blen ? "Content-Encoding: deflate\r\n" : "");
+                      reason, date, deflated ? "Content-Encoding: deflate\r\n" : "");
     uint8_t *out = malloc((size_t)hl + blen);
     if (out) {
         memcpy(out, head, (size_t)hl);
         if (blen) memcpy(out + hl, body, blen);
         *outlen = (size_t)hl + blen;
     }
-    free(zbody);
     return out;
+}
+
+static uint8_t *not_found(const char *reason, size_t *outlen)
+{
+    return response(404, reason, NULL, 0, false, outlen);
+}
+
+static uint8_t *answer_doc(const om_dir_doc_t *doc, bool z, size_t *outlen)
+{
+    if (!doc->text) return not_found("Not found", outlen);
+    if (z) return response(200, "OK", doc->z, doc->zlen, true, outlen);
+    return response(200, "OK", doc->text, doc->len, false, outlen);
+}
+
+/* tor serves a consensus while it is reasonably live (dircache.c: "Consensus is too new/old"). */
+static uint8_t *answer_consensus(const om_dir_doc_t *doc, time_t now, bool z, size_t *outlen)
+{
+    if (!doc->text) return not_found("Consensus not found", outlen);
+    if (now < doc->valid_after - OM_DIR_TOLERANCE) return not_found("Consensus is too new", outlen);
+    if (now > doc->valid_until + OM_DIR_TOLERANCE) return not_found("Consensus is too old", outlen);
+    return answer_doc(doc, z, outlen);
+}
+
+/* /tor/micro/d/D1-D2-...: the ones we hold, in the order asked. */
+static uint8_t *answer_mds(const om_dir_store_t *st, char *list, bool z, size_t *outlen)
+{
+    size_t n = 0, cap = 0, len = 0;
+    const om_dir_md_t **found = NULL;
+    char *save = NULL;
+    for (char *tok = strtok_r(list, "-", &save); tok; tok = strtok_r(NULL, "-", &save)) {
+        uint8_t dg[33];
+        if (strlen(tok) != 43 || om_base64_decode(tok, 43, dg, sizeof dg) != 32) continue;
+        const om_dir_md_t *e = om_dir_store_find_md(st, dg);
+        if (!e || !e->text) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            const om_dir_md_t **g = realloc(found, cap * sizeof *g);
+            if (!g) break;
+            found = g;
+        }
+        found[n++] = e;
+        len += e->len;
+    }
+    uint8_t *r = NULL, *body = NULL;
+    size_t blen = 0;
+    if (n && z) {
+        const om_dir_chunk_t **chunks = malloc(n * sizeof *chunks);
+        for (size_t i = 0; chunks && i < n; i++)
+            chunks[i] = &found[i]->chunk;
+        if (chunks && om_dir_chunks_join(chunks, n, &body, &blen) == 0)
+            r = response(200, "OK", body, blen, true, outlen);
+        free(chunks);
+    } else if (n && (body = malloc(len)) != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            memcpy(body + blen, found[i]->text, found[i]->len);
+            blen += found[i]->len;
+        }
+        r = response(200, "OK", body, blen, false, outlen);
+    } else if (!n) {
+        r = not_found("Not found", outlen);
+    }
+    free(body);
+    free(found);
+    return r;
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -507,48 +346,20 @@ uint8_t *om_dircache_answer(om_dircache_t *d, const char *path_in, size_t *outle
     size_t pl = strlen(path);
     bool z = pl > 2 && !strcmp(path + pl - 2, ".z");
     if (z) path[pl - 2] = 0;
-    time_t now = time(NULL);
-    const doc_t *doc = NULL;
+    const om_dir_store_t *st = om_dir_engine_store(d->engine);
+    time_t now = om_dir_engine_now(d->engine);
     if (has_prefix(path, "/tor/status-vote/current/consensus-microdesc") &&
         (path[44] == 0 || path[44] == '/'))
-        doc = &d->cons_md;
-    else if (has_prefix(path, "/tor/status-vote/current/consensus") &&
-             (path[34] == 0 || path[34] == '/'))
-        doc = &d->cons_ns;
-    if (doc) {
-        if (!doc->text || now >= doc->valid_until)
-            return response(404, "Consensus not found", NULL, 0, false, outlen);
-        return response(200, "OK", doc->text, doc->len, z, outlen);
+        return answer_consensus(&st->cons[OM_DIR_FLAV_MD], now, z, outlen);
+    if (has_prefix(path, "/tor/status-vote/current/consensus") &&
+        (path[34] == 0 || path[34] == '/'))
+        return answer_consensus(&st->cons[OM_DIR_FLAV_NS], now, z, outlen);
+    /* Every certificate we hold (a few at most): the client keeps the ones it asked for. */
+    if (has_prefix(path, "/tor/keys/")) return answer_doc(&st->certs_doc, z, outlen);
+    if (!strcmp(path, "/tor/server/authority") && d->own_desc) {
+        if (z) return response(200, "OK", d->own_z, d->own_zlen, true, outlen);
+        return response(200, "OK", d->own_desc, d->own_len, false, outlen);
     }
-    if (has_prefix(path, "/tor/keys/")) {
-        if (!d->certs_text) return response(404, "Not found", NULL, 0, false, outlen);
-        /* Every certificate we hold (a few at most): the client keeps the ones it asked for. */
-        return response(200, "OK", d->certs_text, d->certs_len, z, outlen);
-    }
-    if (!strcmp(path, "/tor/server/authority") && d->own_desc)
-        return response(200, "OK", d->own_desc, strlen(d->own_desc), z, outlen);
-    if (has_prefix(path, "/tor/micro/d/")) {
-        size_t cap = 0, len = 0;
-        char *body = NULL;
-        for (char *tok = strtok(path + 13, "-"); tok; tok = strtok(NULL, "-")) {
-            uint8_t dg[33];
-            if (strlen(tok) != 43 || om_base64_decode(tok, 43, dg, sizeof dg) != 32) continue;
-            md_entry_t *e = md_find(d, dg);
-            if (!e) continue;
-            if (len + e->len > cap) {
-                size_t nc = (len + e->len) * 2;
-                char *g = realloc(body, nc);
-                if (!g) break;
-                body = g;
-                cap = nc;
-            }
-            memcpy(body + len, e->text, e->len);
-            len += e->len;
-        }
-        uint8_t *r = len ? response(200, "OK", body, len, z, outlen)
-                         : response(404, "Not found", NULL, 0, false, outlen);
-        free(body);
-        return r;
-    }
-    return response(404, "Not found", NULL, 0, false, outlen);
+    if (has_prefix(path, "/tor/micro/d/")) return answer_mds(st, path + 13, z, outlen);
+    return not_found("Not found", outlen);
 }

@@ -1,9 +1,11 @@
-/* dircache.h — the relay's directory cache (dir-spec 4, "directory caches"): it fetches the
- * authorities' key certificates, both consensus flavours and the microdescriptors they list from
- * the authorities' DirPorts, keeps them only after verifying them (a consensus must carry valid
- * signatures by more than half the configured authorities; each microdescriptor must hash to a
- * digest the consensus lists), refreshes them as each consensus goes stale, and answers the
- * HTTP GETs tor clients send over BEGIN_DIR streams. */
+/* dircache.h — the relay's directory cache (dir-spec 4, "directory caches"): the shared
+ * directory engine (dir/dir_engine.h) fetches the authorities' key certificates, both consensus
+ * flavours and the microdescriptors they list from the authorities' DirPorts and keeps them only
+ * after verifying them (a consensus must be newer than the one held, usable within the clock
+ * tolerance of dir/dir_policy.h, and carry valid signatures by more than half the configured
+ * authorities; each microdescriptor must hash to a digest the consensus lists), refreshing them
+ * as each consensus goes stale; this module answers the HTTP GETs tor clients send over
+ * BEGIN_DIR streams. */
 #ifndef OM_OR_DIRCACHE_H
 #define OM_OR_DIRCACHE_H
 
@@ -11,15 +13,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
 #include "core/config.h"
+#include "dir/dir_store.h"
 
 struct event_base;
 typedef struct om_dircache om_dircache_t;
 
 om_dircache_t *om_dircache_new(struct event_base *base, const om_dir_authority_t *auths,
                                size_t n_auths);
+/* The same with the clock the cache judges documents by (tests; NULL: time()). */
+om_dircache_t *om_dircache_new_with_clock(struct event_base *base, const om_dir_authority_t *auths,
+                                          size_t n_auths, time_t (*now)(void *), void *now_arg);
+/* The documents held (read-only). */
+const om_dir_store_t *om_dircache_store(const om_dircache_t *d);
 void om_dircache_free(om_dircache_t *d);
-/* True once a verified microdesc consensus is held (we advertise tunnelled-dir-server then). */
+/* True while a verified microdesc consensus usable within the clock tolerance is held (we
+ * advertise tunnelled-dir-server and answer BEGIN_DIR then). */
 bool om_dircache_ready(const om_dircache_t *d);
 
 /* A consensus parameter (dir-spec "params") of the consensus we hold, clamped; def without one
@@ -40,7 +51,8 @@ void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc);
  * length of the head; *path gets the request path (NUL-terminated, at most pathsz bytes). */
 int om_dircache_parse_request(const char *req, size_t len, char *path, size_t pathsz);
 /* The full HTTP response (status line, headers, body; deflate-compressed when the path ends in
- * ".z") for a GET of path. Malloc'd; *outlen set. 404 for what we do not hold or serve. */
+ * ".z", from forms made once per document) for a GET of path. Malloc'd; *outlen set. 404 for
+ * what we do not hold or serve, and for a consensus outside the clock tolerance (as tor). */
 uint8_t *om_dircache_answer(om_dircache_t *d, const char *path, size_t *outlen);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/router_desc.h"
+#include "dir/router_desc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

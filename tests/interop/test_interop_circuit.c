@@ -13,7 +13,7 @@
 #include "core/dir_fetch.h"
 #include "core/log.h"
 #include "core/relay_bodies.h"
-#include "core/router_desc.h"
+#include "dir/router_desc.h"
 #include "test.h"
 #include "tor_runner.h"
 

@@ -17,7 +17,7 @@
 #include "core/crypto.h"
 #include "core/dir_fetch.h"
 #include "core/log.h"
-#include "core/router_desc.h"
+#include "dir/router_desc.h"
 #include "test.h"
 #include "tor_runner.h"
 

@@ -1,15 +1,23 @@
 /* test_dircache.c — src/or/dircache.c: the HTTP request-head parser used on BEGIN_DIR streams
  * (good requests, partial input, malformed and oversized heads) and the answers of a cache that
  * holds nothing yet (404), our own descriptor at /tor/server/authority, and ".z" answers that
- * inflate back to the document. */
+ * inflate back to the document; then a cache that fetches the tor 0.4.9 test-network snapshot
+ * over HTTP from a fake authority DirPort on 127.0.0.1 with its clock 90 s behind (it used to
+ * allow 60 s) and serves every document, ".z" forms straight from those made when each was
+ * accepted, and refuses a consensus a day past its validity as tor does. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 
+#include "core/crypto.h"
 #include "core/dir_fetch.h"
+#include "dir/dir_policy.h"
 #include "or/dircache.h"
 #include "test.h"
+#include "test_loop.h"
 
 static int parse(const char *req, char *path, size_t pathsz)
 {
@@ -114,11 +122,181 @@ static void test_answers(void)
     event_base_free(base);
 }
 
+/* ---------------------------------------------------------------- against a fake authority */
+
+#define SNAP_VA ((time_t)1795338860) /* 2026-11-22 09:14:20 */
+#define SNAP_VU (SNAP_VA + 40)
+
+static time_t clock_now;
+static time_t test_clock(void *arg)
+{
+    (void)arg;
+    return clock_now;
+}
+
+typedef struct {
+    char *certs, *md, *ns, *mds;
+    size_t certs_len, md_len, ns_len, mds_len;
+    int n_requests, n_md_consensus;
+} fake_auth_t;
+
+/* The microdescriptors of the snapshot whose digests the request lists. */
+static void add_mds(const fake_auth_t *a, const char *list, struct evbuffer *out)
+{
+    size_t p = 0;
+    while (p < a->mds_len) {
+        const char *next = strstr(a->mds + p + 1, "\nonion-key\n");
+        size_t e = next ? (size_t)(next - a->mds) + 1 : a->mds_len;
+        uint8_t dg[32];
+        char b64[48];
+        om_sha256((const uint8_t *)a->mds + p, e - p, dg);
+        om_base64_encode(dg, 32, b64, sizeof b64, true);
+        if (strstr(list, b64)) evbuffer_add(out, a->mds + p, e - p);
+        p = e;
+    }
+}
+
+static void auth_serve(struct evhttp_request *req, void *arg)
+{
+    fake_auth_t *a = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    struct evbuffer *out = evbuffer_new();
+    a->n_requests++;
+    if (!strcmp(uri, "/tor/keys/all")) {
+        evbuffer_add(out, a->certs, a->certs_len);
+    } else if (!strcmp(uri, "/tor/status-vote/current/consensus-microdesc")) {
+        evbuffer_add(out, a->md, a->md_len);
+        a->n_md_consensus++;
+    } else if (!strcmp(uri, "/tor/status-vote/current/consensus")) {
+        evbuffer_add(out, a->ns, a->ns_len);
+    } else if (!strncmp(uri, "/tor/micro/d/", 13)) {
+        add_mds(a, uri + 13, out);
+    }
+    if (evbuffer_get_length(out))
+        evhttp_send_reply(req, 200, "OK", out);
+    else
+        evhttp_send_error(req, 404, "Not found");
+    evbuffer_free(out);
+}
+
+/* An HTTP GET answered from the cache: status, and the body into *body (malloc'd). */
+static int get(om_dircache_t *d, const char *path, uint8_t **body, size_t *blen, bool *deflated)
+{
+    size_t len = 0;
+    uint8_t *r = om_dircache_answer(d, path, &len);
+    const uint8_t *b = r ? body_of(r, len, blen) : NULL;
+    int st = r ? status_of(r, len) : -1;
+    *deflated = r && b && memmem(r, (size_t)(b - r), "Content-Encoding: deflate\r\n", 27);
+    *body = b ? malloc(*blen + 1) : NULL;
+    if (*body) memcpy(*body, b, *blen);
+    free(r);
+    return st;
+}
+
+/* GET path and path.z: both 200, the plain body is want, the deflated one inflates to it and is
+ * byte for byte the stored form (z, when given). */
+static int serves(om_dircache_t *d, const char *path, const char *want, size_t wlen,
+                  const uint8_t *z, size_t zlen)
+{
+    uint8_t *b = NULL, *bz = NULL, *plain = NULL;
+    size_t bl, bzl, pl = 0;
+    bool defl, deflz;
+    char pz[1200];
+    snprintf(pz, sizeof pz, "%s.z", path);
+    int ok = get(d, path, &b, &bl, &defl) == 200 && !defl && bl == wlen && !memcmp(b, want, wlen);
+    ok = ok && get(d, pz, &bz, &bzl, &deflz) == 200 && deflz;
+    ok = ok && om_inflate(bz, bzl, 1 << 24, &plain, &pl) == 0 && pl == wlen &&
+         !memcmp(plain, want, wlen);
+    if (ok && z) ok = bzl == zlen && !memcmp(bz, z, zlen);
+    free(b);
+    free(bz);
+    free(plain);
+    return ok;
+}
+
+static void test_fetches_and_serves_snapshot(void)
+{
+    fake_auth_t a = {0};
+    a.certs = om_test_read_data("testnet-snapshot/keys-all", &a.certs_len);
+    a.md = om_test_read_data("testnet-snapshot/consensus-microdesc", &a.md_len);
+    a.ns = om_test_read_data("testnet-snapshot/consensus", &a.ns_len);
+    a.mds = om_test_read_data("testnet-snapshot/microdescs", &a.mds_len);
+    CHECK(a.certs && a.md && a.ns && a.mds);
+    struct event_base *base = event_base_new();
+    struct evhttp *http = evhttp_new(base);
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+    CHECK(bs);
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof sin;
+    CHECK(getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &sl) == 0);
+    evhttp_set_gencb(http, auth_serve, &a);
+    /* The three snapshot authorities, all answering at this one DirPort. */
+    static const char *const v3[3] = {"2294432174E7CF2BB0914A509C1E955DCA35EB6E",
+                                      "7CBA18A8EED044F5DA4D43D8439C66F0E94519E8",
+                                      "44BDAE19610F6045A72216FD5608EE0858B4515D"};
+    om_dir_authority_t auths[3];
+    memset(auths, 0, sizeof auths);
+    for (int i = 0; i < 3; i++) {
+        snprintf(auths[i].nickname, sizeof auths[i].nickname, "auth%d", i);
+        snprintf(auths[i].ipv4, sizeof auths[i].ipv4, "127.0.0.1");
+        auths[i].dir_port = ntohs(sin.sin_port);
+        auths[i].has_v3ident = true;
+        om_test_unhex(v3[i], auths[i].v3ident, 20);
+    }
+    /* The relay's clock is a minute and a half behind the authorities'. */
+    clock_now = SNAP_VA - 90;
+    om_dircache_t *d = om_dircache_new_with_clock(base, auths, 3, test_clock, NULL);
+    const om_dir_store_t *st = om_dircache_store(d);
+    OM_TEST_WAIT_FOR(base, om_dircache_ready(d) && st->n_mds == 6 && st->cons[1].text, 5000);
+    CHECK_MSG(om_dircache_ready(d), "no consensus taken (%d requests)", a.n_requests);
+    CHECK_EQ_INT(st->n_mds, 6);
+    CHECK(om_dircache_knows_relay(d, st->md_consensus->routers[0].rsa_id));
+    CHECK_EQ_INT(om_dircache_param(d, "circwindow", 500, 100, 1000), 1000);
+    /* Every document, plain and ".z" (the stored form, not made again per request). */
+    const om_dir_doc_t *md = &st->cons[OM_DIR_FLAV_MD], *ns = &st->cons[OM_DIR_FLAV_NS];
+    CHECK(
+        serves(d, "/tor/status-vote/current/consensus-microdesc", a.md, a.md_len, md->z, md->zlen));
+    CHECK(serves(d, "/tor/status-vote/current/consensus-microdesc/D6347C+2294", a.md, a.md_len,
+                 md->z, md->zlen));
+    CHECK(serves(d, "/tor/status-vote/current/consensus", a.ns, a.ns_len, ns->z, ns->zlen));
+    CHECK(serves(d, "/tor/keys/all", a.certs, a.certs_len, st->certs_doc.z, st->certs_doc.zlen));
+    /* Two microdescriptors, in the order asked; an unknown digest is skipped. */
+    char path[400], b64a[48], b64b[48], want[8192];
+    om_base64_encode(st->mds[4].digest, 32, b64a, sizeof b64a, true);
+    om_base64_encode(st->mds[1].digest, 32, b64b, sizeof b64b, true);
+    snprintf(path, sizeof path, "/tor/micro/d/%s-%s-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+             b64a, b64b);
+    memcpy(want, st->mds[4].text, st->mds[4].len);
+    memcpy(want + st->mds[4].len, st->mds[1].text, st->mds[1].len);
+    CHECK(serves(d, path, want, st->mds[4].len + st->mds[1].len, NULL, 0));
+    uint8_t *b;
+    size_t bl;
+    bool defl;
+    CHECK_EQ_INT(get(d, "/tor/micro/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &b, &bl, &defl),
+                 404);
+    free(b);
+    /* Like tor, a consensus more than a day past its validity is not served. */
+    clock_now = SNAP_VU + OM_DIR_TOLERANCE + 1;
+    CHECK(!om_dircache_ready(d));
+    size_t len;
+    uint8_t *r = om_dircache_answer(d, "/tor/status-vote/current/consensus-microdesc.z", &len);
+    CHECK(r && status_of(r, len) == 404 && memmem(r, len, "Consensus is too old", 20));
+    free(r);
+    om_dircache_free(d);
+    evhttp_free(http);
+    event_base_free(base);
+    free(a.certs);
+    free(a.md);
+    free(a.ns);
+    free(a.mds);
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_parse_good),
     OM_TEST(test_parse_partial),
     OM_TEST(test_parse_malformed),
     OM_TEST(test_answers),
+    OM_TEST(test_fetches_and_serves_snapshot),
     {NULL, NULL},
 };
 

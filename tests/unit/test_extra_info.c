@@ -12,7 +12,7 @@
 
 #include "core/cert.h"
 #include "core/crypto.h"
-#include "core/router_desc.h"
+#include "dir/router_desc.h"
 #include "dir/netdoc.h"
 #include "or/descriptor.h"
 #include "or/extra_info.h"

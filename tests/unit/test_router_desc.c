@@ -1,11 +1,13 @@
 /* test_router_desc.c — unit tests for router_desc.c on a real server descriptor made by Debian's
  * tor 0.4.9.11 (tests/data/tor-0.4.9-server-descriptor.txt, a throwaway test relay on 127.0.0.1)
  * and on malformed variants of it: missing router line, bad ports, mismatched fingerprint, bad
- * base64, missing END marker, and truncation every 37 bytes. */
+ * base64, missing END marker, and truncation every 37 bytes; and the dir-spec 1.2 rules of the
+ * shared tokenizer (netdoc.h) it is built on: "router" first, items read at most once, no
+ * malformed line anywhere in the document. */
 #include "test.h"
 
 #include "core/crypto.h"
-#include "core/router_desc.h"
+#include "dir/router_desc.h"
 
 #ifndef OM_TEST_DATA_DIR
 #define OM_TEST_DATA_DIR "tests/data"
@@ -342,6 +344,29 @@ static void test_truncated_every_37_bytes(void)
     CHECK(refused > 0 && parsed > 0);
 }
 
+/* The parser runs on the shared tokenizer: the whole document must be well-formed, "router" comes
+ * first (dir-spec 2.1.1), and the items read appear at most once. */
+static void test_document_rules(void)
+{
+    CHECK(desc);
+    /* A line that is not an item, after everything the parser needs. */
+    CHECK_REJECTED("router-signature\n", "router-signature\n%%% not an item\n", "malformed");
+    /* A control character in a keyword line. */
+    CHECK_REJECTED("platform Tor 0.4.9.11 on Linux", "platform Tor 0.4.9.11\x01 on Linux",
+                   "control character");
+    /* Something before the router line. */
+    CHECK_REJECTED("router chantestrelay", "uptime 5\nrouter chantestrelay", "no router line");
+    /* Items read here, twice. */
+    CHECK_REJECTED("platform Tor", "platform x\nplatform Tor", "platform appears twice");
+    CHECK_REJECTED("router chantestrelay 127.0.0.1 39567 0 0\n",
+                   "router chantestrelay 127.0.0.1 39567 0 0\n"
+                   "router chantestrelay 127.0.0.1 39567 0 0\n",
+                   "router appears twice");
+    /* The router line's address is an IPv4 address. */
+    CHECK_REJECTED("router chantestrelay 127.0.0.1 ", "router chantestrelay localhost ",
+                   "malformed router line");
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_real_descriptor_fields),
     OM_TEST(test_real_descriptor_rsa_fingerprint_matches_file),
@@ -356,6 +381,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_bad_base64_in_keys),
     OM_TEST(test_missing_end_marker),
     OM_TEST(test_truncated_every_37_bytes),
+    OM_TEST(test_document_rules),
     {NULL, NULL},
 };
 

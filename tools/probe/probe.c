@@ -23,7 +23,7 @@
 #include "core/crypto.h"
 #include "core/dir_fetch.h"
 #include "core/log.h"
-#include "core/router_desc.h"
+#include "dir/router_desc.h"
 
 static struct event_base *base;
 static int link_done, link_open;

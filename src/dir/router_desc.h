@@ -1,8 +1,9 @@
 /* router_desc.h — reads the fields a client needs to reach a relay from a server descriptor
  * (dir-spec 2.1.1): router line, RSA identity ("signing-key"), fingerprint, Ed25519 master key,
- * ntor onion key. Signature verification of whole descriptors belongs to the directory code. */
-#ifndef OM_CORE_ROUTER_DESC_H
-#define OM_CORE_ROUTER_DESC_H
+ * ntor onion key, platform. Parsed with the shared tokenizer (netdoc.h). Signature verification
+ * of whole descriptors is not done here. */
+#ifndef OM_DIR_ROUTER_DESC_H
+#define OM_DIR_ROUTER_DESC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,8 +22,10 @@ typedef struct {
     char platform[128];
 } om_router_desc_t;
 
-/* Parse the first descriptor in text[0..len). Returns 0, or -1 with err set (e.g. "no router
- * line", "fingerprint line does not match signing-key"). */
+/* Parse the descriptor in text[0..len) (it must start with its "router" item). The document must
+ * be well-formed up to its end (dir-spec 1.2, netdoc.h); the items read here may appear at most
+ * once; "router" and "signing-key" are required, the others optional. Returns 0, or -1 with err
+ * set (e.g. "no router line", "fingerprint line does not match signing-key"). */
 int om_router_desc_parse(const char *text, size_t len, om_router_desc_t *out, char *err,
                          size_t errlen);
 
