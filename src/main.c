@@ -138,7 +138,9 @@ static int run(const om_config_t *cfg, roles_t *r)
         om_err("Could not start the relay: %s", err);
         goto out;
     }
-    if (r->run_op && !(op = om_op_start(base, &r->op_opt, err, sizeof err))) {
+    /* With both roles the onion proxy uses the relay's links: one engine, one link per peer. */
+    if (r->run_op && !(op = om_op_start_shared(base, &r->op_opt, rel ? om_relay_links(rel) : NULL,
+                                               err, sizeof err))) {
         om_err("Could not start the onion proxy: %s", err);
         goto out;
     }

@@ -10,9 +10,30 @@
 
 #include <event2/event.h>
 
+#include "core/linkmgr.h"
 #include "core/log.h"
+#include "dir/authcert.h"
+#include "op/circpool.h"
 #include "op/dirclient.h"
-#include "op/op_internal.h"
+#include "op/edge.h"
+#include "op/guards.h"
+#include "op/nodelist.h"
+#include "op/socks_server.h"
+
+struct om_op {
+    struct event_base *base;
+    om_op_options_t opt;
+    om_linkmgr_t *chans;
+    bool own_chans; /* made here (else the relay's, shared: om_op_start_shared) */
+    om_nodelist_t nodes;
+    om_guards_t guards;
+    om_socks_server_t *socks;
+    int bootstrap_pct;
+    bool have_enough_dir; /* consensus + enough microdescriptors to build circuits */
+    om_dirclient_t *dir;
+    om_circpool_t *pool;
+    om_edge_ctx_t edge;
+};
 
 void om_op_options_defaults(om_op_options_t *o)
 {
@@ -31,20 +52,20 @@ void om_op_options_defaults(om_op_options_t *o)
     o->congestion_control = -1;
 }
 
-const char *om_op_path(const om_op_t *op, const char *name, char *buf, size_t len)
+static const char *op_path(const om_op_t *op, const char *name, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/%s", op->opt.data_dir, name);
     return buf;
 }
 
-void om_op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
+static void op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summary)
 {
     if (pct <= op->bootstrap_pct) return;
     op->bootstrap_pct = pct;
     om_notice("Bootstrapped %d%% (%s): %s", pct, tag, summary);
 }
 
-void om_op_dir_changed(om_op_t *op)
+static void op_dir_changed(om_op_t *op)
 {
     if (!op->nodes.consensus) return;
     om_guards_update(&op->guards, &op->nodes, &op->opt.path.entry_nodes,
@@ -53,10 +74,10 @@ void om_op_dir_changed(om_op_t *op)
     if (!op->have_enough_dir) {
         if (frac >= op->opt.paths_needed) {
             op->have_enough_dir = true;
-            om_op_bootstrap(op, 75, "enough_dirinfo",
-                            "Loaded enough directory info to build circuits");
+            op_bootstrap(op, 75, "enough_dirinfo",
+                         "Loaded enough directory info to build circuits");
         } else if (op->bootstrap_pct >= 45) {
-            om_op_bootstrap(op, 50, "loading_descriptors", "Loading relay descriptors");
+            op_bootstrap(op, 50, "loading_descriptors", "Loading relay descriptors");
         }
     }
     if (op->have_enough_dir && op->pool) om_circpool_dir_changed(op->pool);
@@ -78,12 +99,12 @@ static void dir_cancel_channel(void *arg, void *handle)
 /* Bootstrap progress reported by the directory client and the circuit pool. */
 static void pool_progress(void *arg, int pct, const char *tag, const char *summary)
 {
-    om_op_bootstrap(arg, pct, tag, summary);
+    op_bootstrap(arg, pct, tag, summary);
 }
 
 static bool dir_changed(void *arg)
 {
-    om_op_dir_changed(arg);
+    op_dir_changed(arg);
     return ((om_op_t *)arg)->have_enough_dir;
 }
 
@@ -134,6 +155,12 @@ static int make_data_dir(const char *dir, char *err, size_t errlen)
 
 om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *err, size_t errlen)
 {
+    return om_op_start_shared(base, opt, NULL, err, errlen);
+}
+
+om_op_t *om_op_start_shared(struct event_base *base, const om_op_options_t *opt,
+                            om_linkmgr_t *links, char *err, size_t errlen)
+{
     if (opt->n_auths == 0) {
         snprintf(err, errlen, "no directory authorities configured");
         return NULL;
@@ -150,13 +177,14 @@ om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *
     }
     op->base = base;
     op->opt = *opt;
-    op->chans = om_linkmgr_new(base, NULL, NULL);
+    op->own_chans = !links;
+    op->chans = links ? links : om_linkmgr_new(base, NULL, NULL);
     op->edge = (om_edge_ctx_t){
         .base = base, .testing = opt->testing, .isolate_socks_auth = opt->isolate_socks_auth};
     char path[600];
-    om_guards_init(&op->guards, om_op_path(op, "state.json", path, sizeof path),
+    om_guards_init(&op->guards, op_path(op, "state.json", path, sizeof path),
                    opt->num_entry_guards);
-    om_op_bootstrap(op, 0, "starting", "Starting");
+    op_bootstrap(op, 0, "starting", "Starting");
     if (opt->socks_enabled) {
         om_socks_server_callbacks_t cb = {.on_request = om_edge_on_request,
                                           .on_data = om_edge_on_data,
@@ -207,7 +235,7 @@ void om_op_free(om_op_t *op)
     if (op->socks) om_socks_server_free(op->socks);
     om_dirclient_free(op->dir);
     om_circpool_free(op->pool);
-    om_linkmgr_free(op->chans);
+    if (op->own_chans) om_linkmgr_free(op->chans);
     om_guards_save(&op->guards);
     om_nodelist_clear(&op->nodes);
     free(op);

@@ -48,6 +48,11 @@ typedef struct om_op om_op_t;
 /* Create and start (bootstrap begins on the event loop). NULL with err on failure (e.g. the
  * SOCKS port cannot be bound, the data directory cannot be created). */
 om_op_t *om_op_start(struct event_base *base, const om_op_options_t *opt, char *err, size_t errlen);
+/* The same on a link manager the caller owns (the relay's, when both roles run in one process:
+ * one link per peer, authenticated as the relay, as tor does); it must outlive the OP. */
+struct om_linkmgr;
+om_op_t *om_op_start_shared(struct event_base *base, const om_op_options_t *opt,
+                            struct om_linkmgr *links, char *err, size_t errlen);
 void om_op_free(om_op_t *op);
 int om_op_bootstrap_percent(const om_op_t *op);
 uint16_t om_op_socks_port(const om_op_t *op);

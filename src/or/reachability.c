@@ -1,5 +1,5 @@
 /* reachability.c — the relay's ORPort self-test (see reachability.h): one test circuit at a
- * time, first hop an authority with an ORPort (rotating), second hop ourselves at our advertised
+ * time through two random relays the caller picks, the last hop ourselves at our advertised
  * address; success once, retries every minute, a warning after 20 minutes. */
 #include "or/reachability.h"
 
@@ -15,16 +15,17 @@
 #include "core/log.h"
 
 #define RETRY_S         60
+#define NO_HOP_RETRY_S  5
 #define ATTEMPT_TIMEOUT 60
 #define WARN_AFTER_S    (20 * 60) /* tor: TIMEOUT_UNTIL_UNREACHABILITY_COMPLAINT */
 
 struct om_reach {
     om_reach_params_t p;
     char address[64];
-    size_t next_auth;
     void *link_wait;
     om_circuit_t *circ;
-    struct event *timer; /* retry, or the attempt's timeout */
+    om_hop_target_t hops[2]; /* this attempt's first two hops */
+    struct event *timer;     /* retry, or the attempt's timeout */
     time_t started;
     bool confirmed, warned;
     om_reach_stats_t st;
@@ -41,7 +42,7 @@ static void schedule(om_reach_t *r, int seconds)
 static void attempt_failed(om_reach_t *r, const char *why)
 {
     r->st.failures++;
-    om_info("ORPort self-test through an authority failed: %s", why);
+    om_info("ORPort self-test failed: %s", why);
     if (!r->warned && time(NULL) - r->started >= WARN_AFTER_S) {
         r->warned = true;
         om_warn("Your server has not managed to confirm reachability for its ORPort(s) at "
@@ -99,12 +100,12 @@ static void link_ready(om_channel_t *chan, const char *err, void *arg)
         attempt_failed(r, err);
         return;
     }
-    om_hop_target_t path[2];
-    memset(&path[0], 0, sizeof path[0]);
-    path[0].handshake_type = OM_HANDSHAKE_TYPE_FAST; /* the link proved its identity */
-    own_target(r, &path[1]);
+    om_hop_target_t path[3];
+    path[0] = r->hops[0];
+    path[1] = r->hops[1];
+    own_target(r, &path[2]);
     om_circ_callbacks_t cb = {.on_built = circ_built, .on_closed = circ_closed, .arg = r};
-    r->circ = om_circuit_build(chan, path, 2, &cb);
+    r->circ = om_circuit_build(chan, path, 3, &cb);
     if (!r->circ) {
         evtimer_del(r->timer);
         attempt_failed(r, "could not start the test circuit");
@@ -132,27 +133,23 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     attempt(r);
 }
 
-static const om_dir_authority_t *next_authority(om_reach_t *r)
-{
-    for (size_t i = 0; i < r->p.n_auths; i++) {
-        const om_dir_authority_t *a = &r->p.auths[(r->next_auth + i) % r->p.n_auths];
-        if (a->or_port && !a->is_bridge) {
-            r->next_auth = (r->next_auth + i + 1) % r->p.n_auths;
-            return a;
-        }
-    }
-    return NULL;
-}
-
 static void attempt(om_reach_t *r)
 {
-    const om_dir_authority_t *a = next_authority(r);
-    if (!a) return;
+    if (!r->p.pick_hop(r->p.arg, NULL, &r->hops[0]) ||
+        !r->p.pick_hop(r->p.arg, r->hops[0].rsa_fp, &r->hops[1])) {
+        om_debug("ORPort self-test: not two relays known yet to test through");
+        schedule(r, NO_HOP_RETRY_S);
+        return;
+    }
+    char host[INET_ADDRSTRLEN];
+    const om_hop_target_t *first = &r->hops[0];
+    inet_ntop(AF_INET, first->ipv4, host, sizeof host);
     r->st.attempts++;
-    om_info("ORPort self-test: a circuit through authority %s back to %s:%u",
-            a->nickname[0] ? a->nickname : a->ipv4, r->address, r->p.or_port);
+    om_info("ORPort self-test: a circuit through %s:%u and one more relay back to %s:%u", host,
+            first->or_port, r->address, r->p.or_port);
     schedule(r, ATTEMPT_TIMEOUT);
-    void *h = om_linkmgr_get(r->p.links, a->ipv4, a->or_port, a->rsa_fp, NULL, link_ready, r);
+    void *h = om_linkmgr_get(r->p.links, host, first->or_port, first->rsa_fp,
+                             first->has_ed ? first->ed_id : NULL, link_ready, r);
     if (h) r->link_wait = h;
 }
 
@@ -165,11 +162,10 @@ om_reach_t *om_reach_start(const om_reach_params_t *p)
     r->p.address = r->address;
     r->started = time(NULL);
     r->timer = evtimer_new(p->base, timer_cb, r);
-    if (!r->timer || !next_authority(r)) {
+    if (!r->timer || !p->pick_hop) {
         om_reach_free(r);
         return NULL;
     }
-    r->next_auth = 0;
     attempt(r);
     return r;
 }

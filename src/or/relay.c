@@ -89,6 +89,11 @@ uint16_t om_relay_or_port(const om_relay_t *r)
     return r->or_port;
 }
 
+om_linkmgr_t *om_relay_links(om_relay_t *r)
+{
+    return r->links;
+}
+
 /* ---------------------------------------------------------------- links and circuits glue */
 
 static void on_unclaimed(om_channel_t *chan, const om_cell_t *cell, void *arg)
@@ -443,6 +448,42 @@ static int setup_streams(om_relay_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* A random running relay of the consensus we hold, neither us nor `exclude`, with its
+ * microdescriptor (ntor key, Ed25519 identity): a hop of the self-test's circuit. */
+static bool pick_hop(void *arg, const uint8_t *exclude, om_hop_target_t *t)
+{
+    om_relay_t *r = arg;
+    const om_dir_store_t *st = r->dircache ? om_dircache_store(r->dircache) : NULL;
+    const om_consensus_t *c = st ? st->md_consensus : NULL;
+    if (!c || !c->n_routers) return false;
+    uint32_t start;
+    om_rand_bytes((uint8_t *)&start, sizeof start);
+    for (size_t k = 0; k < c->n_routers; k++) {
+        const om_routerstatus_t *rs = &c->routers[(start + k) % c->n_routers];
+        if (!memcmp(rs->rsa_id, r->keys.rsa_fp, 20) || !(rs->flags & OM_RS_RUNNING) ||
+            (exclude && !memcmp(rs->rsa_id, exclude, 20)))
+            continue;
+        const om_dir_md_t *md = om_dir_store_find_md(st, rs->md_digest);
+        size_t n = 0;
+        char err[128];
+        om_microdesc_t *m =
+            md && md->text ? om_microdesc_parse_many(md->text, md->len, &n, err, sizeof err) : NULL;
+        if (m && n == 1) {
+            memset(t, 0, sizeof *t);
+            memcpy(t->rsa_fp, rs->rsa_id, 20);
+            memcpy(t->ipv4, rs->ipv4, 4);
+            t->or_port = rs->or_port;
+            memcpy(t->ntor_key, m->ntor_key, 32);
+            t->has_ed = m->has_ed;
+            memcpy(t->ed_id, m->ed_id, 32);
+            t->handshake_type = t->has_ed ? OM_HANDSHAKE_TYPE_NTOR_V3 : OM_HANDSHAKE_TYPE_NTOR;
+        }
+        if (m) om_microdesc_free_array(m, n);
+        if (m && n == 1) return true;
+    }
+    return false;
+}
+
 static void found_reachable(void *arg)
 {
     om_relay_t *r = arg;
@@ -465,14 +506,16 @@ static void start_publication(om_relay_t *r)
                                 .keys = &r->keys,
                                 .address = r->address,
                                 .or_port = r->or_port,
-                                .auths = r->opt->auths,
-                                .n_auths = r->opt->n_auths,
+                                .pick_hop = pick_hop,
                                 .on_reachable = found_reachable,
                                 .arg = r};
+        if (!r->dircache) {
+            om_warn("AssumeReachable 0 needs the consensus to choose a relay to test our ORPort "
+                    "through, and DirCache 0 keeps none: set DirCache 1 or AssumeReachable 1; "
+                    "not uploading our descriptor");
+            return;
+        }
         r->reach = om_reach_start(&rp);
-        if (!r->reach)
-            om_warn("AssumeReachable is 0 but no DirAuthority has an ORPort (orport=) to test our "
-                    "reachability through: not uploading our descriptor");
         return;
     }
     /* First upload once the loop runs (the listener is up by then). */

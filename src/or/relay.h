@@ -19,5 +19,8 @@ om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *op
 void om_relay_free(om_relay_t *r);
 /* The port the ORPort listener is bound to (useful with "ORPort auto"). */
 uint16_t om_relay_or_port(const om_relay_t *r);
+/* The relay's link manager, for an onion proxy in the same process to share. */
+struct om_linkmgr;
+struct om_linkmgr *om_relay_links(om_relay_t *r);
 
 #endif
