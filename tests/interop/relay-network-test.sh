@@ -576,6 +576,24 @@ op_backs_off() {
 }
 check "op_backs_off_after_failed_builds" op_backs_off
 
+# 7b. both roles in one process: omrelay0 restarted with a SocksPort runs an onion proxy on the
+#     relay's own link manager (one link per peer, authenticated as the relay, as tor does): a
+#     page through it is byte-exact, and the new process opened no unauthenticated (client) link.
+BOTH_SOCKS=$(free_port)
+log_lines=$(wc -l <"$NET/omrelay0/info.log")
+restart_omrelay 0 --SocksPort "127.0.0.1:$BOTH_SOCKS"
+both_roles_ok() {
+    wait_bootstrapped "$NET/omrelay0/info.log" 240 || return 1
+    curl -sS --max-time 120 --socks5-hostname "127.0.0.1:$BOTH_SOCKS" \
+        "http://127.0.0.1:$HTTP_PORT/index.html" -o "$WORK/both_page.out" || return 1
+    cmp -s "$WORK/both_page.out" "$WORK/www/index.html" || return 1
+    tail -n +"$((log_lines + 1))" "$NET/omrelay0/info.log" >"$WORK/both.log"
+    echo "# omrelay0 with SocksPort: $(grep -c 'Link to .* open (link protocol [0-9], authenticated relay link)' "$WORK/both.log") authenticated links opened, $(grep -c 'Link to .* open (link protocol [0-9])$' "$WORK/both.log") client links"
+    grep -q "Circuit [0-9]* built" "$WORK/both.log" &&
+        ! grep -q 'Link to .* open (link protocol [0-9])$' "$WORK/both.log"
+}
+check "relay_and_op_in_one_process_share_links_byte_exact" both_roles_ok
+
 # 8. no sanitizer report from any onionmesh process (when run with an ASan+UBSan build)
 sanitizers_quiet() {
     ! grep -l "ERROR: AddressSanitizer\|runtime error:" "$NET"/omrelay*/stdout.log "$WORK"/op/stdout.log 2>/dev/null
