@@ -3,6 +3,7 @@
  * ProtocolWarnings' severity. */
 #include "core/log.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,12 @@ typedef struct {
     FILE *fp; /* SINK_FILE */
 } sink_t;
 
-static om_log_level_t log_level = OM_LOG_NOTICE;
-static int log_level_inited;
+/* The log settings are the process's (as tor's): instances of the engine on several threads share
+ * them. The minimum level is atomic (read on every call); the sinks are changed and written under
+ * one mutex. */
+static _Atomic int log_level = OM_LOG_NOTICE;
+static atomic_bool log_level_inited;
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 /* configured: false = the default single stderr sink (sinks[] unused). */
 static bool configured;
 static sink_t sinks[MAX_SINKS];
@@ -45,25 +50,28 @@ int om_log_level_from_string(const char *s)
 
 static void log_init_from_env(void)
 {
-    if (log_level_inited) return;
-    log_level_inited = 1;
+    if (atomic_load(&log_level_inited)) return;
     int l = om_log_level_from_string(getenv("OM_LOG"));
-    if (l >= 0) log_level = (om_log_level_t)l;
+    bool was = false;
+    /* Only the first caller sets the level from the environment (a racing om_log_set_level wins).
+     */
+    if (atomic_compare_exchange_strong(&log_level_inited, &was, true) && l >= 0)
+        atomic_store(&log_level, l);
 }
 
 void om_log_set_level(om_log_level_t level)
 {
-    log_level_inited = 1;
-    log_level = level;
+    atomic_store(&log_level_inited, true);
+    atomic_store(&log_level, (int)level);
 }
 
 om_log_level_t om_log_get_level(void)
 {
     log_init_from_env();
-    return log_level;
+    return (om_log_level_t)atomic_load(&log_level);
 }
 
-void om_log_clear_sinks(void)
+static void clear_sinks_locked(void)
 {
     for (size_t i = 0; i < n_sinks; i++)
         if (sinks[i].kind == SINK_FILE && sinks[i].fp) fclose(sinks[i].fp);
@@ -75,15 +83,24 @@ void om_log_clear_sinks(void)
     }
 }
 
-void om_log_reset(void)
+void om_log_clear_sinks(void)
 {
-    om_log_clear_sinks();
-    configured = false;
-    log_level_inited = 0;
-    log_level = OM_LOG_NOTICE;
+    pthread_mutex_lock(&log_mu);
+    clear_sinks_locked();
+    pthread_mutex_unlock(&log_mu);
 }
 
-static int add_sink(sink_kind_t kind, om_log_level_t min, om_log_level_t max, FILE *fp)
+void om_log_reset(void)
+{
+    pthread_mutex_lock(&log_mu);
+    clear_sinks_locked();
+    configured = false;
+    pthread_mutex_unlock(&log_mu);
+    atomic_store(&log_level, OM_LOG_NOTICE);
+    atomic_store(&log_level_inited, false);
+}
+
+static int add_sink_locked(sink_kind_t kind, om_log_level_t min, om_log_level_t max, FILE *fp)
 {
     if (!configured) {
         n_sinks = 0;
@@ -95,6 +112,14 @@ static int add_sink(sink_kind_t kind, om_log_level_t min, om_log_level_t max, FI
     }
     sinks[n_sinks++] = (sink_t){.kind = kind, .min = min, .max = max, .fp = fp};
     return 0;
+}
+
+static int add_sink(sink_kind_t kind, om_log_level_t min, om_log_level_t max, FILE *fp)
+{
+    pthread_mutex_lock(&log_mu);
+    int r = add_sink_locked(kind, min, max, fp);
+    pthread_mutex_unlock(&log_mu);
+    return r;
 }
 
 int om_log_add_file(om_log_level_t min, om_log_level_t max, const char *path)
@@ -116,26 +141,34 @@ int om_log_add_stdout(om_log_level_t min, om_log_level_t max)
 
 int om_log_add_syslog(om_log_level_t min, om_log_level_t max)
 {
+    pthread_mutex_lock(&log_mu);
     if (!syslog_open) {
         openlog("onionmesh", LOG_PID | LOG_NDELAY, LOG_DAEMON);
         syslog_open = true;
     }
-    return add_sink(SINK_SYSLOG, min, max, NULL);
+    int r = add_sink_locked(SINK_SYSLOG, min, max, NULL);
+    pthread_mutex_unlock(&log_mu);
+    return r;
 }
 
 size_t om_log_n_sinks(void)
 {
-    return configured ? n_sinks : 1;
+    pthread_mutex_lock(&log_mu);
+    size_t n = configured ? n_sinks : 1;
+    pthread_mutex_unlock(&log_mu);
+    return n;
 }
 
 int om_log_set_file(const char *path)
 {
-    om_log_clear_sinks();
-    if (!path) {
-        configured = false;
-        return 0;
-    }
-    return om_log_add_file(OM_LOG_DEBUG, OM_LOG_ERR, path);
+    FILE *fp = path ? fopen(path, "a") : NULL;
+    if (path && !fp) return -1;
+    pthread_mutex_lock(&log_mu);
+    clear_sinks_locked();
+    configured = path != NULL;
+    int r = fp ? add_sink_locked(SINK_FILE, OM_LOG_DEBUG, OM_LOG_ERR, fp) : 0;
+    pthread_mutex_unlock(&log_mu);
+    return r;
 }
 
 static void write_line(FILE *out, const char *ts, int ms, om_log_level_t level, const char *line)
@@ -144,11 +177,12 @@ static void write_line(FILE *out, const char *ts, int ms, om_log_level_t level, 
     fflush(out);
 }
 
+static void write_sinks_locked(om_log_level_t level, const char *ts, int ms, const char *line);
+
 void om_logv(om_log_level_t level, const char *fmt, va_list ap)
 {
     log_init_from_env();
-    if (level < log_level) return;
-    if (configured && n_sinks == 0) return;
+    if ((int)level < atomic_load(&log_level)) return;
     struct timeval tv;
     gettimeofday(&tv, NULL);
     struct tm tm;
@@ -158,6 +192,13 @@ void om_logv(om_log_level_t level, const char *fmt, va_list ap)
     char line[2048];
     vsnprintf(line, sizeof line, fmt, ap);
     int ms = (int)(tv.tv_usec / 1000);
+    pthread_mutex_lock(&log_mu);
+    write_sinks_locked(level, ts, ms, line);
+    pthread_mutex_unlock(&log_mu);
+}
+
+static void write_sinks_locked(om_log_level_t level, const char *ts, int ms, const char *line)
+{
     if (!configured) {
         write_line(stderr, ts, ms, level, line);
         return;
