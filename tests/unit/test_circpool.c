@@ -548,9 +548,9 @@ FIX_TEST(test_build_failures_back_off, .relays = 3)
     CHECK_MSG(!err, "%s", err);
 }
 
-/* Freeing the pool while links are being opened and waiters wait: no callback runs afterwards,
- * nothing leaks or is touched after it is freed (ASan), and the relays end up with no
- * circuits. */
+/* Freeing the pool while links to guards are being opened and waiters wait: no callback runs
+ * afterwards, nothing leaks or is touched after it is freed (ASan), and no circuit is created
+ * on the links once they are open. */
 FIX_TEST(test_free_while_connecting)
 {
     got_t g1, g2;
@@ -561,7 +561,8 @@ FIX_TEST(test_free_while_connecting)
     f->pool = NULL;
     om_test_spin(base, 1000);
     CHECK_EQ_INT(g1.calls + g2.calls, 0);
-    OM_TEST_WAIT_FOR(base, net_total(f).circuits == 0, WAIT_MS);
+    /* The link requests were cancelled: whatever links opened carry no circuit. */
+    CHECK_EQ_INT(net_total(f).created, 0);
     CHECK_EQ_INT(net_total(f).circuits, 0);
 }
 
