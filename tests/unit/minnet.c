@@ -36,6 +36,7 @@
 
 #define MAX_QUEUED_BYTES (64u * 1024 * 1024) /* MaxMemInQueues of each relay */
 #define MAX_CIRCUITS     4096
+#define CREATE_RING      256 /* client CREATE times kept per relay */
 
 struct minnet_relay {
     minnet_t *net;
@@ -56,7 +57,9 @@ struct minnet_relay {
     om_or_streams_t *streams;
     om_or_exit_t *exit;
     om_or_circuits_t *circuits;
-    minnet_relay_stats_t past; /* counters of the lives before this one */
+    minnet_relay_stats_t past;          /* counters of the lives before this one */
+    uint64_t client_creates;            /* all lives */
+    uint64_t create_times[CREATE_RING]; /* the last ones, at [client_creates % CREATE_RING] */
 };
 
 static int fail(minnet_t *mn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -74,6 +77,10 @@ static int fail(minnet_t *mn, const char *fmt, ...)
 static void on_unclaimed(om_channel_t *chan, const om_cell_t *cell, void *arg)
 {
     minnet_relay_t *r = arg;
+    /* A client's first hop: the peer proved no relay identity (or_exit.c's test too). */
+    if ((cell->command == OM_CELL_CREATE2 || cell->command == OM_CELL_CREATE_FAST) &&
+        !om_channel_peer_identity(chan))
+        r->create_times[r->client_creates++ % CREATE_RING] = om_now_usec();
     om_or_circuits_unclaimed_cell(r->circuits, chan, cell);
 }
 
@@ -479,6 +486,27 @@ void minnet_relay_stats(const minnet_t *mn, int i, minnet_relay_stats_t *out)
     snprintf(out->nickname, sizeof out->nickname, "%s", r->nickname);
     memcpy(out->rsa_fp, r->keys.rsa_fp, 20);
     out->or_port = r->or_port;
+    out->client_creates = r->client_creates;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int minnet_client_create_times(const minnet_t *mn, uint64_t since, uint64_t *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < mn->n; i++) {
+        const minnet_relay_t *r = mn->relays[i];
+        uint64_t kept = r->client_creates < CREATE_RING ? r->client_creates : CREATE_RING;
+        for (uint64_t k = r->client_creates - kept; k < r->client_creates && n < max; k++)
+            if (r->create_times[k % CREATE_RING] >= since)
+                out[n++] = r->create_times[k % CREATE_RING];
+    }
+    qsort(out, (size_t)n, sizeof *out, cmp_u64);
+    return n;
 }
 
 int minnet_find(const minnet_t *mn, const uint8_t rsa_fp[20])

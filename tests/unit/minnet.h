@@ -56,6 +56,7 @@ typedef struct {
     unsigned circuits;       /* open now */
     unsigned links;          /* open or opening now */
     uint64_t created;        /* CREATE2 / CREATE_FAST answered */
+    uint64_t client_creates; /* CREATE2 / CREATE_FAST received from clients (first hops) */
     uint64_t extends;        /* EXTEND2 received */
     uint64_t streams;        /* streams opened for a stream service */
     uint64_t exit_begins;    /* BEGINs the exit handled ... */
@@ -77,6 +78,10 @@ void minnet_kill_relay(minnet_t *mn, int i);
 /* Relay i starts again with the same keys on the same port. 0, or -1 with mn->err. */
 int minnet_revive_relay(minnet_t *mn, int i);
 void minnet_relay_stats(const minnet_t *mn, int i, minnet_relay_stats_t *out);
+/* When (om_now_usec) the relays received a client's CREATE2 / CREATE_FAST (on a link whose
+ * peer proved no relay identity), at or after since: all relays' last 256 merged, ascending, at
+ * most max. Returns how many. */
+int minnet_client_create_times(const minnet_t *mn, uint64_t since, uint64_t *out, int max);
 /* The index of the relay with this RSA identity, or -1. */
 int minnet_find(const minnet_t *mn, const uint8_t rsa_fp[20]);
 
