@@ -86,6 +86,7 @@ typedef struct {
     int relays;                /* 0: 4 */
     unsigned reject_echo_mask; /* relays whose exit policy also rejects the echo port */
     int dirtiness_s;           /* 0: 600 */
+    int period_s;              /* NewCircuitPeriod; 0: tor's 30 s */
     bool no_dir;               /* do not call om_circpool_dir_changed */
 } cfg_t;
 
@@ -97,6 +98,7 @@ typedef struct {
     om_guards_t guards;
     om_path_opts_t path;
     om_circpool_t *pool;
+    time_t created; /* just before om_circpool_new */
     int progress[8], n_progress;
     char tags[8][32];
 } fix_t;
@@ -169,9 +171,11 @@ static bool fix_setup(fix_t *f, const cfg_t *c)
         .circuit_build_timeout_s = 60,
         .max_circuit_dirtiness_s = c->dirtiness_s ? c->dirtiness_s : 600,
         .prebuilt_circuits = PREBUILT,
+        .new_circuit_period_s = c->period_s,
         .on_progress = on_progress,
         .arg = f,
     };
+    f->created = time(NULL);
     f->pool = f->links ? om_circpool_new(&p) : NULL;
     if (!f->pool) return false;
     if (!c->no_dir) om_circpool_dir_changed(f->pool);
@@ -438,8 +442,9 @@ FIX_TEST(test_mark_unusable)
 
 /* MaxCircuitDirtiness 1 s: a circuit handed out is reused within it, not after it (though its
  * stream keeps it open and working); each one handed out is replaced by a clean one, and once
- * the dirty ones have no streams they are closed: the pool is back to PREBUILT clean circuits. */
-FIX_TEST(test_dirtiness, .dirtiness_s = 1)
+ * the dirty ones have no streams they are closed (NewCircuitPeriod 1 s): the pool is back to
+ * PREBUILT clean circuits. */
+FIX_TEST(test_dirtiness, .dirtiness_s = 1, .period_s = 1)
 {
     WAIT_SETTLED(f, PREBUILT);
     got_t g1, g2, g3;
@@ -515,25 +520,50 @@ FIX_TEST(test_no_exit_for_port_cancel)
     CHECK_EQ_INT(stats(f).launched, PREBUILT + 1);
 }
 
+/* The most of the ascending times t[0..n) that fall within any window of w microseconds. */
+static int max_in_window(const uint64_t *t, int n, uint64_t w)
+{
+    int best = 0;
+    for (int i = 0, j = 0; j < n; j++) {
+        while (t[j] - t[i] >= w)
+            i++;
+        if (j - i + 1 > best) best = j - i + 1;
+    }
+    return best;
+}
+
 /* Relay 2 of 3 dies: every path needs it, so every build fails (at the link to it as a guard, or
- * at the EXTEND2 to it). Failures are counted and launches back off: a handful in 2 s, not
- * hundreds. Revived, the pool is full again and carries a stream. */
-FIX_TEST(test_build_failures_back_off, .relays = 3)
+ * at the EXTEND2 to it), and failures are counted. Launches back off: a failed circuit's slot is
+ * not relaunched for at least RETRY_BASE_MS (100 ms), so the relays never see more than PREBUILT
+ * client CREATE2s within 100 ms; and after more than 5 failures nothing is launched for the rest
+ * of the NewCircuitPeriod (8 s here, from the pool's creation). Revived, the relay makes the pool
+ * full again once the period is over, and a stream works. */
+FIX_TEST(test_build_failures_back_off, .relays = 3, .period_s = 8)
 {
     WAIT_SETTLED(f, PREBUILT);
     om_circpool_stats_t s0 = stats(f);
+    uint64_t killed = om_now_usec();
     minnet_kill_relay(&f->net, 2);
-    OM_TEST_WAIT_FOR(base, stats(f).failed >= s0.failed + 3, WAIT_MS);
+    OM_TEST_WAIT_FOR(base, stats(f).failed >= s0.failed + 6, WAIT_MS);
     om_circpool_stats_t s1 = stats(f);
-    CHECK_MSG(s1.failed >= s0.failed + 3, "failed %llu", (unsigned long long)s1.failed);
+    CHECK_MSG(s1.failed >= s0.failed + 6, "failed %llu", (unsigned long long)s1.failed);
     CHECK_EQ_INT(s1.built, s0.built);
-    om_test_spin(base, 2000);
+    /* Nothing more until the period is over (the pool's tick starts a new one at the earliest
+     * when time(NULL) reaches created + 8). */
+    OM_TEST_WAIT_FOR(base, time(NULL) >= f->created + 7, WAIT_MS);
     om_circpool_stats_t s2 = stats(f);
-    CHECK_MSG(s2.launched - s1.launched <= 8, "%llu launches in 2 s",
-              (unsigned long long)(s2.launched - s1.launched));
-    /* Every launch since the kill failed or is still being built. */
-    CHECK_EQ_INT(s2.launched - s0.launched, s2.failed - s0.failed + s2.building);
-    CHECK_EQ_INT(s2.built, s0.built);
+    CHECK_MSG(s2.launched == s1.launched, "%llu launches after %llu failures in the period",
+              (unsigned long long)(s2.launched - s1.launched),
+              (unsigned long long)(s1.failed - s0.failed));
+    CHECK_EQ_INT(s2.building, 0);
+    /* Every launch since the kill failed; never a burst of relaunches. */
+    CHECK_EQ_INT(s2.launched - s0.launched, s2.failed - s0.failed);
+    CHECK(s2.launched - s0.launched <= 3 * PREBUILT);
+    uint64_t t[256];
+    int n = minnet_client_create_times(&f->net, killed, t, 256);
+    CHECK(n >= PREBUILT);
+    CHECK_MSG(max_in_window(t, n, 100000) <= PREBUILT, "%d client CREATE2s within 100 ms",
+              max_in_window(t, n, 100000));
     CHECK_MSG(minnet_revive_relay(&f->net, 2) == 0, "%s", f->net.err);
     OM_TEST_WAIT_FOR(base, stats(f).built >= s0.built + PREBUILT && stats(f).building == 0,
                      WAIT_MS);
