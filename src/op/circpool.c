@@ -49,6 +49,7 @@ typedef struct waiter {
     om_circ_wait_cb cb;
     void *arg;
     time_t since;
+    bool *served; /* om_circpool_get's "answered before I returned" flag, while it runs */
 } waiter_t;
 
 struct om_circpool {
@@ -59,6 +60,7 @@ struct om_circpool {
     waiter_t *waiters;
     struct event *tick;
     bool first_built;
+    bool launched_once;
     int fails;                 /* consecutive failed builds */
     int period_fails;          /* failed builds in this NewCircuitPeriod */
     time_t next_period;        /* when the next NewCircuitPeriod starts */
@@ -246,9 +248,12 @@ static void pc_chan(om_channel_t *chan, const char *err, void *arg)
             p->o.nodes->consensus, "sendme_accept_min_version", 0, 0, 255),
     };
     pc->circ = om_circuit_build_flow(chan, pc->path, 3, &cb, &fp);
-    if (!pc->circ) {
+    if (!pc->circ) { /* a failed build like any other: counted, backed off, replaced */
+        om_info("Could not start a circuit through %s", pc->names[0]);
+        note_build_failure(p);
         pcirc_unlink(p, pc);
         pcirc_free(pc);
+        pool_maintain(p);
     }
 }
 
@@ -303,7 +308,8 @@ static bool launch(om_circpool_t *p, uint16_t port)
     pc->next = p->circs;
     p->circs = pc;
     p->st.launched++;
-    if (!p->first_built) progress(p, 90, "circuit_create", "Establishing a Tor circuit");
+    if (!p->launched_once) progress(p, 90, "circuit_create", "Establishing a Tor circuit");
+    p->launched_once = true;
     char host[32];
     snprintf(host, sizeof host, "%u.%u.%u.%u", hops[0]->ipv4[0], hops[0]->ipv4[1], hops[0]->ipv4[2],
              hops[0]->ipv4[3]);
@@ -323,35 +329,66 @@ static void waiter_free(waiter_t *w)
     free(w);
 }
 
+/* tor (circuit_get_open_circ_or_launch): if every relay's exit policy rejects the port, the
+ * request is refused at once ("No Tor server allows exit to ...") instead of waiting. */
+static bool some_relay_exits_to(const om_circpool_t *p, uint16_t port)
+{
+    const om_consensus_t *c = p->o.nodes->consensus;
+    if (!port || !c) return true;
+    for (size_t i = 0; i < c->n_routers; i++)
+        if ((c->routers[i].flags & OM_RS_RUNNING) &&
+            om_node_allows_exit_port(&c->routers[i], port, false))
+            return true;
+    return false;
+}
+
+/* The circuit for waiter w: one already carrying its isolation key (tor reuses it), then a clean
+ * one; NULL if none. */
+static pcirc_t *circuit_for(om_circpool_t *p, const waiter_t *w)
+{
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation)) return pc;
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        if (circ_usable_for(p, pc, w->port, w->isolation)) return pc;
+    return NULL;
+}
+
+/* Answer one waiter that can be answered (unlinked first: its callback may get or cancel other
+ * waiters, so the list is walked again from the start after each). false if none can. */
+static bool serve_one(om_circpool_t *p, time_t now)
+{
+    for (waiter_t **pp = &p->waiters; *pp; pp = &(*pp)->next) {
+        waiter_t *w = *pp;
+        pcirc_t *found = circuit_for(p, w);
+        const char *err = NULL;
+        if (!found && !some_relay_exits_to(p, w->port))
+            err = "no Tor relay allows exits to that port";
+        else if (!found && w->since + WAIT_TIMEOUT_S < now)
+            err = "no circuit could be built in time";
+        if (!found && !err) continue;
+        *pp = w->next;
+        if (w->served) *w->served = true;
+        if (found) {
+            if (!found->has_isolation) {
+                found->has_isolation = true;
+                found->isolation = w->isolation ? strdup(w->isolation) : NULL;
+            }
+            if (!found->dirty_since) found->dirty_since = now;
+            w->cb(found->circ, NULL, w->arg);
+        } else {
+            if (w->port) om_notice("No Tor relay allows exits to port %u: refusing", w->port);
+            w->cb(NULL, err, w->arg);
+        }
+        waiter_free(w);
+        return true;
+    }
+    return false;
+}
+
 static void serve_waiters(om_circpool_t *p)
 {
     time_t now = time(NULL);
-    waiter_t **pp = &p->waiters;
-    while (*pp) {
-        waiter_t *w = *pp;
-        /* Prefer a circuit already carrying this isolation key (tor reuses it), then a clean
-         * one. */
-        pcirc_t *found = NULL;
-        for (pcirc_t *pc = p->circs; pc && !found; pc = pc->next)
-            if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation)) found = pc;
-        for (pcirc_t *pc = p->circs; pc && !found; pc = pc->next)
-            if (circ_usable_for(p, pc, w->port, w->isolation)) found = pc;
-        if (found || w->since + WAIT_TIMEOUT_S < now) {
-            *pp = w->next;
-            if (found) {
-                if (!found->has_isolation) {
-                    found->has_isolation = true;
-                    found->isolation = w->isolation ? strdup(w->isolation) : NULL;
-                }
-                if (!found->dirty_since) found->dirty_since = now;
-                w->cb(found->circ, NULL, w->arg);
-            } else {
-                w->cb(NULL, "no circuit could be built in time", w->arg);
-            }
-            waiter_free(w);
-            continue;
-        }
-        pp = &w->next;
+    while (serve_one(p, now)) {
     }
 }
 
@@ -465,11 +502,14 @@ void *om_circpool_get(om_circpool_t *p, uint16_t port, const char *isolation, om
     while (*pp)
         pp = &(*pp)->next;
     *pp = w;
+    /* If it is answered at once (pool_maintain may run other waiters' callbacks, which may get
+     * and free waiters of their own), the handle is gone: the waiter itself says so. */
+    bool served = false;
+    w->served = &served;
     pool_maintain(p);
-    /* If it was served at once, the handle is gone. */
-    for (waiter_t *x = p->waiters; x; x = x->next)
-        if (x == w) return w;
-    return NULL;
+    if (served) return NULL;
+    w->served = NULL;
+    return w;
 }
 
 void om_circpool_cancel(om_circpool_t *p, void *handle)
