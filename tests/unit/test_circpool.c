@@ -552,6 +552,30 @@ FIX_TEST(test_callback_cancels_other_waiter)
     CHECK_EQ_INT(stats(f).waiters, 0);
 }
 
+/* The same with the cancelled waiter ahead of the one answered: a waiter for the echo port,
+ * which only relay 3 (dead) would serve, waits; a request for any port, answered at once from a
+ * clean circuit, cancels it from its callback (the pool's walk kept a pointer into it before:
+ * ASan saw the use-after-free). */
+FIX_TEST(test_callback_cancels_earlier_waiter, .reject_echo_mask = 7)
+{
+    WAIT_SETTLED(f, PREBUILT);
+    minnet_kill_relay(&f->net, 3);
+    om_test_spin(base, 300); /* circuits through it close */
+    got_t a, b;
+    void *ha = get(f, f->echo.port, "a", &a);
+    CHECK(ha != NULL);
+    memset(&b, 0, sizeof b);
+    b.cancel_pool = f->pool;
+    b.cancel_handle = ha;
+    void *hb = om_circpool_get(f->pool, 0, NULL, got_cb, &b);
+    OM_TEST_WAIT_FOR(base, b.calls, WAIT_MS);
+    CHECK_MSG(b.calls == 1 && b.circ, "b: %s", b.err);
+    (void)hb;
+    om_test_spin(base, 300);
+    CHECK_EQ_INT(a.calls, 0);
+    CHECK_EQ_INT(stats(f).waiters, 0);
+}
+
 /* The most of the ascending times t[0..n) that fall within any window of w microseconds. */
 static int max_in_window(const uint64_t *t, int n, uint64_t w)
 {
@@ -667,6 +691,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_exit_policy_port),
     OM_TEST(test_no_exit_for_port_refused_and_cancel),
     OM_TEST(test_callback_cancels_other_waiter),
+    OM_TEST(test_callback_cancels_earlier_waiter),
     OM_TEST(test_build_failures_back_off),
     OM_TEST(test_free_while_connecting),
     OM_TEST(test_free_with_circuits),
