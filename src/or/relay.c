@@ -18,9 +18,9 @@
 #include <sys/socket.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "core/log.h"
+#include "core/listener_tls.h"
 #include "core/transport.h"
 #include "or/bandwidth.h"
 #include "or/descriptor.h"
@@ -59,7 +59,7 @@ struct om_relay {
     om_identity_t identity;
     bool identity_ok;
     om_tls_server_ctx_t *tls;
-    struct evconnlistener *listener;
+    om_tls_listener_t *listener;
     om_linkmgr_t *links;
     om_or_circuits_t *circuits;
     om_dircache_t *dircache;
@@ -108,32 +108,6 @@ static void on_link_closed(om_channel_t *chan, const char *reason, void *arg)
     (void)reason;
     om_or_circuits_link_closed(r->circuits, chan);
     om_or_sched_link_closed(r->sched, chan);
-}
-
-static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
-                      int socklen, void *arg)
-{
-    om_relay_t *r = arg;
-    (void)lis;
-    (void)socklen;
-    char peer[64] = "?";
-    if (sa->sa_family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-        char ip[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
-        snprintf(peer, sizeof peer, "%s:%u", ip, ntohs(sin->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-        char ip[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
-        snprintf(peer, sizeof peer, "[%s]:%u", ip, ntohs(sin6->sin6_port));
-    }
-    om_transport_t *t = om_tls_accept(r->base, r->tls, fd, peer);
-    if (!t) {
-        evutil_closesocket(fd);
-        return;
-    }
-    om_linkmgr_accept(r->links, t);
 }
 
 /* ---------------------------------------------------------------- publication */
@@ -370,33 +344,11 @@ static int find_address(om_relay_t *r, const om_port_t *orp, char *err, size_t e
 
 static int open_listener(om_relay_t *r, const om_port_t *orp, char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t sl;
-    if (orp->family == 6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(orp->port);
-        inet_pton(AF_INET6, orp->addr, &s6->sin6_addr);
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(orp->port);
-        inet_pton(AF_INET, orp->addr[0] ? orp->addr : "0.0.0.0", &s4->sin_addr);
-        sl = sizeof *s4;
-    }
+    char why[256];
     r->listener =
-        evconnlistener_new_bind(r->base, on_accept, r, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                128, (struct sockaddr *)&ss, (int)sl);
-    if (!r->listener)
-        return om_errf(err, errlen, "could not listen on ORPort %s:%u: %s", orp->addr, orp->port,
-                       strerror(errno));
-    struct sockaddr_storage bound;
-    socklen_t bl = sizeof bound;
-    if (getsockname(evconnlistener_get_fd(r->listener), (struct sockaddr *)&bound, &bl) == 0)
-        r->or_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                       : ((struct sockaddr_in *)&bound)->sin_port);
+        om_tls_listener_new(r->base, orp->addr, orp->port, r->tls, r->links, why, sizeof why);
+    if (!r->listener) return om_errf(err, errlen, "ORPort: %s", why);
+    r->or_port = om_tls_listener_port(r->listener);
     return 0;
 }
 
@@ -627,7 +579,7 @@ void om_relay_free(om_relay_t *r)
     if (r->publish_ev) event_free(r->publish_ev);
     if (r->bw_ev) event_free(r->bw_ev);
     om_reach_free(r->reach);
-    if (r->listener) evconnlistener_free(r->listener);
+    om_tls_listener_free(r->listener);
     om_or_circuits_free(r->circuits);
     om_linkmgr_free(r->links);
     om_or_sched_free(r->sched);

@@ -20,11 +20,11 @@
 #include <sys/socket.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "core/crypto.h"
 #include "core/link_cells.h"
 #include "core/linkmgr.h"
+#include "core/listener_tls.h"
 #include "core/transport.h"
 #include "or/exit_policy.h"
 #include "or/or_circuit.h"
@@ -51,7 +51,7 @@ struct minnet_relay {
     om_exit_policy_t policy;
     uint16_t or_port;
     /* This life's components (NULL while dead). */
-    struct evconnlistener *listener;
+    om_tls_listener_t *listener;
     om_linkmgr_t *links;
     om_or_sched_t *sched;
     om_or_streams_t *streams;
@@ -92,27 +92,6 @@ static void on_link_closed(om_channel_t *chan, const char *reason, void *arg)
     om_or_sched_link_closed(r->sched, chan);
 }
 
-static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
-                      int socklen, void *arg)
-{
-    minnet_relay_t *r = arg;
-    (void)lis;
-    (void)socklen;
-    char peer[64] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-        char ip[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
-        snprintf(peer, sizeof peer, "%s:%u", ip, ntohs(sin->sin_port));
-    }
-    om_transport_t *t = om_tls_accept(r->net->base, r->tls, fd, peer);
-    if (!t) {
-        evutil_closesocket(fd);
-        return;
-    }
-    om_linkmgr_accept(r->links, t);
-}
-
 /* Congestion control granted with tor 0.4.9's defaults (relay.c asks its consensus). */
 static bool cc_params_cb(void *arg, om_cc_params_t *out)
 {
@@ -123,18 +102,11 @@ static bool cc_params_cb(void *arg, om_cc_params_t *out)
 
 static int open_listener(minnet_relay_t *r)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(r->or_port)};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    r->listener = evconnlistener_new_bind(r->net->base, on_accept, r,
-                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
-                                          (struct sockaddr *)&sin, sizeof sin);
-    if (!r->listener)
-        return fail(r->net, "%s: cannot listen on 127.0.0.1:%u: %s", r->nickname, r->or_port,
-                    strerror(errno));
-    socklen_t sl = sizeof sin;
-    if (getsockname(evconnlistener_get_fd(r->listener), (struct sockaddr *)&sin, &sl) < 0)
-        return fail(r->net, "%s: getsockname: %s", r->nickname, strerror(errno));
-    r->or_port = ntohs(sin.sin_port);
+    char err[256];
+    r->listener = om_tls_listener_new(r->net->base, "127.0.0.1", r->or_port, r->tls, r->links, err,
+                                      sizeof err);
+    if (!r->listener) return fail(r->net, "%s: %s", r->nickname, err);
+    r->or_port = om_tls_listener_port(r->listener);
     return 0;
 }
 
@@ -144,7 +116,7 @@ static void relay_add_counters(minnet_relay_stats_t *acc, const minnet_relay_t *
 static void relay_down(minnet_relay_t *r)
 {
     if (r->circuits) relay_add_counters(&r->past, r);
-    if (r->listener) evconnlistener_free(r->listener);
+    om_tls_listener_free(r->listener);
     om_or_circuits_free(r->circuits);
     om_linkmgr_free(r->links);
     om_or_sched_free(r->sched);

@@ -1,16 +1,17 @@
 /* test_linkmgr.c — the link manager (src/core/linkmgr.c) in process over real TLS on 127.0.0.1:
- * a client manager and two relay managers (each with an identity and an ORPort listener feeding
- * om_linkmgr_accept). One link per identity reused by later callers, waiters while it opens and
- * cancelling them, a wrong identity refused, the link limit, a relay reusing the authenticated
- * link another relay opened to it only for that relay's own address (canonical-link rule), the
- * owner's unclaimed-cell and link-closed hooks, links through a custom transport factory, and
- * freeing with waiters pending. */
+ * a client manager and two relay managers (each with an identity and a core TLS listener,
+ * listener_tls.c, feeding om_linkmgr_accept). One link per identity reused by later callers,
+ * waiters while it opens and cancelling them, a wrong identity refused, the link limit, a relay
+ * reusing the authenticated link another relay opened to it only for that relay's own address
+ * (canonical-link rule), the owner's unclaimed-cell and link-closed hooks, links through a custom
+ * transport factory, and freeing with waiters pending. */
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "core/channel.h"
 #include "core/crypto.h"
 #include "core/linkmgr.h"
+#include "core/listener_tls.h"
 #include "core/log.h"
 #include "test.h"
 #include "test_loop.h"
@@ -21,7 +22,7 @@ static struct event_base *base;
 typedef struct {
     om_identity_t id;
     om_tls_server_ctx_t *tls;
-    struct evconnlistener *lis;
+    om_tls_listener_t *lis; /* the core ORPort listener, feeding om_linkmgr_accept */
     uint16_t port;
     om_linkmgr_t *m;
     int unclaimed, closed;
@@ -43,20 +44,6 @@ static void r_closed(om_channel_t *chan, const char *reason, void *arg)
     ((relay_t *)arg)->closed++;
 }
 
-static void r_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int sl,
-                     void *arg)
-{
-    relay_t *r = arg;
-    (void)lis;
-    (void)sa;
-    (void)sl;
-    om_transport_t *t = om_tls_accept(base, r->tls, fd, "127.0.0.1:1");
-    if (t)
-        om_linkmgr_accept(r->m, t);
-    else
-        evutil_closesocket(fd);
-}
-
 static bool relay_start(relay_t *r, unsigned max_links)
 {
     memset(r, 0, sizeof *r);
@@ -67,13 +54,17 @@ static bool relay_start(relay_t *r, unsigned max_links)
     om_linkmgr_owner_t ow = {
         .on_unclaimed_cell = r_unclaimed, .on_link_closed = r_closed, .arg = r};
     r->m = om_linkmgr_new(base, &o, &ow);
-    r->lis = r->tls && r->m ? om_test_listen_loopback(base, r_accept, r, &r->port) : NULL;
+    char err[256];
+    r->lis = r->tls && r->m
+                 ? om_tls_listener_new(base, "127.0.0.1", 0, r->tls, r->m, err, sizeof err)
+                 : NULL;
+    if (r->lis) r->port = om_tls_listener_port(r->lis);
     return r->lis != NULL;
 }
 
 static void relay_stop(relay_t *r)
 {
-    if (r->lis) evconnlistener_free(r->lis);
+    om_tls_listener_free(r->lis);
     om_linkmgr_free(r->m);
     om_tls_server_ctx_free(r->tls);
     om_identity_free(&r->id);
