@@ -88,6 +88,18 @@ two_rc=$?
 grep -E '^(ok|not ok) - ' "$WORK/two.out" | sed 's/^\(ok\|not ok\) - /&network\//'
 grep -q '^not ok' "$WORK/two.out" && FAILED=1
 check "two_instances_exit_clean (status $two_rc)" [ "$two_rc" = 0 ]
+#     The same under ThreadSanitizer when tools/run-tests built it (OM_TWO_INSTANCES_TSAN): the
+#     instances share no mutable state, so TSan reports no data race between their threads.
+if [ -n "${OM_TWO_INSTANCES_TSAN:-}" ]; then
+    TSAN_OPTIONS="halt_on_error=0 exitcode=66" "$OM_TWO_INSTANCES_TSAN" "$NET/dirauth-lines" \
+        "$WORK" "$HTTP_PORT" /index.html "$WORK/www/index.html" >"$WORK/two-tsan.out" \
+        2>"$WORK/two-tsan.err"
+    tsan_rc=$?
+    races=$(grep -c 'WARNING: ThreadSanitizer' "$WORK/two-tsan.err")
+    [ "$races" -gt 0 ] && grep -A8 -m2 'WARNING: ThreadSanitizer' "$WORK/two-tsan.err" | sed 's/^/# /'
+    check "two_instances_threadsanitizer_clean ($races reports, status $tsan_rc)" \
+        [ "$races" = 0 ] -a "$tsan_rc" = 0 -a "$(grep -c '^ok - ' "$WORK/two-tsan.out")" -ge 7
+fi
 
 # 1b. optimistic data: a client that sends its SOCKS request and its HTTP request in one write,
 #     before any reply, gets the page (the data follows BEGIN without waiting for CONNECTED)
