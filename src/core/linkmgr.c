@@ -314,6 +314,14 @@ unsigned om_linkmgr_count_inbound(const om_linkmgr_t *m)
     return m->inbound;
 }
 
+unsigned om_linkmgr_count_open(const om_linkmgr_t *m)
+{
+    unsigned n = 0;
+    for (const link_t *k = m->links; k; k = k->next)
+        n += k->open && !k->chan->closing;
+    return n;
+}
+
 void om_linkmgr_free(om_linkmgr_t *m)
 {
     if (!m) return;

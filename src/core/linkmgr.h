@@ -80,5 +80,7 @@ void om_linkmgr_set_rate_limit_group(om_linkmgr_t *m, struct bufferevent_rate_li
 /* Links open or opening: all, and those accepted from others. */
 unsigned om_linkmgr_count(const om_linkmgr_t *m);
 unsigned om_linkmgr_count_inbound(const om_linkmgr_t *m);
+/* Links whose handshake is done (open, not closing). */
+unsigned om_linkmgr_count_open(const om_linkmgr_t *m);
 
 #endif

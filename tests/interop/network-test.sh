@@ -97,8 +97,11 @@ if [ -n "${OM_TWO_INSTANCES_TSAN:-}" ]; then
     tsan_rc=$?
     races=$(grep -c 'WARNING: ThreadSanitizer' "$WORK/two-tsan.err")
     [ "$races" -gt 0 ] && grep -A8 -m2 'WARNING: ThreadSanitizer' "$WORK/two-tsan.err" | sed 's/^/# /'
-    check "two_instances_threadsanitizer_clean ($races reports, status $tsan_rc)" \
-        [ "$races" = 0 ] -a "$tsan_rc" = 0 -a "$(grep -c '^ok - ' "$WORK/two-tsan.out")" -ge 7
+    tsan_ok=$(grep -c '^ok - ' "$WORK/two-tsan.out")
+    grep '^not ok' "$WORK/two-tsan.out" | sed 's/^/# tsan: /'
+    tsan_clean() { [ "$races" = 0 ] && [ "$tsan_rc" = 0 ] && [ "$tsan_ok" -ge 7 ]; }
+    check "two_instances_threadsanitizer_clean ($races reports, status $tsan_rc, $tsan_ok ok)" \
+        tsan_clean
 fi
 
 # 1b. optimistic data: a client that sends its SOCKS request and its HTTP request in one write,

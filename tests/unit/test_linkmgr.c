@@ -192,11 +192,15 @@ static void test_relay_reuses_authenticated_inbound_link(void)
     get(b.m, &c, "127.0.0.1", &g);
     OM_TEST_WAIT_FOR(base, g.calls, 5000);
     CHECK_MSG(g.chan, "link failed: %s", g.err);
-    OM_TEST_WAIT_FOR(base, om_linkmgr_count_inbound(c.m) == 1, 2000);
-    /* C extending to B at the address B came from uses that link: no new connection. */
+    /* C's side opens when B's NETINFO arrives, a moment after B's did. */
+    OM_TEST_WAIT_FOR(base, om_linkmgr_count_open(c.m) == 1, 5000);
+    CHECK_EQ_INT(om_linkmgr_count_inbound(c.m), 1);
+    /* C extending to B at the address B came from uses that link (once it is open on C's side
+     * too): no new connection. */
     got_t back;
-    CHECK(get(c.m, &b, "127.0.0.1", &back) == NULL);
-    CHECK(back.chan != NULL);
+    get(c.m, &b, "127.0.0.1", &back);
+    OM_TEST_WAIT_FOR(base, back.calls, 5000);
+    CHECK(back.calls == 1 && back.chan != NULL);
     CHECK(om_channel_peer_authenticated(back.chan));
     CHECK_MEM(om_channel_peer_identity(back.chan)->rsa_fp, b.id.rsa_fp, 20);
     CHECK_EQ_INT(om_linkmgr_count(c.m), 1);
