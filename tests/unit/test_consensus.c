@@ -573,6 +573,57 @@ static void test_foreign_and_duplicate_signatures(void)
     free(t);
 }
 
+/* A signature is counted for the authority it names only if the certificate of its signing key
+ * belongs to that authority: auth0's signature block relabelled as auth1's (auth0's signing-key
+ * digest kept, so only the certificate's identity tells them apart) must not make auth0's one
+ * key count twice. */
+static void test_relabelled_signature_not_counted(void)
+{
+    CHECK(setup() == 0);
+    size_t len, ml, l2;
+    char *t = load("consensus-microdesc", &len), err[512] = "";
+    CHECK(t != NULL);
+    char *b0 = sig_block(t, AUTH0);
+    char *as1 = b0 ? replace_nth(b0, AUTH0, AUTH1, 0, &ml) : NULL;
+    char *as2 = b0 ? replace_nth(b0, AUTH0, AUTH2, 0, &ml) : NULL;
+    char *w1 = without_sig(t, AUTH1, &ml);
+    char *w2 = w1 ? without_sig(w1, AUTH2, &l2) : NULL;
+    char *doc = malloc(len + 3 * (b0 ? strlen(b0) : 0) + 64);
+    CHECK(b0 && as1 && as2 && w2 && doc);
+    /* auth0's genuine signature plus the same one claiming to be auth1's: 1 of 3, not 2. */
+    sprintf(doc, "%s%s", w2, as1);
+    om_consensus_t *c = parse(doc, strlen(doc), err, sizeof err);
+    CHECK_MSG(c != NULL, "%s", err);
+    CHECK_EQ_INT(c->n_sigs, 2);
+    CHECK_EQ_INT(verify(c, VALID_AFTER, err, sizeof err), -1);
+    CHECK_MSG(strstr(err, "only 1 of 3") &&
+                  strstr(err, "no certificate for the signing key of auth1 " AUTH1),
+              "%s", err);
+    om_consensus_free(c);
+    /* ... and claiming to be both others': still 1 of 3. */
+    sprintf(doc, "%s%s%s", w2, as1, as2);
+    c = parse(doc, strlen(doc), err, sizeof err);
+    CHECK_MSG(c != NULL, "%s", err);
+    CHECK_EQ_INT(c->n_sigs, 3);
+    CHECK_EQ_INT(verify(c, VALID_AFTER, err, sizeof err), -1);
+    CHECK_MSG(strstr(err, "only 1 of 3"), "%s", err);
+    om_consensus_free(c);
+    /* The relabelled block does not spoil the genuine ones: the full document with it appended
+     * still verifies. */
+    sprintf(doc, "%s%s", t, as1);
+    c = parse(doc, strlen(doc), err, sizeof err);
+    CHECK_MSG(c != NULL, "%s", err);
+    CHECK_MSG(verify(c, VALID_AFTER, err, sizeof err) == 0, "%s", err);
+    om_consensus_free(c);
+    free(doc);
+    free(w1);
+    free(w2);
+    free(as1);
+    free(as2);
+    free(b0);
+    free(t);
+}
+
 static void test_truncated_everywhere(void)
 {
     const char *files[2] = {"consensus-microdesc", "consensus"};
@@ -959,6 +1010,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_verify_snapshot),
     OM_TEST(test_expiry),
     OM_TEST(test_forged_signatures),
+    OM_TEST(test_relabelled_signature_not_counted),
     OM_TEST(test_tampered_signed_portion),
     OM_TEST(test_foreign_and_duplicate_signatures),
     OM_TEST(test_truncated_everywhere),

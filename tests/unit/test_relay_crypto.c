@@ -235,15 +235,82 @@ static void test_rollback_on_unrecognized(void)
     make_payload(plain, 2, 9, 20);
     CHECK_EQ_INT(send_backward(&c, 0, plain, got, -1), 0);
     CHECK(same_but_digest(got, plain));
-
-    /* a nonzero recognized field is never recognized, even with a matching digest */
-    make_payload(cell, 2, 9, 30);
-    om_relay_crypto_set_digest_fwd(&c.client[0], cell);
-    cell[2] = 1;
-    om_relay_crypto_encrypt_fwd(&c.client[0], cell);
-    om_relay_crypto_decrypt_fwd(&c.relay[0], cell);
-    CHECK(!om_relay_crypto_check_fwd(&c.relay[0], cell));
     circ_clear(&c);
+}
+
+/* A hop's first cell, built by hand: the digest field holds SHA1(Df | payload with the digest
+ * field zeroed)[:4] over the payload exactly as given (recognized included), so a nonzero
+ * recognized field does not spoil the digest. `flip` >= 0 then changes that byte of the digest
+ * field. The cell is encrypted with the sender's Kf and decrypted by the receiver, whose
+ * check_fwd result is returned. */
+static bool first_cell_checks(om_relay_crypto_t *sender, om_relay_crypto_t *receiver,
+                              const uint8_t keys[OM_RELAY_KEY_MATERIAL_LEN],
+                              const uint8_t plain[OM_CELL_PAYLOAD_LEN], int flip)
+{
+    uint8_t buf[20 + OM_CELL_PAYLOAD_LEN], h[20], cell[OM_CELL_PAYLOAD_LEN];
+    memcpy(buf, keys, 20); /* Df */
+    memcpy(buf + 20, plain, OM_CELL_PAYLOAD_LEN);
+    memset(buf + 20 + 5, 0, 4);
+    if (om_sha1(buf, sizeof buf, h) < 0) return true; /* fails the caller's CHECK(!...) */
+    memcpy(cell, plain, sizeof cell);
+    memcpy(cell + 5, h, 4);
+    if (flip >= 0) cell[5 + flip] ^= 0x01;
+    om_relay_crypto_encrypt_fwd(sender, cell);
+    om_relay_crypto_decrypt_fwd(receiver, cell);
+    return om_relay_crypto_check_fwd(receiver, cell);
+}
+
+/* tor-spec 6.1: a cell is ours only if recognized == 0 *and* the digest matches. Here the
+ * digest really matches (computed over the cell with its nonzero recognized field), so only
+ * the recognized check can reject it; the same construction with recognized == 0 is accepted. */
+static void test_nonzero_recognized_rejected_with_matching_digest(void)
+{
+    uint8_t keys[OM_RELAY_KEY_MATERIAL_LEN], plain[OM_CELL_PAYLOAD_LEN];
+    om_relay_crypto_t snd, rcv;
+    for (int i = 0; i < OM_RELAY_KEY_MATERIAL_LEN; i++)
+        keys[i] = (uint8_t)(0x5C + 3 * i);
+    static const uint8_t recognized[][2] = {{0, 1}, {1, 0}, {0x80, 0}, {0xff, 0xff}};
+    for (size_t k = 0; k < sizeof recognized / sizeof recognized[0]; k++) {
+        CHECK_EQ_INT(om_relay_crypto_init(&snd, keys), 0);
+        CHECK_EQ_INT(om_relay_crypto_init(&rcv, keys), 0);
+        make_payload(plain, 2, 9, 30 + (int)k);
+        plain[1] = recognized[k][0];
+        plain[2] = recognized[k][1];
+        bool got = first_cell_checks(&snd, &rcv, keys, plain, -1);
+        /* the running digest did not move: a proper cell is the receiver's first still */
+        uint8_t before[20], ref[20];
+        om_relay_crypto_last_digest_fwd(&rcv, before);
+        om_relay_crypto_last_digest_fwd(&snd, ref);
+        plain[1] = plain[2] = 0;
+        bool control = first_cell_checks(&snd, &rcv, keys, plain, -1);
+        om_relay_crypto_clear(&snd);
+        om_relay_crypto_clear(&rcv);
+        CHECK_MSG(!got, "recognized %02x%02x accepted", recognized[k][0], recognized[k][1]);
+        CHECK_MEM(before, ref, 20);
+        CHECK(control);
+    }
+}
+
+/* All 4 bytes of the digest field count: a digest differing in any one byte (the 3rd and 4th
+ * included) is rejected, and leaves the receiver ready for the correct cell. */
+static void test_digest_every_byte_compared(void)
+{
+    uint8_t keys[OM_RELAY_KEY_MATERIAL_LEN], plain[OM_CELL_PAYLOAD_LEN];
+    om_relay_crypto_t snd, rcv;
+    for (int i = 0; i < OM_RELAY_KEY_MATERIAL_LEN; i++)
+        keys[i] = (uint8_t)(0x33 ^ (7 * i));
+    CHECK_EQ_INT(om_relay_crypto_init(&snd, keys), 0);
+    CHECK_EQ_INT(om_relay_crypto_init(&rcv, keys), 0);
+    make_payload(plain, 2, 4, 40);
+    bool wrong_ok[4];
+    for (int b = 0; b < 4; b++)
+        wrong_ok[b] = first_cell_checks(&snd, &rcv, keys, plain, b);
+    bool right_ok = first_cell_checks(&snd, &rcv, keys, plain, -1);
+    om_relay_crypto_clear(&snd);
+    om_relay_crypto_clear(&rcv);
+    for (int b = 0; b < 4; b++)
+        CHECK_MSG(!wrong_ok[b], "digest differing in byte %d accepted", b + 1);
+    CHECK(right_ok);
 }
 
 /* A tampered cell (the sender's digest advanced, the receiver's not) leaves the two sides out
@@ -268,6 +335,8 @@ static const om_test_t tests[] = {
     OM_TEST(test_tampered_not_recognized),
     OM_TEST(test_rollback_on_unrecognized),
     OM_TEST(test_tamper_desyncs_hop),
+    OM_TEST(test_nonzero_recognized_rejected_with_matching_digest),
+    OM_TEST(test_digest_every_byte_compared),
     {NULL, NULL},
 };
 
