@@ -301,6 +301,25 @@ void om_channel_free(om_channel_t *chan)
     /* Freed by the deferred event scheduled in om_channel_close. */
 }
 
+/* The fixed-size commands that belong to a circuit (tor-spec 3); an open link drops others. */
+static bool is_circuit_command(uint8_t command)
+{
+    switch (command) {
+    case OM_CELL_CREATE:
+    case OM_CELL_CREATED:
+    case OM_CELL_RELAY:
+    case OM_CELL_DESTROY:
+    case OM_CELL_CREATE_FAST:
+    case OM_CELL_CREATED_FAST:
+    case OM_CELL_RELAY_EARLY:
+    case OM_CELL_CREATE2:
+    case OM_CELL_CREATED2:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void handle_fixed_cell(om_channel_t *chan, const om_cell_t *c)
 {
     if (c->command == OM_CELL_PADDING) return;
@@ -317,8 +336,16 @@ static void handle_fixed_cell(om_channel_t *chan, const om_cell_t *c)
         /* We do not pad (padding-spec allows declining); a second NETINFO is ignored. */
         return;
     }
+    if (!is_circuit_command(c->command)) {
+        /* tor's channel_tls_handle_cell: "Cell of unknown type ... Dropping." */
+        om_debug("Link %s: dropping a cell of unknown command %u", om_safe_str(chan->peer_desc),
+                 c->command);
+        return;
+    }
     if (c->circ_id == 0) {
-        om_channel_close(chan, "%s cell with circuit ID 0", om_cell_command_name(c->command));
+        /* tor ignores a CREATE with circuit ID 0 and finds no circuit for any other cell. */
+        om_log_protocol("Link %s: %s cell with circuit ID 0 dropped", om_safe_str(chan->peer_desc),
+                        om_cell_command_name(c->command));
         return;
     }
     struct chan_circ_slot *s = circ_find(chan, c->circ_id);

@@ -578,6 +578,14 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         return;
     case OM_CELL_PADDING:
         return;
+    case OM_CELL_CREATE:
+    case OM_CELL_CREATE2:
+    case OM_CELL_CREATE_FAST:
+        /* tor's command_process_create_cell: "for known circ. Dropping": the circuit stays. */
+        om_log_protocol("Circuit %u from %s: %s for a circuit ID in use dropped", circ->p_circ_id,
+                        om_safe_str(om_channel_peer_desc(chan)),
+                        om_cell_command_name(cell->command));
+        return;
     default:
         om_log_protocol("Circuit %u from %s: unexpected %s", circ->p_circ_id,
                         om_safe_str(om_channel_peer_desc(chan)),

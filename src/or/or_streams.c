@@ -342,7 +342,7 @@ static int stream_data(om_or_circ_t *circ, circ_state_t *cs, om_or_stream_t *s,
                        const om_relay_header_t *hdr, const uint8_t *body)
 {
     if (note_delivered(circ, cs) < 0) return -1;
-    if (!s) return 0; /* data for a stream we closed (half-closed): dropped */
+    if (!s) return 0; /* stream 0, or one we closed (half-closed): dropped */
     if (om_stream_flow_note_delivered(&s->flow) < 0) {
         /* tor: "(relay data) conn deliver_window below 0. Killing." */
         om_log_protocol("Circuit %u stream %u: the client sent past the stream window",
@@ -395,15 +395,17 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
     case OM_RELAY_BEGIN:
     case OM_RELAY_RESOLVE:
         if (!hdr->stream_id || s) {
-            om_log_protocol("Circuit %u: %s with stream ID %u %s", circ->p_circ_id,
+            /* tor: "Relay command with zero stream_id. Dropping." / "Begin cell for known
+             * stream. Dropping." */
+            om_log_protocol("Circuit %u: %s with stream ID %u %s: dropped", circ->p_circ_id,
                             om_relay_command_name(hdr->command), hdr->stream_id,
                             s ? "already in use" : "(zero)");
-            return -1;
+            return 0;
         }
         open_stream(m, circ, cs, hdr, body);
         return 0;
     case OM_RELAY_DATA:
-        if (!hdr->stream_id) return -1;
+        /* Stream 0 counts against the circuit window, then is dropped, as in tor. */
         return stream_data(circ, cs, s, hdr, body);
     case OM_RELAY_END:
         if (s) om_or_stream_finish(s);

@@ -100,3 +100,10 @@ int om_mem_link_feed(om_mem_link_t *l, const om_cell_t *c)
     l->t->base.read_cb(&l->t->base, l->t->in, l->t->base.cb_arg);
     return 0;
 }
+
+int om_mem_link_feed_raw(om_mem_link_t *l, const void *bytes, size_t n)
+{
+    if (evbuffer_add(l->t->in, bytes, n) < 0 || !l->t->base.read_cb) return -1;
+    l->t->base.read_cb(&l->t->base, l->t->in, l->t->base.cb_arg);
+    return 0;
+}

@@ -37,5 +37,8 @@ int om_mem_link_take(om_mem_link_t *l, om_cell_t *c);
 /* The peer sends c: the channel reads it now (and hands it to its circuit or on_unclaimed_cell).
  * Returns 0 or -1. */
 int om_mem_link_feed(om_mem_link_t *l, const om_cell_t *c);
+/* The peer sends these bytes (any framing, e.g. a variable-length cell or part of one): the
+ * channel reads them now. Returns 0 or -1. */
+int om_mem_link_feed_raw(om_mem_link_t *l, const void *bytes, size_t n);
 
 #endif
