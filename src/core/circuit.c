@@ -561,6 +561,13 @@ static void circ_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         handle_relay_cell(circ, &copy);
         return;
     }
+    case OM_CELL_CREATE:
+    case OM_CELL_CREATE2:
+    case OM_CELL_CREATE_FAST:
+        /* tor's command_process_create_cell: "for known circ. Dropping": the circuit stays. */
+        om_log_protocol("Circuit %u: %s for its ID dropped", circ->circ_id,
+                        om_cell_command_name(cell->command));
+        return;
     default:
         om_circuit_close(circ, OM_DESTROY_PROTOCOL, "unexpected cell on an origin circuit");
         return;
