@@ -32,6 +32,7 @@ int om_or_exit_register(om_or_exit_t *x, om_or_streams_t *streams);
 
 typedef struct {
     uint64_t begins, connected, refused_policy, refused_client, resolve_failed, connect_failed;
+    uint64_t refused_share; /* BEGIN over the client's share of connections (exit_share.h) */
     unsigned open;
 } om_or_exit_stats_t;
 void om_or_exit_stats(const om_or_exit_t *x, om_or_exit_stats_t *out);
