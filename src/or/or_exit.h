@@ -3,7 +3,7 @@
  * (RELAY_RESOLVE and RESOLVED too, reverse lookups included), CONNECTED, END with tor-spec's
  * reasons, data both ways with the stream windows, backpressure on the server socket. Streams are
  * only served on circuits whose previous hop is a relay listed in our consensus, as tor's exits do.
- */
+ * Each client (or circuit) holds at most its share of the connections (exit_share.h). */
 #ifndef OM_OR_OR_EXIT_H
 #define OM_OR_OR_EXIT_H
 
