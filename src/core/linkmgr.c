@@ -24,7 +24,8 @@ typedef struct link {
     om_channel_t *chan;
     bool inbound;
     bool open;
-    bool has_id; /* the peer identity is known: asked for (outbound) or proved (inbound) */
+    bool tracked; /* the accept filter wants to hear when it ends */
+    bool has_id;  /* the peer identity is known: asked for (outbound) or proved (inbound) */
     uint8_t rsa_fp[20];
     char addr[48]; /* the peer's IP address without the port (canonical-link rule) */
     waiter_t *waiters;
@@ -142,6 +143,7 @@ static void on_close(om_channel_t *chan, const char *reason, void *arg)
             reason);
     link_unlink(m, k);
     leave_rate_limit(m, chan);
+    if (k->tracked) m->o.accept_filter.closed(m->o.accept_filter.arg, chan->peer_desc);
     fire_waiters(k, NULL, reason);
     if (k->open && m->owner.on_link_closed) m->owner.on_link_closed(chan, reason, m->owner.arg);
     free(k);
@@ -190,17 +192,26 @@ void om_linkmgr_accept(om_linkmgr_t *m, om_transport_t *t)
         t->ops->free(t);
         return;
     }
-    link_t *k = link_new(m, true);
-    if (!k) {
+    const om_linkmgr_accept_filter_t *f = &m->o.accept_filter;
+    om_link_verdict_t v = f->check ? f->check(f->arg, t->peer) : OM_LINK_ACCEPT;
+    if (v == OM_LINK_REFUSE) {
         t->ops->free(t);
         return;
     }
+    link_t *k = link_new(m, true);
+    if (!k) {
+        if (v == OM_LINK_ACCEPT_TRACKED && f->closed) f->closed(f->arg, t->peer);
+        t->ops->free(t);
+        return;
+    }
+    k->tracked = v == OM_LINK_ACCEPT_TRACKED && f->closed;
     addr_of(t->peer, k->addr, sizeof k->addr);
     apply_rate_limit(m, t);
     om_chan_callbacks_t cb = {
         .on_open = on_open, .on_close = on_close, .on_unclaimed_cell = on_unclaimed, .arg = k};
     k->chan = om_channel_new_responder(m->base, t, m->o.identity, &cb);
     if (!k->chan) {
+        if (k->tracked) f->closed(f->arg, t->peer);
         t->ops->free(t);
         free(k);
         return;

@@ -33,6 +33,23 @@ typedef struct {
 /* TLS over TCP (transport_tls.c). */
 extern const om_transport_factory_t om_linkmgr_tls_factory;
 
+/* What an accept filter decides about a new inbound connection. */
+typedef enum {
+    OM_LINK_REFUSE = -1,        /* close it at once */
+    OM_LINK_ACCEPT = 0,         /* go on */
+    OM_LINK_ACCEPT_TRACKED = 1, /* go on, and call closed() when this connection ends */
+} om_link_verdict_t;
+
+/* A role's policy over inbound connections (a relay's DoS mitigation, src/or/dos.h), asked
+ * before the responder handshake starts; peer is the transport's "address:port". closed() runs
+ * once for each connection accepted with OM_LINK_ACCEPT_TRACKED when it ends, whatever the stage
+ * (handshake or open; not from om_linkmgr_free). */
+typedef struct {
+    om_link_verdict_t (*check)(void *arg, const char *peer);
+    void (*closed)(void *arg, const char *peer);
+    void *arg;
+} om_linkmgr_accept_filter_t;
+
 typedef struct {
     /* Our relay identity (presented as responder, used to authenticate as initiator); NULL for
      * a client. Must outlive the manager; may be updated in place (key rotation). */
@@ -40,6 +57,7 @@ typedef struct {
     unsigned max_links; /* open or opening at once, inbound and outbound; 0: 4096 */
     /* How outbound links are made; NULL: om_linkmgr_tls_factory. */
     const om_transport_factory_t *factory;
+    om_linkmgr_accept_filter_t accept_filter; /* check NULL: every connection (up to max_links) */
 } om_linkmgr_opts_t;
 
 typedef struct {

@@ -30,7 +30,26 @@ struct om_dircache {
     size_t own_len;
     uint8_t *own_z;
     size_t own_zlen;
+    void (*on_consensus)(void *arg, const om_consensus_t *c);
+    void *on_consensus_arg;
 };
+
+static void consensus_changed(void *arg, om_dir_kind_t kind, const om_consensus_t *c,
+                              const char *text, size_t len, bool from_cache)
+{
+    om_dircache_t *d = arg;
+    (void)text;
+    (void)len;
+    (void)from_cache;
+    if (kind == OM_DIR_CONSENSUS_MD && d->on_consensus) d->on_consensus(d->on_consensus_arg, c);
+}
+
+void om_dircache_on_consensus(om_dircache_t *d, void (*fn)(void *arg, const om_consensus_t *c),
+                              void *arg)
+{
+    d->on_consensus = fn;
+    d->on_consensus_arg = arg;
+}
 
 /* ---------------------------------------------------------------- the DirPort fetcher */
 
@@ -149,6 +168,7 @@ om_dircache_t *om_dircache_new_with_clock(struct event_base *base, const om_dir_
         .auths = srv,
         .n_auths = n,
         .fetcher = {.get = dirport_get, .cancel = dirport_cancel, .arg = d},
+        .events = {.arg = d, .consensus_changed = consensus_changed},
         .now = now,
         .now_arg = now_arg,
     };

@@ -37,6 +37,10 @@ bool om_dircache_ready(const om_dircache_t *d);
  * (d may be NULL). */
 int32_t om_dircache_param(const om_dircache_t *d, const char *name, int32_t def, int32_t min,
                           int32_t max);
+/* fn(arg, c) each time a new microdesc consensus c is held (the relay re-reads its consensus
+ * parameters and relay addresses then). One listener; NULL to stop. */
+void om_dircache_on_consensus(om_dircache_t *d, void (*fn)(void *arg, const om_consensus_t *c),
+                              void *arg);
 /* True if the relay with this RSA identity is in the consensus we hold. */
 bool om_dircache_knows_relay(const om_dircache_t *d, const uint8_t rsa_id[20]);
 

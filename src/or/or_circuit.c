@@ -285,10 +285,17 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
                                                                   : (c->circ_id & 0x8000u) != 0;
     bool want_hibit = om_channel_role(chan) == OM_CHAN_RESPONDER;
     const char *cmd = om_cell_command_name(c->command);
+    /* tor command.c: every CREATE counts for the DoS mitigation first, valid or not. */
+    bool dos_refuse = m->p.dos && om_dos_cc_create(m->p.dos, chan);
     if (hibit != want_hibit) {
         om_log_protocol("%s from %s with circuit ID %u of the peer's wrong half: refused", cmd,
                         om_safe_str(om_channel_peer_desc(chan)), c->circ_id);
         send_destroy(chan, c->circ_id, OM_DESTROY_PROTOCOL);
+        m->st.refused++;
+        return;
+    }
+    if (dos_refuse) {
+        send_destroy(chan, c->circ_id, OM_DESTROY_RESOURCELIMIT);
         m->st.refused++;
         return;
     }
@@ -517,6 +524,12 @@ static int handle_local(om_or_circ_t *circ, const uint8_t *payload, bool early)
     }
     case OM_RELAY_DROP:
     case OM_RELAY_PADDING_NEGOTIATE:
+        return 0;
+    case OM_RELAY_ESTABLISH_RENDEZVOUS:
+        /* We are no rendezvous point (no HSRend in our protocols): dropped, as before. From a
+         * client's circuit tor drops it silently too (DoSRefuseSingleHopClientRendezvous, which
+         * counts it). */
+        if (circ->owner->p.dos) om_dos_refuse_single_hop_rend(circ->owner->p.dos, circ->p_chan);
         return 0;
     default:
         break;

@@ -16,6 +16,7 @@
 #include "core/relay_crypto.h"
 #include "core/relay_msg.h"
 #include "core/linkmgr.h"
+#include "or/dos.h"
 #include "or/or_sched.h"
 #include "or/relay_keys.h"
 
@@ -54,6 +55,9 @@ typedef struct {
     void (*on_writable)(om_or_circ_t *circ, void *arg);
     /* For deferred frees (om_or_circ_oom); NULL: the OOM policy frees at once. */
     struct event_base *base;
+    /* DoS mitigation (dos.h): CREATEs from marked client addresses get DESTROY RESOURCELIMIT,
+     * ESTABLISH_RENDEZVOUS from clients is counted as refused. NULL: none. */
+    om_dos_t *dos;
 } om_or_circ_params_t;
 
 struct om_or_circ {

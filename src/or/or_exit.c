@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/channel.h"
+#include "or/exit_share.h"
 #include "or/or_circuit.h"
 #include "or/stream_service.h"
 
@@ -37,6 +38,7 @@ struct om_or_exit {
     om_exit_policy_t policy;
     bool ipv6_exit;
     om_dircache_t *dircache;
+    om_exit_share_t *share; /* each client's share of the connections (exit_share.h) */
     om_or_exit_stats_t st;
 };
 
@@ -46,10 +48,11 @@ typedef struct exit_stream {
     om_or_stream_t *s;
     om_begin_t begin;
     struct bufferevent *bev;
-    struct exit_dns *dns; /* pending lookup */
-    bool connected;       /* CONNECTED sent */
-    bool target_eof;      /* the server closed: END DONE once its bytes are sent */
-    size_t last_outlen;   /* output buffered towards the server after our last look */
+    om_exit_share_entry_t *share; /* the share this stream's connection counts against */
+    struct exit_dns *dns;         /* pending lookup */
+    bool connected;               /* CONNECTED sent */
+    bool target_eof;              /* the server closed: END DONE once its bytes are sent */
+    size_t last_outlen;           /* output buffered towards the server after our last look */
 } exit_stream_t;
 
 typedef struct exit_dns {
@@ -78,7 +81,8 @@ om_or_exit_t *om_or_exit_new(struct event_base *base, const om_exit_policy_t *po
     }
     memcpy(x->policy.rules, policy->rules, policy->n * sizeof *policy->rules);
     x->policy.n = x->policy.cap = policy->n;
-    x->dns = evdns_base_new(base, 0);
+    x->share = om_exit_share_new(0);
+    x->dns = x->share ? evdns_base_new(base, 0) : NULL;
     const char *rc = resolv_conf ? resolv_conf : "/etc/resolv.conf";
     int r = x->dns ? evdns_base_resolv_conf_parse(x->dns, DNS_OPTIONS_ALL, rc) : -1;
     if (r != 0 || evdns_base_count_nameservers(x->dns) == 0) {
@@ -93,6 +97,7 @@ void om_or_exit_free(om_or_exit_t *x)
 {
     if (!x) return;
     if (x->dns) evdns_base_free(x->dns, 1);
+    om_exit_share_free(x->share);
     om_exit_policy_free(&x->policy);
     free(x);
 }
@@ -373,6 +378,11 @@ static void exit_begin(void *arg, om_or_stream_t *os, const om_begin_t *b)
     }
     exit_stream_t *s = exit_stream_new(x, os, b);
     if (!s) return;
+    if (!om_exit_share_take(x->share, om_or_stream_circ(os), &s->share)) {
+        x->st.refused_share++;
+        om_or_stream_end(s->s, OM_END_RESOURCELIMIT, NULL, 0);
+        return;
+    }
     /* The connection exists from now on, so optimistic data (DATA before CONNECTED) queues in
      * its output buffer until it connects. */
     s->bev = bufferevent_socket_new(x->base, -1, BEV_OPT_CLOSE_ON_FREE);
@@ -598,6 +608,7 @@ static void release_conn(exit_stream_t *s)
         else if (d->rev)
             evdns_cancel_request(s->x->dns, d->rev);
     }
+    om_exit_share_put(s->x->share, &s->share);
     if (!s->bev) return;
     s->x->st.open--;
     struct bufferevent *bev = s->bev;

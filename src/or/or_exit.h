@@ -3,7 +3,7 @@
  * (RELAY_RESOLVE and RESOLVED too, reverse lookups included), CONNECTED, END with tor-spec's
  * reasons, data both ways with the stream windows, backpressure on the server socket. Streams are
  * only served on circuits whose previous hop is a relay listed in our consensus, as tor's exits do.
- */
+ * Each client (or circuit) holds at most its share of the connections (exit_share.h). */
 #ifndef OM_OR_OR_EXIT_H
 #define OM_OR_OR_EXIT_H
 
@@ -32,6 +32,7 @@ int om_or_exit_register(om_or_exit_t *x, om_or_streams_t *streams);
 
 typedef struct {
     uint64_t begins, connected, refused_policy, refused_client, resolve_failed, connect_failed;
+    uint64_t refused_share; /* BEGIN over the client's share of connections (exit_share.h) */
     unsigned open;
 } om_or_exit_stats_t;
 void om_or_exit_stats(const om_or_exit_t *x, om_or_exit_stats_t *out);

@@ -28,7 +28,8 @@ struct om_or_stream {
 typedef struct circ_state {
     om_or_stream_t *streams;
     unsigned n_streams;
-    om_sendme_t fc; /* the circuit's flow control towards the client */
+    om_sendme_t fc;             /* the circuit's flow control towards the client */
+    om_dos_bucket_t dos_bucket; /* stream creation rate (the gate's) */
 } circ_state_t;
 
 struct om_or_streams {
@@ -36,6 +37,8 @@ struct om_or_streams {
     size_t n_svcs;
     om_cc_param_lookup_fn param;
     void *param_arg;
+    om_or_stream_gate_fn gate;
+    void *gate_arg;
     om_or_streams_stats_t st;
 };
 
@@ -52,6 +55,12 @@ om_or_streams_t *om_or_streams_new(om_cc_param_lookup_fn param, void *param_arg)
 void om_or_streams_free(om_or_streams_t *m)
 {
     free(m);
+}
+
+void om_or_streams_set_gate(om_or_streams_t *m, om_or_stream_gate_fn gate, void *arg)
+{
+    m->gate = gate;
+    m->gate_arg = arg;
 }
 
 void om_or_streams_stats(const om_or_streams_t *m, om_or_streams_stats_t *out)
@@ -401,6 +410,20 @@ int om_or_streams_handle(om_or_circ_t *circ, const om_relay_header_t *hdr, const
                             om_relay_command_name(hdr->command), hdr->stream_id,
                             s ? "already in use" : "(zero)");
             return 0;
+        }
+        if (m->gate) {
+            /* tor 0.4.9 (dos_stream_new_begin_or_resolve_cell): refuse with END MISC, not
+             * RESOURCELIMIT, which would make the client give up on this exit. */
+            int defense = m->gate(m->gate_arg, &cs->dos_bucket);
+            m->st.gated += defense > 1;
+            if (defense == 2) {
+                send_end(circ, hdr->stream_id, OM_END_MISC);
+                return 0;
+            }
+            if (defense == 3) {
+                om_or_circ_close(circ, OM_DESTROY_RESOURCELIMIT);
+                return 0; /* circ is gone */
+            }
         }
         open_stream(m, circ, cs, hdr, body);
         return 0;

@@ -34,6 +34,7 @@
 #include "or/svc_dir.h"
 #include "or/publish.h"
 #include "or/reachability.h"
+#include "or/relay_dos.h"
 #include "or/relay_keys.h"
 
 #define REPUBLISH_INTERVAL_S (18 * 3600) /* tor's FORCE_REGENERATE_DESCRIPTOR_INTERVAL */
@@ -74,8 +75,9 @@ struct om_relay {
     struct event *maintain_ev, *publish_ev, *bw_ev;
     time_t started, last_publish;
     bool publish;
-    bool reachable;    /* our ORPort was found reachable (or AssumeReachable 1) */
-    om_reach_t *reach; /* the self-test, while AssumeReachable is 0 */
+    bool reachable;      /* our ORPort was found reachable (or AssumeReachable 1) */
+    om_reach_t *reach;   /* the self-test, while AssumeReachable is 0 */
+    om_relay_dos_t *dos; /* DoS mitigation and heartbeat (relay_dos.h) */
 };
 
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz)
@@ -108,6 +110,19 @@ static void on_link_closed(om_channel_t *chan, const char *reason, void *arg)
     (void)reason;
     om_or_circuits_link_closed(r->circuits, chan);
     om_or_sched_link_closed(r->sched, chan);
+}
+
+/* The heartbeat's numbers (heartbeat.h). */
+static void heartbeat_status(void *arg, om_heartbeat_status_t *st)
+{
+    om_relay_t *r = arg;
+    om_or_circ_stats_t cs;
+    om_or_circuits_stats(r->circuits, &cs);
+    st->uptime = (long)(time(NULL) - r->started);
+    st->circuits = cs.circuits;
+    om_relay_bw_totals(r->bw, &st->bytes_read, &st->bytes_written);
+    st->links = om_linkmgr_count(r->links);
+    st->links_inbound = om_linkmgr_count_inbound(r->links);
 }
 
 /* ---------------------------------------------------------------- publication */
@@ -395,6 +410,7 @@ static int setup_streams(om_relay_t *r, char *err, size_t errlen)
         if (om_or_streams_add_service(r->streams, &dir) < 0)
             return om_errf(err, errlen, "could not register the directory stream service");
     }
+    om_or_streams_set_gate(r->streams, om_relay_dos_stream_gate, om_relay_dos_policy(r->dos));
     if (r->exit && om_or_exit_register(r->exit, r->streams) < 0)
         return om_errf(err, errlen, "could not register the exit stream services");
     return 0;
@@ -527,12 +543,18 @@ om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *op
         om_errf(err, errlen, "could not set up the bandwidth buckets");
         goto fail;
     }
+    if (opt->dir_cache) r->dircache = om_dircache_new(base, opt->auths, opt->n_auths);
+    if (!(r->dos = om_relay_dos_new(base, opt, r->dircache, heartbeat_status, r))) {
+        om_errf(err, errlen, "out of memory");
+        goto fail;
+    }
     om_linkmgr_owner_t owner = {
         .on_unclaimed_cell = on_unclaimed, .on_link_closed = on_link_closed, .arg = r};
-    om_linkmgr_opts_t lo = {.identity = &r->identity, .max_links = MAX_LINKS};
+    om_linkmgr_opts_t lo = {.identity = &r->identity,
+                            .max_links = MAX_LINKS,
+                            .accept_filter = om_relay_dos_accept_filter(r->dos)};
     r->links = om_linkmgr_new(base, &lo, &owner);
     if (r->links) om_linkmgr_set_rate_limit_group(r->links, om_relay_bw_group(r->bw));
-    if (opt->dir_cache) r->dircache = om_dircache_new(base, opt->auths, opt->n_auths);
     if (setup_exit(r, err, errlen) < 0) goto fail;
     if (setup_streams(r, err, errlen) < 0) goto fail;
     r->sched = om_or_sched_new(opt->max_mem_in_queues, om_or_circ_oom, NULL);
@@ -553,6 +575,7 @@ om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *op
         .sched = r->sched,
         .on_writable = om_or_streams_writable,
         .base = base,
+        .dos = om_relay_dos_policy(r->dos),
     };
     r->circuits = om_or_circuits_new(&cp);
     if (!r->links || !r->circuits || !r->streams) {
@@ -589,6 +612,7 @@ void om_relay_free(om_relay_t *r)
     om_or_exit_free(r->exit);
     om_exit_policy_free(&r->policy);
     free(r->policy_lines);
+    om_relay_dos_free(r->dos);
     om_dircache_free(r->dircache);
     om_tls_server_ctx_free(r->tls);
     if (r->identity_ok) om_identity_free(&r->identity);

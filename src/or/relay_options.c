@@ -141,6 +141,10 @@ static const om_config_option_t relay_options[] = {
              "BEGIN_DIR."},
     {.name = "MaxMemInQueues", .type = OM_CONF_MEMUNIT, .def = "0", .min = 0, .max = I64MAX,
      .help = "Memory for queued cells before the relay kills circuits (0 = pick from RAM)."},
+    {.name = "HeartbeatPeriod", .type = OM_CONF_INTERVAL, .def = "6 hours", .min = 0,
+     .max = INT32_MAX,
+     .help = "Log a heartbeat notice (uptime, circuits, traffic, DoS mitigation counts) this "
+             "often; 0 = never; at least 30 minutes unless TestingTorNetwork."},
 };
 /* clang-format on */
 
@@ -197,6 +201,12 @@ static int validate_relay(om_config_t *cfg, char *err, size_t errlen)
                        n);
     if (relay && om_config_is_set(cfg, "MyFamily") && !om_config_get_string(cfg, "ContactInfo"))
         om_warn("MyFamily is set but ContactInfo is not; set ContactInfo too");
+    /* tor's options_validate: MIN_HEARTBEAT_PERIOD, except on a testing network. */
+    int64_t hb = om_config_get_int(cfg, "HeartbeatPeriod");
+    if (hb && hb < 30 * 60 && om_config_get_bool(cfg, "TestingTorNetwork") != 1) {
+        om_warn("HeartbeatPeriod option is too short; raising to 1800 seconds.");
+        if (om_config_adjust(cfg, "HeartbeatPeriod", "1800 seconds", err, errlen) < 0) return -1;
+    }
     int64_t mm = om_config_get_int(cfg, "MaxMemInQueues");
     if (mm && mm < (256ll << 20) && om_config_get_bool(cfg, "TestingTorNetwork") != 1)
         om_warn("MaxMemInQueues is set to a low value; if onionmesh doesn't work, this may be "
@@ -214,7 +224,8 @@ const om_config_table_t om_relay_config_table = {
 
 int om_relay_config_register(om_config_t *cfg, char *err, size_t errlen)
 {
-    return om_config_register(cfg, &om_relay_config_table, err, errlen);
+    if (om_config_register(cfg, &om_relay_config_table, err, errlen) < 0) return -1;
+    return om_config_register(cfg, &om_dos_config_table, err, errlen);
 }
 
 bool om_relay_configured(const om_config_t *cfg)
@@ -287,6 +298,8 @@ int om_relay_options_from_config(const om_config_t *cfg, om_relay_options_t *o, 
     o->relay_bandwidth_burst = (uint64_t)om_config_get_int(cfg, "RelayBandwidthBurst");
     o->dir_cache = om_config_get_bool(cfg, "DirCache") == 1;
     o->max_mem_in_queues = (uint64_t)om_config_get_int(cfg, "MaxMemInQueues");
+    o->heartbeat_period = om_config_get_int(cfg, "HeartbeatPeriod");
+    om_dos_options_from_config(cfg, &o->dos);
     const om_dir_authority_t *a = om_config_dir_authorities(cfg, &o->n_auths);
     o->auths = malloc((o->n_auths ? o->n_auths : 1) * sizeof *o->auths);
     if (o->auths) memcpy(o->auths, a, o->n_auths * sizeof *a);

@@ -10,10 +10,12 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "or/dos_options.h"
 
 extern const om_config_table_t om_relay_config_table;
 
-/* om_config_register(cfg, &om_relay_config_table, ...). */
+/* om_config_register(cfg, &om_relay_config_table, ...) and the DoS options' table
+ * (om_dos_config_table). */
 int om_relay_config_register(om_config_t *cfg, char *err, size_t errlen);
 /* True if cfg has the relay table and an ORPort: onionmesh runs as a relay. */
 bool om_relay_configured(const om_config_t *cfg);
@@ -42,6 +44,8 @@ typedef struct {
     uint64_t max_mem_in_queues; /* MaxMemInQueues, bytes; 0 = pick from RAM */
     om_dir_authority_t *auths;  /* DirAuthority (or the defaults) */
     size_t n_auths;
+    om_dos_options_t dos;     /* DoS* (dos_options.h) */
+    int64_t heartbeat_period; /* HeartbeatPeriod, seconds; 0: none */
 } om_relay_options_t;
 
 /* Fill o from a validated cfg with an ORPort (o owns copies: free with om_relay_options_clear).
