@@ -171,10 +171,44 @@ void om_channel_set_drain_cb(om_channel_t *chan, void (*cb)(om_channel_t *chan, 
     chan->drain_arg = arg;
 }
 
+size_t om_channel_buffered(om_channel_t *chan)
+{
+    om_transport_t *t = chan->transport;
+    if (!t) return 0;
+    return t->ops->buffered ? t->ops->buffered(t) : om_channel_outbuf_len(chan);
+}
+
+bool om_channel_read_paused(const om_channel_t *chan)
+{
+    return chan->read_paused;
+}
+
+static void chan_read_cb(om_transport_t *t, struct evbuffer *in, void *arg);
+
+/* The peer does not read: read nothing more from it (see OM_CHAN_OUTBUF_PAUSE). */
+static void maybe_pause(om_channel_t *chan)
+{
+    if (chan->read_paused || chan->closing || om_channel_outbuf_len(chan) <= OM_CHAN_OUTBUF_PAUSE)
+        return;
+    chan->read_paused = true;
+    om_debug("Link %s: %zu bytes wait for the peer; not reading from it until they drain",
+             om_safe_str(chan->peer_desc), om_channel_outbuf_len(chan));
+    if (chan->transport->ops->set_reading) chan->transport->ops->set_reading(chan->transport, 0);
+}
+
 static void chan_drain_cb(om_transport_t *t, void *arg)
 {
     om_channel_t *chan = arg;
     (void)t;
+    if (chan->read_paused && !chan->closing &&
+        om_channel_outbuf_len(chan) <= OM_CHAN_OUTBUF_PAUSE) {
+        chan->read_paused = false;
+        if (t->ops->set_reading)
+            t->ops->set_reading(t, 1); /* the transport hands us what waits, from its loop */
+        else if (chan->input)
+            chan_read_cb(t, chan->input, chan);
+        if (chan->closing) return;
+    }
     if (chan->drain_cb && chan->state == OM_CHAN_OPEN && !chan->closing)
         chan->drain_cb(chan, chan->drain_arg);
 }
@@ -205,7 +239,9 @@ int om_chan_send_fixed(om_channel_t *chan, const om_cell_t *cell)
     if (n < 0) return -1;
     om_chan_hs_record(chan->hs_sent, wire, (size_t)n);
     chan->cells_out++;
-    return out_add(chan, wire, (size_t)n);
+    int r = out_add(chan, wire, (size_t)n);
+    maybe_pause(chan);
+    return r;
 }
 
 int om_chan_send_var(om_channel_t *chan, const om_var_cell_t *cell)
@@ -222,6 +258,7 @@ int om_chan_send_var(om_channel_t *chan, const om_var_cell_t *cell)
     }
     if (wire != stackbuf) free(wire);
     chan->cells_out++;
+    maybe_pause(chan);
     return r;
 }
 
@@ -266,6 +303,14 @@ void om_channel_close(om_channel_t *chan, const char *fmt, ...)
     circ_notify_all_closed(chan);
     if (chan->cb.on_close) chan->cb.on_close(chan, chan->close_reason, chan->cb.arg);
     channel_schedule_free(chan);
+}
+
+void om_channel_close_discard(om_channel_t *chan, const char *reason)
+{
+    if (!chan) return;
+    om_transport_t *t = chan->transport;
+    if (t && t->ops->discard_output) t->ops->discard_output(t);
+    om_channel_close(chan, "%s", reason);
 }
 
 static void channel_free_now(om_channel_t *chan)
@@ -366,7 +411,9 @@ static void chan_read_cb(om_transport_t *t, struct evbuffer *in, void *arg)
 {
     om_channel_t *chan = arg;
     (void)t;
-    while (!chan->closing) {
+    chan->input = in;
+    /* Paused: what was read already waits in `in` until the output drains. */
+    while (!chan->closing && !chan->read_paused) {
         size_t len = evbuffer_get_length(in);
         if (len == 0) return;
         size_t hlen = len < OM_VAR_CELL_HDR_WIDE ? len : OM_VAR_CELL_HDR_WIDE;

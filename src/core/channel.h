@@ -58,6 +58,11 @@ typedef struct {
 /* Limits a peer cannot exceed on one link. */
 #define OM_CHAN_MAX_CIRCUITS        8192
 #define OM_CHAN_HANDSHAKE_TIMEOUT_S 30
+/* Output waiting for the peer above which we stop reading from it (and resume once the transport
+ * says the output drained): a peer that sends without reading cannot make us hold more than this
+ * plus one read's worth of answers (DESTROY, CREATED2, ...). Circuit traffic never gets here on
+ * its own: the relay's scheduler queues cells once a link holds 64 KiB (or_sched.h). */
+#define OM_CHAN_OUTBUF_PAUSE (256 * 1024)
 
 /* Start a link as initiator to host:port over TLS. expected_rsa_fp / expected_ed_id may be NULL.
  * Returns NULL on immediate failure. The channel frees itself after on_close returns unless the
@@ -96,6 +101,14 @@ int om_channel_send_cell(om_channel_t *chan, const om_cell_t *cell);
 int om_channel_send_var_cell(om_channel_t *chan, const om_var_cell_t *cell);
 /* Bytes queued for the transport (for backpressure decisions). */
 size_t om_channel_outbuf_len(om_channel_t *chan);
+/* Every byte the link holds in buffers, both ways (the transport's count when it has one, else
+ * the output queue): what the relay's MaxMemInQueues counts for it. */
+size_t om_channel_buffered(om_channel_t *chan);
+/* Reading stopped because the peer does not read what we send (OM_CHAN_OUTBUF_PAUSE). */
+bool om_channel_read_paused(const om_channel_t *chan);
+/* Close without delivering what is still queued (the out-of-memory policy: a lingering close
+ * would keep the buffers for seconds). */
+void om_channel_close_discard(om_channel_t *chan, const char *reason);
 /* Called whenever the output drained below the transport's low-water mark (a scheduler's cue to
  * send more). cb NULL: none. */
 void om_channel_set_drain_cb(om_channel_t *chan, void (*cb)(om_channel_t *chan, void *arg),

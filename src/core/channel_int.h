@@ -62,6 +62,10 @@ struct om_channel {
     /* Output drained below the transport's low-water mark (see om_channel_set_drain_cb). */
     void (*drain_cb)(om_channel_t *chan, void *arg);
     void *drain_arg;
+    /* Backpressure: more than OM_CHAN_OUTBUF_PAUSE bytes wait for the peer, so we read nothing
+     * more from it (every cell it sends may make us answer) until the output drains. */
+    bool read_paused;
+    struct evbuffer *input; /* the transport's input, as last handed to us */
 };
 
 /* channel.c, for channel_handshake.c: a cell onto the wire (recorded in the handshake log). */

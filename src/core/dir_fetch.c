@@ -85,6 +85,12 @@ int om_http_response_parse(const uint8_t *buf, size_t len, om_http_response_t *o
     return 0;
 }
 
+bool om_is_compression_bomb(size_t in_consumed, size_t out_produced)
+{
+    if (out_produced < OM_BOMB_CHECK_AFTER) return false;
+    return in_consumed == 0 || out_produced / in_consumed > OM_MAX_UNCOMPRESSION_FACTOR;
+}
+
 int om_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t *outlen)
 {
     z_stream zs;
@@ -125,6 +131,13 @@ int om_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t 
         zs.avail_out = (uInt)(cap - used);
         r = inflate(&zs, Z_NO_FLUSH);
         used = cap - zs.avail_out;
+        if (om_is_compression_bomb(len - zs.avail_in, used)) {
+            om_log_protocol("Refusing a compressed document: %zu bytes inflate to more than %zu "
+                            "(a compression bomb)",
+                            len - zs.avail_in, used);
+            r = Z_DATA_ERROR;
+            break;
+        }
         if (r == Z_BUF_ERROR && zs.avail_in == 0) break; /* truncated input */
     } while (r == Z_OK || (r == Z_BUF_ERROR && used == cap));
     inflateEnd(&zs);

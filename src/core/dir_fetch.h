@@ -27,8 +27,16 @@ typedef struct {
  * set), 1 if the header is not complete yet, -1 if malformed or larger than OM_HTTP_MAX_HEADER. */
 int om_http_response_parse(const uint8_t *buf, size_t len, om_http_response_t *out);
 
-/* Decompress zlib or gzip data (auto-detected); refuses output larger than max. Returns 0 and a
- * malloc'd NUL-terminated buffer, or -1. */
+/* Compression bombs (tor's tor_compress_is_compression_bomb, src/lib/compress/compress.c): once
+ * more than OM_BOMB_CHECK_AFTER bytes have come out, the output may be at most
+ * OM_MAX_UNCOMPRESSION_FACTOR times the input consumed so far. */
+#define OM_BOMB_CHECK_AFTER         (64 * 1024)
+#define OM_MAX_UNCOMPRESSION_FACTOR 25
+bool om_is_compression_bomb(size_t in_consumed, size_t out_produced);
+
+/* Decompress zlib or gzip data (auto-detected); refuses output larger than max and compression
+ * bombs (checked as the output grows, so a bomb never gets far). Returns 0 and a malloc'd
+ * NUL-terminated buffer, or -1. */
 int om_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out, size_t *outlen);
 
 /* Fetch `path` (e.g. "/tor/server/authority") over a new BEGIN_DIR stream on circ. cb is called

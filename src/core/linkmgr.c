@@ -37,6 +37,7 @@ struct om_linkmgr {
     om_linkmgr_owner_t owner;
     link_t *links;
     unsigned count, inbound;
+    unsigned half_open; /* inbound links not open yet */
     struct bufferevent_rate_limit_group *rl;
     time_t refused_logged; /* the last notice about refused links (at most one a minute) */
     unsigned refused;      /* refused since that notice */
@@ -59,6 +60,7 @@ om_linkmgr_t *om_linkmgr_new(struct event_base *base, const om_linkmgr_opts_t *o
     m->base = base;
     if (opts) m->o = *opts;
     if (!m->o.max_links) m->o.max_links = DEFAULT_MAX_LINKS;
+    if (!m->o.max_half_open) m->o.max_half_open = OM_LINKMGR_MAX_HALF_OPEN;
     if (!m->o.factory) m->o.factory = &om_linkmgr_tls_factory;
     if (owner) m->owner = *owner;
     return m;
@@ -106,6 +108,7 @@ static void link_unlink(om_linkmgr_t *m, link_t *k)
             *pp = k->next;
             m->count--;
             if (k->inbound) m->inbound--;
+            if (k->inbound && !k->open) m->half_open--;
             return;
         }
 }
@@ -125,6 +128,7 @@ static void fire_waiters(link_t *k, om_channel_t *chan, const char *err)
 static void on_open(om_channel_t *chan, void *arg)
 {
     link_t *k = arg;
+    if (k->inbound && !k->open) k->m->half_open--;
     k->open = true;
     if (k->inbound && chan->peer_authenticated) {
         /* A relay that proved its identity with AUTHENTICATE: its link is as good as one we
@@ -170,6 +174,7 @@ static void link_add(om_linkmgr_t *m, link_t *k)
     m->links = k;
     m->count++;
     if (k->inbound) m->inbound++;
+    if (k->inbound && !k->open) m->half_open++;
 }
 
 void om_linkmgr_accept(om_linkmgr_t *m, om_transport_t *t)
@@ -178,14 +183,15 @@ void om_linkmgr_accept(om_linkmgr_t *m, om_transport_t *t)
         t->ops->free(t);
         return;
     }
-    if (m->count >= m->o.max_links) {
+    if (m->count >= m->o.max_links || m->half_open >= m->o.max_half_open) {
         /* One notice a minute, with a count: a flood of refusals must not flood the log. */
         time_t now = time(NULL);
         m->refused++;
         if (now - m->refused_logged >= 60) {
-            om_notice("Refusing links: already %u links (the limit); %u refused in the last "
-                      "minute, the latest from %s",
-                      m->count, m->refused, om_safe_str(t->peer));
+            om_notice("Refusing links: already %u links (limit %u) or %u in their handshake "
+                      "(limit %u); %u refused in the last minute, the latest from %s",
+                      m->count, m->o.max_links, m->half_open, m->o.max_half_open, m->refused,
+                      om_safe_str(t->peer));
             m->refused_logged = now;
             m->refused = 0;
         }
@@ -331,6 +337,37 @@ unsigned om_linkmgr_count_open(const om_linkmgr_t *m)
     for (const link_t *k = m->links; k; k = k->next)
         n += k->open && !k->chan->closing;
     return n;
+}
+
+unsigned om_linkmgr_count_half_open(const om_linkmgr_t *m)
+{
+    return m->half_open;
+}
+
+size_t om_linkmgr_buffered(const om_linkmgr_t *m)
+{
+    size_t n = 0;
+    for (const link_t *k = m->links; k; k = k->next)
+        n += om_channel_buffered(k->chan);
+    return n;
+}
+
+size_t om_linkmgr_close_fattest(om_linkmgr_t *m)
+{
+    link_t *worst = NULL;
+    size_t most = 0;
+    for (link_t *k = m->links; k; k = k->next) {
+        size_t n = k->chan->closing ? 0 : om_channel_buffered(k->chan);
+        if (n > most) {
+            most = n;
+            worst = k;
+        }
+    }
+    if (!worst) return 0;
+    om_notice("Out of memory for queues: closing the link %s %s, which holds %zu bytes",
+              worst->inbound ? "from" : "to", om_safe_str(worst->chan->peer_desc), most);
+    om_channel_close_discard(worst->chan, "out of memory for queues (MaxMemInQueues)");
+    return most;
 }
 
 void om_linkmgr_free(om_linkmgr_t *m)

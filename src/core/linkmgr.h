@@ -55,6 +55,9 @@ typedef struct {
      * a client. Must outlive the manager; may be updated in place (key rotation). */
     const om_identity_t *identity;
     unsigned max_links; /* open or opening at once, inbound and outbound; 0: 4096 */
+    /* Inbound links whose handshake is not done yet, at once (each also times out after
+     * OM_CHAN_HANDSHAKE_TIMEOUT_S); 0: OM_LINKMGR_MAX_HALF_OPEN. */
+    unsigned max_half_open;
     /* How outbound links are made; NULL: om_linkmgr_tls_factory. */
     const om_transport_factory_t *factory;
     om_linkmgr_accept_filter_t accept_filter; /* check NULL: every connection (up to max_links) */
@@ -100,5 +103,15 @@ unsigned om_linkmgr_count(const om_linkmgr_t *m);
 unsigned om_linkmgr_count_inbound(const om_linkmgr_t *m);
 /* Links whose handshake is done (open, not closing). */
 unsigned om_linkmgr_count_open(const om_linkmgr_t *m);
+/* Inbound links still in their handshake (TLS or in-protocol). */
+unsigned om_linkmgr_count_half_open(const om_linkmgr_t *m);
+
+#define OM_LINKMGR_MAX_HALF_OPEN 512
+
+/* Bytes held in the buffers of every link (om_channel_buffered), for MaxMemInQueues. */
+size_t om_linkmgr_buffered(const om_linkmgr_t *m);
+/* The out-of-memory policy's last resort for links: close the link holding the most bytes in
+ * its buffers, dropping what it has queued. Returns the bytes it held (0: no link holds any). */
+size_t om_linkmgr_close_fattest(om_linkmgr_t *m);
 
 #endif

@@ -44,6 +44,11 @@ struct om_transport_ops {
      * links; the group also counts their bytes); g NULL takes it out again. NULL if the
      * transport cannot. */
     int (*set_rate_limit_group)(om_transport_t *t, struct bufferevent_rate_limit_group *g);
+    /* Bytes held in every buffer of the transport (plaintext and wire, both ways); NULL: the
+     * output evbuffer's length is all. */
+    size_t (*buffered)(om_transport_t *t);
+    /* Drop every byte not yet sent (before free: no lingering close). NULL if it cannot. */
+    void (*discard_output)(om_transport_t *t);
     /* Flush pending output then close; callbacks are not called after free. */
     void (*free)(om_transport_t *t);
 };

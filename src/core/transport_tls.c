@@ -250,6 +250,25 @@ static int tls_set_rate_limit_group(om_transport_t *t, struct bufferevent_rate_l
     return bufferevent_add_to_rate_limit_group(tt->under, g);
 }
 
+static size_t tls_buffered(om_transport_t *t)
+{
+    tls_transport_t *tt = (tls_transport_t *)t;
+    return evbuffer_get_length(tt->in) + evbuffer_get_length(tt->out) +
+           evbuffer_get_length(bufferevent_get_input(tt->under)) +
+           evbuffer_get_length(bufferevent_get_output(tt->under));
+}
+
+/* Nothing queued is sent any more, and the close that follows does not linger. */
+static void tls_discard_output(om_transport_t *t)
+{
+    tls_transport_t *tt = (tls_transport_t *)t;
+    evbuffer_drain(tt->out, evbuffer_get_length(tt->out));
+    struct evbuffer *uout = bufferevent_get_output(tt->under);
+    evbuffer_drain(uout, evbuffer_get_length(uout));
+    evbuffer_drain(tt->in, evbuffer_get_length(tt->in));
+    tt->failed = 1; /* tls_close frees at once */
+}
+
 /* ---------------------------------------------------------------- errors and events */
 
 /* SSL_get_error needs an empty error queue. ERR_clear_error walks all 16 slots of the queue
@@ -586,6 +605,8 @@ static const struct om_transport_ops tls_ops = {
     .describe = tls_describe,
     .set_reading = tls_set_reading,
     .set_rate_limit_group = tls_set_rate_limit_group,
+    .buffered = tls_buffered,
+    .discard_output = tls_discard_output,
     .free = tls_free,
 };
 

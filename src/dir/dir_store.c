@@ -16,7 +16,9 @@ static void doc_clear(om_dir_doc_t *d)
 {
     free(d->text);
     free(d->z);
+    uint64_t gen = d->gen;
     memset(d, 0, sizeof *d);
+    d->gen = gen + 1;
 }
 
 /* Install text as d's text (a NUL-terminated copy) and, in a cache, its zlib stream. */
@@ -48,6 +50,7 @@ static int doc_set(om_dir_doc_t *d, const char *text, size_t len, bool compress)
     d->len = len;
     d->z = z;
     d->zlen = zlen;
+    d->gen++;
     return 0;
 }
 

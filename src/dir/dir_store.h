@@ -28,6 +28,7 @@ typedef struct {
     size_t zlen;
     time_t valid_after, fresh_until, valid_until; /* consensuses only */
     int dist_delay;                               /* consensuses only: "voting-delay" DistSeconds */
+    uint64_t gen; /* changes with every text installed or cleared (caches of served forms) */
 } om_dir_doc_t;
 
 /* A microdescriptor as held: its digest; in a cache also its text and deflate chunk. */

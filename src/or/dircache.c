@@ -20,16 +20,18 @@
 #include "dir/dir_deflate.h"
 #include "dir/dir_engine.h"
 #include "dir/dir_policy.h"
+#include "or/dir_blob.h"
 
 #define FETCH_TIMEOUT_S 30
+
+/* The documents served by reference (dir_blob.h), each plain and deflated. */
+enum { SLOT_MD, SLOT_NS, SLOT_CERTS, SLOT_OWN, SLOT_N };
 
 struct om_dircache {
     struct event_base *base;
     om_dir_engine_t *engine;
-    char *own_desc; /* our server descriptor, and its compressed form */
-    size_t own_len;
-    uint8_t *own_z;
-    size_t own_zlen;
+    om_dir_doc_t own; /* our server descriptor, and its compressed form */
+    om_dir_blob_slot_t slots[SLOT_N][2];
     void (*on_consensus)(void *arg, const om_consensus_t *c);
     void *on_consensus_arg;
 };
@@ -60,6 +62,7 @@ typedef struct {
     om_dir_fetch_done_fn done;
     void *ctx;
     size_t max;
+    bool too_long; /* evhttp stopped reading at max */
 } get_t;
 
 static void free_conn(evutil_socket_t fd, short what, void *arg)
@@ -69,13 +72,22 @@ static void free_conn(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(arg);
 }
 
+/* evhttp's reason a request failed (EVREQ_HTTP_DATA_TOO_LONG: past max_body); on_get follows. */
+static void on_get_error(enum evhttp_request_error e, void *arg)
+{
+    get_t *g = arg;
+    g->too_long = e == EVREQ_HTTP_DATA_TOO_LONG;
+}
+
 static void on_get(struct evhttp_request *req, void *arg)
 {
     get_t *g = arg;
     int code = req ? evhttp_request_get_response_code(req) : 0;
     char *body = NULL;
     size_t len = 0;
-    const char *err = code ? NULL : "no answer (connection failed or timed out)";
+    const char *err = g->too_long ? "answer too large"
+                      : code      ? NULL
+                                  : "no answer (connection failed or timed out)";
     if (req && code) {
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
         len = evbuffer_get_length(in);
@@ -110,6 +122,12 @@ static void *dirport_get(void *arg, const om_dirsrv_t *srv, const char *path, si
         return NULL;
     }
     evhttp_connection_set_timeout(g->conn, FETCH_TIMEOUT_S);
+    /* Bounded while reading: evhttp stops at max_body (the request then fails) instead of
+     * buffering a whole oversized answer before we look at its length. */
+    evhttp_connection_set_max_body_size(g->conn,
+                                        max_body > 0x7fffffff ? 0x7fffffff : (ev_ssize_t)max_body);
+    evhttp_connection_set_max_headers_size(g->conn, 64 * 1024);
+    evhttp_request_set_error_cb(g->req, on_get_error);
     char host[64];
     snprintf(host, sizeof host, "%s:%u", srv->address, srv->dir_port);
     evhttp_add_header(evhttp_request_get_output_headers(g->req), "Host", host);
@@ -186,8 +204,11 @@ void om_dircache_free(om_dircache_t *d)
 {
     if (!d) return;
     om_dir_engine_free(d->engine);
-    free(d->own_desc);
-    free(d->own_z);
+    free(d->own.text);
+    free(d->own.z);
+    for (int i = 0; i < SLOT_N; i++)
+        for (int z = 0; z < 2; z++)
+            om_dir_blob_slot_clear(&d->slots[i][z]);
     free(d);
 }
 
@@ -209,12 +230,13 @@ void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc)
         free(c);
         return;
     }
-    free(d->own_desc);
-    free(d->own_z);
-    d->own_desc = c;
-    d->own_len = len;
-    d->own_z = z;
-    d->own_zlen = zlen;
+    free(d->own.text);
+    free(d->own.z);
+    d->own.text = c;
+    d->own.len = len;
+    d->own.z = z;
+    d->own.zlen = zlen;
+    d->own.gen++;
 }
 
 int32_t om_dircache_param(const om_dircache_t *d, const char *name, int32_t def, int32_t min,
@@ -268,90 +290,93 @@ int om_dircache_parse_request(const char *req, size_t len, char *path, size_t pa
     return (int)(end - req);
 }
 
-/* Status line, headers and body; deflated: the body is a zlib stream already. */
-static uint8_t *response(int code, const char *reason, const void *body, size_t blen, bool deflated,
-                         size_t *outlen)
+/* Status line and headers; deflated: the body is a zlib stream already. */
+static void reply_head(om_dircache_reply_t *out, int code, const char *reason, bool deflated)
 {
     char date[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    char head[256];
-    int hl = snprintf(head, sizeof head,
+    int hl = snprintf(out->head, sizeof out->head,
                       "HTTP/1.0 %d %s\r\nDate: %s\r\nContent-Type: text/plain\r\n%s\r\n", code,
                       reason, date, deflated ? "Content-Encoding: deflate\r\n" : "");
-    uint8_t *out = malloc((size_t)hl + blen);
-    if (out) {
-        memcpy(out, head, (size_t)hl);
-        if (blen) memcpy(out + hl, body, blen);
-        *outlen = (size_t)hl + blen;
-    }
-    return out;
+    out->head_len = hl > 0 && (size_t)hl < sizeof out->head ? (size_t)hl : 0;
 }
 
-static uint8_t *not_found(const char *reason, size_t *outlen)
+static int not_found(const char *reason, om_dircache_reply_t *out)
 {
-    return response(404, reason, NULL, 0, false, outlen);
+    reply_head(out, 404, reason, false);
+    return 0;
 }
 
-static uint8_t *answer_doc(const om_dir_doc_t *doc, bool z, size_t *outlen)
+/* The document by reference: the slot's blob of this version and form. */
+static int reply_doc(om_dircache_t *d, int slot, const om_dir_doc_t *doc, bool z,
+                     om_dircache_reply_t *out)
 {
-    if (!doc->text) return not_found("Not found", outlen);
-    if (z) return response(200, "OK", doc->z, doc->zlen, true, outlen);
-    return response(200, "OK", doc->text, doc->len, false, outlen);
+    if (!doc->text) return not_found("Not found", out);
+    om_dir_blob_slot_t *sl = &d->slots[slot][z];
+    out->body = z ? om_dir_blob_slot_get(sl, doc->gen, doc->z, doc->zlen)
+                  : om_dir_blob_slot_get(sl, doc->gen, doc->text, doc->len);
+    if (!out->body) return -1;
+    reply_head(out, 200, "OK", z);
+    return 0;
 }
 
 /* tor serves a consensus while it is reasonably live (dircache.c: "Consensus is too new/old"). */
-static uint8_t *answer_consensus(const om_dir_doc_t *doc, time_t now, bool z, size_t *outlen)
+static int reply_consensus(om_dircache_t *d, int slot, const om_dir_doc_t *doc, bool z,
+                           om_dircache_reply_t *out)
 {
-    if (!doc->text) return not_found("Consensus not found", outlen);
-    if (now < doc->valid_after - OM_DIR_TOLERANCE) return not_found("Consensus is too new", outlen);
-    if (now > doc->valid_until + OM_DIR_TOLERANCE) return not_found("Consensus is too old", outlen);
-    return answer_doc(doc, z, outlen);
+    time_t now = om_dir_engine_now(d->engine);
+    if (!doc->text) return not_found("Consensus not found", out);
+    if (now < doc->valid_after - OM_DIR_TOLERANCE) return not_found("Consensus is too new", out);
+    if (now > doc->valid_until + OM_DIR_TOLERANCE) return not_found("Consensus is too old", out);
+    return reply_doc(d, slot, doc, z, out);
 }
 
-/* /tor/micro/d/D1-D2-...: the ones we hold, in the order asked. */
-static uint8_t *answer_mds(const om_dir_store_t *st, char *list, bool z, size_t *outlen)
+/* The microdescriptors of a /tor/micro/d/D1-D2-... list that we hold, in the order asked. */
+static size_t find_mds(const om_dir_store_t *st, char *list, const om_dir_md_t **found, size_t max)
 {
-    size_t n = 0, cap = 0, len = 0;
-    const om_dir_md_t **found = NULL;
+    size_t n = 0;
     char *save = NULL;
-    for (char *tok = strtok_r(list, "-", &save); tok; tok = strtok_r(NULL, "-", &save)) {
+    for (char *tok = strtok_r(list, "-", &save); tok && n < max; tok = strtok_r(NULL, "-", &save)) {
         uint8_t dg[33];
         if (strlen(tok) != 43 || om_base64_decode(tok, 43, dg, sizeof dg) != 32) continue;
         const om_dir_md_t *e = om_dir_store_find_md(st, dg);
-        if (!e || !e->text) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            const om_dir_md_t **g = realloc(found, cap * sizeof *g);
-            if (!g) break;
-            found = g;
-        }
-        found[n++] = e;
-        len += e->len;
+        if (e && e->text) found[n++] = e;
     }
-    uint8_t *r = NULL, *body = NULL;
-    size_t blen = 0;
-    if (n && z) {
-        const om_dir_chunk_t **chunks = malloc(n * sizeof *chunks);
-        for (size_t i = 0; chunks && i < n; i++)
+    return n;
+}
+
+/* An answer made for this request alone (its own blob). */
+static int reply_mds(const om_dir_store_t *st, char *list, bool z, om_dircache_reply_t *out)
+{
+    /* A path of at most 1 KiB lists fewer than 1024 / 44 digests. */
+    const om_dir_md_t *found[32];
+    size_t n = find_mds(st, list, found, sizeof found / sizeof found[0]);
+    if (!n) return not_found("Not found", out);
+    if (z) {
+        const om_dir_chunk_t *chunks[32];
+        uint8_t *body = NULL;
+        size_t blen = 0;
+        for (size_t i = 0; i < n; i++)
             chunks[i] = &found[i]->chunk;
-        if (chunks && om_dir_chunks_join(chunks, n, &body, &blen) == 0)
-            r = response(200, "OK", body, blen, true, outlen);
-        free(chunks);
-    } else if (n && (body = malloc(len)) != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            memcpy(body + blen, found[i]->text, found[i]->len);
-            blen += found[i]->len;
-        }
-        r = response(200, "OK", body, blen, false, outlen);
-    } else if (!n) {
-        r = not_found("Not found", outlen);
+        if (om_dir_chunks_join(chunks, n, &body, &blen) < 0) return -1;
+        out->body = om_dir_blob_new(body, blen);
+        free(body);
+    } else {
+        size_t len = 0, off = 0;
+        for (size_t i = 0; i < n; i++)
+            len += found[i]->len;
+        if ((out->body = om_dir_blob_alloc(len)) != NULL)
+            for (size_t i = 0; i < n; i++) {
+                memcpy(om_dir_blob_wdata(out->body) + off, found[i]->text, found[i]->len);
+                off += found[i]->len;
+            }
     }
-    free(body);
-    free(found);
-    return r;
+    if (!out->body) return -1;
+    reply_head(out, 200, "OK", z);
+    return 0;
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -359,27 +384,55 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-uint8_t *om_dircache_answer(om_dircache_t *d, const char *path_in, size_t *outlen)
+int om_dircache_reply(om_dircache_t *d, const char *path_in, om_dircache_reply_t *out)
 {
+    memset(out, 0, sizeof *out);
     char path[1024];
     snprintf(path, sizeof path, "%s", path_in);
     size_t pl = strlen(path);
     bool z = pl > 2 && !strcmp(path + pl - 2, ".z");
     if (z) path[pl - 2] = 0;
     const om_dir_store_t *st = om_dir_engine_store(d->engine);
-    time_t now = om_dir_engine_now(d->engine);
     if (has_prefix(path, "/tor/status-vote/current/consensus-microdesc") &&
         (path[44] == 0 || path[44] == '/'))
-        return answer_consensus(&st->cons[OM_DIR_FLAV_MD], now, z, outlen);
+        return reply_consensus(d, SLOT_MD, &st->cons[OM_DIR_FLAV_MD], z, out);
     if (has_prefix(path, "/tor/status-vote/current/consensus") &&
         (path[34] == 0 || path[34] == '/'))
-        return answer_consensus(&st->cons[OM_DIR_FLAV_NS], now, z, outlen);
+        return reply_consensus(d, SLOT_NS, &st->cons[OM_DIR_FLAV_NS], z, out);
     /* Every certificate we hold (a few at most): the client keeps the ones it asked for. */
-    if (has_prefix(path, "/tor/keys/")) return answer_doc(&st->certs_doc, z, outlen);
-    if (!strcmp(path, "/tor/server/authority") && d->own_desc) {
-        if (z) return response(200, "OK", d->own_z, d->own_zlen, true, outlen);
-        return response(200, "OK", d->own_desc, d->own_len, false, outlen);
+    if (has_prefix(path, "/tor/keys/")) return reply_doc(d, SLOT_CERTS, &st->certs_doc, z, out);
+    if (!strcmp(path, "/tor/server/authority") && d->own.text)
+        return reply_doc(d, SLOT_OWN, &d->own, z, out);
+    if (has_prefix(path, "/tor/micro/d/")) return reply_mds(st, path + 13, z, out);
+    return not_found("Not found", out);
+}
+
+void om_dircache_reply_clear(om_dircache_reply_t *r)
+{
+    om_dir_blob_unref(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+size_t om_dircache_shared_bytes(const om_dircache_t *d)
+{
+    size_t n = 0;
+    for (int i = 0; i < SLOT_N; i++)
+        for (int z = 0; z < 2; z++)
+            n += om_dir_blob_len(d->slots[i][z].blob);
+    return n;
+}
+
+uint8_t *om_dircache_answer(om_dircache_t *d, const char *path, size_t *outlen)
+{
+    om_dircache_reply_t r;
+    if (om_dircache_reply(d, path, &r) < 0) return NULL;
+    size_t blen = om_dir_blob_len(r.body);
+    uint8_t *out = malloc(r.head_len + blen + 1);
+    if (out) {
+        memcpy(out, r.head, r.head_len);
+        if (blen) memcpy(out + r.head_len, om_dir_blob_data(r.body), blen);
+        *outlen = r.head_len + blen;
     }
-    if (has_prefix(path, "/tor/micro/d/")) return answer_mds(st, path + 13, z, outlen);
-    return not_found("Not found", outlen);
+    om_dircache_reply_clear(&r);
+    return out;
 }

@@ -54,9 +54,22 @@ void om_dircache_set_own_descriptor(om_dircache_t *d, const char *desc);
  * req[0..len). Returns 0 if more bytes are needed, -1 on a malformed or too long request, or the
  * length of the head; *path gets the request path (NUL-terminated, at most pathsz bytes). */
 int om_dircache_parse_request(const char *req, size_t len, char *path, size_t pathsz);
-/* The full HTTP response (status line, headers, body; deflate-compressed when the path ends in
- * ".z", from forms made once per document) for a GET of path. Malloc'd; *outlen set. 404 for
- * what we do not hold or serve, and for a consensus outside the clock tolerance (as tor). */
+/* The HTTP response for a GET of path: status line and headers in head, the body (NULL for a
+ * 404) by reference — a document is one blob per version and form shared by every stream
+ * serving it (deflated when the path ends in ".z", from forms made once per document); a
+ * microdescriptor list, a blob of its own. 404 for what we do not hold or serve, and for a
+ * consensus outside the clock tolerance (as tor). 0, or -1 if out of memory. */
+struct om_dir_blob;
+typedef struct {
+    char head[192];
+    size_t head_len;
+    struct om_dir_blob *body;
+} om_dircache_reply_t;
+int om_dircache_reply(om_dircache_t *d, const char *path, om_dircache_reply_t *out);
+void om_dircache_reply_clear(om_dircache_reply_t *r); /* drops the body's reference */
+/* Bytes of the blobs of the current documents' versions (held for answers). */
+size_t om_dircache_shared_bytes(const om_dircache_t *d);
+/* The same response flattened into one malloc'd buffer (tests); *outlen set. */
 uint8_t *om_dircache_answer(om_dircache_t *d, const char *path, size_t *outlen);
 
 #endif

@@ -49,6 +49,9 @@ struct om_or_sched {
     om_or_sched_stats_t st;
     uint64_t (*clock)(void *arg); /* NULL: om_now_usec */
     void *clock_arg;
+    size_t (*other)(void *arg); /* memory held elsewhere (om_or_sched_set_budget) */
+    void (*over)(void *arg);
+    void *budget_arg;
 };
 
 static uint64_t sched_now(const om_or_sched_t *s)
@@ -256,24 +259,48 @@ void om_or_sched_link_closed(om_or_sched_t *s, om_channel_t *chan)
         }
 }
 
+uint64_t om_or_sched_max_bytes(const om_or_sched_t *s)
+{
+    return s->max_bytes;
+}
+
+size_t om_or_sched_queued_bytes(const om_or_sched_t *s)
+{
+    return (size_t)s->st.queued_cells * om_or_sched_cell_cost();
+}
+
+void om_or_sched_set_budget(om_or_sched_t *s, size_t (*other)(void *arg), void (*over)(void *arg),
+                            void *arg)
+{
+    s->other = other;
+    s->over = over;
+    s->budget_arg = arg;
+}
+
+size_t om_or_sched_kill_oldest(om_or_sched_t *s)
+{
+    om_or_cellq_t *oldest = NULL;
+    for (link_state_t *l = s->links; l; l = l->next)
+        for (om_or_cellq_t *q = l->active; q; q = q->anext)
+            if (q->head && (!oldest || q->head->enq_usec < oldest->head->enq_usec)) oldest = q;
+    if (!oldest) return 0;
+    s->st.oom_kills++;
+    om_warn("Out of memory for queued cells (%llu cells, limit %llu bytes): closing the "
+            "circuit whose cells waited longest",
+            (unsigned long long)s->st.queued_cells, (unsigned long long)s->max_bytes);
+    void *owner = oldest->owner;
+    size_t freed = oldest->n * om_or_sched_cell_cost();
+    om_or_cellq_clear(oldest);
+    if (s->oom) s->oom(owner, s->oom_arg);
+    return freed;
+}
+
 /* MaxMemInQueues: close the circuits whose oldest queued cell is oldest until the queues hold
  * less than 90% of the limit (tor's circuits_handle_oom). */
 static void handle_oom(om_or_sched_t *s)
 {
-    while (s->st.queued_cells * om_or_sched_cell_cost() > s->max_bytes / 10 * 9) {
-        om_or_cellq_t *oldest = NULL;
-        for (link_state_t *l = s->links; l; l = l->next)
-            for (om_or_cellq_t *q = l->active; q; q = q->anext)
-                if (q->head && (!oldest || q->head->enq_usec < oldest->head->enq_usec)) oldest = q;
-        if (!oldest) return;
-        s->st.oom_kills++;
-        om_warn("Out of memory for queued cells (%llu cells, limit %llu bytes): closing the "
-                "circuit whose cells waited longest",
-                (unsigned long long)s->st.queued_cells, (unsigned long long)s->max_bytes);
-        void *owner = oldest->owner;
-        om_or_cellq_clear(oldest);
-        if (s->oom) s->oom(owner, s->oom_arg);
-    }
+    while (om_or_sched_queued_bytes(s) > s->max_bytes / 10 * 9)
+        if (!om_or_sched_kill_oldest(s)) return;
 }
 
 int om_or_cellq_send(om_or_cellq_t *q, om_channel_t *chan, const om_cell_t *cell)
@@ -314,10 +341,12 @@ int om_or_cellq_send(om_or_cellq_t *q, om_channel_t *chan, const om_cell_t *cell
         if (l->active) l->active->aprev = q;
         l->active = q;
     }
-    if (s->st.queued_cells * om_or_sched_cell_cost() > s->max_bytes) {
+    if (om_or_sched_queued_bytes(s) > s->max_bytes) {
         handle_oom(s); /* may have closed q's circuit: touch nothing after it */
         return 0;
     }
+    if (s->over && om_or_sched_queued_bytes(s) + s->other(s->budget_arg) > s->max_bytes)
+        s->over(s->budget_arg); /* a check from the loop (or_oom.c) */
     /* The link may have room already (our queue was non-empty for ordering only). */
     if (om_channel_outbuf_len(chan) < OM_OR_LINK_HIGH_WATER) flush_link(s, q->ls);
     return 0;

@@ -54,6 +54,17 @@ typedef struct {
 } om_or_sched_stats_t;
 void om_or_sched_stats(const om_or_sched_t *s, om_or_sched_stats_t *out);
 
+/* The relay's whole memory budget (or_oom.h): the limit, the bytes the cell queues hold, and
+ * closing the circuit whose oldest queued cell waited longest (bytes freed; 0: no queued cell). */
+uint64_t om_or_sched_max_bytes(const om_or_sched_t *s);
+size_t om_or_sched_queued_bytes(const om_or_sched_t *s);
+size_t om_or_sched_kill_oldest(om_or_sched_t *s);
+/* Count other memory against the limit too: after a cell is queued, if the queues plus
+ * other(arg) pass it, over(arg) runs (it must not close links or circuits at once: the caller
+ * is inside a send; the queues alone over the limit still close circuits at once). */
+void om_or_sched_set_budget(om_or_sched_t *s, size_t (*other)(void *arg), void (*over)(void *arg),
+                            void *arg);
+
 /* Bytes one queued cell counts against max_queued_bytes. */
 size_t om_or_sched_cell_cost(void);
 /* Tests: the clock (microseconds) for EWMA decay and the age of queued cells, instead of

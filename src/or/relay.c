@@ -29,6 +29,7 @@
 #include "or/exit_policy.h"
 #include "or/extra_info.h"
 #include "or/or_exit.h"
+#include "or/or_oom.h"
 #include "core/linkmgr.h"
 #include "or/or_streams.h"
 #include "or/svc_dir.h"
@@ -72,6 +73,7 @@ struct om_relay {
     om_or_streams_t *streams;
     om_svc_dir_t *svc_dir;
     om_or_sched_t *sched;
+    om_or_oom_t *oom; /* MaxMemInQueues over cells, link buffers, directory streams */
     struct event *maintain_ev, *publish_ev, *bw_ev;
     time_t started, last_publish;
     bool publish;
@@ -396,6 +398,20 @@ static int setup_exit(om_relay_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* MaxMemInQueues over everything a peer can make us hold (or_oom.h). */
+static int setup_oom(om_relay_t *r)
+{
+    r->oom = om_or_oom_new(r->base, om_or_sched_max_bytes(r->sched));
+    if (!r->oom || om_or_oom_add_sched(r->oom, r->sched) < 0 ||
+        om_or_oom_add_links(r->oom, r->links) < 0)
+        return -1;
+    om_or_mem_source_t dir = {.name = "dir",
+                              .bytes = om_svc_dir_pending_bytes,
+                              .reclaim = om_svc_dir_reclaim,
+                              .arg = r->svc_dir};
+    return r->svc_dir ? om_or_oom_add(r->oom, &dir) : 0;
+}
+
 /* The stream layer and its services: BEGIN_DIR from the directory cache, BEGIN and RESOLVE by the
  * exit (each only if configured). */
 static int setup_streams(om_relay_t *r, char *err, size_t errlen)
@@ -404,7 +420,7 @@ static int setup_streams(om_relay_t *r, char *err, size_t errlen)
     if (!r->streams) return om_errf(err, errlen, "out of memory");
     if (r->dircache) {
         om_stream_service_t dir;
-        if (!(r->svc_dir = om_svc_dir_new(r->dircache)))
+        if (!(r->svc_dir = om_svc_dir_new(r->base, r->dircache)))
             return om_errf(err, errlen, "out of memory");
         om_svc_dir_service(r->svc_dir, &dir);
         if (om_or_streams_add_service(r->streams, &dir) < 0)
@@ -578,7 +594,7 @@ om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *op
         .dos = om_relay_dos_policy(r->dos),
     };
     r->circuits = om_or_circuits_new(&cp);
-    if (!r->links || !r->circuits || !r->streams) {
+    if (!r->links || !r->circuits || !r->streams || setup_oom(r) < 0) {
         om_errf(err, errlen, "out of memory");
         goto fail;
     }
@@ -603,6 +619,7 @@ void om_relay_free(om_relay_t *r)
     if (r->bw_ev) event_free(r->bw_ev);
     om_reach_free(r->reach);
     om_tls_listener_free(r->listener);
+    om_or_oom_free(r->oom);
     om_or_circuits_free(r->circuits);
     om_linkmgr_free(r->links);
     om_or_sched_free(r->sched);

@@ -4,7 +4,8 @@
  * inflate back to the document; then a cache that fetches the tor 0.4.9 test-network snapshot
  * over HTTP from a fake authority DirPort on 127.0.0.1 with its clock 90 s behind (it used to
  * allow 60 s) and serves every document, ".z" forms straight from those made when each was
- * accepted, and refuses a consensus a day past its validity as tor does. */
+ * accepted, by reference (one blob per document version shared by every answer), and refuses a
+ * consensus a day past its validity as tor does. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "core/crypto.h"
 #include "core/dir_fetch.h"
 #include "dir/dir_policy.h"
+#include "or/dir_blob.h"
 #include "or/dircache.h"
 #include "test.h"
 #include "test_loop.h"
@@ -275,6 +277,18 @@ static void test_fetches_and_serves_snapshot(void)
     CHECK_EQ_INT(get(d, "/tor/micro/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &b, &bl, &defl),
                  404);
     free(b);
+    /* By reference: two streams answering the same document share one blob (the cache holds the
+     * third reference), made once per version, not copied per request. */
+    om_dircache_reply_t r1, r2;
+    CHECK(om_dircache_reply(d, "/tor/status-vote/current/consensus-microdesc.z", &r1) == 0);
+    CHECK(om_dircache_reply(d, "/tor/status-vote/current/consensus-microdesc.z", &r2) == 0);
+    CHECK(r1.body && r1.body == r2.body);
+    CHECK_EQ_INT(om_dir_blob_refs(r1.body), 3);
+    CHECK_EQ_INT(om_dir_blob_len(r1.body), md->zlen);
+    CHECK(om_dircache_shared_bytes(d) >= md->zlen);
+    om_dircache_reply_clear(&r1);
+    CHECK_EQ_INT(om_dir_blob_refs(r2.body), 2);
+    om_dircache_reply_clear(&r2);
     /* Like tor, a consensus more than a day past its validity is not served. */
     clock_now = SNAP_VU + OM_DIR_TOLERANCE + 1;
     CHECK(!om_dircache_ready(d));

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# mem-flood-test.sh — an onionmesh relay's memory stays bounded under floods from 127.0.0.2, in a
+# private Tor network of Debian tor 0.4.9 (tools/testnet: three authorities, three tor relays, one
+# onionmesh relay run with the smallest MaxMemInQueues we test, 64 MB): links that send CREATE2
+# cells without ever reading the DESTROY answers, and connections that never finish their
+# handshake. After each flood the relay is alive and its peak RSS stayed under MaxMemInQueues plus
+# the fixed overhead doc/relay.md states; then an honest tor client on 127.0.0.1 (the relay is its
+# bridge and directory cache) still downloads byte-exact through it.
+# Prints "ok - ..." / "not ok - ..." per check. Usage: mem-flood-test.sh [BUILD_DIR]
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) OM="$BUILD/onionmesh" ;; *) OM="$ROOT/$BUILD/onionmesh" ;; esac
+WORK=$(mktemp -d /tmp/om-memflood-XXXXXX)
+NET="$WORK/net"
+MAXMEM_MB=64
+OVERHEAD_MB=${OM_MEMFLOOD_OVERHEAD_MB:-64} # doc/relay.md, "Memory under hostile peers"
+BIG_MB=20
+CLIENT_PID=""
+HTTP_PID=""
+SAMPLER_PID=""
+
+FAILED=0
+ok() { echo "ok - memflood/$1"; }
+notok() { echo "not ok - memflood/$1${2:+: $2}"; FAILED=1; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; return 1; fi; }
+
+cleanup() {
+    [ "$FAILED" = 1 ] && grep -E "\[(warn|err)\]" "$NET/omrelay0/info.log" 2>/dev/null | tail -10 | sed 's/^/# omrelay0: /'
+    [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
+    [ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null
+    [ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
+    tools/testnet down --dir "$NET" >/dev/null 2>&1
+    if [ "${OM_MEMFLOOD_KEEP:-}" != 1 ]; then rm -rf "$WORK"; else echo "# kept $WORK"; fi
+}
+trap cleanup EXIT
+
+. tests/interop/testlib.sh
+jq_net() { python3 -c "import json;n=json.load(open('$NET/network.json'));print($1)"; }
+
+echo "# $(tor --version | head -1)"
+if ! tools/testnet up --dir "$NET" --tor-relays 3 --onionmesh-relays 1 --clients 0 \
+    --onionmesh-bin "$OM" >"$WORK/testnet.log" 2>&1; then
+    notok "testnet_up" "see below"; tail -30 "$WORK/testnet.log"; exit 1
+fi
+ok "testnet_up"
+PORT=$(jq_net "n['onionmesh_relays'][0]['or_port']")
+FP=$(cut -d' ' -f2 "$NET/omrelay0/fingerprint")
+
+# The relay again, with MaxMemInQueues 64 MB (accepted below tor's 256 MB minimum under
+# TestingTorNetwork, which testnet sets); network.json gets the new pid.
+pid=$(jq_net "n['onionmesh_relays'][0]['pid']")
+kill "$pid"; for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+echo "MaxMemInQueues $MAXMEM_MB MB" >>"$NET/omrelay0/torrc"
+accepted=$(grep -c "Accepted a microdesc consensus" "$NET/omrelay0/info.log")
+"$OM" -f "$NET/omrelay0/torrc" >>"$NET/omrelay0/stdout.log" 2>&1 &
+RPID=$!
+python3 - "$NET/network.json" "$RPID" <<'PY'
+import json, sys
+p, pid = sys.argv[1], int(sys.argv[2])
+n = json.load(open(p)); n["onionmesh_relays"][0]["pid"] = pid; n["pids"].append(pid)
+json.dump(n, open(p, "w"), indent=1)
+PY
+for _ in $(seq 1 600); do
+    [ "$(grep -c "Accepted a microdesc consensus" "$NET/omrelay0/info.log")" -gt "$accepted" ] && break
+    sleep 0.1
+done
+sleep 2
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$RPID/status" 2>/dev/null || echo 0; }
+hwm_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$RPID/status" 2>/dev/null || echo 0; }
+
+serve_www "$WORK/www" "onionmesh memory flood test page" "$BIG_MB" 1
+start_client() {
+    local d="$WORK/client"; SOCKS=$(free_port)
+    mkdir -p "$d"; chmod 700 "$d"
+    {
+        echo "DataDirectory $d"
+        echo "Log info file $d/info.log"
+        echo "SocksPort 127.0.0.1:$SOCKS"
+        echo "ControlPort 0"
+        echo "TestingTorNetwork 1"
+        echo "PathsNeededToBuildCircuits 0.67"
+        cat "$NET/dirauth-lines"
+        echo "UseBridges 1"
+        echo "Bridge 127.0.0.1:$PORT $FP"
+        echo "MiddleNodes $(jq_net "n['relays'][1]['fingerprint']")"
+        echo "ExitNodes $(jq_net "n['relays'][2]['fingerprint']")"
+        echo "StrictNodes 1"
+    } >"$d/torrc"
+    tor -f "$d/torrc" >"$d/stdout.log" 2>&1 &
+    CLIENT_PID=$!
+    wait_bootstrapped "$d/info.log" 240
+}
+fetch() { # path out
+    curl -sS --max-time 600 --retry 3 --retry-delay 2 --socks5-hostname "127.0.0.1:$SOCKS" \
+        "http://www.onionmesh.test:$HTTP_PORT/$1" -o "$2"
+}
+same_file() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' ' -f1)" ]; }
+
+check "tor_client_bootstraps_via_onionmesh_bridge" start_client
+fetch big.bin "$WORK/big0.out"
+check "download_before_floods_byte_exact" same_file "$WORK/big0.out" "$WORK/www/big.bin"
+BASE_KB=$(rss_kb)
+echo "# omrelay0 RSS after bootstrap and a ${BIG_MB} MB download: $((BASE_KB / 1024)) MB (peak $(($(hwm_kb) / 1024)) MB)"
+
+# Peak RSS over a flood: /proc's VmHWM is the process's high-water mark since start, so sample.
+sample_peak() { # out_file
+    local peak=0 r
+    while kill -0 "$RPID" 2>/dev/null; do
+        r=$(rss_kb); [ "$r" -gt "$peak" ] && peak=$r && echo "$peak" >"$1"
+        sleep 0.1
+    done
+}
+LIMIT_KB=$(((MAXMEM_MB + OVERHEAD_MB) * 1024))
+flood() { # name args...
+    local name=$1; shift
+    echo 0 >"$WORK/peak.$name"
+    sample_peak "$WORK/peak.$name" & SAMPLER_PID=$!
+    python3 tests/interop/mem_flood.py "$PORT" "$@" 2>&1 | sed 's/^/# /'
+    sleep 1; kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=""
+    local peak; peak=$(cat "$WORK/peak.$name")
+    echo "# $name: omrelay0 peak RSS $((peak / 1024)) MB (bound $((LIMIT_KB / 1024)) MB), now $(($(rss_kb) / 1024)) MB"
+    check "${name}_relay_alive" kill -0 "$RPID"
+    check "${name}_rss_within_maxmem_plus_${OVERHEAD_MB}MB ($((peak / 1024)) MB)" [ "$peak" -le "$LIMIT_KB" ]
+}
+# 40 links x 8 MiB of CREATE2 = 320 MiB offered, nothing read back.
+HOLD=15 flood create2_flood_not_reading create2 40 8
+HOLD=35 flood halfopen_flood halfopen 700
+grep -q "Refusing links: .* in their handshake" "$NET/omrelay0/info.log" &&
+    ok "halfopen_refused_past_limit" || notok "halfopen_refused_past_limit"
+
+fetch big.bin "$WORK/big1.out"
+check "download_after_floods_byte_exact" same_file "$WORK/big1.out" "$WORK/www/big.bin"
+exit $FAILED
