@@ -118,18 +118,61 @@ flood() { # name args...
     local name=$1; shift
     echo 0 >"$WORK/peak.$name"
     sample_peak "$WORK/peak.$name" & SAMPLER_PID=$!
-    python3 tests/interop/mem_flood.py "$PORT" "$@" 2>&1 | sed 's/^/# /'
+    NET_JSON="$NET/network.json" HTTP_PORT=$HTTP_PORT python3 tests/interop/mem_flood.py \
+        "$PORT" "$@" >"$WORK/out.$name" 2>&1
+    sed 's/^/# /' "$WORK/out.$name"
     sleep 1; kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=""
     local peak; peak=$(cat "$WORK/peak.$name")
     echo "# $name: omrelay0 peak RSS $((peak / 1024)) MB (bound $((LIMIT_KB / 1024)) MB), now $(($(rss_kb) / 1024)) MB"
     check "${name}_relay_alive" kill -0 "$RPID"
     check "${name}_rss_within_maxmem_plus_${OVERHEAD_MB}MB ($((peak / 1024)) MB)" [ "$peak" -le "$LIMIT_KB" ]
 }
+# The figure after "WORD " in a flood's summary line (out.NAME); empty if absent.
+figure() { sed -n "s/.*$2 \([0-9][0-9]*\).*/\1/p" "$WORK/out.$1" | head -1; }
 # 40 links x 8 MiB of CREATE2 = 320 MiB offered, nothing read back.
 HOLD=15 flood create2_flood_not_reading create2 40 8
 HOLD=35 flood halfopen_flood halfopen 700
-grep -q "Refusing links: .* in their handshake" "$NET/omrelay0/info.log" &&
-    ok "halfopen_refused_past_limit" || notok "halfopen_refused_past_limit"
+# The relay's log line, and what the attacker saw: every connection closed by the relay.
+halfopen_closed() {
+    grep -q "Refusing links: .* in their handshake" "$NET/omrelay0/info.log" &&
+        [ -n "$(figure halfopen_flood halfopen:)" ] &&
+        [ "$(sed -n 's/.* \([0-9]*\) closed by the relay.*/\1/p' "$WORK/out.halfopen_flood")" = \
+            "$(figure halfopen_flood halfopen:)" ]
+}
+check "halfopen_refused_past_limit_and_all_closed" halfopen_closed
+
+# Every stream the attacker opened was closed by the relay: answered to the end (END DONE),
+# refused or timed out (END), or on a circuit it destroyed; and there were streams.
+all_streams_closed() { # name
+    [ -n "$(figure "$1" unaccounted)" ] && [ "$(figure "$1" unaccounted)" = 0 ] &&
+        [ "$(figure "$1" ended)" -gt 0 ]
+}
+# The exit's connections to the HTTP server: open during the hold (one per connected circuit),
+# all closed within 15 s once the attacker's circuits are gone.
+exit_conns() { ss -Htn state established "( sport = :$HTTP_PORT )" | wc -l; }
+exit_streams_closed() { # name
+    local open; open=$(figure "$1" open)
+    [ -n "$open" ] && [ "$open" -ge "$(figure "$1" connected)" ] && [ "$open" -gt 0 ] || return 1
+    for _ in $(seq 1 150); do [ "$(exit_conns)" = 0 ] && return 0; sleep 0.1; done
+    return 1
+}
+# The exit stopped at the stream window (500 cells of 498 bytes) for a client sending no SENDME.
+within_stream_window() { [ -n "$(figure "$1" most)" ] && [ "$(figure "$1" most)" -le 244 ]; }
+
+# (a) 300 circuits x 12 BEGIN_DIR streams (4 past the per-circuit limit of 8) asking for the
+# consensus, plain and .z, nothing read for 20 s.
+HOLD=20 flood begindir_flood begindir 300 12
+check "begindir_flood_every_stream_closed" all_streams_closed begindir_flood
+grep -q "reasons \[.*(11, " "$WORK/out.begindir_flood" &&
+    ok "begindir_flood_refused_past_8_per_circuit" || notok "begindir_flood_refused_past_8_per_circuit"
+# (b) one client that never reads: the onionmesh relay as exit fetching 20 MB for it.
+HOLD=20 flood noread_client noread 1
+check "noread_client_exit_stopped_at_stream_window" within_stream_window noread_client
+check "noread_client_exit_stream_closed" exit_streams_closed noread_client
+# (c) sniper: 150 such circuits at once.
+HOLD=20 flood sniper noread 150
+check "sniper_exit_stopped_at_stream_window" within_stream_window sniper
+check "sniper_exit_streams_closed" exit_streams_closed sniper
 
 fetch big.bin "$WORK/big1.out"
 check "download_after_floods_byte_exact" same_file "$WORK/big1.out" "$WORK/www/big.bin"

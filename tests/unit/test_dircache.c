@@ -6,6 +6,7 @@
  * allow 60 s) and serves every document, ".z" forms straight from those made when each was
  * accepted, by reference (one blob per document version shared by every answer), and refuses a
  * consensus a day past its validity as tor does. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 
 #include "core/crypto.h"
 #include "core/dir_fetch.h"
+#include "dir/dir_engine.h"
 #include "dir/dir_policy.h"
 #include "or/dir_blob.h"
 #include "or/dircache.h"
@@ -126,60 +128,7 @@ static void test_answers(void)
 
 /* ---------------------------------------------------------------- against a fake authority */
 
-#define SNAP_VA ((time_t)1795338860) /* 2026-11-22 09:14:20 */
-#define SNAP_VU (SNAP_VA + 40)
-
-static time_t clock_now;
-static time_t test_clock(void *arg)
-{
-    (void)arg;
-    return clock_now;
-}
-
-typedef struct {
-    char *certs, *md, *ns, *mds;
-    size_t certs_len, md_len, ns_len, mds_len;
-    int n_requests, n_md_consensus;
-} fake_auth_t;
-
-/* The microdescriptors of the snapshot whose digests the request lists. */
-static void add_mds(const fake_auth_t *a, const char *list, struct evbuffer *out)
-{
-    size_t p = 0;
-    while (p < a->mds_len) {
-        const char *next = strstr(a->mds + p + 1, "\nonion-key\n");
-        size_t e = next ? (size_t)(next - a->mds) + 1 : a->mds_len;
-        uint8_t dg[32];
-        char b64[48];
-        om_sha256((const uint8_t *)a->mds + p, e - p, dg);
-        om_base64_encode(dg, 32, b64, sizeof b64, true);
-        if (strstr(list, b64)) evbuffer_add(out, a->mds + p, e - p);
-        p = e;
-    }
-}
-
-static void auth_serve(struct evhttp_request *req, void *arg)
-{
-    fake_auth_t *a = arg;
-    const char *uri = evhttp_request_get_uri(req);
-    struct evbuffer *out = evbuffer_new();
-    a->n_requests++;
-    if (!strcmp(uri, "/tor/keys/all")) {
-        evbuffer_add(out, a->certs, a->certs_len);
-    } else if (!strcmp(uri, "/tor/status-vote/current/consensus-microdesc")) {
-        evbuffer_add(out, a->md, a->md_len);
-        a->n_md_consensus++;
-    } else if (!strcmp(uri, "/tor/status-vote/current/consensus")) {
-        evbuffer_add(out, a->ns, a->ns_len);
-    } else if (!strncmp(uri, "/tor/micro/d/", 13)) {
-        add_mds(a, uri + 13, out);
-    }
-    if (evbuffer_get_length(out))
-        evhttp_send_reply(req, 200, "OK", out);
-    else
-        evhttp_send_error(req, 404, "Not found");
-    evbuffer_free(out);
-}
+#include "dircache_fake.h"
 
 /* An HTTP GET answered from the cache: status, and the body into *body (malloc'd). */
 static int get(om_dircache_t *d, const char *path, uint8_t **body, size_t *blen, bool *deflated)
@@ -219,35 +168,11 @@ static int serves(om_dircache_t *d, const char *path, const char *want, size_t w
 static void test_fetches_and_serves_snapshot(void)
 {
     fake_auth_t a = {0};
-    a.certs = om_test_read_data("testnet-snapshot/keys-all", &a.certs_len);
-    a.md = om_test_read_data("testnet-snapshot/consensus-microdesc", &a.md_len);
-    a.ns = om_test_read_data("testnet-snapshot/consensus", &a.ns_len);
-    a.mds = om_test_read_data("testnet-snapshot/microdescs", &a.mds_len);
-    CHECK(a.certs && a.md && a.ns && a.mds);
     struct event_base *base = event_base_new();
-    struct evhttp *http = evhttp_new(base);
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
-    CHECK(bs);
-    struct sockaddr_in sin;
-    socklen_t sl = sizeof sin;
-    CHECK(getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &sl) == 0);
-    evhttp_set_gencb(http, auth_serve, &a);
-    /* The three snapshot authorities, all answering at this one DirPort. */
-    static const char *const v3[3] = {"2294432174E7CF2BB0914A509C1E955DCA35EB6E",
-                                      "7CBA18A8EED044F5DA4D43D8439C66F0E94519E8",
-                                      "44BDAE19610F6045A72216FD5608EE0858B4515D"};
-    om_dir_authority_t auths[3];
-    memset(auths, 0, sizeof auths);
-    for (int i = 0; i < 3; i++) {
-        snprintf(auths[i].nickname, sizeof auths[i].nickname, "auth%d", i);
-        snprintf(auths[i].ipv4, sizeof auths[i].ipv4, "127.0.0.1");
-        auths[i].dir_port = ntohs(sin.sin_port);
-        auths[i].has_v3ident = true;
-        om_test_unhex(v3[i], auths[i].v3ident, 20);
-    }
+    CHECK(fake_auth_start(base, &a));
     /* The relay's clock is a minute and a half behind the authorities'. */
     clock_now = SNAP_VA - 90;
-    om_dircache_t *d = om_dircache_new_with_clock(base, auths, 3, test_clock, NULL);
+    om_dircache_t *d = om_dircache_new_with_clock(base, a.auths, 3, test_clock, NULL);
     const om_dir_store_t *st = om_dircache_store(d);
     OM_TEST_WAIT_FOR(base, om_dircache_ready(d) && st->n_mds == 6 && st->cons[1].text, 5000);
     CHECK_MSG(om_dircache_ready(d), "no consensus taken (%d requests)", a.n_requests);
@@ -297,12 +222,29 @@ static void test_fetches_and_serves_snapshot(void)
     CHECK(r && status_of(r, len) == 404 && memmem(r, len, "Consensus is too old", 20));
     free(r);
     om_dircache_free(d);
-    evhttp_free(http);
+    fake_auth_stop(&a);
     event_base_free(base);
-    free(a.certs);
-    free(a.md);
-    free(a.ns);
-    free(a.mds);
+}
+
+/* The key certificates answered with a body that does not end: the cache stops reading at
+ * OM_DIR_MAX_DOC (evhttp's maximum body) and closes the connection, instead of reading (and
+ * holding) all of it and refusing it only then. */
+static void test_dirport_fetch_bounded_while_reading(void)
+{
+    fake_auth_t a = {.endless = true};
+    signal(SIGPIPE, SIG_IGN); /* the fake authority writes on after the cache closed */
+    struct event_base *base = event_base_new();
+    CHECK(fake_auth_start(base, &a));
+    clock_now = SNAP_VA;
+    om_dircache_t *d = om_dircache_new_with_clock(base, a.auths, 3, test_clock, NULL);
+    OM_TEST_WAIT_FOR(base, a.endless_closed, 20000);
+    CHECK_MSG(a.endless_closed, "still reading after %zu bytes", a.endless_sent);
+    CHECK_MSG(a.endless_sent <= OM_DIR_MAX_DOC + (4u << 20), "%zu bytes sent before the close",
+              a.endless_sent);
+    CHECK(!om_dircache_ready(d));
+    om_dircache_free(d);
+    fake_auth_stop(&a);
+    event_base_free(base);
 }
 
 static const om_test_t tests[] = {
@@ -311,6 +253,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_parse_malformed),
     OM_TEST(test_answers),
     OM_TEST(test_fetches_and_serves_snapshot),
+    OM_TEST(test_dirport_fetch_bounded_while_reading),
     {NULL, NULL},
 };
 
