@@ -52,6 +52,16 @@ static om_transport_t *tls_connect(void *arg, struct event_base *base, const cha
 
 const om_transport_factory_t om_linkmgr_tls_factory = {.name = "tls", .connect = tls_connect};
 
+static om_transport_t *tls_connect_nagle(void *arg, struct event_base *base, const char *host,
+                                         uint16_t port)
+{
+    (void)arg;
+    return om_tls_connect_nagle(base, host, port);
+}
+
+const om_transport_factory_t om_linkmgr_tls_client_factory = {.name = "tls",
+                                                              .connect = tls_connect_nagle};
+
 om_linkmgr_t *om_linkmgr_new(struct event_base *base, const om_linkmgr_opts_t *opts,
                              const om_linkmgr_owner_t *owner)
 {
@@ -61,7 +71,8 @@ om_linkmgr_t *om_linkmgr_new(struct event_base *base, const om_linkmgr_opts_t *o
     if (opts) m->o = *opts;
     if (!m->o.max_links) m->o.max_links = DEFAULT_MAX_LINKS;
     if (!m->o.max_half_open) m->o.max_half_open = OM_LINKMGR_MAX_HALF_OPEN;
-    if (!m->o.factory) m->o.factory = &om_linkmgr_tls_factory;
+    if (!m->o.factory)
+        m->o.factory = m->o.identity ? &om_linkmgr_tls_factory : &om_linkmgr_tls_client_factory;
     if (owner) m->owner = *owner;
     return m;
 }

@@ -30,8 +30,14 @@ typedef struct {
     void *arg;
 } om_transport_factory_t;
 
-/* TLS over TCP (transport_tls.c). */
+/* TLS over TCP (transport_tls.c): a relay's links, with TCP_NODELAY. */
 extern const om_transport_factory_t om_linkmgr_tls_factory;
+/* The same for a client's links (the default without an identity), Nagle's algorithm left on as
+ * tor's client leaves it. Measured (issue 11, doc/benchmarks.md): with TCP_NODELAY a tor exit's
+ * Vegas saw a ~3 ms lower minimum RTT from our SENDMEs than from tor's client's at the same
+ * average RTT, read the difference as queueing and held the window ~15% lower, so downloads
+ * through busy relays ran at 0.7-0.8x tor's client; with Nagle on the two match. */
+extern const om_transport_factory_t om_linkmgr_tls_client_factory;
 
 /* What an accept filter decides about a new inbound connection. */
 typedef enum {
@@ -58,7 +64,8 @@ typedef struct {
     /* Inbound links whose handshake is not done yet, at once (each also times out after
      * OM_CHAN_HANDSHAKE_TIMEOUT_S); 0: OM_LINKMGR_MAX_HALF_OPEN. */
     unsigned max_half_open;
-    /* How outbound links are made; NULL: om_linkmgr_tls_factory. */
+    /* How outbound links are made; NULL: om_linkmgr_tls_factory with an identity, else
+     * om_linkmgr_tls_client_factory. */
     const om_transport_factory_t *factory;
     om_linkmgr_accept_filter_t accept_filter; /* check NULL: every connection (up to max_links) */
 } om_linkmgr_opts_t;

@@ -77,6 +77,10 @@ struct om_identity_s;
 /* Connect to host:port (numeric address) and run a TLS client handshake. The CONNECTED event
  * fires when TLS is up. Certificates are not checked by TLS: tor authenticates in-protocol. */
 om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16_t port);
+/* The same with Nagle's algorithm left on (no TCP_NODELAY), as tor leaves it on its OR
+ * connections: a client's SENDMEs then reach the exit paced as tor's client's do, which is what
+ * the exit's congestion control (prop 324 Vegas) is tuned to; see om_linkmgr_tls_client_factory. */
+om_transport_t *om_tls_connect_nagle(struct event_base *base, const char *host, uint16_t port);
 /* A TLS server transport on an accepted socket fd, presenting the given certificate/key
  * (DER certificate, the EVP_PKEY of om_rsa_t). */
 typedef struct om_tls_server_ctx om_tls_server_ctx_t;

@@ -663,7 +663,8 @@ static SSL_CTX *get_client_ctx(void)
     return client_ctx;
 }
 
-om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16_t port)
+static om_transport_t *tls_connect(struct event_base *base, const char *host, uint16_t port,
+                                   bool nodelay)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -696,8 +697,18 @@ om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16
         tls_free_now(tt);
         return NULL;
     }
-    set_nodelay(bufferevent_getfd(tt->under));
+    if (nodelay) set_nodelay(bufferevent_getfd(tt->under));
     return &tt->base;
+}
+
+om_transport_t *om_tls_connect(struct event_base *base, const char *host, uint16_t port)
+{
+    return tls_connect(base, host, port, true);
+}
+
+om_transport_t *om_tls_connect_nagle(struct event_base *base, const char *host, uint16_t port)
+{
+    return tls_connect(base, host, port, false);
 }
 
 om_tls_server_ctx_t *om_tls_server_ctx_new(const uint8_t *cert_der, size_t cert_len, void *evp_pkey)
