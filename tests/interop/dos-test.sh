@@ -111,7 +111,7 @@ check "connection_flood_capped_at_100_concurrent" conns_capped
 # 4. connection churn past DoSConnectionConnectBurst (150): the address is marked, later
 #    connections are closed at once
 sleep 1
-$ATTACK "$OM_PORT" 127.0.0.2 churn 200 >"$WORK/churn.out" 2>&1; sed 's/^/# /' "$WORK/churn.out"
+$ATTACK "$OM_PORT" 127.0.0.2 churn 300 >"$WORK/churn.out" 2>&1; sed 's/^/# /' "$WORK/churn.out"
 churn_marked() { grep -Eq "churn: accepted [0-9]+ closed [1-9][0-9]*$" "$WORK/churn.out"; }
 check "connection_churn_marked_and_closed" churn_marked
 

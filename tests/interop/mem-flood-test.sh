@@ -163,8 +163,9 @@ within_stream_window() { [ -n "$(figure "$1" most)" ] && [ "$(figure "$1" most)"
 # consensus, plain and .z, nothing read for 20 s.
 HOLD=20 flood begindir_flood begindir 300 12
 check "begindir_flood_every_stream_closed" all_streams_closed begindir_flood
-grep -q "reasons \[.*(11, " "$WORK/out.begindir_flood" &&
-    ok "begindir_flood_refused_past_8_per_circuit" || notok "begindir_flood_refused_past_8_per_circuit"
+# (No check of the per-circuit limit of 8 here: a test network's consensus is a few KB, so each
+# answer fits in the socket buffers and its stream ends before the next opens; tests/unit/
+# test_svc_dir.c holds streams open and checks that the 9th is refused.)
 # (b) one client that never reads: the onionmesh relay as exit fetching 20 MB for it.
 HOLD=20 flood noread_client noread 1
 check "noread_client_exit_stopped_at_stream_window" within_stream_window noread_client
