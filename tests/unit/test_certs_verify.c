@@ -475,6 +475,30 @@ static void test_type6_key_type(void)
     }
 }
 
+/* An X.509 identity certificate for an RSA key under 1024 bits is refused by the X.509 check
+ * itself (tor refuses such keys), before the RSA-1024 rule. */
+static void test_short_rsa_key(void)
+{
+    const om_identity_t *id = identity();
+    certs_t c;
+    CHECK(id && build(&c, id) == 0);
+    om_rsa_t *small = om_rsa_generate(768);
+    CHECK(small != NULL);
+    size_t len = 0;
+    uint8_t *der = om_x509_create_self_signed(small, "www.smallkey.net", 365 * DAY, &len);
+    om_rsa_free(small);
+    CHECK(der != NULL);
+    char why[128];
+    om_rsa_t *k = om_x509_rsa_check(der, len, true, time(NULL), why, sizeof why);
+    set_entry(&c, 2, der, len);
+    char err[256];
+    bool ok = fails_with(&c, g_tls_hash, time(NULL), "shorter than 1024 bits", err, sizeof err);
+    free(der);
+    om_rsa_free(k);
+    CHECK(k == NULL);
+    CHECK_MSG(ok, "err = %s", err);
+}
+
 static void test_bad_type2(void)
 {
     const om_identity_t *id = identity();
@@ -532,13 +556,21 @@ static void cleanup(void)
 }
 
 static const om_test_t tests[] = {
-    OM_TEST(test_real_tor_certs),          OM_TEST(test_generated_identity),
-    OM_TEST(test_certs_cell_verifies),     OM_TEST(test_swapped_tls_hash),
-    OM_TEST(test_missing_types),           OM_TEST(test_duplicate_types),
-    OM_TEST(test_crosscert_wrong_rsa_key), OM_TEST(test_expired_type4),
-    OM_TEST(test_type5_wrong_signer),      OM_TEST(test_rsa2048_identity),
-    OM_TEST(test_type6_key_type),          OM_TEST(test_bad_type2),
-    OM_TEST(test_identity_free),           {NULL, NULL},
+    OM_TEST(test_real_tor_certs),
+    OM_TEST(test_generated_identity),
+    OM_TEST(test_certs_cell_verifies),
+    OM_TEST(test_swapped_tls_hash),
+    OM_TEST(test_missing_types),
+    OM_TEST(test_duplicate_types),
+    OM_TEST(test_crosscert_wrong_rsa_key),
+    OM_TEST(test_expired_type4),
+    OM_TEST(test_type5_wrong_signer),
+    OM_TEST(test_rsa2048_identity),
+    OM_TEST(test_type6_key_type),
+    OM_TEST(test_short_rsa_key),
+    OM_TEST(test_bad_type2),
+    OM_TEST(test_identity_free),
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)
