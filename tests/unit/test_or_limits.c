@@ -4,11 +4,13 @@
  * limit (the fixture's relay allows 16: the 17th CREATE gets DESTROY RESOURCELIMIT), at most 8
  * RELAY_EARLY cells per circuit (tor-spec 5.6: the 9th closes it), at most 256 streams per
  * circuit (the 257th BEGIN gets END RESOURCELIMIT), a BEGIN on a stream ID in use (the circuit
- * closes) and a RESOLVE without its NUL (END TORPROTOCOL). The cases a mutation of the check
- * would let through (tools/mutations.txt) are the ones asserted. */
+ * closes), a RESOLVE without its NUL (END TORPROTOCOL) and, with congestion control, a malformed
+ * XON (the circuit closes). The cases a mutation of the check would let through
+ * (tools/mutations.txt) are the ones asserted. */
 #include <event2/event.h>
 
 #include "core/cell.h"
+#include "core/congestion.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/relay_bodies.h"
@@ -171,14 +173,41 @@ static void test_resolve_without_nul(void)
     CHECK(!destroyed);
 }
 
+/* With congestion control, a malformed XON (unknown version) closes the circuit (prop 324 4.1);
+ * a well-formed one on another circuit does not. */
+static void test_malformed_xon_closes(void)
+{
+    for (int bad = 0; bad <= 1; bad++) {
+        fix_relay_t r;
+        fix_client_t c;
+        CHECK(fix_relay_start(&r, NULL, NULL));
+        r.cc_sendme_inc = 31;
+        CHECK_RET(om_or_streams_add_service(r.streams, &keep_svc), 0);
+        CHECK(fix_client_create(&r, &c, FIX_CIRC));
+        uint8_t body[OM_RELAY_PAYLOAD_LEN];
+        om_begin_t b = {.host = "xon.example", .port = 80};
+        int n = om_begin_encode(&b, body, sizeof body);
+        CHECK(n > 0);
+        bool destroyed = false;
+        fix_client_send(&r, &c, OM_RELAY_BEGIN, FIX_STREAM, body, (size_t)n, false);
+        int connected = fix_drain(&r, &c, OM_RELAY_CONNECTED, &destroyed, NULL);
+        n = om_xon_encode(0, body, sizeof body);
+        CHECK(n == OM_XON_BODY_LEN);
+        if (bad) body[0] = OM_FLOW_VERSION + 1;
+        fix_client_send(&r, &c, OM_RELAY_XON, FIX_STREAM, body, (size_t)n, false);
+        fix_drain(&r, &c, OM_RELAY_END, &destroyed, NULL);
+        fix_relay_stop(&r);
+        CHECK_EQ_INT(connected, 1);
+        CHECK_MSG(destroyed == (bool)bad, "%s XON: circuit %s", bad ? "malformed" : "good",
+                  destroyed ? "closed" : "left open");
+    }
+}
+
 static const om_test_t tests[] = {
-    OM_TEST(test_circ_id_of_our_half_refused),
-    OM_TEST(test_circuit_limit_exact),
-    OM_TEST(test_ninth_relay_early_closes),
-    OM_TEST(test_stream_limit_exact),
-    OM_TEST(test_stream_id_in_use_closes),
-    OM_TEST(test_resolve_without_nul),
-    {NULL, NULL},
+    OM_TEST(test_circ_id_of_our_half_refused), OM_TEST(test_circuit_limit_exact),
+    OM_TEST(test_ninth_relay_early_closes),    OM_TEST(test_stream_limit_exact),
+    OM_TEST(test_stream_id_in_use_closes),     OM_TEST(test_resolve_without_nul),
+    OM_TEST(test_malformed_xon_closes),        {NULL, NULL},
 };
 
 int main(int argc, char **argv)
