@@ -41,7 +41,7 @@ static void on_writable(om_or_circ_t *circ, void *arg)
 }
 
 static bool relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys,
-                        bool allow_private)
+                        bool allow_private, unsigned max_circuits)
 {
     memset(r, 0, sizeof *r);
     r->links = links;
@@ -54,7 +54,7 @@ static bool relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *ke
         .keys = keys,
         .links = links,
         .allow_private_extend = allow_private,
-        .max_circuits = 16,
+        .max_circuits = max_circuits,
         .stream_handler = stream_handler,
         .on_circ_free = on_circ_free,
         .stream_arg = r,
@@ -69,12 +69,18 @@ static bool relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *ke
 
 bool fix_relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys)
 {
-    return relay_start(r, links, keys, true);
+    return relay_start(r, links, keys, true, 16);
 }
 
 bool fix_relay_start_public(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys)
 {
-    return relay_start(r, links, keys, false);
+    return relay_start(r, links, keys, false, 16);
+}
+
+bool fix_relay_start_limit(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys,
+                           unsigned max_circuits)
+{
+    return relay_start(r, links, keys, true, max_circuits);
 }
 
 void fix_relay_stop(fix_relay_t *r)

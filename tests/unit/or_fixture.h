@@ -40,6 +40,9 @@ typedef struct {
  * TestingTorNetwork) unless started with fix_relay_start_public. */
 bool fix_relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys);
 bool fix_relay_start_public(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys);
+/* The same as fix_relay_start with another circuit limit than 16. */
+bool fix_relay_start_limit(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys,
+                           unsigned max_circuits);
 void fix_relay_stop(fix_relay_t *r);
 
 typedef struct fix_client {

@@ -1,7 +1,8 @@
 /* test_or_limits.c — the limits and rules a relay applies to a client's cells
  * (src/or/or_circuit.c, src/or/or_streams.c), each at its exact bound, over the in-memory link of
  * or_fixture.h: a CREATE whose circuit ID is of the relay's half (tor-spec 5.1.1), the circuit
- * limit (the fixture's relay allows 16: the 17th CREATE gets DESTROY RESOURCELIMIT), at most 8
+ * limit (the fixture's relay allows 16: the 17th CREATE gets DESTROY RESOURCELIMIT), 200 CREATEs
+ * per link per second, a CREATE2 ntor HLEN of exactly 84, at most 8
  * RELAY_EARLY cells per circuit (tor-spec 5.6: the 9th closes it), at most 256 streams per
  * circuit (the 257th BEGIN gets END RESOURCELIMIT), a BEGIN on a stream ID in use (the circuit
  * closes), a RESOLVE without its NUL (END TORPROTOCOL) and, with congestion control, a malformed
@@ -13,8 +14,11 @@
 #include "core/congestion.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/onion_handshake.h"
 #include "core/relay_bodies.h"
+#include "or/or_circuit.h"
 #include "or/or_streams.h"
+#include "or/relay_keys.h"
 #include "or/stream_service.h"
 #include "or_fixture.h"
 #include "test.h"
@@ -203,8 +207,64 @@ static void test_malformed_xon_closes(void)
     }
 }
 
+/* At most 200 CREATEs per link per second (or_circuit.h): within one second the 201st gets
+ * DESTROY RESOURCELIMIT. Retried if the second changed while they were sent. */
+static void test_create_burst_exact(void)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        fix_relay_t r;
+        uint8_t reason = 0;
+        int n_ok = 0, last = -1;
+        CHECK(fix_relay_start_limit(&r, NULL, NULL, 1000));
+        time_t t0 = time(NULL);
+        for (uint32_t i = 0; i <= OM_OR_CREATE_BURST_PER_LINK; i++) {
+            last = create_fast_answer(&r, 0x80001000u + i, &reason);
+            n_ok += last == OM_CELL_CREATED_FAST;
+        }
+        bool same_second = time(NULL) == t0;
+        fix_relay_stop(&r);
+        if (!same_second) continue;
+        CHECK_EQ_INT(n_ok, OM_OR_CREATE_BURST_PER_LINK);
+        CHECK_EQ_INT(last, OM_CELL_DESTROY);
+        CHECK_EQ_INT(reason, OM_DESTROY_RESOURCELIMIT);
+        return;
+    }
+    CHECK_MSG(0, "201 CREATEs never fitted in one second");
+}
+
+/* CREATE2 ntor (tor-spec 5.1.4): HLEN must be exactly 84. A valid onionskin for the relay's
+ * onion key is answered; the same with one byte more (HLEN 85) is refused. */
+static void test_ntor_hlen_exact(void)
+{
+    om_relay_keys_t keys;
+    memset(&keys, 0, sizeof keys);
+    om_rand_bytes(keys.rsa_fp, 20);
+    CHECK(om_x25519_keygen(&keys.ntor) == 0);
+    int got[2];
+    for (int extra = 0; extra <= 1; extra++) {
+        fix_relay_t r;
+        CHECK(fix_relay_start(&r, NULL, &keys));
+        om_ntor_client_t st;
+        om_cell_t cell = {.circ_id = FIX_CIRC, .command = OM_CELL_CREATE2}, reply;
+        uint16_t hlen = (uint16_t)(OM_NTOR_ONIONSKIN_LEN + extra);
+        cell.payload[0] = 0;
+        cell.payload[1] = OM_HANDSHAKE_TYPE_NTOR;
+        cell.payload[2] = (uint8_t)(hlen >> 8);
+        cell.payload[3] = (uint8_t)hlen;
+        CHECK(om_ntor_client_create(&st, keys.rsa_fp, keys.ntor.pub, cell.payload + 4) == 0);
+        om_ntor_client_clear(&st);
+        got[extra] = om_mem_link_feed(&r.link, &cell) == 0 && om_mem_link_take(&r.link, &reply) == 1
+                         ? reply.command
+                         : -1;
+        fix_relay_stop(&r);
+    }
+    CHECK_EQ_INT(got[0], OM_CELL_CREATED2);
+    CHECK_EQ_INT(got[1], OM_CELL_DESTROY);
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_circ_id_of_our_half_refused), OM_TEST(test_circuit_limit_exact),
+    OM_TEST(test_create_burst_exact),          OM_TEST(test_ntor_hlen_exact),
     OM_TEST(test_ninth_relay_early_closes),    OM_TEST(test_stream_limit_exact),
     OM_TEST(test_stream_id_in_use_closes),     OM_TEST(test_resolve_without_nul),
     OM_TEST(test_malformed_xon_closes),        {NULL, NULL},
