@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "core/onion_handshake.h"
+#include "core/congestion.h"
 #include "core/relay_bodies.h"
 
 static void on_unclaimed(om_channel_t *chan, const om_cell_t *cell, void *arg)
@@ -16,7 +17,31 @@ static void on_unclaimed(om_channel_t *chan, const om_cell_t *cell, void *arg)
     om_or_circuits_unclaimed_cell(r->circs, chan, cell);
 }
 
-bool fix_relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys)
+/* The stream layer's three entry points, with the relay as their argument (for cc_sendme_inc). */
+static int stream_handler(om_or_circ_t *circ, const om_relay_header_t *hdr, const uint8_t *body,
+                          bool early, void *arg)
+{
+    fix_relay_t *r = arg;
+    if (r->cc_sendme_inc && !circ->stream_state && !circ->cc_sendme_inc &&
+        (circ->cc_params = malloc(sizeof *circ->cc_params))) {
+        om_cc_params_load(circ->cc_params, NULL, NULL);
+        circ->cc_sendme_inc = r->cc_sendme_inc;
+    }
+    return om_or_streams_handle(circ, hdr, body, early, r->streams);
+}
+
+static void on_circ_free(om_or_circ_t *circ, void *arg)
+{
+    om_or_streams_circ_free(circ, ((fix_relay_t *)arg)->streams);
+}
+
+static void on_writable(om_or_circ_t *circ, void *arg)
+{
+    om_or_streams_writable(circ, ((fix_relay_t *)arg)->streams);
+}
+
+static bool relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys,
+                        bool allow_private, unsigned max_circuits)
 {
     memset(r, 0, sizeof *r);
     r->links = links;
@@ -28,18 +53,34 @@ bool fix_relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys)
     om_or_circ_params_t p = {
         .keys = keys,
         .links = links,
-        .allow_private_extend = true,
-        .max_circuits = 16,
-        .stream_handler = om_or_streams_handle,
-        .on_circ_free = om_or_streams_circ_free,
-        .stream_arg = r->streams,
+        .allow_private_extend = allow_private,
+        .max_circuits = max_circuits,
+        .stream_handler = stream_handler,
+        .on_circ_free = on_circ_free,
+        .stream_arg = r,
         .sched = r->sched,
-        .on_writable = om_or_streams_writable,
+        .on_writable = on_writable,
         .base = r->base,
     };
     r->circs = om_or_circuits_new(&p);
     om_chan_callbacks_t cb = {.on_unclaimed_cell = on_unclaimed, .arg = r};
     return r->circs && om_mem_link_open(&r->link, r->base, OM_CHAN_RESPONDER, &cb);
+}
+
+bool fix_relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys)
+{
+    return relay_start(r, links, keys, true, 16);
+}
+
+bool fix_relay_start_public(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys)
+{
+    return relay_start(r, links, keys, false, 16);
+}
+
+bool fix_relay_start_limit(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys,
+                           unsigned max_circuits)
+{
+    return relay_start(r, links, keys, true, max_circuits);
 }
 
 void fix_relay_stop(fix_relay_t *r)

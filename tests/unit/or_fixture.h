@@ -31,10 +31,18 @@ typedef struct {
     om_relay_keys_t *keys;          /* ditto */
     struct fix_client *clients[16]; /* cleared by fix_relay_stop */
     int n_clients;
+    /* Non-zero: circuits get congestion control with this sendme_inc (and tor's default
+     * parameters) before their first relay message, as if their CREATE2 had negotiated it. */
+    uint8_t cc_sendme_inc;
 } fix_relay_t;
 
-/* links and keys may be NULL (no EXTEND2). */
+/* links and keys may be NULL (no EXTEND2). The relay extends to private addresses (as with
+ * TestingTorNetwork) unless started with fix_relay_start_public. */
 bool fix_relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys);
+bool fix_relay_start_public(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys);
+/* The same as fix_relay_start with another circuit limit than 16. */
+bool fix_relay_start_limit(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys,
+                           unsigned max_circuits);
 void fix_relay_stop(fix_relay_t *r);
 
 typedef struct fix_client {

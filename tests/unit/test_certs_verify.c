@@ -449,6 +449,56 @@ static void test_rsa2048_identity(void)
     CHECK_MSG(ok, "err = %s", err);
 }
 
+/* An authenticating initiator's type 6 certificate must certify an Ed25519 key (the one that
+ * signs AUTHENTICATE): the same chain with key type 3 (a TLS certificate digest) is refused. */
+static void test_type6_key_type(void)
+{
+    const om_identity_t *id = identity();
+    certs_t c;
+    CHECK(id && build(&c, id) == 0);
+    time_t now = time(NULL);
+    om_peer_identity_t peer;
+    char err[256];
+    for (uint8_t kt = OM_CERT_KEYTYPE_ED25519; kt <= OM_CERT_KEYTYPE_SHA256_X509; kt += 2) {
+        int n = om_ed_cert_create(OM_CERTTYPE_ED_SIGN_AUTH, kt, id->ed_auth.pub, &id->ed_sign,
+                                  false, now + DAY, c.link, sizeof c.link);
+        CHECK(n > 0);
+        c.l.certs[2] = (om_certs_entry_t){OM_CERTTYPE_ED_SIGN_AUTH, (uint16_t)n, c.link};
+        err[0] = 0;
+        int r = om_certs_verify_initiator(&c.l, now, &peer, err, sizeof err);
+        if (kt == OM_CERT_KEYTYPE_ED25519) {
+            CHECK_MSG(r == 0 && !memcmp(peer.ed_auth, id->ed_auth.pub, 32), "err = %s", err);
+        } else {
+            CHECK_EQ_INT(r, -1);
+            CHECK_MSG(strstr(err, "certified-key type 3, not Ed25519"), "err = %s", err);
+        }
+    }
+}
+
+/* An X.509 identity certificate for an RSA key under 1024 bits is refused by the X.509 check
+ * itself (tor refuses such keys), before the RSA-1024 rule. */
+static void test_short_rsa_key(void)
+{
+    const om_identity_t *id = identity();
+    certs_t c;
+    CHECK(id && build(&c, id) == 0);
+    om_rsa_t *small = om_rsa_generate(768);
+    CHECK(small != NULL);
+    size_t len = 0;
+    uint8_t *der = om_x509_create_self_signed(small, "www.smallkey.net", 365 * DAY, &len);
+    om_rsa_free(small);
+    CHECK(der != NULL);
+    char why[128];
+    om_rsa_t *k = om_x509_rsa_check(der, len, true, time(NULL), why, sizeof why);
+    set_entry(&c, 2, der, len);
+    char err[256];
+    bool ok = fails_with(&c, g_tls_hash, time(NULL), "shorter than 1024 bits", err, sizeof err);
+    free(der);
+    om_rsa_free(k);
+    CHECK(k == NULL);
+    CHECK_MSG(ok, "err = %s", err);
+}
+
 static void test_bad_type2(void)
 {
     const om_identity_t *id = identity();
@@ -516,6 +566,8 @@ static const om_test_t tests[] = {
     OM_TEST(test_expired_type4),
     OM_TEST(test_type5_wrong_signer),
     OM_TEST(test_rsa2048_identity),
+    OM_TEST(test_type6_key_type),
+    OM_TEST(test_short_rsa_key),
     OM_TEST(test_bad_type2),
     OM_TEST(test_identity_free),
     {NULL, NULL},

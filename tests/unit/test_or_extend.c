@@ -2,7 +2,8 @@
  * link manager fails the request before returning (its link table is full), the circuit is torn
  * down (DESTROY CONNECTFAILED to the client) and nothing touches it afterwards (ASan reported a
  * heap-use-after-free here before the fix); the relay's other circuits keep working. Also the
- * EXTEND2 refusals that close a circuit: not in RELAY_EARLY, no RSA identity, to ourselves. */
+ * EXTEND2 refusals that close a circuit: not in RELAY_EARLY, no RSA identity, to ourselves, to a
+ * private address when the relay is not in a test network. */
 #include <event2/event.h>
 
 #include "core/crypto.h"
@@ -127,9 +128,40 @@ static void test_extend_refusals(void)
     event_base_free(b);
 }
 
+/* Without TestingTorNetwork an EXTEND2 to a private address (127.0.0.1 here) is refused:
+ * DESTROY CONNECTFAILED, and no extend (no link) is attempted. (This link manager's connects
+ * fail at once, which would also end in CONNECTFAILED: the extend counter tells them apart.) */
+static void test_extend_private_refused(void)
+{
+    om_relay_keys_t keys;
+    memset(&keys, 0, sizeof keys);
+    om_rand_bytes(keys.rsa_fp, 20);
+    om_rand_bytes(peer_fp, 20);
+    struct event_base *b = event_base_new();
+    om_linkmgr_t *links = om_linkmgr_new(b, NULL, NULL);
+    fix_relay_t r;
+    fix_client_t c;
+    CHECK(fix_relay_start_public(&r, links, &keys));
+    CHECK(fix_client_create(&r, &c, FIX_CIRC));
+    uint8_t body[OM_RELAY_PAYLOAD_LEN];
+    size_t n = extend2_body(body, 9001, true, peer_fp);
+    CHECK_RET(fix_client_send(&r, &c, OM_RELAY_EXTEND2, 0, body, n, true), 0);
+    int reason = destroy_reason(&r, &c);
+    om_or_circ_stats_t st;
+    om_or_circuits_stats(r.circs, &st);
+    unsigned attempted = om_linkmgr_count(links) + (unsigned)st.extends;
+    fix_relay_stop(&r);
+    om_linkmgr_free(links);
+    om_test_spin(b, 10);
+    event_base_free(b);
+    CHECK_EQ_INT(attempted, 0);
+    CHECK_EQ_INT(reason, OM_DESTROY_CONNECTFAILED);
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_extend_fails_before_returning),
     OM_TEST(test_extend_refusals),
+    OM_TEST(test_extend_private_refused),
     {NULL, NULL},
 };
 

@@ -75,6 +75,18 @@ static void test_sendme_versions(void)
     CHECK_RET(om_sendme_process(&s, long_v1, sizeof long_v1, 0, &why), -1); /* DATA_LEN 21 */
     uint8_t short_v1[3 + 19] = {1, 0, 20};
     CHECK_RET(om_sendme_process(&s, short_v1, sizeof short_v1, 0, &why), -1); /* truncated */
+    /* Version 1 carries exactly 20 digest bytes: DATA_LEN 21 or 19 is refused even when the
+     * first 20 bytes are the right digest. */
+    for (int dl = 19; dl <= 21; dl += 2) {
+        om_sendme_init(&s, 0);
+        n = 0;
+        package(&s, 100, &n);
+        uint8_t v1body[3 + 21] = {0};
+        v1(v1body, 100);
+        v1body[2] = (uint8_t)dl;
+        CHECK_RET(om_sendme_process(&s, v1body, sizeof v1body, 0, &why), -1);
+        CHECK_MSG(strstr(why, "unparseable"), "DATA_LEN %d: %s", dl, why);
+    }
     /* sendme_accept_min_version 1 (as the public consensus sets it): version 0 refused. */
     om_sendme_init(&s, 1);
     package(&s, 100, &n);
