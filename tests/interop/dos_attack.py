@@ -10,7 +10,12 @@
 #        dos_attack.py PORT SRC conns N         N concurrent connections: "conns: accepted A
 #                                               closed C"
 #        dos_attack.py PORT SRC churn N         N connections in turn: "churn: accepted A closed C"
+# DOS_REPEAT=1 in the environment repeats the flood until SIGTERM (then: "repeat: R rounds, E cut
+# short").
+import hashlib
 import os
+import signal
+import socket
 import ssl
 import struct
 import sys
@@ -103,11 +108,41 @@ def churn(n):
     print("churn: accepted %d closed %d" % (accepted, n - accepted))
 
 
-if MODE == "churn":
-    churn(int(sys.argv[4]))
-elif MODE == "streams":
-    streams(int(sys.argv[4]))
-elif MODE == "creates":
-    creates(int(sys.argv[4]), int(sys.argv[5]))
-elif MODE == "conns":
-    conns(int(sys.argv[4]))
+def run_once():
+    if MODE == "churn":
+        churn(int(sys.argv[4]))
+    elif MODE == "streams":
+        streams(int(sys.argv[4]))
+    elif MODE == "creates":
+        creates(int(sys.argv[4]), int(sys.argv[5]))
+    elif MODE == "conns":
+        conns(int(sys.argv[4]))
+    else:
+        sys.exit("unknown mode " + MODE)
+
+
+def repeat():
+    """DOS_REPEAT=1: the same flood again and again until SIGTERM (tools/bench/bench-dos keeps one
+    going for as long as a download lasts); a round the relay cuts short (closed link, refused
+    connection) counts as an error and the next round starts at once."""
+    rounds, errors = [0], [0]
+
+    def stop(*_):
+        print("repeat: %d rounds, %d cut short" % (rounds[0], errors[0]), flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        try:
+            run_once()
+        except (OSError, EOFError, ssl.SSLError, struct.error):
+            errors[0] += 1
+            time.sleep(0.05)
+        rounds[0] += 1
+        sys.stdout.flush()
+
+
+if os.environ.get("DOS_REPEAT") == "1":
+    repeat()
+else:
+    run_once()
