@@ -12,10 +12,8 @@
 #        dos_attack.py PORT SRC churn N         N connections in turn: "churn: accepted A closed C"
 # DOS_REPEAT=1 in the environment repeats the flood until SIGTERM (then: "repeat: R rounds, E cut
 # short").
-import hashlib
 import os
 import signal
-import socket
 import ssl
 import struct
 import sys
