@@ -267,7 +267,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_circ_id_of_our_half_refused), OM_TEST(test_circuit_limit_exact),
     OM_TEST(test_create_burst_exact),          OM_TEST(test_ntor_hlen_exact),
     OM_TEST(test_ninth_relay_early_closes),    OM_TEST(test_stream_limit_exact),
-    OM_TEST(test_stream_id_in_use_dropped),     OM_TEST(test_resolve_without_nul),
+    OM_TEST(test_stream_id_in_use_dropped),    OM_TEST(test_resolve_without_nul),
     OM_TEST(test_malformed_xon_closes),        {NULL, NULL},
 };
 
