@@ -18,6 +18,22 @@
 #include "test.h"
 #include "test_loop.h"
 
+/* libevent 2.1 never frees a server request whose chunked reply the peer cut short (the endless
+ * answer below, by design): tell LeakSanitizer that leak is the fixture's, not the cache's. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FAKE_AUTH_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAKE_AUTH_LSAN 1
+#endif
+#endif
+#ifdef FAKE_AUTH_LSAN
+#include <sanitizer/lsan_interface.h>
+#define FAKE_AUTH_IGNORE_LEAK(p) __lsan_ignore_object(p)
+#else
+#define FAKE_AUTH_IGNORE_LEAK(p) ((void)(p))
+#endif
+
 #define SNAP_VA ((time_t)1795338860) /* 2026-11-22 09:14:20 */
 #define SNAP_VU (SNAP_VA + 40)
 
@@ -96,6 +112,7 @@ static void auth_serve(struct evhttp_request *req, void *arg)
     a->n_requests++;
     if (a->endless && !strcmp(uri, "/tor/keys/all")) {
         endless_auth = a;
+        FAKE_AUTH_IGNORE_LEAK(req);
         evhttp_connection_set_closecb(evhttp_request_get_connection(req), endless_closed, a);
         evhttp_send_reply_start(req, 200, "OK");
         endless_send(req, a);
