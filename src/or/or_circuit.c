@@ -377,8 +377,10 @@ void om_or_circuits_unclaimed_cell(om_or_circuits_t *m, om_channel_t *chan, cons
     case OM_CELL_CREATE_FAST:
         handle_create(m, chan, c);
         return;
-    case OM_CELL_DESTROY:
-        return; /* for a circuit we already forgot */
+    case OM_CELL_DESTROY: /* for a circuit we already forgot */
+        om_debug("Link %s: DESTROY for unknown circuit %u", om_safe_str(om_channel_peer_desc(chan)),
+                 c->circ_id);
+        return;
     default:
         /* tor drops cells for unknown circuits (a DESTROY may have crossed them). */
         om_debug("Link %s: dropping %s for unknown circuit %u",
@@ -585,6 +587,8 @@ static void p_cell_cb(om_channel_t *chan, const om_cell_t *cell, void *arg)
         return;
     }
     case OM_CELL_DESTROY:
+        om_debug("Circuit %u from %s: DESTROY (reason %u)", circ->p_circ_id,
+                 om_safe_str(om_channel_peer_desc(chan)), cell->payload[0]);
         /* tor-spec 5.4: pass it on (the reason is not forwarded: tor sends NONE onward). */
         send_destroy(circ->n_chan, circ->n_circ_id, OM_DESTROY_NONE);
         circ_free(circ);

@@ -11,6 +11,8 @@
 #                     exit) each BEGIN 127.0.0.1:HTTP_PORT and GET /big.bin, then never read nor
 #                     send a SENDME for HOLD s; then read what came (DATA cells per circuit,
 #                     ENDs, DESTROYs) and close. N = 1: a client that never reads; more: "sniper"
+#   nudge             one such circuit, built and closed: traffic on the tor relay's channel to
+#                     the relay at PORT, which makes tor flush the DESTROYs it queued there
 # Usage: mem_flood.py PORT MODE ARGS...   (HOLD: environment, default 15)
 import json
 import os
@@ -169,9 +171,11 @@ def begindir(n, per):
         lk.sock.close()
 
 
-def noread(n):
+def via_first_relay():
+    """(first tor relay of NET_JSON, make) where make(link, cid) makes a two-hop circuit: the
+    first relay by CREATE_FAST, then the relay at PORT by EXTEND2 ntor (link None: a new link
+    to the first relay from SRC)."""
     net = json.load(open(os.environ["NET_JSON"]))
-    http_port = int(os.environ["HTTP_PORT"])
     first = net["relays"][0]
     om = net["onionmesh_relays"][0]
     auth = net["authorities"][0]
@@ -185,6 +189,25 @@ def noread(n):
             return Link(first["or_port"], SRC)
         c = Circuit.create_fast(link, cid)
         return c if c and c.extend_ntor(rsa_id, key, PORT) else None
+    return first, make
+
+
+def nudge():
+    """One two-hop circuit through the first relay to the relay at PORT, then closed: a cell on
+    the first relay's channel to us. tor 0.4.9 queues the DESTROYs of circuits whose client left
+    in the channel's circuitmux (circuitmux_append_destroy_cell) and sends only the first at once;
+    the rest wait until the scheduler runs for that channel, i.e. until another cell goes out."""
+    first, make = via_first_relay()
+    link = make(None, 0)
+    c = make(link, 0x80000001)
+    print(f"nudge: a circuit via {first['nickname']} to the relay at {PORT}: "
+          f"{'built' if c else 'FAILED'}")
+    link.sock.close()
+
+
+def noread(n):
+    http_port = int(os.environ["HTTP_PORT"])
+    first, make = via_first_relay()
     links, circs = circuits(n, make)
     for c in circs:
         c.send(torcirc.BEGIN, 1, f"127.0.0.1:{http_port}\0".encode())
@@ -225,5 +248,7 @@ elif mode == "begindir":
     begindir(int(sys.argv[3]), int(sys.argv[4]))
 elif mode == "noread":
     noread(int(sys.argv[3]))
+elif mode == "nudge":
+    nudge()
 else:
     sys.exit("unknown mode " + mode)
