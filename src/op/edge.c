@@ -21,6 +21,12 @@
 
 #define BEGIN_TIMEOUT_S 15 /* tor's first stream-attach timeout is 10-15 s */
 #define MAX_ATTEMPTS    3
+/* Circuits that died under a stream before CONNECTED (DESTROY, or gone when we attached) do not
+ * count against MAX_ATTEMPTS up to this many: after a relay dies the pool may still hold several
+ * circuits through it whose DESTROYs have not reached us (tor 0.4.9 relays queue DESTROYs in the
+ * channel's circuitmux and send them with the channel's next cell, doc/security.md), and each
+ * attempt uncovers one. The circuit pool's own wait (WAIT_TIMEOUT_S) bounds the time. */
+#define MAX_DEAD_CIRCS  8
 #define CLIENT_OUT_HIGH (256 * 1024) /* queued for the client before we withhold SENDMEs */
 /* Optimistic data (tor-spec 6.2): client bytes sent after BEGIN before CONNECTED, kept until
  * CONNECTED so a retry on another circuit can send them again. */
@@ -34,6 +40,7 @@ typedef struct {
     void *wait;
     struct event *timer;
     int attempts;
+    int dead_circs; /* attempts whose circuit died under them (not counted in attempts) */
     bool connected;
     size_t out_seen;             /* client output length after our last write / drain callback */
     struct evbuffer *optimistic; /* sent before CONNECTED (kept for a retry) */
@@ -201,6 +208,10 @@ static void s_end(om_stream_t *s, uint8_t reason, const char *why, void *arg)
         edge_free(e);
         return;
     }
+    if ((reason == 0 || reason == OM_END_DESTROY) && e->dead_circs < MAX_DEAD_CIRCS) {
+        e->dead_circs++;
+        e->attempts--;
+    }
     if (retriable(reason) && e->attempts < MAX_ATTEMPTS) {
         om_info("Stream to %s:%u: %s; retrying on another circuit", om_safe_str_client(e->host),
                 e->port, why);
@@ -310,6 +321,10 @@ static void got_circuit(om_circuit_t *circ, const char *err, void *arg)
     if (!e->stream) {
         /* The pool's circuit was already going away (e.g. a relay on it just died): like a
          * retriable END, try another one while attempts remain. */
+        if (e->dead_circs < MAX_DEAD_CIRCS) {
+            e->dead_circs++;
+            e->attempts--;
+        }
         if (e->attempts < MAX_ATTEMPTS) {
             om_info("Stream to %s:%u: circuit %u cannot take a stream; trying another",
                     om_safe_str_client(e->host), e->port, om_circuit_id(circ));

@@ -126,7 +126,17 @@ sys.stdout.buffer.write(data[data.index(b"\r\n\r\n") + 4:])
 PY
 check "optimistic_data" cmp -s "$WORK/optimistic.out" "$WORK/www/index.html"
 
-# 2. a big file, SHA-256
+# 2. a big file, SHA-256. Every tor authority and relay logs at info level from here on, so that
+#    2b can see the exit's side of congestion control.
+python3 - "$NET/network.json" <<'PY'
+import json, os, signal, sys
+n = json.load(open(sys.argv[1]))
+for node in n["authorities"] + n["relays"]:
+    with open(os.path.join(node["data_dir"], "torrc"), "a") as f:
+        f.write("\nLog info file %s\n" % os.path.join(node["data_dir"], "info.log"))
+    os.kill(node["pid"], signal.SIGHUP)
+PY
+sleep 1
 t0=$(date +%s.%N)
 curl -sS --max-time 600 $PROXY "http://127.0.0.1:$HTTP_PORT/big.bin" -o "$WORK/big.out"
 t1=$(date +%s.%N)
@@ -139,6 +149,20 @@ check "big_${BIG_MB}MB_sha256 (${rate} MB/s)" [ "$want" = "$got" ]
 #     ntor-v3 handshake, so the download above ran under the exit's Vegas window with our
 #     SENDMEs every sendme_inc cells (a wrong one would have killed the circuit)
 check "congestion_control_negotiated" grep -q "congestion control negotiated with hop 3 (sendme_inc 31)" "$LOG"
+#     ... and tor's side of it: the tor node whose log has the most Vegas window updates ("CC:
+#     TOR_VEGAS RTT", one per window's worth of SENDMEs: hundreds for this download) is an exit
+#     of one of our circuits, i.e. the exit ran Vegas on our SENDMEs.
+tor_exit_ran_vegas() {
+    local best="" most=0 nick n
+    for d in $(python3 -c "import json;n=json.load(open('$NET/network.json'));print(' '.join(x['nickname']+'='+x['data_dir'] for x in n['authorities']+n['relays']))"); do
+        nick=${d%%=*}
+        n=$(grep -c "CC: TOR_VEGAS RTT" "${d#*=}/info.log" 2>/dev/null)
+        [ "${n:-0}" -gt "$most" ] && most=$n && best=$nick
+    done
+    echo "# most Vegas window updates: $best ($most)"
+    [ "$most" -ge 50 ] && grep -q "Circuit [0-9]* built: .* -> $best (" "$LOG"
+}
+check "tor_exit_ran_vegas_on_our_sendmes" tor_exit_ran_vegas
 
 # 2c. XON/XOFF: a client that reads slowly. Our buffer for it passes cc_xoff_client (244 000
 #     bytes), we send XOFF, the tor exit stops reading from the server, the buffer stays bounded;
