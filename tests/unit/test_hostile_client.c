@@ -426,6 +426,73 @@ static void test_spoofed_stream_messages(void)
     teardown();
 }
 
+/* Stream messages before the stream is open. tor's client (relay.c,
+ * connection_edge_process_relay_cell_not_open) drops DATA, SENDME and XON/XOFF on a stream in
+ * connect_wait ("Got an unexpected relay command ... Dropping."), a RESOLVED outside resolve_wait
+ * ("Got a 'resolved' cell while not in state resolve_wait. Dropping.") and a CONNECTED outside
+ * connect_wait, i.e. on a RESOLVE stream ("Got 'connected' while not in state connect_wait.
+ * Dropping."); the stream then completes normally. A malformed CONNECTED ends only that stream
+ * with END TORPROTOCOL ("Got a badly formatted connected cell. Closing."). */
+static void test_stream_messages_before_open(void)
+{
+    ccirc_t a, b;
+    cstream_t s, r, m;
+    CHECK(setup());
+    CHECK(build(&a, 0) && build(&b, 0));
+    CHECK(begin(&a, &s));
+    uint8_t conn[OM_RELAY_PAYLOAD_LEN], res[] = {4, 4, 10, 0, 0, 1, 0, 0, 1, 0};
+    int cl = connected_body(conn);
+    uint8_t xon[OM_XON_BODY_LEN], done = OM_END_DONE;
+    om_xon_encode(0, xon, sizeof xon);
+    fsend(a.f, HOPS - 1, OM_RELAY_DATA, s.id, "early", 5);
+    fsend(a.f, HOPS - 1, OM_RELAY_RESOLVED, s.id, res, sizeof res);
+    fsend(a.f, HOPS - 1, OM_RELAY_SENDME, s.id, NULL, 0);
+    fsend(a.f, HOPS - 1, OM_RELAY_XON, s.id, xon, sizeof xon);
+    pump();
+    CHECK_MSG(!a.closed, "%s", a.why);
+    CHECK_EQ_INT(s.len, 0);
+    CHECK_EQ_INT(s.resolved + s.ends + s.connected, 0);
+    /* a RESOLVE stream: CONNECTED and DATA are not for it */
+    om_stream_callbacks_t cb = stream_cb;
+    cb.arg = &r;
+    memset(&r, 0, sizeof r);
+    int from = a.f->n;
+    r.s = om_stream_resolve(a.circ, "example.org", &cb);
+    CHECK(r.s != NULL);
+    pump();
+    r.id = (uint16_t)find_msg(a.f, from, HOPS - 1, OM_RELAY_RESOLVE);
+    fsend(a.f, HOPS - 1, OM_RELAY_CONNECTED, r.id, conn, (size_t)cl);
+    fsend(a.f, HOPS - 1, OM_RELAY_DATA, r.id, "early", 5);
+    pump();
+    CHECK_MSG(!a.closed, "%s", a.why);
+    CHECK_EQ_INT(r.connected + r.resolved + r.ends + (int)r.len, 0);
+    /* the real answers still work */
+    fsend(a.f, HOPS - 1, OM_RELAY_RESOLVED, r.id, res, sizeof res);
+    fsend(a.f, HOPS - 1, OM_RELAY_CONNECTED, s.id, conn, (size_t)cl);
+    fsend(a.f, HOPS - 1, OM_RELAY_DATA, s.id, "late", 4);
+    fsend(a.f, HOPS - 1, OM_RELAY_END, s.id, &done, 1);
+    pump();
+    CHECK_EQ_INT(r.resolved, 1);
+    CHECK_EQ_INT(s.connected, 1);
+    CHECK_EQ_INT(s.len, 4);
+    CHECK_MEM(s.data, "late", 4);
+    CHECK_EQ_INT(s.ends, 1);
+    /* a malformed CONNECTED (address type 4 with no address): END TORPROTOCOL, stream only */
+    CHECK(begin(&a, &m));
+    uint8_t badconn[] = {0, 0, 0, 0, 4};
+    from = a.f->n;
+    fsend(a.f, HOPS - 1, OM_RELAY_CONNECTED, m.id, badconn, sizeof badconn);
+    pump();
+    CHECK_MSG(!a.closed, "%s", a.why);
+    CHECK_EQ_INT(m.connected, 0);
+    CHECK_EQ_INT(m.ends, 1);
+    CHECK_EQ_INT(m.end_reason, OM_END_TORPROTOCOL);
+    CHECK_EQ_INT(find_msg(a.f, from, HOPS - 1, OM_RELAY_END), m.id);
+    CHECK_WORKS(&a, "after the early messages");
+    CHECK_WORKS(&b, "the other circuit");
+    teardown();
+}
+
 /* tor-spec 7.3/7.4, proposal 289: a SENDME the client's windows cannot explain closes the
  * circuit (tor: "Unexpected sendme cell from exit relay", "Unexpected stream sendme"); with
  * sendme_accept_min_version 1, a v0 SENDME is refused even when due, a v1 with the right digest
@@ -507,9 +574,13 @@ static void test_link_junk_at_the_client(void)
 }
 
 static const om_test_t tests[] = {
-    OM_TEST(test_stream_cells_from_wrong_hop), OM_TEST(test_end_and_truncated_with_empty_body),
-    OM_TEST(test_spoofed_stream_messages),     OM_TEST(test_sendme_floods_and_versions),
-    OM_TEST(test_link_junk_at_the_client),     {NULL, NULL},
+    OM_TEST(test_stream_cells_from_wrong_hop),
+    OM_TEST(test_end_and_truncated_with_empty_body),
+    OM_TEST(test_spoofed_stream_messages),
+    OM_TEST(test_stream_messages_before_open),
+    OM_TEST(test_sendme_floods_and_versions),
+    OM_TEST(test_link_junk_at_the_client),
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)
