@@ -7,8 +7,8 @@
  * SENDME on unknown and half-closed streams; CERTS and VERSIONS after the handshake; circuit IDs
  * 0, in use, and of the wrong half (tor-spec "CREATE and CREATED cells"); circuit and stream
  * SENDME floods; congestion-control SENDMEs that would wedge Vegas (too early, too many, v0,
- * wrong digest) and XON/XOFF floods; variable-length cells with huge lengths, PADDING_NEGOTIATE with odd bodies,
- * unknown cell and relay commands. */
+ * wrong digest) and XON/XOFF floods; variable-length cells with huge lengths, PADDING_NEGOTIATE
+ * with odd bodies, unknown cell and relay commands. */
 #include <event2/event.h>
 
 #include "core/relay_bodies.h"
