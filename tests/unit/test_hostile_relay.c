@@ -11,6 +11,7 @@
  * with odd bodies, unknown cell and relay commands. */
 #include <event2/event.h>
 
+#include "core/crypto.h"
 #include "core/relay_bodies.h"
 #include "core/sendme.h"
 #include "or_fixture.h"
@@ -401,16 +402,22 @@ static int32_t min_version_1(void *arg, const char *name, int32_t def, int32_t m
     return strcmp(name, "sendme_accept_min_version") == 0 ? 1 : def;
 }
 
-/* start(), with congestion control on every circuit (sendme_inc 31 and tor's defaults, as a
- * CREATE2 ntor-v3 with the CC extension negotiates it: or_fixture.h cc_sendme_inc) and, if
- * min_v1, the consensus's sendme_accept_min_version 1. */
+static om_relay_keys_t cc_keys;
+
+/* start(), for circuits with congestion control negotiated in CREATE2 ntor-v3 (client_cc: the
+ * relay grants it with tor's default parameters, sendme_inc 31) and, if min_v1, the consensus's
+ * sendme_accept_min_version 1. */
 static bool start_cc(fix_relay_t *r, bool min_v1)
 {
     n_cls = 0;
     n_stray = 0;
     releases = 0;
-    if (!fix_relay_start(r, NULL, NULL)) return false;
-    r->cc_sendme_inc = CC_INC;
+    memset(&cc_keys, 0, sizeof cc_keys);
+    om_rand_bytes(cc_keys.rsa_fp, 20);
+    if (om_x25519_keygen(&cc_keys.ntor) < 0 || om_ed25519_keygen(&cc_keys.ed_id) < 0 ||
+        !fix_relay_start(r, NULL, &cc_keys))
+        return false;
+    r->cc_grant = true;
     if (min_v1) {
         om_or_streams_free(r->streams);
         if (!(r->streams = om_or_streams_new(min_version_1, NULL))) return false;
@@ -421,6 +428,15 @@ static bool start_cc(fix_relay_t *r, bool min_v1)
                              .data = echo_data,
                              .release = echo_release};
     return om_or_streams_add_service(r->streams, &v) == 0;
+}
+
+/* A client whose CREATE2 ntor-v3 asked for congestion control and got sendme_inc 31. */
+static bool client_cc(fix_relay_t *r, cl_t *c, uint32_t id)
+{
+    uint8_t inc = 0;
+    memset(c, 0, sizeof *c);
+    cls[n_cls++] = c;
+    return fix_client_create_cc(r, &c->c, id, &inc) && inc == CC_INC;
 }
 
 /* The exit sends n DATA cells on c's stream (the echo of n one-byte cells); true if all came. */
@@ -452,9 +468,9 @@ static void test_cc_sendmes_that_wedge(void)
         fix_relay_t r;
         cl_t v, early0, early30, twice, v0, wrong;
         CHECK(start_cc(&r, min_v1));
-        CHECK(client(&r, &v, VICTIM) && client(&r, &early0, EVIL) &&
-              client(&r, &early30, EVIL + 1) && client(&r, &twice, EVIL + 2) &&
-              client(&r, &v0, EVIL + 3) && client(&r, &wrong, EVIL + 4));
+        CHECK(client_cc(&r, &v, VICTIM) && client_cc(&r, &early0, EVIL) &&
+              client_cc(&r, &early30, EVIL + 1) && client_cc(&r, &twice, EVIL + 2) &&
+              client_cc(&r, &v0, EVIL + 3) && client_cc(&r, &wrong, EVIL + 4));
         CHECK_RET(send_begin(&r, &v, 1), 0);
         CHECK_RET(send_begin(&r, &early0, 1), 0);
         CHECK_RET(send_begin(&r, &early30, 1), 0);
@@ -523,7 +539,7 @@ static void test_cc_xon_xoff_abuse(void)
     fix_relay_t r;
     cl_t v, e;
     CHECK(start_cc(&r, false));
-    CHECK(client(&r, &v, VICTIM) && client(&r, &e, EVIL));
+    CHECK(client_cc(&r, &v, VICTIM) && client_cc(&r, &e, EVIL));
     CHECK_RET(send_begin(&r, &v, 1), 0);
     CHECK_RET(send_begin(&r, &e, 5), 0);
     CHECK_EQ_INT(count(&e, 0, OM_RELAY_CONNECTED, 5, NULL), 1);
