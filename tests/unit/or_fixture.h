@@ -1,8 +1,8 @@
 /* or_fixture.h — for unit tests of the relay's circuit and stream layers: a relay (scheduler,
  * circuits, stream layer; optionally a link manager and keys for EXTEND2) with a client's link to
- * it over the in-memory transport, and the client's side of a one-hop CREATE_FAST circuit:
- * sending relay cells, reading the relay's (decrypted, DATA answered with circuit SENDMEs as an
- * origin does unless told not to). */
+ * it over the in-memory transport, and the client's side of a one-hop CREATE_FAST circuit (or
+ * CREATE2 ntor-v3 asking for congestion control): sending relay cells, reading the relay's
+ * (decrypted, DATA answered with circuit SENDMEs as an origin does unless told not to). */
 #ifndef OM_TEST_OR_FIXTURE_H
 #define OM_TEST_OR_FIXTURE_H
 
