@@ -214,11 +214,22 @@ void om_stream_note_drained(om_stream_t *s, size_t written, size_t buffered)
 
 /* ---------------------------------------------------------------- receiving */
 
+/* tor's relay.c: a CONNECTED on an open stream closes the circuit ("'connected' unsupported while
+ * open. Closing circ."); a malformed one while connecting ends only the stream, with END
+ * TORPROTOCOL to the exit ("Got a badly formatted connected cell. Closing."). */
 static void on_connected(om_stream_t *s, const om_relay_header_t *h, const uint8_t *body)
 {
     om_connected_t c;
-    if (s->connected || om_connected_parse(&c, body, h->length) < 0) {
-        om_circuit_close(s->circ, OM_DESTROY_PROTOCOL, "malformed or repeated CONNECTED");
+    if (s->connected) {
+        om_circuit_close(s->circ, OM_DESTROY_PROTOCOL, "repeated CONNECTED");
+        return;
+    }
+    if (om_connected_parse(&c, body, h->length) < 0) {
+        om_log_protocol("Circuit %u stream %u: malformed CONNECTED; ending the stream",
+                        s->circ->circ_id, s->id);
+        uint8_t r = OM_END_TORPROTOCOL;
+        om_circuit_send_relay(s->circ, s->hop, OM_RELAY_END, s->id, &r, 1, false);
+        stream_end_local(s, OM_END_TORPROTOCOL, "malformed CONNECTED");
         return;
     }
     s->connected = true;
@@ -284,6 +295,26 @@ static void on_xon_xoff(om_stream_t *s, const om_relay_header_t *h, const uint8_
     if (h->command == OM_RELAY_XON) om_circ_streams_writable(circ);
 }
 
+/* What a stream that is not open yet takes of the stream commands: END, and CONNECTED on a data
+ * stream (tor's connect_wait) or RESOLVED on a RESOLVE stream (resolve_wait); DATA, SENDME and
+ * XON/XOFF are dropped. Other commands go to the owner as before. */
+static bool stream_not_open_msg_ok(const om_stream_t *s, uint8_t command)
+{
+    switch (command) {
+    case OM_RELAY_CONNECTED:
+        return !s->is_resolve;
+    case OM_RELAY_RESOLVED:
+        return s->is_resolve;
+    case OM_RELAY_DATA:
+    case OM_RELAY_SENDME:
+    case OM_RELAY_XON:
+    case OM_RELAY_XOFF:
+        return false;
+    default:
+        return true;
+    }
+}
+
 void om_circ_stream_msg(om_circuit_t *circ, int hop, const om_relay_header_t *h,
                         const uint8_t *body)
 {
@@ -298,6 +329,14 @@ void om_circ_stream_msg(om_circuit_t *circ, int hop, const om_relay_header_t *h,
     if (!s) {
         om_debug("Circuit %u: %s for unknown stream %u dropped", circ->circ_id,
                  om_relay_command_name(h->command), h->stream_id);
+        return;
+    }
+    if (!s->connected && !stream_not_open_msg_ok(s, h->command)) {
+        /* tor's connection_edge_process_relay_cell_not_open: "Got an unexpected relay command
+         * ... Dropping." (DATA, SENDME, XON/XOFF before CONNECTED; a RESOLVED outside
+         * resolve_wait; a CONNECTED outside connect_wait): the stream and circuit stay. */
+        om_log_protocol("Circuit %u: %s on stream %u before it is open: dropped", circ->circ_id,
+                        om_relay_command_name(h->command), h->stream_id);
         return;
     }
     switch (h->command) {

@@ -40,6 +40,12 @@ static void on_writable(om_or_circ_t *circ, void *arg)
     om_or_streams_writable(circ, ((fix_relay_t *)arg)->streams);
 }
 
+static bool grant_cc(void *arg, om_cc_params_t *out)
+{
+    om_cc_params_load(out, NULL, NULL);
+    return ((fix_relay_t *)arg)->cc_grant;
+}
+
 static bool relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *keys,
                         bool allow_private, unsigned max_circuits)
 {
@@ -61,6 +67,8 @@ static bool relay_start(fix_relay_t *r, om_linkmgr_t *links, om_relay_keys_t *ke
         .sched = r->sched,
         .on_writable = on_writable,
         .base = r->base,
+        .cc_params = grant_cc,
+        .cc_arg = r,
     };
     r->circs = om_or_circuits_new(&p);
     om_chan_callbacks_t cb = {.on_unclaimed_cell = on_unclaimed, .arg = r};
@@ -115,6 +123,42 @@ bool fix_client_create(fix_relay_t *r, fix_client_t *c, uint32_t id)
               om_fast_client_finish(&fc, reply.payload, 2 * OM_FAST_LEN, &keys) == 0 &&
               om_relay_crypto_init(&c->crypto, keys.keys) == 0;
     om_fast_client_clear(&fc);
+    return ok;
+}
+
+bool fix_client_create_cc(fix_relay_t *r, fix_client_t *c, uint32_t id, uint8_t *sendme_inc)
+{
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    *sendme_inc = 0;
+    om_sendme_init(&c->fc, 0);
+    if (!r->keys || r->n_clients >= (int)(sizeof r->clients / sizeof r->clients[0])) return false;
+    r->clients[r->n_clients++] = c;
+    uint8_t req[8], smsg[OM_NTOR3_MAX_MSG];
+    size_t req_len = sizeof req, smsg_len = sizeof smsg;
+    size_t hlen = OM_CELL_PAYLOAD_LEN - 4;
+    om_cell_t cell = {.circ_id = id, .command = OM_CELL_CREATE2}, reply;
+    memset(cell.payload, 0, sizeof cell.payload);
+    om_ntor3_client_t st;
+    if (om_cc_ext_request_encode(req, &req_len) < 0 ||
+        om_ntor3_client_create(
+            &st, r->keys->ed_id.pub, r->keys->ntor.pub, (const uint8_t *)OM_NTOR3_CIRC_VERIFICATION,
+            OM_NTOR3_CIRC_VERIFICATION_LEN, req, req_len, cell.payload + 4, &hlen) < 0)
+        return false;
+    cell.payload[1] = OM_HANDSHAKE_TYPE_NTOR_V3;
+    cell.payload[2] = (uint8_t)(hlen >> 8);
+    cell.payload[3] = (uint8_t)hlen;
+    om_handshake_keys_t keys;
+    om_cc_params_t p;
+    om_cc_params_default(&p);
+    bool ok = om_mem_link_feed(&r->link, &cell) == 0 && om_mem_link_take(&r->link, &reply) == 1 &&
+              reply.circ_id == id && reply.command == OM_CELL_CREATED2 &&
+              om_ntor3_client_finish(&st, reply.payload + 2,
+                                     (size_t)(reply.payload[0] << 8 | reply.payload[1]), smsg,
+                                     &smsg_len, &keys) == 0 &&
+              om_cc_ext_response_parse(smsg, smsg_len, p.sendme_inc, sendme_inc) >= 0 &&
+              om_relay_crypto_init(&c->crypto, keys.keys) == 0;
+    om_ntor3_client_clear(&st);
     return ok;
 }
 

@@ -1,8 +1,8 @@
 /* or_fixture.h — for unit tests of the relay's circuit and stream layers: a relay (scheduler,
  * circuits, stream layer; optionally a link manager and keys for EXTEND2) with a client's link to
- * it over the in-memory transport, and the client's side of a one-hop CREATE_FAST circuit:
- * sending relay cells, reading the relay's (decrypted, DATA answered with circuit SENDMEs as an
- * origin does unless told not to). */
+ * it over the in-memory transport, and the client's side of a one-hop CREATE_FAST circuit (or
+ * CREATE2 ntor-v3 asking for congestion control): sending relay cells, reading the relay's
+ * (decrypted, DATA answered with circuit SENDMEs as an origin does unless told not to). */
 #ifndef OM_TEST_OR_FIXTURE_H
 #define OM_TEST_OR_FIXTURE_H
 
@@ -34,6 +34,9 @@ typedef struct {
     /* Non-zero: circuits get congestion control with this sendme_inc (and tor's default
      * parameters) before their first relay message, as if their CREATE2 had negotiated it. */
     uint8_t cc_sendme_inc;
+    /* True: the relay grants congestion control (tor's default parameters) to a CREATE2 ntor-v3
+     * that asks for it (needs keys; fix_client_create_cc). */
+    bool cc_grant;
 } fix_relay_t;
 
 /* links and keys may be NULL (no EXTEND2). The relay extends to private addresses (as with
@@ -56,6 +59,9 @@ typedef struct fix_client {
 /* A one-hop circuit with CREATE_FAST (id: FIX_CIRC, or another with the high bit). c must live
  * until fix_relay_stop, which clears it. */
 bool fix_client_create(fix_relay_t *r, fix_client_t *c, uint32_t id);
+/* The same with CREATE2 ntor-v3 (r must have keys with an Ed25519 identity) asking for
+ * congestion control (proposal 324 10.3). *sendme_inc: what the relay's reply granted (0: none). */
+bool fix_client_create_cc(fix_relay_t *r, fix_client_t *c, uint32_t id, uint8_t *sendme_inc);
 int fix_client_send(fix_relay_t *r, fix_client_t *c, uint8_t command, uint16_t stream,
                     const void *body, size_t len, bool early);
 int fix_client_begin(fix_relay_t *r, fix_client_t *c, const char *host, uint16_t port);

@@ -2,7 +2,9 @@
  * 127.0.0.1: our initiator against our responder (protocol 5, identity verified, wrong identity
  * refused, CREATE_FAST answered, cells both ways), the circuit-ID high-bit rule, and hostile
  * peers (a raw TLS or TCP client in a thread) that must close only their own link while a
- * well-behaved link opened alongside keeps working; handshake-timeout behaviour. */
+ * well-behaved link opened alongside keeps working; handshake cells out of order on both sides
+ * (a second CERTS, an AUTH_CHALLENGE twice or from the initiator, NETINFO before CERTS; the
+ * initiator's side against a hostile TLS responder in a thread); handshake-timeout behaviour. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,8 +20,10 @@
 
 #include "core/channel_int.h"
 #include "core/channel.h"
+#include "core/cert.h"
 #include "core/circuit.h"
 #include "core/crypto.h"
+#include "core/link_cells.h"
 #include "core/log.h"
 #include "core/onion_handshake.h"
 #include "test.h"
@@ -968,6 +972,203 @@ static void test_hostile_huge_var_length_then_eof(void)
     hostile_case(true, big, sizeof big, true, "closed", &rc);
 }
 
+/* ---------------------------------------------------------------- tests: handshake cells out of
+ * order */
+
+/* Append cell (protocol-5 framing) to buf at *n. */
+static void put_var(uint8_t *buf, size_t *n, om_var_cell_t *vc)
+{
+    if (vc) *n += (size_t)om_var_cell_pack(vc, 5, buf + *n);
+    om_var_cell_free(vc);
+}
+
+static void put_netinfo(uint8_t *buf, size_t *n)
+{
+    static const uint8_t other[] = {4, 4, 127, 0, 0, 1, 0};
+    memset(buf + *n, 0, 514);
+    buf[*n + 4] = OM_CELL_NETINFO;
+    memcpy(buf + *n + 5 + 4, other, sizeof other);
+    *n += 514;
+}
+
+static om_var_cell_t *auth_challenge(void)
+{
+    om_auth_challenge_t ac = {.n_methods = 1, .methods = {OM_AUTHTYPE_ED25519_SHA256_RFC5705}};
+    om_rand_bytes(ac.challenge, sizeof ac.challenge);
+    return om_auth_challenge_cell(&ac);
+}
+
+/* The responder's side, tor's channeltls.c: an initiator's second CERTS ("Received a bad CERTS
+ * cell: We already got one") and an AUTH_CHALLENGE from the initiator ("We didn't originate this
+ * connection") close that link; the initiator's CERTS here are valid ones (a relay's, as an
+ * authenticating initiator sends them). */
+static void test_hostile_initiator_handshake_cells(void)
+{
+    CHECK(ident_ok);
+    static const uint8_t v345[] = {0, 0, 7, 0, 6, 0, 3, 0, 4, 0, 5};
+    static uint8_t b[8192];
+    size_t n = 0;
+    put_var(b, &n, om_identity_initiator_certs_cell(&ident));
+    put_var(b, &n, om_identity_initiator_certs_cell(&ident));
+    put_netinfo(b, &n);
+    hostile_case2(true, v345, sizeof v345, b, n, false, "CERTS: sent twice", &rc);
+    if (om_test_failed_flag) return;
+    n = 0;
+    put_var(b, &n, auth_challenge());
+    put_netinfo(b, &n);
+    hostile_case2(true, v345, sizeof v345, b, n, false, "AUTH_CHALLENGE: unexpected", &rc);
+    if (om_test_failed_flag) return;
+    /* control: one CERTS, then NETINFO, opens the link (unauthenticated) */
+    n = 0;
+    put_var(b, &n, om_identity_initiator_certs_cell(&ident));
+    put_netinfo(b, &n);
+    memset(&rc, 0, sizeof rc);
+    rc.tls = true, rc.data = v345, rc.len = sizeof v345, rc.data2 = b, rc.len2 = n;
+    rc.hold_ms = 3000;
+    CHECK(raw_client_start(&rc) == 0);
+    WAIT_FOR(atomic_load(&rc.connected) && SRV_OF(&rc), 5000);
+    srv_link_t *sl = atomic_load(&rc.connected) ? SRV_OF(&rc) : NULL;
+    if (sl) WAIT_FOR(sl->opened || sl->closed, 5000);
+    bool opened = sl && sl->opened && !sl->closed;
+    if (sl && sl->chan) om_channel_close(sl->chan, "test done");
+    raw_client_finish(&rc, 10000);
+    CHECK_MSG(opened, "one CERTS then NETINFO did not open (%s)", sl ? sl->reason : "?");
+}
+
+/* A hostile responder: a TLS server with our identity's certificate (so its CERTS verify), in a
+ * thread, that reads the initiator's VERSIONS and sends `script`, then waits for EOF. */
+typedef struct {
+    int lfd;
+    uint16_t port;
+    const uint8_t *script;
+    size_t len;
+    bool server_eof; /* the initiator closed on it */
+    pthread_t thread;
+    atomic_int done;
+} raw_server_t;
+
+static SSL_CTX *raw_srv_ctx;
+
+static void *raw_server_main(void *arg)
+{
+    raw_server_t *rs = arg;
+    int fd = accept(rs->lfd, NULL, NULL);
+    SSL *ssl = NULL;
+    uint8_t buf[4096];
+    struct timeval tv = {5, 0};
+    if (fd < 0) goto out;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssl = SSL_new(raw_srv_ctx);
+    if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) goto out;
+    if (SSL_read(ssl, buf, sizeof buf) <= 0) goto out; /* the initiator's VERSIONS */
+    if (SSL_write(ssl, rs->script, (int)rs->len) != (int)rs->len) goto out;
+    while (SSL_read(ssl, buf, sizeof buf) > 0) {
+    }
+    rs->server_eof = !(errno == EAGAIN || errno == EWOULDBLOCK);
+out:
+    if (ssl) SSL_free(ssl);
+    if (fd >= 0) close(fd);
+    atomic_store(&rs->done, 1);
+    return NULL;
+}
+
+static bool raw_server_ctx(void)
+{
+    if (raw_srv_ctx) return true;
+    const uint8_t *p = ident.tls_cert;
+    X509 *x = d2i_X509(NULL, &p, (long)ident.tls_cert_len);
+    raw_srv_ctx = SSL_CTX_new(TLS_server_method());
+    bool ok = x && raw_srv_ctx && SSL_CTX_use_certificate(raw_srv_ctx, x) == 1 &&
+              SSL_CTX_use_PrivateKey(raw_srv_ctx, om_rsa_evp_pkey(ident.tls_key)) == 1;
+    X509_free(x);
+    return ok;
+}
+
+/* Our initiator against a responder that sends script after VERSIONS: the initiator closes with
+ * a reason containing want; a good link opened afterwards works. */
+static const char *hostile_responder_case(const uint8_t *script, size_t len, const char *want)
+{
+    static char why[400];
+    static raw_server_t rs;
+    memset(&rs, 0, sizeof rs);
+    rs.script = script, rs.len = len;
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sin;
+    rs.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    if (!raw_server_ctx() || rs.lfd < 0 || bind(rs.lfd, (struct sockaddr *)&sin, sizeof sin) ||
+        listen(rs.lfd, 1) || getsockname(rs.lfd, (struct sockaddr *)&sin, &sl) ||
+        pthread_create(&rs.thread, NULL, raw_server_main, &rs)) {
+        if (rs.lfd >= 0) close(rs.lfd);
+        return "could not start the raw server";
+    }
+    rs.port = ntohs(sin.sin_port);
+    cli_link_t *l = n_cli < MAX_LINKS ? &cli[n_cli++] : NULL;
+    if (!l) return "no link slot";
+    memset(l, 0, sizeof *l);
+    om_chan_callbacks_t cb = {.on_open = cli_open, .on_close = cli_close, .arg = l};
+    l->chan = om_channel_connect(base, "127.0.0.1", rs.port, ident.rsa_fp, ident.ed_id.pub, &cb);
+    WAIT_FOR(l->closed || l->opened, 10000);
+    WAIT_FOR(atomic_load(&rs.done), 8000);
+    bool closed = l->closed, opened = l->opened, eof = rs.server_eof;
+    if (l->chan) om_channel_free(l->chan), l->chan = NULL;
+    pthread_join(rs.thread, NULL);
+    close(rs.lfd);
+    snprintf(why, sizeof why, "%s", "");
+    if (opened || !closed)
+        snprintf(why, sizeof why, "the initiator %s", opened ? "opened" : "stayed open");
+    else if (!strstr(l->reason, want))
+        snprintf(why, sizeof why, "reason '%s', expected '%s'", l->reason, want);
+    else if (!eof)
+        snprintf(why, sizeof why, "the initiator did not drop the connection");
+    if (why[0]) return why;
+    cli_link_t *good = connect_link(ident.rsa_fp, ident.ed_id.pub);
+    const char *w = exchange_cells(good);
+    if (w[0]) snprintf(why, sizeof why, "good link afterwards: %s", w);
+    close_link(good);
+    return why;
+}
+
+/* The initiator's side, tor's channeltls.c: a second CERTS ("We already got one"), a second
+ * AUTH_CHALLENGE ("We already received one") and NETINFO before CERTS ("Got a NETINFO cell from
+ * server, but no authentication. Closing the connection.") close the link to that responder;
+ * the responder's own VERSIONS, CERTS, AUTH_CHALLENGE, NETINFO (control) open it. */
+static void test_hostile_responder_handshake_cells(void)
+{
+    CHECK(ident_ok);
+    static const uint8_t v5[] = {0, 0, 7, 0, 2, 0, 5};
+    static uint8_t b[8192];
+    size_t n;
+    const char *w;
+#define SCRIPT_START() (memcpy(b, v5, sizeof v5), n = sizeof v5)
+    SCRIPT_START();
+    put_var(b, &n, om_identity_certs_cell(&ident));
+    put_var(b, &n, om_identity_certs_cell(&ident));
+    put_var(b, &n, auth_challenge());
+    put_netinfo(b, &n);
+    w = hostile_responder_case(b, n, "CERTS: unexpected in state");
+    CHECK_MSG(!w[0], "CERTS twice: %s", w);
+    SCRIPT_START();
+    put_var(b, &n, om_identity_certs_cell(&ident));
+    put_var(b, &n, auth_challenge());
+    put_var(b, &n, auth_challenge());
+    put_netinfo(b, &n);
+    w = hostile_responder_case(b, n, "AUTH_CHALLENGE: unexpected in state");
+    CHECK_MSG(!w[0], "AUTH_CHALLENGE twice: %s", w);
+    SCRIPT_START();
+    put_netinfo(b, &n);
+    put_var(b, &n, om_identity_certs_cell(&ident));
+    w = hostile_responder_case(b, n, "NETINFO before CERTS");
+    CHECK_MSG(!w[0], "NETINFO before CERTS: %s", w);
+    /* control: the proper sequence opens (the raw server then sees our NETINFO, not EOF) */
+    SCRIPT_START();
+    put_var(b, &n, om_identity_certs_cell(&ident));
+    put_var(b, &n, auth_challenge());
+    put_netinfo(b, &n);
+    w = hostile_responder_case(b, n, "-");
+    CHECK_MSG(strstr(w, "the initiator opened") != NULL, "the proper sequence: %s", w);
+#undef SCRIPT_START
+}
+
 /* ---------------------------------------------------------------- tests: handshake timeout */
 
 /* The real timeout is OM_CHAN_HANDSHAKE_TIMEOUT_S (30 s). The channel's timer is armed while
@@ -1069,6 +1270,8 @@ static const om_test_t tests[] = {
     OM_TEST(test_vpadding_before_versions_allowed),
     OM_TEST(test_authorize_before_versions_allowed),
     OM_TEST(test_hostile_huge_var_length_then_eof),
+    OM_TEST(test_hostile_initiator_handshake_cells),
+    OM_TEST(test_hostile_responder_handshake_cells),
     OM_TEST(test_handshake_timeout_after_tls),
     OM_TEST(test_handshake_timeout_before_tls),
     {NULL, NULL},
@@ -1100,6 +1303,7 @@ int main(int argc, char **argv)
     om_tls_server_ctx_free(tls_ctx);
     if (ident_ok) om_identity_free(&ident);
     SSL_CTX_free(raw_ctx);
+    SSL_CTX_free(raw_srv_ctx);
     if (base) event_base_free(base);
     return r;
 }

@@ -6,10 +6,12 @@
  * empty body; truncated and odd BEGINs; BEGIN on stream 0 or on a stream in use; DATA, END,
  * SENDME on unknown and half-closed streams; CERTS and VERSIONS after the handshake; circuit IDs
  * 0, in use, and of the wrong half (tor-spec "CREATE and CREATED cells"); circuit and stream
- * SENDME floods; variable-length cells with huge lengths, PADDING_NEGOTIATE with odd bodies,
- * unknown cell and relay commands. */
+ * SENDME floods; congestion-control SENDMEs that would wedge Vegas (too early, too many, v0,
+ * wrong digest) and XON/XOFF floods; variable-length cells with huge lengths, PADDING_NEGOTIATE
+ * with odd bodies, unknown cell and relay commands. */
 #include <event2/event.h>
 
+#include "core/crypto.h"
 #include "core/relay_bodies.h"
 #include "core/sendme.h"
 #include "or_fixture.h"
@@ -45,17 +47,21 @@ static void echo_release(void *arg, om_or_stream_t *s)
 
 /* ---------------------------------------------------------------- clients and what they got */
 
+#define CL_MAX 256
+
 typedef struct {
     fix_client_t c;
-    int n; /* relay messages received */
-    uint8_t cmd[64];
-    uint16_t stream[64], len[64];
-    uint8_t body[64][64]; /* the first 64 bytes of each */
+    int n; /* relay messages received (the first CL_MAX are kept) */
+    uint8_t cmd[CL_MAX];
+    uint16_t stream[CL_MAX], len[CL_MAX];
+    uint8_t body[CL_MAX][64]; /* the first 64 bytes of each */
     bool destroyed;
     uint8_t destroy_reason;
+    int n_data;           /* DATA cells received, all of them */
+    uint8_t dig[128][20]; /* the running backward digest after DATA cell i + 1 */
 } cl_t;
 
-static cl_t *cls[4];
+static cl_t *cls[8];
 static int n_cls;
 /* Cells for circuits no client has (DESTROYs answering refused CREATEs). */
 static int n_stray;
@@ -113,8 +119,11 @@ static void pump(fix_relay_t *r)
         if (cell.command != OM_CELL_RELAY) continue;
         om_relay_crypto_decrypt_back(&c->c.crypto, cell.payload);
         if (!om_relay_crypto_check_back(&c->c.crypto, cell.payload) ||
-            om_relay_header_unpack(&h, cell.payload) < 0 || c->n >= 64)
+            om_relay_header_unpack(&h, cell.payload) < 0)
             continue;
+        if (h.command == OM_RELAY_DATA && c->n_data < 128)
+            om_relay_crypto_last_digest_back(&c->c.crypto, c->dig[c->n_data++]);
+        if (c->n >= CL_MAX) continue;
         c->cmd[c->n] = h.command;
         c->stream[c->n] = h.stream_id;
         c->len[c->n] = h.length;
@@ -383,6 +392,185 @@ static void test_sendme_floods(void)
     fix_relay_stop(&r);
 }
 
+/* ---------------------------------------------------------------- congestion control */
+
+#define CC_INC 31 /* tor's cc_sendme_inc */
+
+static int32_t min_version_1(void *arg, const char *name, int32_t def, int32_t min, int32_t max)
+{
+    (void)arg, (void)min, (void)max;
+    return strcmp(name, "sendme_accept_min_version") == 0 ? 1 : def;
+}
+
+static om_relay_keys_t cc_keys;
+
+/* start(), for circuits with congestion control negotiated in CREATE2 ntor-v3 (client_cc: the
+ * relay grants it with tor's default parameters, sendme_inc 31) and, if min_v1, the consensus's
+ * sendme_accept_min_version 1. */
+static bool start_cc(fix_relay_t *r, bool min_v1)
+{
+    n_cls = 0;
+    n_stray = 0;
+    releases = 0;
+    memset(&cc_keys, 0, sizeof cc_keys);
+    om_rand_bytes(cc_keys.rsa_fp, 20);
+    if (om_x25519_keygen(&cc_keys.ntor) < 0 || om_ed25519_keygen(&cc_keys.ed_id) < 0 ||
+        !fix_relay_start(r, NULL, &cc_keys))
+        return false;
+    r->cc_grant = true;
+    if (min_v1) {
+        om_or_streams_free(r->streams);
+        if (!(r->streams = om_or_streams_new(min_version_1, NULL))) return false;
+    }
+    om_stream_service_t v = {.name = "echo",
+                             .command = OM_RELAY_BEGIN,
+                             .begin = echo_begin,
+                             .data = echo_data,
+                             .release = echo_release};
+    return om_or_streams_add_service(r->streams, &v) == 0;
+}
+
+/* A client whose CREATE2 ntor-v3 asked for congestion control and got sendme_inc 31. */
+static bool client_cc(fix_relay_t *r, cl_t *c, uint32_t id)
+{
+    uint8_t inc = 0;
+    memset(c, 0, sizeof *c);
+    cls[n_cls++] = c;
+    return fix_client_create_cc(r, &c->c, id, &inc) && inc == CC_INC;
+}
+
+/* The exit sends n DATA cells on c's stream (the echo of n one-byte cells); true if all came. */
+static bool exit_sends(fix_relay_t *r, cl_t *c, uint16_t stream, int n)
+{
+    int before = c->n_data;
+    for (int i = 0; i < n && !c->destroyed; i++)
+        send_msg(r, c, OM_RELAY_DATA, stream, "z", 1);
+    return c->n_data == before + n;
+}
+
+static int send_sendme_v1(fix_relay_t *r, cl_t *c, const uint8_t digest[20])
+{
+    uint8_t body[OM_SENDME_V1_BODY_LEN];
+    return send_msg(r, c, OM_RELAY_SENDME, 0, body, om_sendme_build_v1(body, digest));
+}
+
+/* Proposal 324 at the exit: SENDMEs that would wedge congestion control close only their circuit
+ * (tor's sendme_process_circuit_level -> congestion_control_vegas_process_sendme; a SENDME with
+ * no timestamp queued, "We received a congestion control SENDME without a timestamp" in
+ * congestion_control_common.c's dequeue_timestamp, and sendme_is_valid's digest and version
+ * checks all return -END_CIRC_REASON_TORPROTOCOL, and the circuit is closed): a SENDME before
+ * sendme_inc DATA cells went out (none, or 30 of 31), a second SENDME for one sendme_inc of data,
+ * a v0 SENDME under sendme_accept_min_version 1, a v1 SENDME with the wrong digest. The victim
+ * circuit, with congestion control too, goes through two whole SENDME rounds afterwards. */
+static void test_cc_sendmes_that_wedge(void)
+{
+    for (int min_v1 = 0; min_v1 <= 1; min_v1++) {
+        fix_relay_t r;
+        cl_t v, early0, early30, twice, v0, wrong;
+        CHECK(start_cc(&r, min_v1));
+        CHECK(client_cc(&r, &v, VICTIM) && client_cc(&r, &early0, EVIL) &&
+              client_cc(&r, &early30, EVIL + 1) && client_cc(&r, &twice, EVIL + 2) &&
+              client_cc(&r, &v0, EVIL + 3) && client_cc(&r, &wrong, EVIL + 4));
+        CHECK_RET(send_begin(&r, &v, 1), 0);
+        CHECK_RET(send_begin(&r, &early0, 1), 0);
+        CHECK_RET(send_begin(&r, &early30, 1), 0);
+        CHECK_RET(send_begin(&r, &twice, 1), 0);
+        CHECK_RET(send_begin(&r, &v0, 1), 0);
+        uint8_t junk[20];
+        memset(junk, 0x5a, sizeof junk);
+        CHECK_RET(send_sendme_v1(&r, &early0, junk), 0);
+        CHECK_MSG(early0.destroyed, "a SENDME before any data kept the circuit");
+        CHECK_EQ_INT(early0.destroy_reason, OM_DESTROY_PROTOCOL);
+        CHECK(exit_sends(&r, &early30, 1, CC_INC - 1));
+        CHECK_RET(send_sendme_v1(&r, &early30, early30.dig[CC_INC - 2]), 0);
+        CHECK_MSG(early30.destroyed, "a SENDME after 30 of 31 cells kept the circuit");
+        CHECK_EQ_INT(early30.destroy_reason, OM_DESTROY_PROTOCOL);
+        CHECK(exit_sends(&r, &twice, 1, CC_INC));
+        CHECK_RET(send_sendme_v1(&r, &twice, twice.dig[CC_INC - 1]), 0);
+        CHECK_MSG(!twice.destroyed, "the due SENDME closed the circuit");
+        CHECK_RET(send_sendme_v1(&r, &twice, twice.dig[CC_INC - 1]), 0);
+        CHECK_MSG(twice.destroyed, "a second SENDME for one sendme_inc kept the circuit");
+        CHECK(exit_sends(&r, &v0, 1, CC_INC));
+        CHECK_RET(send_msg(&r, &v0, OM_RELAY_SENDME, 0, NULL, 0), 0);
+        CHECK_MSG(v0.destroyed == (bool)min_v1, "v0 SENDME with sendme_accept_min_version %d: %s",
+                  min_v1, v0.destroyed ? "closed" : "kept");
+        CHECK_RET(send_begin(&r, &wrong, 1), 0);
+        CHECK(exit_sends(&r, &wrong, 1, CC_INC));
+        uint8_t bad[20];
+        memcpy(bad, wrong.dig[CC_INC - 1], 20);
+        bad[19] ^= 1;
+        CHECK_RET(send_sendme_v1(&r, &wrong, bad), 0);
+        CHECK_MSG(wrong.destroyed, "a v1 SENDME with a wrong digest kept the circuit");
+        CHECK_EQ_INT(wrong.destroy_reason, OM_DESTROY_PROTOCOL);
+        /* the victim: two rounds of sendme_inc cells, each answered by its due SENDME */
+        for (int round = 1; round <= 2; round++) {
+            CHECK(exit_sends(&r, &v, 1, CC_INC));
+            CHECK_RET(send_sendme_v1(&r, &v, v.dig[round * CC_INC - 1]), 0);
+            CHECK_MSG(!v.destroyed, "victim round %d", round);
+        }
+        CHECK_WORKS(&r, &v, 2);
+        fix_relay_stop(&r);
+    }
+}
+
+static int send_xoff(fix_relay_t *r, cl_t *c, uint16_t stream)
+{
+    uint8_t b[8];
+    return send_msg(r, c, OM_RELAY_XOFF, stream, b, (size_t)om_xoff_encode(b, sizeof b));
+}
+
+static int send_xon(fix_relay_t *r, cl_t *c, uint16_t stream, uint32_t kbps)
+{
+    uint8_t b[8];
+    return send_msg(r, c, OM_RELAY_XON, stream, b, (size_t)om_xon_encode(kbps, b, sizeof b));
+}
+
+/* Proposal 324 flow control abused, at the exit. tor 0.4.9 (congestion_control_flow.c
+ * circuit_process_stream_xoff / _xon, relay.c) never closes anything for XON/XOFF: a repeated XOFF
+ * ("Got multiple XOFF on connection"), XOFF/XON beyond what the data sent explains ("Got extra
+ * XOFF for bytes sent", checked at clients only), a malformed XON and XON/XOFF for unknown streams
+ * are logged and dropped, and an XON rate of 0 or above INT32_MAX bytes/s means unlimited. So
+ * here: 500 XOFFs, 500 XOFF/XON pairs and an XON of 0xffffffff kbps leave the circuit open; while
+ * XOFF holds, the stream sends nothing, after the XON it echoes again; XON/XOFF for unknown
+ * streams and stream 0 are dropped. (One difference: a malformed XON/XOFF closes the circuit
+ * here, as proposal 324 4.1 says, where tor drops it: test_or_limits test_malformed_xon_closes.) */
+static void test_cc_xon_xoff_abuse(void)
+{
+    fix_relay_t r;
+    cl_t v, e;
+    CHECK(start_cc(&r, false));
+    CHECK(client_cc(&r, &v, VICTIM) && client_cc(&r, &e, EVIL));
+    CHECK_RET(send_begin(&r, &v, 1), 0);
+    CHECK_RET(send_begin(&r, &e, 5), 0);
+    CHECK_EQ_INT(count(&e, 0, OM_RELAY_CONNECTED, 5, NULL), 1);
+    for (int i = 0; i < 500; i++)
+        CHECK_RET(send_xoff(&r, &e, 5), 0);
+    CHECK(!e.destroyed);
+    int from = e.n;
+    CHECK_RET(send_msg(&r, &e, OM_RELAY_DATA, 5, "held", 4), 0);
+    CHECK_MSG(count(&e, from, OM_RELAY_DATA, 5, NULL) == 0, "data sent despite XOFF");
+    for (int i = 0; i < 500; i++) {
+        CHECK_RET(send_xon(&r, &e, 5, (uint32_t)i), 0);
+        CHECK_RET(send_xoff(&r, &e, 5), 0);
+    }
+    CHECK_RET(send_xon(&r, &e, 5, 0xffffffffu), 0);
+    CHECK(!e.destroyed);
+    from = e.n;
+    CHECK_RET(send_msg(&r, &e, OM_RELAY_DATA, 5, "again", 5), 0);
+    CHECK_MSG(count(&e, from, OM_RELAY_DATA, 5, NULL) == 1, "no echo after the XON");
+    CHECK_MEM(e.body[e.n - 1], "again", 5);
+    static const uint16_t unknown[] = {0, 77};
+    for (size_t i = 0; i < 2; i++) {
+        from = e.n;
+        CHECK_RET(send_xoff(&r, &e, unknown[i]), 0);
+        CHECK_RET(send_xon(&r, &e, unknown[i], 1), 0);
+        CHECK_MSG(!e.destroyed && e.n == from, "XON/XOFF for stream %u not dropped", unknown[i]);
+    }
+    CHECK_WORKS(&r, &e, 6);
+    CHECK_WORKS(&r, &v, 2);
+    fix_relay_stop(&r);
+}
+
 /* ---------------------------------------------------------------- circuit IDs */
 
 static int feed_create_fast(fix_relay_t *r, uint32_t id)
@@ -554,6 +742,8 @@ static const om_test_t tests[] = {
     OM_TEST(test_stream_messages_for_unknown_streams),
     OM_TEST(test_unknown_relay_commands),
     OM_TEST(test_sendme_floods),
+    OM_TEST(test_cc_sendmes_that_wedge),
+    OM_TEST(test_cc_xon_xoff_abuse),
     OM_TEST(test_chosen_circuit_ids),
     OM_TEST(test_odd_link_cells_are_dropped),
     OM_TEST(test_certs_and_versions_after_handshake),

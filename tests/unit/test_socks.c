@@ -1,7 +1,9 @@
 /* test_socks.c — unit tests for socks.c (parser and reply encoders: every request form byte-exact,
  * malformed and truncated input, input fed byte by byte, pipelined data after the request) and
  * socks_server.c in process with real TCP clients on 127.0.0.1 (good and bad clients side by
- * side, optimistic data, the byte pipe, backpressure, the connection limit, timeouts). The
+ * side, optimistic data, the byte pipe, backpressure, the connection limit, timeouts, hostile
+ * framing next to a good client: one byte per write, over-long SOCKS4a fields, 0 methods,
+ * unknown command, empty credentials, .invalid, garbage before the stream is connected). The
  * hostname rules were checked against Debian's tor 0.4.9.11 SOCKS port. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "core/crypto.h"
 #include "core/relay_msg.h"
 #include "op/socks.h"
 #include "op/socks_server.h"
@@ -1300,6 +1303,129 @@ static void test_server_many_bytes_handshake(void)
     om_socks_server_free(srv);
 }
 
+/* Send hex one byte per write, running the server's loop between bytes (every split). */
+static bool client_send_bytewise(int fd, const char *hex)
+{
+    uint8_t b[2048];
+    size_t n = hx(hex, b);
+    for (size_t i = 0; i < n; i++) {
+        if (send(fd, b + i, 1, MSG_NOSIGNAL) != 1) return false;
+        spin(1);
+    }
+    return true;
+}
+
+/* One refused client: its reply (hex), then EOF; nothing reaches the OP. */
+#define CHECK_REFUSED(port, in_hex, reply_hex)                                                     \
+    do {                                                                                           \
+        int fd_ = client_connect(port);                                                            \
+        int nr_ = op.n_request;                                                                    \
+        CHECK(fd_ >= 0 && client_send_hex(fd_, in_hex));                                           \
+        CHECK_RECV(fd_, reply_hex);                                                                \
+        CHECK_MSG(client_sees_eof(fd_, 2000), "no EOF after %.60s", in_hex);                       \
+        CHECK_EQ_INT(op.n_request, nr_);                                                           \
+        close(fd_);                                                                                \
+    } while (0)
+
+/* Hostile SOCKS framing at the server, each closing only its own connection with tor's reply
+ * (checked against tor 0.4.9's proto_socks.c: 0x5B for SOCKS4, 05 FF for no acceptable method,
+ * 05 07 for an unknown command) while a client that opened first finishes its CONNECT and pipes
+ * data afterwards: a SOCKS4a request whose user id or hostname has no NUL within 255 bytes, a
+ * SOCKS5 greeting with 0 methods, an unknown command. Accepted as tor accepts them: a whole
+ * SOCKS5 exchange and its data sent one byte per write (every boundary split); empty username
+ * and password; a ".invalid" name (a normal hostname to tor's parse_extended_hostname, left to
+ * the exit); garbage after the request before the stream is connected (held as the stream's
+ * first data, as tor holds what the application sent early). (.onion names are answered 0x04
+ * here: test_server_bad_then_good.) */
+static void test_server_hostile_framing(void)
+{
+    om_socks_server_t *srv = start(NULL);
+    CHECK(srv);
+    uint16_t port = om_socks_server_port(srv);
+    int early = client_connect(port);
+    CHECK(early >= 0 && client_send_hex(early, "050100"));
+    CHECK_RECV(early, "0500");
+    /* refused, each with its reply */
+    uint8_t in[600];
+    char hex[1300];
+    size_t n = hx("04010050"
+                  "01020304",
+                  in);
+    memset(in + n, 'u', 300);
+    om_hex_encode(in, n + 300, hex);
+    CHECK_REFUSED(port, hex, "005b000000000000");
+    n = hx("04010050"
+           "00000001"
+           "7500",
+           in);
+    memset(in + n, 'h', 300);
+    om_hex_encode(in, n + 300, hex);
+    CHECK_REFUSED(port, hex, "005b000000000000");
+    CHECK_REFUSED(port, "0500", "05ff");
+    CHECK_REFUSED(port,
+                  "050100"
+                  "05090003"
+                  "0b" EXAMPLE_COM "0050",
+                  "0500"
+                  "05070001000000000000");
+    /* one byte at a time: greeting, auth with empty fields, a .invalid name, data */
+    int slow = client_connect(port);
+    CHECK(slow >= 0);
+    op.datalen = 0;
+    CHECK(client_send_bytewise(slow, "050102"
+                                     "010000"
+                                     "05010003"
+                                     "0f6578616d706c652e696e76616c6964"
+                                     "0050"
+                                     "736c6f77"));
+    CHECK_RECV(slow, "0502"
+                     "0100");
+    WAIT_FOR(op.n_request == 1 && op.datalen == 4, 2000);
+    CHECK_EQ_INT(op.n_request, 1);
+    CHECK(strcmp(op.last_req.host, "example.invalid") == 0);
+    CHECK(op.last_req.has_auth && op.last_req.username_len == 0 && op.last_req.password_len == 0);
+    CHECK_MEM(op.data, "slow", 4);
+    om_socks_conn_t *slow_conn = op.conn;
+    /* garbage after the request, before the stream is connected: it is the stream's data */
+    int junk = client_connect(port);
+    op.datalen = 0;
+    CHECK(junk >= 0 && client_send_hex(junk, "050100"
+                                             "05010003"
+                                             "0b" EXAMPLE_COM "0050"
+                                             "ff00ff0005"));
+    CHECK_RECV(junk, "0500");
+    WAIT_FOR(op.n_request == 2 && op.datalen == 5, 2000);
+    CHECK(client_send_hex(junk, "0401"));
+    WAIT_FOR(op.datalen == 7, 2000);
+    CHECK_MEM(op.data, "\xff\x00\xff\x00\x05\x04\x01", 7);
+    CHECK(!client_sees_eof(junk, 50));
+    CHECK_EQ_INT(om_socks_conn_reply_connected(op.conn, 0, NULL, 0), 0);
+    CHECK_RECV(junk, "05000001000000000000");
+    om_socks_conn_close(op.conn);
+    CHECK(client_sees_eof(junk, 2000));
+    close(junk);
+    /* the first client, still mid-handshake through all of this, and the slow one still work */
+    op.datalen = 0;
+    CHECK(client_send_hex(early, "05010003"
+                                 "0b" EXAMPLE_COM "0050"));
+    WAIT_FOR(op.n_request == 3, 2000);
+    CHECK_EQ_INT(op.n_request, 3);
+    CHECK_EQ_INT(om_socks_conn_reply_connected(op.conn, 0, NULL, 0), 0);
+    CHECK_RECV(early, "05000001000000000000");
+    CHECK(client_send_hex(early, "6f6b"));
+    WAIT_FOR(op.datalen == 2, 2000);
+    CHECK_MEM(op.data, "ok", 2);
+    CHECK_EQ_INT(om_socks_conn_write(op.conn, "yes", 3), 0);
+    CHECK_RECV(early, "796573");
+    CHECK_EQ_INT(om_socks_conn_reply_connected(slow_conn, 0, NULL, 0), 0);
+    CHECK_RECV(slow, "05000001000000000000");
+    CHECK_EQ_INT(om_socks_server_nconns(srv), 2);
+    close(early);
+    close(slow);
+    WAIT_FOR(om_socks_server_nconns(srv) == 0, 2000);
+    om_socks_server_free(srv);
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_v5_connect_hostname),
     OM_TEST(test_v5_userpass_ipv4),
@@ -1326,6 +1452,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_server_limits),
     OM_TEST(test_server_listen_addresses),
     OM_TEST(test_server_many_bytes_handshake),
+    OM_TEST(test_server_hostile_framing),
     {NULL, NULL},
 };
 
