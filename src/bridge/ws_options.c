@@ -24,8 +24,8 @@ static int check_path(const char *value, om_config_value_t *v, const char *where
     return 0;
 }
 
-static int check_origins(const char *value, om_config_value_t *v, const char *where,
-                         char *reason, size_t reasonlen)
+static int check_origins(const char *value, om_config_value_t *v, const char *where, char *reason,
+                         size_t reasonlen)
 {
     (void)v;
     (void)where;
@@ -93,8 +93,9 @@ static int validate(om_config_t *cfg, char *err, size_t errlen)
         return om_errf(err, errlen, "WebSocketTLSKey: cannot read \"%s\"", key);
     if (om_config_get_int(cfg, "WebSocketIdleTimeout") <=
         om_config_get_int(cfg, "WebSocketPingInterval"))
-        return om_errf(err, errlen, "WebSocketIdleTimeout must be longer than "
-                                    "WebSocketPingInterval");
+        return om_errf(err, errlen,
+                       "WebSocketIdleTimeout must be longer than "
+                       "WebSocketPingInterval");
     return 0;
 }
 
