@@ -180,6 +180,7 @@ out:
     event_free(sigint);
     event_free(sigterm);
     event_base_free(base);
+    om_ws_client_shutdown();
     return rc;
 }
 

@@ -130,6 +130,14 @@ static om_transport_t *factory_connect(void *arg, struct event_base *base, const
 
 static const om_transport_factory_t ws_factory = {.name = "websocket", .connect = factory_connect};
 
+void om_ws_client_shutdown(void)
+{
+    pthread_once(&client_once, client_init); /* no later first use can start it again */
+    ws_svc_t *s = client_svc;
+    client_svc = NULL;
+    ws_svc_free(s);
+}
+
 const om_transport_factory_t *om_ws_client_factory(void)
 {
     return &ws_factory;

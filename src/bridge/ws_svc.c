@@ -25,7 +25,7 @@ struct ws_svc {
     ws_svc_opts_t o;
     lws_retry_bo_t retry;
     pthread_t thread;
-    bool started;
+    bool started, tls;
     atomic_bool stop;
     pthread_mutex_t mu;
     ws_conn_t *pending; /* links the loop asked us to look at; each holds a ref */
@@ -322,7 +322,7 @@ static struct lws_vhost *make_vhost(ws_svc_t *s, const om_ws_listen_t *l, char *
     vi.protocols = protocols;
     vi.retry_and_idle_policy = &s->retry;
     vi.timeout_secs = 10;
-    vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    vi.options = s->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
     if (!l) {
         vi.port = CONTEXT_PORT_NO_LISTEN;
         vi.vhost_name = "om-client";
@@ -361,7 +361,11 @@ ws_svc_t *ws_svc_new(const ws_svc_opts_t *o, char *err, size_t errlen)
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info ci;
     memset(&ci, 0, sizeof ci);
-    ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* OpenSSL only where needed: lws 4.1.6 leaks a client SSL_CTX (its CA store) when two
+     * contexts that both did the global SSL init are alive at once. */
+    s->tls = o->tls_cert || o->n_listen == 0;
+    ci.options =
+        LWS_SERVER_OPTION_EXPLICIT_VHOSTS | (s->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
     ci.port = CONTEXT_PORT_NO_LISTEN;
     ci.user = s;
     ci.count_threads = 1;
@@ -374,7 +378,8 @@ ws_svc_t *ws_svc_new(const ws_svc_opts_t *o, char *err, size_t errlen)
         if (!(s->vh[i] = make_vhost(s, &o->listen[i], err, errlen))) goto fail;
         s->n_vh++;
     }
-    if (!(s->client_vh = make_vhost(s, NULL, err, errlen))) goto fail;
+    /* Client links: the process's client service only (ws_client.c). */
+    if (o->n_listen == 0 && !(s->client_vh = make_vhost(s, NULL, err, errlen))) goto fail;
     if (pthread_create(&s->thread, NULL, svc_main, s) != 0) {
         snprintf(err, errlen, "could not start the WebSocket thread");
         goto fail;

@@ -58,4 +58,8 @@ om_transport_t *om_ws_connect(struct event_base *base, const char *url);
  * "wss://..."; port is then ignored), or a numeric address with port for ws://HOST:PORT/. */
 const om_transport_factory_t *om_ws_client_factory(void);
 
+/* At exit: stop the client service thread and free its lws context (links still open end with
+ * EOF when their loop runs; new client links fail from now on). */
+void om_ws_client_shutdown(void);
+
 #endif

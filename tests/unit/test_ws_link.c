@@ -420,6 +420,7 @@ static void test_teardown(void)
     if (src) evconnlistener_free(src);
     minnet_stop(&net);
     event_base_free(base);
+    om_ws_client_shutdown();
 }
 
 static const om_test_t tests[] = {
