@@ -109,7 +109,7 @@ static void server_handle(ws_conn_t *c, void *arg)
     }
     c->accepted = true;
     ws_conn_ref(c);
-    om_debug("WebSocket link from %s", om_safe_str(c->base.peer));
+    om_info("WebSocket link from %s", om_safe_str(c->base.peer));
     om_linkmgr_accept(sv->links, &c->base); /* frees the transport if refused */
     if (!c->loop_gone) ws_conn_loop_handle(c);
     ws_conn_unref(c);

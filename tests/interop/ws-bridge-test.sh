@@ -56,6 +56,7 @@ mkdir -m 700 "$WORK/om"
     echo "ORPort 127.0.0.1:$OR_PORT"
     echo "WebSocketPort 127.0.0.1:$WS_PORT"
     echo "WebSocketPath /tor-s3cret"
+    echo "WebSocketTrustForwardedFor 1"
     echo "AssumeReachable 1"
     echo "Log info file $WORK/om/info.log"
     echo "SafeLogging 0"
@@ -109,12 +110,16 @@ URL="ws://127.0.0.1:$WS_PORT/tor-s3cret"
 "$CLIENT" "$URL" "$OM_FP" "$NTOR" "$FP_A" "$FP_B" "$HTTP_PORT" /big.bin >"$WORK/client.out" \
     2>"$WORK/client.err" &
 CPID=$!
-# A faulty WebSocket while the download runs: a text message closes that connection only.
+# A faulty WebSocket from 127.0.0.2 while the download runs, behind a "proxy" that says the
+# client is 198.51.100.7: a text message closes that connection only, and the relay saw the
+# forwarded address (WebSocketTrustForwardedFor 1; what its DoS accept filter is given).
 sleep 2
 python3 - "$WS_PORT" >"$WORK/fault.out" 2>&1 <<'PY'
 import socket, sys, os
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5,
+                             source_address=("127.0.0.2", 0))
 s.sendall(b"GET /tor-s3cret HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"X-Forwarded-For: 10.9.9.9, 198.51.100.7\r\n"
           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
           b"Sec-WebSocket-Protocol: tor-cells.onionmesh\r\n\r\n")
 r = s.recv(4096)
@@ -126,6 +131,9 @@ print("closed" if d == b"" or (d[0] & 0x0f) == 8 else "open")
 PY
 grep -q closed "$WORK/fault.out" && ok "text_message_closes_only_that_link" ||
     notok "text_message_closes_only_that_link" "$(cat "$WORK/fault.out")"
+grep -q "WebSocket link from 198.51.100.7:0" "$WORK/om/info.log" &&
+    ok "client_address_from_trusted_x_forwarded_for" ||
+    notok "client_address_from_trusted_x_forwarded_for"
 wait "$CPID"
 RC=$?
 sed 's/^/# /' "$WORK/client.out"

@@ -408,6 +408,43 @@ static void test_fault_no_subprotocol(void)
     fault(6);
 }
 
+/* wss://: a server with a certificate and key (self-signed: the client accepts any, the relay's
+ * identity is pinned by CERTS); a link and a circuit over it. */
+static void test_wss(void)
+{
+    char dir[] = "/tmp/om-wss-XXXXXX", cmd[512], cert[64], key[64], url[128], err[200] = "";
+    CHECK(mkdtemp(dir));
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+             "-subj /CN=bridge.test -keyout %s -out %s >/dev/null 2>&1",
+             key, cert);
+    CHECK(system(cmd) == 0);
+    om_ws_server_opts_t o = {.n_ports = 1, .tls_cert = cert, .tls_key = key};
+    snprintf(o.ports[0].addr, sizeof o.ports[0].addr, "127.0.0.1");
+    om_ws_server_t *s = om_ws_server_new(base, minnet_relay_links(&net, 1), &o, err, sizeof err);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+    CHECK_MSG(s, "%s", err);
+    snprintf(url, sizeof url, "wss://127.0.0.1:%u/", om_ws_server_port(s, 0));
+    om_channel_t *c = open_link(om_ws_client_factory(), url, 0, 1, err, sizeof err);
+    bool linked = c && om_channel_state(c) == OM_CHAN_OPEN;
+    circ_state_t cs = {0};
+    om_hop_target_t h;
+    bool built = false;
+    if (linked && hop_of(1, &h)) {
+        om_circ_callbacks_t cb = {.on_built = on_built, .on_closed = on_closed, .arg = &cs};
+        om_circuit_build(c, &h, 1, &cb);
+        OM_TEST_WAIT_FOR(base, cs.built || cs.closed, 10000);
+        built = cs.built;
+    }
+    om_ws_server_free(s);
+    CHECK_MSG(linked, "wss link: %s", err);
+    CHECK_MSG(built, "circuit over wss: %s", cs.why);
+}
+
 static void test_refused_counted(void)
 {
     CHECK(om_ws_server_refused(ws) >= 2);
@@ -436,6 +473,7 @@ static const om_test_t tests[] = {
     {"fault_bad_origin", test_fault_bad_origin},
     {"fault_no_subprotocol", test_fault_no_subprotocol},
     {"refused_counted", test_refused_counted},
+    {"wss", test_wss},
     {"teardown", test_teardown},
     {NULL, NULL},
 };
