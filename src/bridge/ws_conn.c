@@ -83,15 +83,16 @@ void ws_conn_notify(ws_conn_t *c)
 
 void ws_notifier_flush(ws_notifier_t *nf)
 {
-    pthread_mutex_lock(&nf->mu);
-    ws_conn_t *list = nf->head;
-    nf->head = NULL;
-    for (ws_conn_t *c = list; c; c = c->nf_next)
-        c->nf_queued = false;
-    pthread_mutex_unlock(&nf->mu);
-    while (list) {
-        ws_conn_t *c = list;
-        list = c->nf_next;
+    for (;;) {
+        /* One at a time: the lws thread may list a link again as soon as it is off the list. */
+        pthread_mutex_lock(&nf->mu);
+        ws_conn_t *c = nf->head;
+        if (c) {
+            nf->head = c->nf_next;
+            c->nf_queued = false;
+        }
+        pthread_mutex_unlock(&nf->mu);
+        if (!c) break;
         nf->handle(c, nf->arg);
         ws_conn_unref(c);
     }

@@ -95,15 +95,16 @@ static void start_client(ws_svc_t *s, ws_conn_t *c)
 /* LWS_CALLBACK_EVENT_WAIT_CANCELLED: what the loop asked for. */
 static void drain_pending(ws_svc_t *s)
 {
-    pthread_mutex_lock(&s->mu);
-    ws_conn_t *list = s->pending;
-    s->pending = NULL;
-    for (ws_conn_t *c = list; c; c = c->svc_next)
-        c->svc_queued = false;
-    pthread_mutex_unlock(&s->mu);
-    while (list) {
-        ws_conn_t *c = list;
-        list = c->svc_next;
+    for (;;) {
+        /* One at a time: the loop may list a link again as soon as it is off the list. */
+        pthread_mutex_lock(&s->mu);
+        ws_conn_t *c = s->pending;
+        if (c) {
+            s->pending = c->svc_next;
+            c->svc_queued = false;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (!c) break;
         pthread_mutex_lock(&c->mu);
         bool gone = c->lws_gone, close = c->close_req, up = c->lws_up;
         bool tx = evbuffer_get_length(c->txq) > 0;
