@@ -1,7 +1,7 @@
 /* ws_client.c — client WebSocket links (ws_transport.h): URL parsing, the process's client
- * service thread (made on first use, shared by every instance and event loop), and the
- * transport factory for om_linkmgr_get_via. Each client link has its own notifier on the loop
- * that opened it. */
+ * service a link uses (a server's when there is one, else one of ours made on first use; shared
+ * by every instance and event loop), and the transport factory for om_linkmgr_get_via. Each
+ * client link has its own notifier on the loop that opened it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +11,45 @@
 #include "bridge/ws_int.h"
 #include "core/log.h"
 
-static ws_svc_t *client_svc;
-static pthread_once_t client_once = PTHREAD_ONCE_INIT;
+#define MAX_SERVERS 16
 
-static void client_init(void)
+/* The services client links may use (ws_int.h): servers' (registered), else our own, made on
+ * first use, with OpenSSL only for wss://. Under reg_mu. */
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static ws_svc_t *servers[MAX_SERVERS];
+static size_t n_servers;
+static ws_svc_t *own[2]; /* [0] plain, [1] with OpenSSL */
+static bool shut_down;
+
+void ws_client_register(ws_svc_t *s)
 {
+    pthread_mutex_lock(&reg_mu);
+    if (n_servers < MAX_SERVERS) servers[n_servers++] = s;
+    pthread_mutex_unlock(&reg_mu);
+}
+
+void ws_client_unregister(ws_svc_t *s)
+{
+    pthread_mutex_lock(&reg_mu);
+    for (size_t i = 0; i < n_servers; i++)
+        if (servers[i] == s) servers[i] = servers[--n_servers];
+    pthread_mutex_unlock(&reg_mu);
+}
+
+/* Under reg_mu. */
+static ws_svc_t *pick(bool tls)
+{
+    for (size_t i = 0; i < n_servers; i++)
+        if (!tls || ws_svc_tls(servers[i])) return servers[i];
+    if (own[1]) return own[1];
+    if (!tls && own[0]) return own[0];
+    if (shut_down) return NULL;
     char err[200];
-    ws_svc_opts_t o = {0};
-    client_svc = ws_svc_new(&o, err, sizeof err);
-    if (!client_svc) om_warn("WebSocket client: %s", err);
+    ws_svc_opts_t o = {.tls = tls};
+    ws_svc_t *s = ws_svc_new(&o, err, sizeof err);
+    if (!s) om_warn("WebSocket client: %s", err);
+    own[tls] = s;
+    return s;
 }
 
 int om_ws_url_parse(const char *url, bool *tls, char *host, size_t hostsz, uint16_t *port,
@@ -84,8 +114,6 @@ om_transport_t *om_ws_connect(struct event_base *base, const char *url)
         om_warn("WebSocket connect: '%s' is not a ws:// or wss:// URL", om_safe_str(url));
         return NULL;
     }
-    pthread_once(&client_once, client_init);
-    if (!client_svc) return NULL;
     ws_notifier_t *nf = calloc(1, sizeof *nf);
     if (!nf) return NULL;
     if (ws_notifier_init(nf, base, client_handle, NULL) < 0) {
@@ -95,8 +123,11 @@ om_transport_t *om_ws_connect(struct event_base *base, const char *url)
         return NULL;
     }
     snprintf(peer, sizeof peer, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-    ws_conn_t *c = ws_conn_new(client_svc, base, nf, peer);
+    pthread_mutex_lock(&reg_mu);
+    ws_svc_t *svc = pick(tls);
+    ws_conn_t *c = svc ? ws_conn_new(svc, base, nf, peer) : NULL;
     if (!c) {
+        pthread_mutex_unlock(&reg_mu);
         ws_notifier_clear(nf);
         close(nf->efd);
         free(nf);
@@ -109,12 +140,14 @@ om_transport_t *om_ws_connect(struct event_base *base, const char *url)
     c->c_port = port;
     c->c_tls = tls;
     if (!c->c_host || !c->c_path || ws_conn_loop_init(c) < 0) {
+        pthread_mutex_unlock(&reg_mu);
         c->c_started = true; /* never handed to lws */
         ws_conn_unref(c);    /* the lws side's */
         c->base.ops->free(&c->base);
         return NULL;
     }
-    ws_svc_kick(c); /* the lws thread opens it */
+    ws_svc_kick(c); /* the lws thread opens it (listed before its service can go away) */
+    pthread_mutex_unlock(&reg_mu);
     return &c->base;
 }
 
@@ -132,10 +165,13 @@ static const om_transport_factory_t ws_factory = {.name = "websocket", .connect 
 
 void om_ws_client_shutdown(void)
 {
-    pthread_once(&client_once, client_init); /* no later first use can start it again */
-    ws_svc_t *s = client_svc;
-    client_svc = NULL;
-    ws_svc_free(s);
+    pthread_mutex_lock(&reg_mu);
+    shut_down = true;
+    ws_svc_t *s[2] = {own[0], own[1]};
+    own[0] = own[1] = NULL;
+    pthread_mutex_unlock(&reg_mu);
+    ws_svc_free(s[0]);
+    ws_svc_free(s[1]);
 }
 
 const om_transport_factory_t *om_ws_client_factory(void)

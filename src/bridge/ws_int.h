@@ -113,6 +113,7 @@ typedef struct {
     const om_ws_listen_t *listen;
     size_t n_listen;
     const char *tls_cert, *tls_key; /* wss:// on every listener (both or neither) */
+    bool tls;                       /* OpenSSL for client links (wss://), or with tls_cert */
     /* The server's policy, asked on the lws thread at the upgrade: 0 and a new link, or -1. */
     ws_conn_t *(*accept)(void *arg, ws_svc_t *svc, struct lws *wsi);
     void *accept_arg;
@@ -122,8 +123,15 @@ ws_svc_t *ws_svc_new(const ws_svc_opts_t *o, char *err, size_t errlen);
 /* Stops the thread, closes every wsi. Links still held by the loop see EOF. */
 void ws_svc_free(ws_svc_t *s);
 uint16_t ws_svc_port(const ws_svc_t *s, size_t i); /* the port listener i bound */
+bool ws_svc_tls(const ws_svc_t *s);
 /* Wake the lws thread about c (loop thread). */
 void ws_svc_kick(ws_conn_t *c);
+
+/* ---- ws_client.c: which service carries client links. lws 4.1.6 leaks a client SSL_CTX when
+ * two contexts with OpenSSL are alive at once, so a server's service (and its context) also
+ * carries the process's client links when it can; a client service is made only otherwise. */
+void ws_client_register(ws_svc_t *s);
+void ws_client_unregister(ws_svc_t *s);
 
 /* ---- ws_transport.c (the loop side) */
 extern const struct om_transport_ops om_ws_transport_ops;

@@ -146,6 +146,7 @@ om_ws_server_t *om_ws_server_new(struct event_base *base, om_linkmgr_t *links,
         om_ws_server_free(sv);
         return NULL;
     }
+    ws_client_register(sv->svc);
     return sv;
 }
 
@@ -163,6 +164,7 @@ void om_ws_server_free(om_ws_server_t *sv)
 {
     if (!sv) return;
     sv->stopping = true;
+    if (sv->svc) ws_client_unregister(sv->svc);
     ws_svc_free(sv->svc); /* every wsi closes: its link sees the end when the loop looks */
     ws_notifier_flush(&sv->nf);
     ws_notifier_clear(&sv->nf);

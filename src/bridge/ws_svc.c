@@ -363,8 +363,8 @@ ws_svc_t *ws_svc_new(const ws_svc_opts_t *o, char *err, size_t errlen)
     struct lws_context_creation_info ci;
     memset(&ci, 0, sizeof ci);
     /* OpenSSL only where needed: lws 4.1.6 leaks a client SSL_CTX (its CA store) when two
-     * contexts that both did the global SSL init are alive at once. */
-    s->tls = o->tls_cert || o->n_listen == 0;
+     * contexts that both did the global SSL init are alive at once (ws_client.c). */
+    s->tls = o->tls_cert || o->tls;
     ci.options =
         LWS_SERVER_OPTION_EXPLICIT_VHOSTS | (s->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
     ci.port = CONTEXT_PORT_NO_LISTEN;
@@ -379,8 +379,8 @@ ws_svc_t *ws_svc_new(const ws_svc_opts_t *o, char *err, size_t errlen)
         if (!(s->vh[i] = make_vhost(s, &o->listen[i], err, errlen))) goto fail;
         s->n_vh++;
     }
-    /* Client links: the process's client service only (ws_client.c). */
-    if (o->n_listen == 0 && !(s->client_vh = make_vhost(s, NULL, err, errlen))) goto fail;
+    /* Client links (ws_client.c picks the service). */
+    if (!(s->client_vh = make_vhost(s, NULL, err, errlen))) goto fail;
     if (pthread_create(&s->thread, NULL, svc_main, s) != 0) {
         snprintf(err, errlen, "could not start the WebSocket thread");
         goto fail;
@@ -390,6 +390,11 @@ ws_svc_t *ws_svc_new(const ws_svc_opts_t *o, char *err, size_t errlen)
 fail:
     ws_svc_free(s);
     return NULL;
+}
+
+bool ws_svc_tls(const ws_svc_t *s)
+{
+    return s->tls;
 }
 
 uint16_t ws_svc_port(const ws_svc_t *s, size_t i)

@@ -2,7 +2,8 @@
  * WebSocketPort lines, whose accepted links go to the link manager as ordinary channels
  * (om_linkmgr_accept), and the client transport factory an onion proxy uses for a bridge given
  * by URL (om_linkmgr_get_via). Both use the subprotocol OM_WS_SUBPROTOCOL of ws_msg.h. One
- * libwebsockets service thread per server, and one for every client link of the process. */
+ * libwebsockets service thread per server; client links use a server's service when there is
+ * one (for wss://: one with a certificate), else a process-wide client service. */
 #ifndef OM_BRIDGE_WS_TRANSPORT_H
 #define OM_BRIDGE_WS_TRANSPORT_H
 
@@ -58,8 +59,9 @@ om_transport_t *om_ws_connect(struct event_base *base, const char *url);
  * "wss://..."; port is then ignored), or a numeric address with port for ws://HOST:PORT/. */
 const om_transport_factory_t *om_ws_client_factory(void);
 
-/* At exit: stop the client service thread and free its lws context (links still open end with
- * EOF when their loop runs; new client links fail from now on). */
+/* At exit: stop the process-wide client service threads and free their lws contexts (links
+ * still open on them end with EOF when their loop runs; a server's service ends with the
+ * server). New client links can only use a server's service from now on. */
 void om_ws_client_shutdown(void);
 
 #endif
