@@ -445,6 +445,63 @@ static void test_wss(void)
     CHECK_MSG(built, "circuit over wss: %s", cs.why);
 }
 
+static long rss_kb(void)
+{
+    long pages = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+    if (f) fclose(f);
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* N idle links (each from its own client link manager, as N clients would), both ends in this
+ * process: RSS per link over WebSocket and over TLS. */
+#define IDLE_N 200
+static long idle_links_kb(const om_transport_factory_t *f, const char *host, uint16_t port)
+{
+    static om_linkmgr_t *m[IDLE_N];
+    static got_link_t g[IDLE_N];
+    minnet_relay_stats_t st;
+    minnet_relay_stats(&net, 0, &st);
+    om_test_spin(base, 100);
+    long before = rss_kb();
+    for (int i = 0; i < IDLE_N; i++) {
+        memset(&g[i], 0, sizeof g[i]);
+        m[i] = om_linkmgr_new(base, NULL, NULL);
+        om_linkmgr_get_via(m[i], f, host, port, st.rsa_fp, NULL, got_link, &g[i]);
+        if (i % 20 == 19) OM_TEST_WAIT_FOR(base, g[i].done, 10000);
+    }
+    int open = 0;
+    uint64_t end = om_now_usec() + 20000000;
+    while (om_now_usec() < end) {
+        open = 0;
+        for (int i = 0; i < IDLE_N; i++)
+            open += g[i].chan != NULL;
+        if (open == IDLE_N) break;
+        om_test_spin(base, 20);
+    }
+    om_test_spin(base, 200);
+    long after = rss_kb();
+    for (int i = 0; i < IDLE_N; i++)
+        om_linkmgr_free(m[i]);
+    om_test_spin(base, 300);
+    return open == IDLE_N ? (after - before) : -1;
+}
+
+static void test_idle_links_memory(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u%s", ws_port, PATH);
+    minnet_relay_stats_t st;
+    minnet_relay_stats(&net, 0, &st);
+    long tls_kb = idle_links_kb(&om_linkmgr_tls_client_factory, "127.0.0.1", st.or_port);
+    long ws_kb = idle_links_kb(om_ws_client_factory(), url, 0);
+    CHECK_MSG(ws_kb >= 0 && tls_kb >= 0, "not every link opened (ws %ld, tls %ld)", ws_kb, tls_kb);
+    printf("# %d idle links, both ends in one process: WebSocket %.1f KB/link, TLS %.1f KB/link "
+           "(RSS)\n",
+           IDLE_N, (double)ws_kb / IDLE_N, (double)tls_kb / IDLE_N);
+}
+
 static void test_refused_counted(void)
 {
     CHECK(om_ws_server_refused(ws) >= 2);
@@ -473,6 +530,7 @@ static const om_test_t tests[] = {
     {"fault_bad_origin", test_fault_bad_origin},
     {"fault_no_subprotocol", test_fault_no_subprotocol},
     {"refused_counted", test_refused_counted},
+    {"idle_links_memory", test_idle_links_memory},
     {"wss", test_wss},
     {"teardown", test_teardown},
     {NULL, NULL},

@@ -1,10 +1,13 @@
 /* test_ws_msg.c — unit tests for the WebSocket bridge's parsers of network input: cells inside
  * messages (src/bridge/ws_msg.c: whole cells only, VERSIONS first with a narrow circuit ID,
- * the size cap), X-Forwarded-For and the Origin allow-list (ws_http.c), and bridge URLs. */
+ * the size cap), X-Forwarded-For and the Origin allow-list (ws_http.c), bridge URLs, and the
+ * WebSocket options (ws_options.c: what they accept and refuse, the server options they give). */
 #include "test.h"
 #include "bridge/ws_http.h"
 #include "bridge/ws_msg.h"
+#include "bridge/ws_options.h"
 #include "bridge/ws_transport.h"
+#include "or/relay_options.h"
 
 static const uint8_t versions[] = {0, 0, 7, 0, 4, 0, 4, 0, 5};
 
@@ -168,6 +171,60 @@ static void test_url(void)
                   "'%s'", bad[i]);
 }
 
+/* A configuration with the relay's and the bridge's tables from text; 0 or -1 (err). */
+static int conf(const char *text, om_config_t **out, char *err, size_t errlen)
+{
+    om_config_t *cfg = om_config_new();
+    *out = cfg;
+    if (!cfg || om_relay_config_register(cfg, err, errlen) < 0 ||
+        om_ws_config_register(cfg, err, errlen) < 0)
+        return -1;
+    if (om_config_parse_string(cfg, text, "t.conf", err, errlen) < 0) return -1;
+    return om_config_validate(cfg, err, errlen);
+}
+
+static void test_options(void)
+{
+    char err[300];
+    om_config_t *cfg;
+    CHECK(conf("WebSocketPort 9002\n", &cfg, err, sizeof err) < 0);
+    CHECK_MSG(strstr(err, "needs an ORPort"), "%s", err);
+    om_config_free(cfg);
+    CHECK(conf("ORPort 9001\nWebSocketPort 9002\nWebSocketTLSCert /etc/hostname\n", &cfg, err,
+               sizeof err) < 0);
+    CHECK_MSG(strstr(err, "go together"), "%s", err);
+    om_config_free(cfg);
+    CHECK(conf("ORPort 9001\nWebSocketPort 9002\nWebSocketTLSCert /nonexistent\n"
+               "WebSocketTLSKey /nonexistent\n",
+               &cfg, err, sizeof err) < 0);
+    CHECK_MSG(strstr(err, "cannot read"), "%s", err);
+    om_config_free(cfg);
+    CHECK(conf("ORPort 9001\nWebSocketPort 9002\nWebSocketPath secret\n", &cfg, err, sizeof err) <
+          0);
+    om_config_free(cfg);
+    CHECK(conf("ORPort 9001\nWebSocketPort 9002 NoAdvertise\n", &cfg, err, sizeof err) < 0);
+    om_config_free(cfg);
+    CHECK(conf("ORPort 9001\n", &cfg, err, sizeof err) == 0);
+    CHECK(!om_ws_configured(cfg));
+    om_config_free(cfg);
+    CHECK_MSG(conf("ORPort 9001\nWebSocketPort 127.0.0.1:9002\nWebSocketPort [::1]:auto\n"
+                   "WebSocketPath /s3cret\nWebSocketTrustForwardedFor 1\n"
+                   "WebSocketOrigins https://a.example\nWebSocketPingInterval 30 seconds\n",
+                   &cfg, err, sizeof err) == 0,
+              "%s", err);
+    CHECK(om_ws_configured(cfg));
+    om_ws_server_opts_t o;
+    CHECK(om_ws_options_from_config(cfg, &o, err, sizeof err) == 0);
+    CHECK_EQ_INT(o.n_ports, 2);
+    CHECK(!strcmp(o.ports[0].addr, "127.0.0.1") && o.ports[0].port == 9002);
+    CHECK(!strcmp(o.ports[1].addr, "::1") && o.ports[1].port == 0);
+    CHECK(!strcmp(o.path, "/s3cret") && o.trust_xff && !strcmp(o.origins, "https://a.example"));
+    CHECK(!o.tls_cert && !o.tls_key);
+    CHECK_EQ_INT(o.ping_s, 30);
+    CHECK_EQ_INT(o.idle_s, 150);
+    om_config_free(cfg);
+}
+
 static const om_test_t tests[] = {
     {"versions_then_cells", test_versions_then_cells},
     {"first_must_be_versions", test_first_must_be_versions},
@@ -176,6 +233,7 @@ static const om_test_t tests[] = {
     {"xff", test_xff},
     {"origin", test_origin},
     {"url", test_url},
+    {"options", test_options},
     {NULL, NULL},
 };
 
