@@ -315,6 +315,19 @@ static void test_handshake_and_circuit(void)
     CHECK_EQ_INT(om_circuit_n_hops(ws_circ), 2);
 }
 
+/* The relay refuses CREATE_FAST on a WebSocket link (it would prove nothing without TLS); the
+ * link stays. */
+static void test_create_fast_refused(void)
+{
+    CHECK(ws_chan);
+    circ_state_t cs = {0};
+    om_circ_callbacks_t cb = {.on_built = on_built, .on_closed = on_closed, .arg = &cs};
+    CHECK(om_circuit_create(ws_chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb));
+    OM_TEST_WAIT_FOR(base, cs.built || cs.closed, 10000);
+    CHECK(!cs.built && cs.closed);
+    CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
+}
+
 static void test_wrong_identity_refused(void)
 {
     /* Pinning relay 1's identity on relay 0's WebSocket: CERTS proves relay 0, link refused. */
@@ -520,6 +533,7 @@ static void test_teardown(void)
 static const om_test_t tests[] = {
     {"setup", test_setup},
     {"handshake_and_circuit", test_handshake_and_circuit},
+    {"create_fast_refused", test_create_fast_refused},
     {"wrong_identity_refused", test_wrong_identity_refused},
     {"download_ws_vs_tls", test_download_ws_vs_tls},
     {"fault_text", test_fault_text},
