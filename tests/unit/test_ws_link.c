@@ -515,6 +515,52 @@ static void test_idle_links_memory(void)
            IDLE_N, (double)ws_kb / IDLE_N, (double)tls_kb / IDLE_N);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Link set-up time (connect to NETINFO done), one link at a time: median and p99 of 100. */
+#define SETUP_N 100
+static int setup_times(const om_transport_factory_t *f, const char *host, uint16_t port,
+                       double *med_ms, double *p99_ms)
+{
+    static uint64_t t[SETUP_N];
+    minnet_relay_stats_t st;
+    minnet_relay_stats(&net, 0, &st);
+    for (int i = 0; i < SETUP_N; i++) {
+        om_linkmgr_t *m = om_linkmgr_new(base, NULL, NULL);
+        got_link_t g = {0};
+        uint64_t t0 = om_now_usec();
+        om_linkmgr_get_via(m, f, host, port, st.rsa_fp, NULL, got_link, &g);
+        while (!g.done && om_now_usec() - t0 < 10000000)
+            event_base_loop(base, EVLOOP_ONCE);
+        t[i] = om_now_usec() - t0;
+        om_linkmgr_free(m);
+        if (!g.chan) return -1;
+    }
+    om_test_spin(base, 100);
+    qsort(t, SETUP_N, sizeof t[0], cmp_u64);
+    *med_ms = (double)t[SETUP_N / 2] / 1000;
+    *p99_ms = (double)t[SETUP_N * 99 / 100] / 1000;
+    return 0;
+}
+
+static void test_setup_time(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u%s", ws_port, PATH);
+    minnet_relay_stats_t st;
+    minnet_relay_stats(&net, 0, &st);
+    double wm, wp, tm, tp;
+    CHECK(setup_times(om_ws_client_factory(), url, 0, &wm, &wp) == 0);
+    CHECK(setup_times(&om_linkmgr_tls_client_factory, "127.0.0.1", st.or_port, &tm, &tp) == 0);
+    printf("# link set-up (%d, one at a time): WebSocket median %.2f ms p99 %.2f ms, TLS median "
+           "%.2f ms p99 %.2f ms\n",
+           SETUP_N, wm, wp, tm, tp);
+}
+
 static void test_refused_counted(void)
 {
     CHECK(om_ws_server_refused(ws) >= 2);
@@ -545,6 +591,7 @@ static const om_test_t tests[] = {
     {"fault_no_subprotocol", test_fault_no_subprotocol},
     {"refused_counted", test_refused_counted},
     {"idle_links_memory", test_idle_links_memory},
+    {"setup_time", test_setup_time},
     {"wss", test_wss},
     {"teardown", test_teardown},
     {NULL, NULL},
