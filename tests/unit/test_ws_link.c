@@ -328,6 +328,22 @@ static void test_create_fast_refused(void)
     CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
 }
 
+/* A relay's link manager (an OP sharing the relay's links) opens a WebSocket link as a client:
+ * it does not try to AUTHENTICATE (there is no TLS exporter). */
+static void test_from_relay_links(void)
+{
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u%s", ws_port, PATH);
+    minnet_relay_stats_t st;
+    minnet_relay_stats(&net, 0, &st);
+    got_link_t g = {0};
+    om_linkmgr_get_via(minnet_relay_links(&net, 1), om_ws_client_factory(), url, 0, st.rsa_fp, NULL,
+                       got_link, &g);
+    OM_TEST_WAIT_FOR(base, g.done, 10000);
+    CHECK_MSG(g.chan, "%s", g.done ? g.err : "timeout");
+    CHECK(!om_channel_peer_authenticated(g.chan));
+}
+
 static void test_wrong_identity_refused(void)
 {
     /* Pinning relay 1's identity on relay 0's WebSocket: CERTS proves relay 0, link refused. */
@@ -580,6 +596,7 @@ static const om_test_t tests[] = {
     {"setup", test_setup},
     {"handshake_and_circuit", test_handshake_and_circuit},
     {"create_fast_refused", test_create_fast_refused},
+    {"from_relay_links", test_from_relay_links},
     {"wrong_identity_refused", test_wrong_identity_refused},
     {"download_ws_vs_tls", test_download_ws_vs_tls},
     {"fault_text", test_fault_text},
