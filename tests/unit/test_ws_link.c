@@ -577,6 +577,34 @@ static void test_setup_time(void)
            SETUP_N, wm, wp, tm, tp);
 }
 
+/* Keep-alive: a silent peer gets a PING after ping_s, and is hung up on after idle_s. */
+static void test_ping_and_idle_timeout(void)
+{
+    om_ws_server_opts_t o = {.n_ports = 1, .ping_s = 1, .idle_s = 3};
+    snprintf(o.ports[0].addr, sizeof o.ports[0].addr, "127.0.0.1");
+    char err[200] = "";
+    om_ws_server_t *s = om_ws_server_new(base, minnet_relay_links(&net, 1), &o, err, sizeof err);
+    CHECK_MSG(s, "%s", err);
+    uint16_t keep = ws_port;
+    ws_port = om_ws_server_port(s, 0);
+    int fd = raw_connect();
+    ws_port = keep;
+    int st = fd >= 0 ? raw_upgrade(fd, "/", NULL, OM_WS_SUBPROTOCOL) : -1;
+    uint64_t t0 = om_now_usec();
+    bool ping = false, closed = false;
+    uint8_t buf[256];
+    while (!closed && om_now_usec() - t0 < 8000000) {
+        ssize_t n = raw_read(fd, buf, sizeof buf, 200);
+        if (n > 0 && (buf[0] & 0x0f) == 0x9) ping = true;
+        if (n == 0 || (n > 0 && (buf[0] & 0x0f) == 0x8)) closed = true;
+    }
+    double secs = (double)(om_now_usec() - t0) / 1e6;
+    if (fd >= 0) close(fd);
+    om_ws_server_free(s);
+    CHECK_EQ_INT(st, 101);
+    CHECK_MSG(ping && closed && secs >= 2.0, "ping %d closed %d after %.1f s", ping, closed, secs);
+}
+
 static void test_refused_counted(void)
 {
     CHECK(om_ws_server_refused(ws) >= 2);
@@ -607,6 +635,7 @@ static const om_test_t tests[] = {
     {"fault_bad_origin", test_fault_bad_origin},
     {"fault_no_subprotocol", test_fault_no_subprotocol},
     {"refused_counted", test_refused_counted},
+    {"ping_and_idle_timeout", test_ping_and_idle_timeout},
     {"idle_links_memory", test_idle_links_memory},
     {"setup_time", test_setup_time},
     {"wss", test_wss},
