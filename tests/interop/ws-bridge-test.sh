@@ -151,4 +151,17 @@ else
     notok "tor_client_through_the_same_relay_orport"
 fi
 kill -0 "$OMPID" 2>/dev/null && ok "relay_still_running" || notok "relay_still_running"
+# A clean exit on SIGTERM; with a sanitizer build, no memory error or undefined behaviour
+# reported (leaks at exit are not checked, as in relay-network-test.sh: the relay does not free
+# its links' deferred state when it stops).
+kill -TERM "$OMPID" 2>/dev/null
+for _ in $(seq 1 60); do kill -0 "$OMPID" 2>/dev/null || break; sleep 0.5; done
+if kill -0 "$OMPID" 2>/dev/null; then
+    notok "relay_exits_on_sigterm"
+elif grep -q "ERROR: AddressSanitizer\|runtime error:" "$WORK/om/stdout.log"; then
+    notok "relay_exits_on_sigterm" "sanitizer report in $WORK/om/stdout.log"
+    grep -A12 "ERROR:" "$WORK/om/stdout.log" | head -30 | sed 's/^/# /'
+else
+    ok "relay_exits_on_sigterm_cleanly"
+fi
 exit $FAILED
