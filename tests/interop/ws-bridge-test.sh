@@ -150,6 +150,18 @@ if wait_bootstrapped "$WORK/torc/notice.log" 240 &&
 else
     notok "tor_client_through_the_same_relay_orport"
 fi
+# The same path with the first link over the relay's TLS ORPort: the rate to compare with.
+if "$CLIENT" "tls:$OR_PORT" "$OM_FP" "$NTOR" "$FP_A" "$FP_B" "$HTTP_PORT" /big.bin \
+    >"$WORK/client-tls.out" 2>"$WORK/client-tls.err" &&
+    grep -qi "sha256 $WANT" "$WORK/client-tls.out"; then
+    ok "same_path_over_tls_orport_byte_exact"
+    WS_R=$(grep -o '([0-9.]* MB/s)' "$WORK/client.out" | tr -d '()MB/s ')
+    TLS_R=$(grep -o '([0-9.]* MB/s)' "$WORK/client-tls.out" | tr -d '()MB/s ')
+    echo "# rate: WebSocket first link $WS_R MB/s, TLS first link $TLS_R MB/s," \
+        "ratio $(python3 -c "print(round($WS_R / $TLS_R, 2))" 2>/dev/null)"
+else
+    notok "same_path_over_tls_orport_byte_exact" "$(tail -3 "$WORK/client-tls.err")"
+fi
 kill -0 "$OMPID" 2>/dev/null && ok "relay_still_running" || notok "relay_still_running"
 # A clean exit on SIGTERM; with a sanitizer build, no memory error or undefined behaviour
 # reported (leaks at exit are not checked, as in relay-network-test.sh: the relay does not free

@@ -3,7 +3,8 @@
  * identity pinned (CERTS), a one-hop CREATE2 ntor circuit to it (its ntor key given), BEGIN_DIR
  * fetches of the microdesc consensus and of two relays' microdescriptors through it, then a
  * 3-hop circuit bridge -> MIDDLE -> EXIT (ntor) and an HTTP/1.0 GET through the exit; prints the
- * body's SHA-256 and size. Usage:
+ * body's SHA-256 and size. URL "tls:PORT" does the same over the relay's TLS ORPort at
+ * 127.0.0.1:PORT instead (the rate to compare with). Usage:
  *   om-ws-bridge-client URL BRIDGE_FP NTOR_B64 MIDDLE_FP EXIT_FP HTTP_PORT PATH */
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +165,11 @@ static int run(char **argv)
         return 1;
     }
     link_t l = {0};
-    om_linkmgr_get_via(m, om_ws_client_factory(), argv[1], 0, bfp, NULL, got_link, &l);
+    if (!strncmp(argv[1], "tls:", 4))
+        om_linkmgr_get_via(m, &om_linkmgr_tls_client_factory, "127.0.0.1",
+                           (uint16_t)atoi(argv[1] + 4), bfp, NULL, got_link, &l);
+    else
+        om_linkmgr_get_via(m, om_ws_client_factory(), argv[1], 0, bfp, NULL, got_link, &l);
     wait_for(&l.done, 30);
     if (!l.chan) {
         fprintf(stderr, "link: %s\n", l.done ? l.err : "timeout");
