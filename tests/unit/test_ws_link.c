@@ -605,6 +605,22 @@ static void test_ping_and_idle_timeout(void)
     CHECK_MSG(ping && closed && secs >= 2.0, "ping %d closed %d after %.1f s", ping, closed, secs);
 }
 
+/* A plain HTTP request (no upgrade) gets 404; the server goes on. */
+static void test_plain_http_404(void)
+{
+    int fd = raw_connect();
+    CHECK(fd >= 0);
+    const char req[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    CHECK(write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1));
+    char resp[256] = "";
+    ssize_t n = raw_read(fd, (uint8_t *)resp, sizeof resp - 1, 3000);
+    close(fd);
+    CHECK(n > 12);
+    resp[n] = 0;
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 404", 12), "%.40s", resp);
+    CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
+}
+
 static void test_refused_counted(void)
 {
     CHECK(om_ws_server_refused(ws) >= 2);
@@ -634,6 +650,7 @@ static const om_test_t tests[] = {
     {"fault_wrong_path", test_fault_wrong_path},
     {"fault_bad_origin", test_fault_bad_origin},
     {"fault_no_subprotocol", test_fault_no_subprotocol},
+    {"plain_http_404", test_plain_http_404},
     {"refused_counted", test_refused_counted},
     {"ping_and_idle_timeout", test_ping_and_idle_timeout},
     {"idle_links_memory", test_idle_links_memory},
