@@ -16,6 +16,8 @@
 #include "core/config.h"
 #include "core/config_daemon.h"
 #include "core/log.h"
+#include "bridge/ws_options.h"
+#include "bridge/ws_transport.h"
 #include "or/relay.h"
 #include "or/relay_keys.h"
 #include "or/relay_options.h"
@@ -35,6 +37,7 @@ static int register_tables(om_config_t *cfg, char *err, size_t errlen)
 {
     if (om_op_config_register(cfg, err, errlen) < 0) return -1;
     if (om_relay_config_register(cfg, err, errlen) < 0) return -1;
+    if (om_ws_config_register(cfg, err, errlen) < 0) return -1;
     return 0;
 }
 
@@ -58,8 +61,9 @@ static int list_fingerprint(const om_relay_options_t *ro)
 
 typedef struct {
     om_general_options_t gen;
-    bool relay, run_op;
+    bool relay, run_op, ws;
     om_relay_options_t relay_opt;
+    om_ws_server_opts_t ws_opt;
     om_op_options_t op_opt;
 } roles_t;
 
@@ -91,7 +95,9 @@ static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
     om_config_general_options(cfg, &r->gen);
     r->relay = om_relay_configured(cfg);
     r->run_op = om_op_wanted(cfg, r->relay);
+    r->ws = om_ws_configured(cfg);
     if ((r->relay && om_relay_options_from_config(cfg, &r->relay_opt, err, sizeof err) < 0) ||
+        (r->ws && om_ws_options_from_config(cfg, &r->ws_opt, err, sizeof err) < 0) ||
         (r->run_op && om_op_options_from_config(cfg, &r->op_opt, err, sizeof err) < 0)) {
         fprintf(stderr, "onionmesh: invalid configuration: %s\n", err);
         return 1;
@@ -114,6 +120,19 @@ static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
     return -1;
 }
 
+static om_ws_server_t *start_ws(struct event_base *base, const om_ws_server_opts_t *o,
+                                om_relay_t *rel, char *err, size_t errlen)
+{
+    om_ws_server_t *ws = om_ws_server_new(base, om_relay_links(rel), o, err, errlen);
+    for (size_t i = 0; ws && i < o->n_ports; i++)
+        om_notice("Accepting Tor links over WebSockets on %s://%s%s%s:%u%s",
+                  o->tls_cert ? "wss" : "ws", strchr(o->ports[i].addr, ':') ? "[" : "",
+                  o->ports[i].addr[0] ? o->ports[i].addr : "0.0.0.0",
+                  strchr(o->ports[i].addr, ':') ? "]" : "", om_ws_server_port(ws, i),
+                  o->path ? o->path : "/");
+    return ws;
+}
+
 /* The roles on one loop until a signal. 0, or 1 if a role could not start. */
 static int run(const om_config_t *cfg, roles_t *r)
 {
@@ -133,9 +152,15 @@ static int run(const om_config_t *cfg, roles_t *r)
     event_add(sigterm, NULL);
     om_relay_t *rel = NULL;
     om_op_t *op = NULL;
+    om_ws_server_t *ws = NULL;
     int rc = 1;
     if (r->relay && !(rel = om_relay_start(base, &r->relay_opt, err, sizeof err))) {
         om_err("Could not start the relay: %s", err);
+        goto out;
+    }
+    /* WebSocket links go to the relay's link manager: ordinary links of this relay. */
+    if (r->ws && rel && !(ws = start_ws(base, &r->ws_opt, rel, err, sizeof err))) {
+        om_err("Could not start the WebSocket listeners: %s", err);
         goto out;
     }
     /* With both roles the onion proxy uses the relay's links: one engine, one link per peer. */
@@ -150,10 +175,12 @@ static int run(const om_config_t *cfg, roles_t *r)
     rc = 0;
 out:
     om_op_free(op);
+    om_ws_server_free(ws);
     om_relay_free(rel);
     event_free(sigint);
     event_free(sigterm);
     event_base_free(base);
+    om_ws_client_shutdown();
     return rc;
 }
 

@@ -163,6 +163,12 @@ typedef struct {
  * "CERTS: type 5 certificate does not match the TLS link certificate"). */
 int om_certs_verify_responder(const om_certs_list_t *certs, const uint8_t tls_cert_sha256[32],
                               time_t now, om_peer_identity_t *out, char *err, size_t errlen);
+/* The same chain on a link with no TLS certificate to bind (a WebSocket link, doc/bridge.md):
+ * types 2, 7, 4 and 5 as above, but type 5's certified key is not matched. This proves which
+ * identity the responder claims, not that the peer holds it (a CERTS cell can be replayed): the
+ * caller must then use only ntor/ntor-v3 handshakes to that identity's onion key. */
+int om_certs_verify_responder_unbound(const om_certs_list_t *certs, time_t now,
+                                      om_peer_identity_t *out, char *err, size_t errlen);
 /* A responder's check of an initiator's CERTS cell (tor-spec 4.2, "To authenticate the initiator
  * as having a given Ed25519,RSA identity key combination"): exactly one each of types 2, 4, 6, 7
  * (no duplicate of types 1-7); types 2, 7 and 4 as above; type 6 signed by the signing key,

@@ -148,6 +148,17 @@ int om_certs_verify_responder(const om_certs_list_t *certs, const uint8_t tls_ce
     return 0;
 }
 
+int om_certs_verify_responder_unbound(const om_certs_list_t *certs, time_t now,
+                                      om_peer_identity_t *out, char *err, size_t errlen)
+{
+    om_peer_identity_t peer;
+    om_ed_cert_t sign_link;
+    if (verify_chain(certs, OM_CERTTYPE_ED_SIGN_LINK, now, &peer, &sign_link, err, errlen) != 0)
+        return -1;
+    if (out) *out = peer;
+    return 0;
+}
+
 int om_certs_verify_initiator(const om_certs_list_t *certs, time_t now, om_peer_identity_t *out,
                               char *err, size_t errlen)
 {

@@ -242,13 +242,19 @@ static void handle_certs(om_channel_t *chan, const om_var_cell_t *vc)
     chan->timings.certs = om_now_usec();
     if (keep_peer_certs(chan, vc) < 0) return;
     uint8_t tls_hash[32];
-    if (chan->transport->ops->peer_cert_sha256(chan->transport, tls_hash) < 0) {
+    char err[256] = "";
+    int r;
+    if (chan->transport->ops->unbound) { /* WebSocket: no TLS certificate to match */
+        r = om_certs_verify_responder_unbound(&chan->peer_certs_raw, time(NULL), &chan->peer, err,
+                                              sizeof err);
+    } else if (chan->transport->ops->peer_cert_sha256(chan->transport, tls_hash) < 0) {
         om_channel_close(chan, "CERTS: the peer presented no TLS certificate");
         return;
+    } else {
+        r = om_certs_verify_responder(&chan->peer_certs_raw, tls_hash, time(NULL), &chan->peer, err,
+                                      sizeof err);
     }
-    char err[256] = "";
-    if (om_certs_verify_responder(&chan->peer_certs_raw, tls_hash, time(NULL), &chan->peer, err,
-                                  sizeof err) < 0) {
+    if (r < 0) {
         om_channel_close(chan, "%s", err[0] ? err : "CERTS: verification failed");
         return;
     }

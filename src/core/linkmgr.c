@@ -271,8 +271,10 @@ static link_t *connect_link(om_linkmgr_t *m, const om_transport_factory_t *facto
     om_chan_callbacks_t ccb = {
         .on_open = on_open, .on_close = on_close, .on_unclaimed_cell = on_unclaimed, .arg = k};
     /* As a relay we authenticate (tor-spec 4.4, Ed25519-SHA256-RFC5705): tor relays serve exit
-     * streams only to circuits whose previous hop proved it is a relay. A client does not. */
-    k->chan = om_channel_new_initiator_auth(m->base, t, rsa_fp, ed_id, m->o.identity, &ccb);
+     * streams only to circuits whose previous hop proved it is a relay. A client does not, and
+     * neither does anyone over a transport without TLS (a WebSocket bridge: no exporter). */
+    k->chan = om_channel_new_initiator_auth(m->base, t, rsa_fp, ed_id,
+                                            t->ops->unbound ? NULL : m->o.identity, &ccb);
     if (!k->chan) {
         t->ops->free(t);
         free(k);

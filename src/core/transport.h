@@ -6,6 +6,7 @@
 #ifndef OM_CORE_TRANSPORT_H
 #define OM_CORE_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,10 @@ typedef void (*om_transport_drain_cb)(om_transport_t *t, void *arg);
 
 struct om_transport_ops {
     const char *name; /* "tls", "websocket" */
+    /* No TLS link to the relay under this transport (WebSocket, doc/bridge.md): the peer's
+     * CERTS chain is checked without matching its type 5 certificate to a TLS certificate, and
+     * AUTHENTICATE cannot be made or checked (no certificate digests, no exporter). */
+    bool unbound;
     struct evbuffer *(*output)(om_transport_t *t);
     /* SHA-256 of the DER certificate the peer presented / we presented; -1 if none. */
     int (*peer_cert_sha256)(om_transport_t *t, uint8_t out[32]);

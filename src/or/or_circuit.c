@@ -315,7 +315,13 @@ static void handle_create(om_or_circuits_t *m, om_channel_t *chan, const om_cell
     memset(reply.payload, 0, sizeof reply.payload);
     const char *why = NULL;
     int rc;
-    if (c->command == OM_CELL_CREATE_FAST) {
+    const om_transport_t *tr = om_channel_transport(chan);
+    if (c->command == OM_CELL_CREATE_FAST && tr && tr->ops->unbound) {
+        /* doc/bridge.md: no TLS under a WebSocket link, so CREATE_FAST would prove nothing about
+         * this relay; first hops there are CREATE2 ntor / ntor-v3 only. */
+        rc = -1;
+        why = "CREATE_FAST over a link without TLS (WebSocket): use CREATE2";
+    } else if (c->command == OM_CELL_CREATE_FAST) {
         /* tor-spec 5.1.5: CREATE_FAST's key material is X (20 bytes). */
         rc = om_fast_server(c->payload, reply.payload, &keys);
         reply.command = OM_CELL_CREATED_FAST;

@@ -405,6 +405,11 @@ void minnet_stop(minnet_t *mn)
     memset(mn, 0, sizeof *mn);
 }
 
+struct om_linkmgr *minnet_relay_links(minnet_t *mn, int i)
+{
+    return i >= 0 && i < mn->n ? mn->relays[i]->links : NULL;
+}
+
 om_nodelist_t *minnet_nodelist(minnet_t *mn)
 {
     return &mn->nodes;

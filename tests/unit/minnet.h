@@ -82,6 +82,8 @@ void minnet_relay_stats(const minnet_t *mn, int i, minnet_relay_stats_t *out);
  * peer proved no relay identity), at or after since: all relays' last 256 merged, ascending, at
  * most max. Returns how many. */
 int minnet_client_create_times(const minnet_t *mn, uint64_t since, uint64_t *out, int max);
+/* Relay i's link manager (NULL while dead): another listener (a WebSocketPort) may feed it. */
+struct om_linkmgr *minnet_relay_links(minnet_t *mn, int i);
 /* The index of the relay with this RSA identity, or -1. */
 int minnet_find(const minnet_t *mn, const uint8_t rsa_fp[20]);
 

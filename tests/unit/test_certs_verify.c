@@ -164,12 +164,24 @@ static void test_real_tor_certs(void)
     h[0] ^= 1;
     CHECK(om_certs_verify_responder(&l, h, TOR049_CERTS_NOW, &peer, err, sizeof err) == -1);
     CHECK(strstr(err, "does not match the TLS link certificate") != NULL);
+    /* Without a TLS link (a WebSocket, doc/bridge.md) the chain alone is checked: the same
+     * identities, and expiry still applies. */
+    memset(&peer, 0, sizeof peer);
+    CHECK_MSG(om_certs_verify_responder_unbound(&l, TOR049_CERTS_NOW, &peer, err, sizeof err) == 0,
+              "%s", err);
+    CHECK_MEM(peer.rsa_fp, fp, 20);
+    CHECK_MEM(peer.ed_id, ed, 32);
+    CHECK(om_certs_verify_responder_unbound(&l, TOR049_CERTS_NOW + 7 * DAY, &peer, err,
+                                            sizeof err) == -1);
     /* Every truncation of the body either fails to parse or fails to verify. */
     for (size_t len = 0; len < n; len++) {
         if (om_certs_list_parse(&l, body, len) != 0) continue;
         CHECK_MSG(
             om_certs_verify_responder(&l, tls_hash, TOR049_CERTS_NOW, &peer, err, sizeof err) == -1,
             "truncated to %zu verified", len);
+        CHECK_MSG(om_certs_verify_responder_unbound(&l, TOR049_CERTS_NOW, &peer, err, sizeof err) ==
+                      -1,
+                  "truncated to %zu verified without TLS", len);
     }
 }
 

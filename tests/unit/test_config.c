@@ -6,6 +6,7 @@
 #include "test.h"
 #include "core/config.h"
 #include "op/op_config.h"
+#include "bridge/ws_options.h"
 #include "or/relay_options.h"
 
 #include <errno.h>
@@ -48,7 +49,8 @@ static om_config_t *cfg_new(void)
     om_config_t *cfg = om_config_new();
     char e[256];
     if (!cfg || om_op_config_register(cfg, e, sizeof e) < 0 ||
-        om_relay_config_register(cfg, e, sizeof e) < 0) {
+        om_relay_config_register(cfg, e, sizeof e) < 0 ||
+        om_ws_config_register(cfg, e, sizeof e) < 0) {
         fprintf(stderr, "cfg_new: %s\n", e);
         exit(1);
     }
@@ -1058,6 +1060,14 @@ static const char *const all_options[] = {"DataDirectory",
                                           "IPv6Exit",
                                           "ReducedExitPolicy",
                                           "ServerDNSResolvConfFile",
+                                          "WebSocketPort",
+                                          "WebSocketPath",
+                                          "WebSocketTLSCert",
+                                          "WebSocketTLSKey",
+                                          "WebSocketTrustForwardedFor",
+                                          "WebSocketOrigins",
+                                          "WebSocketPingInterval",
+                                          "WebSocketIdleTimeout",
                                           "--verify-config",
                                           "--list-fingerprint"};
 
@@ -1133,6 +1143,8 @@ static void test_sample_config(void)
     for (size_t i = 0; i < sizeof all_options / sizeof all_options[0]; i++) {
         /* Refused options are documented in "##" comments: they can't be uncommented. */
         if (all_options[i][0] == '-' || !strncmp(all_options[i], "GeoIP", 5)) continue;
+        /* Files that must exist: documented in "##" lines. */
+        if (!strncmp(all_options[i], "WebSocketTLS", 12)) continue;
         char pat[80];
         snprintf(pat, sizeof pat, "\n%s ", all_options[i]);
         if (!strstr(text, pat)) missing = all_options[i];

@@ -1,0 +1,176 @@
+/* ws_server.c — the relay's WebSocketPort (doc/bridge.md): the upgrade policy (path, Origin
+ * allow-list, subprotocol, the client address from the socket or a trusted X-Forwarded-For),
+ * run on the lws thread, and the hand-over of each established link to the link manager on the
+ * loop, where it becomes a responder channel like an ORPort link (same accept filter: the DoS
+ * limits see the client address as the transport's peer). */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "bridge/ws_http.h"
+#include "bridge/ws_int.h"
+#include "core/listener_tls.h"
+#include "core/log.h"
+
+struct om_ws_server {
+    struct event_base *base;
+    om_linkmgr_t *links;
+    ws_svc_t *svc;
+    ws_notifier_t nf;
+    bool stopping;
+    char *path, *origins;
+    bool trust_xff;
+    atomic_ulong refused;
+};
+
+static ws_conn_t *refuse(om_ws_server_t *sv, const char *peer, const char *why)
+{
+    atomic_fetch_add(&sv->refused, 1);
+    om_info("WebSocket upgrade from %s refused: %s", om_safe_str(peer), why);
+    return NULL;
+}
+
+/* The socket's peer ("1.2.3.4:5678"), or X-Forwarded-For's when trusted. */
+static void client_addr(om_ws_server_t *sv, struct lws *wsi, char *peer, size_t peersz)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    snprintf(peer, peersz, "?");
+    int fd = lws_get_socket_fd(wsi);
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+        om_sockaddr_format((struct sockaddr *)&ss, peer, peersz);
+    if (!sv->trust_xff) return;
+    char xff[512], addr[64];
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+    if (n <= 0 || n >= (int)sizeof xff ||
+        lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) < 0)
+        return;
+    if (om_ws_xff_client(xff, strlen(xff), addr, sizeof addr) == 0)
+        snprintf(peer, peersz, "%s", addr);
+}
+
+/* lws thread, at the upgrade (LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION of our subprotocol). */
+static ws_conn_t *server_accept(void *arg, ws_svc_t *svc, struct lws *wsi)
+{
+    om_ws_server_t *sv = arg;
+    char peer[64], uri[512], origin[512];
+    client_addr(sv, wsi, peer, sizeof peer);
+    if (sv->path) {
+        int n = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
+        if (n <= 0 || n >= (int)sizeof uri ||
+            lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+            return refuse(sv, peer, "no usable path");
+        if (strcmp(uri, sv->path) != 0) return refuse(sv, peer, "wrong path");
+    }
+    int olen = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+    if (olen > 0 && sv->origins) {
+        if (olen >= (int)sizeof origin ||
+            lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
+            return refuse(sv, peer, "Origin too long");
+        if (!om_ws_origin_allowed(sv->origins, origin, strlen(origin)))
+            return refuse(sv, peer, "Origin not allowed");
+    }
+    ws_conn_t *c = ws_conn_new(svc, sv->base, &sv->nf, peer);
+    if (!c) return refuse(sv, peer, "out of memory");
+    return c;
+}
+
+/* Drop a link the loop never took (closed before the upgrade finished, or shutting down). */
+static void drop(ws_conn_t *c)
+{
+    c->accepted = true;
+    pthread_mutex_lock(&c->mu);
+    c->loop_gone = true;
+    c->close_req = true;
+    pthread_mutex_unlock(&c->mu);
+    ws_svc_kick(c);
+    ws_conn_unref(c);
+}
+
+/* Loop: a new link goes to the link manager (responder handshake); then as any link. */
+static void server_handle(ws_conn_t *c, void *arg)
+{
+    om_ws_server_t *sv = arg;
+    if (c->accepted) {
+        if (!sv->stopping) ws_conn_loop_handle(c);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    bool gone = c->lws_gone;
+    pthread_mutex_unlock(&c->mu);
+    if (gone || sv->stopping || ws_conn_loop_init(c) < 0) {
+        drop(c);
+        return;
+    }
+    c->accepted = true;
+    ws_conn_ref(c);
+    om_info("WebSocket link from %s", om_safe_str(c->base.peer));
+    om_linkmgr_accept(sv->links, &c->base); /* frees the transport if refused */
+    if (!c->loop_gone) ws_conn_loop_handle(c);
+    ws_conn_unref(c);
+}
+
+om_ws_server_t *om_ws_server_new(struct event_base *base, om_linkmgr_t *links,
+                                 const om_ws_server_opts_t *o, char *err, size_t errlen)
+{
+    if (!o->tls_cert != !o->tls_key) {
+        snprintf(err, errlen, "WebSocketTLSCert and WebSocketTLSKey go together");
+        return NULL;
+    }
+    om_ws_server_t *sv = calloc(1, sizeof *sv);
+    if (!sv) return NULL;
+    sv->base = base;
+    sv->links = links;
+    sv->trust_xff = o->trust_xff;
+    if (o->path && *o->path) sv->path = strdup(o->path);
+    if (o->origins && *o->origins) sv->origins = strdup(o->origins);
+    if (ws_notifier_init(&sv->nf, base, server_handle, sv) < 0) {
+        snprintf(err, errlen, "could not set up the WebSocket notifier");
+        om_ws_server_free(sv);
+        return NULL;
+    }
+    ws_svc_opts_t so = {.listen = o->ports,
+                        .n_listen = o->n_ports,
+                        .tls_cert = o->tls_cert,
+                        .tls_key = o->tls_key,
+                        .accept = server_accept,
+                        .accept_arg = sv,
+                        .ping_s = o->ping_s,
+                        .idle_s = o->idle_s};
+    if (!(sv->svc = ws_svc_new(&so, err, errlen))) {
+        om_ws_server_free(sv);
+        return NULL;
+    }
+    ws_client_register(sv->svc);
+    return sv;
+}
+
+uint16_t om_ws_server_port(const om_ws_server_t *s, size_t i)
+{
+    return s && s->svc ? ws_svc_port(s->svc, i) : 0;
+}
+
+unsigned long om_ws_server_refused(const om_ws_server_t *s)
+{
+    return atomic_load(&((om_ws_server_t *)s)->refused);
+}
+
+void om_ws_server_free(om_ws_server_t *sv)
+{
+    if (!sv) return;
+    sv->stopping = true;
+    if (sv->svc) ws_client_unregister(sv->svc);
+    ws_svc_free(sv->svc); /* every wsi closes: its link sees the end when the loop looks */
+    ws_notifier_flush(&sv->nf);
+    ws_notifier_clear(&sv->nf);
+    if (sv->nf.efd >= 0) close(sv->nf.efd);
+    pthread_mutex_destroy(&sv->nf.mu);
+    free(sv->path);
+    free(sv->origins);
+    free(sv);
+}
