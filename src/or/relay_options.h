@@ -38,6 +38,7 @@ typedef struct {
     char *server_dns_resolv_conf;             /* ServerDNSResolvConfFile; NULL: the system's */
     bool publish_server_descriptor;           /* PublishServerDescriptor is not 0 */
     bool assume_reachable;                    /* AssumeReachable */
+    bool bridge_relay; /* BridgeRelay: serve bridge users, upload nothing to the authorities */
     uint64_t bandwidth_rate, bandwidth_burst; /* BandwidthRate/Burst, bytes */
     uint64_t relay_bandwidth_rate, relay_bandwidth_burst; /* 0: no separate limit */
     bool dir_cache;                                       /* DirCache */
