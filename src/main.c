@@ -23,6 +23,11 @@
 #include "op/op_config.h"
 #include "op/op_options.h"
 
+/* Transports a Bridge line may name besides plain TLS (op/bridge_conf.h: name -> transport
+ * factory). src/bridge's WebSocket transport is added here ("websocket"). */
+static const om_bridge_transport_t *const bridge_transports = NULL;
+static const size_t n_bridge_transports = 0;
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -92,7 +97,9 @@ static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
     r->relay = om_relay_configured(cfg);
     r->run_op = om_op_wanted(cfg, r->relay);
     if ((r->relay && om_relay_options_from_config(cfg, &r->relay_opt, err, sizeof err) < 0) ||
-        (r->run_op && om_op_options_from_config(cfg, &r->op_opt, err, sizeof err) < 0)) {
+        (r->run_op && (om_op_options_from_config(cfg, &r->op_opt, err, sizeof err) < 0 ||
+                       om_op_options_set_transports(&r->op_opt, bridge_transports,
+                                                    n_bridge_transports, err, sizeof err) < 0))) {
         fprintf(stderr, "onionmesh: invalid configuration: %s\n", err);
         return 1;
     }
