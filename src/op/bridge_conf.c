@@ -54,10 +54,12 @@ static int parse_addrport(const char *s, om_bridge_conf_t *out, char *err, size_
     size_t hl = colon ? (size_t)(colon - s) : strlen(s);
     char host[16];
     struct in_addr a;
-    if (hl == 0 || hl >= sizeof host) return fail(err, errlen, "\"%s\": expected IPV4[:PORT]", s);
-    memcpy(host, s, hl);
-    host[hl] = 0;
-    if (inet_pton(AF_INET, host, &a) != 1)
+    if (hl == 0) return fail(err, errlen, "\"%s\": expected IPV4[:PORT]", s);
+    if (hl < sizeof host) {
+        memcpy(host, s, hl);
+        host[hl] = 0;
+    }
+    if (hl >= sizeof host || inet_pton(AF_INET, host, &a) != 1)
         return fail(err, errlen, "\"%s\": the address must be a numeric IPv4 address", s);
     unsigned long port = 443; /* tor's default for Bridge lines */
     if (colon) {

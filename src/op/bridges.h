@@ -13,6 +13,7 @@
 
 #include "core/linkmgr.h"
 #include "dir/consensus.h"
+#include "dir/microdesc.h"
 #include "op/bridge_conf.h"
 
 struct event_base;
