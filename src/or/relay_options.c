@@ -65,8 +65,8 @@ static int check_publish(const char *value, om_config_value_t *v, const char *wh
     (void)where;
     if (!strcasecmp(value, "bridge"))
         return om_errf(reason, reasonlen,
-                       "onionmesh relays are not bridges: publishing to the bridge authority is "
-                       "not supported");
+                       "publishing to a bridge authority is not supported: an onionmesh bridge "
+                       "(BridgeRelay 1) uploads its descriptor to no authority");
     return 0;
 }
 

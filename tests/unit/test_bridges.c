@@ -2,13 +2,16 @@
  * the transport check (op_options.h); a bridge's descriptor taken as first hop (op/bridges.h,
  * on tor 0.4.9's own descriptor in tests/data); path selection after a fixed first hop (the
  * bridge, its family and itself never chosen again). */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/crypto.h"
 #include "op/bridge_conf.h"
 #include "op/bridges.h"
 #include "op/op_options.h"
 #include "op/path.h"
+#include "or/bridge_line.h"
 #include "snapshot_load.h"
 #include "test.h"
 
@@ -234,14 +237,40 @@ static void test_path_after_bridge(void)
     CHECK_EQ_INT(sampled, 0); /* no guard was sampled: the bridge is the entry */
 }
 
+/* A bridge relay's own line (BridgeRelay 1): the format tor's users paste, and the file. */
+static void test_relay_bridge_line(void)
+{
+    uint8_t fp[20];
+    om_test_unhex(FP, fp, 20);
+    char line[128];
+    om_bridge_line_format("127.0.0.1", 9001, fp, line, sizeof line);
+    CHECK_MSG(!strcmp(line, "Bridge 127.0.0.1:9001 " FP), "%s", line);
+    /* What we write, our own client parses back to the same bridge. */
+    om_bridge_conf_t b;
+    char err[200];
+    CHECK(om_bridge_conf_parse(line + 7, &b, err, sizeof err) == 0);
+    CHECK(b.port == 9001 && !memcmp(b.rsa_fp, fp, 20));
+    char dir[] = "/tmp/om-test-bridge-line-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    int rc = om_bridge_line_publish(dir, "127.0.0.1", 9001, fp);
+    char path[128], got[128] = "";
+    snprintf(path, sizeof path, "%s/bridge-line", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(got, sizeof got, f)) got[0] = 0;
+        fclose(f);
+    }
+    unlink(path);
+    rmdir(dir);
+    CHECK(rc == 0);
+    CHECK_MSG(!strcmp(got, "Bridge 127.0.0.1:9001 " FP "\n"), "%s", got);
+}
+
 static const om_test_t tests[] = {
-    OM_TEST(test_plain_lines),
-    OM_TEST(test_transport_lines),
-    OM_TEST(test_malformed_lines),
-    OM_TEST(test_transports_checked),
-    OM_TEST(test_descriptor_taken),
-    OM_TEST(test_path_after_bridge),
-    {NULL, NULL},
+    OM_TEST(test_plain_lines),       OM_TEST(test_transport_lines),
+    OM_TEST(test_malformed_lines),   OM_TEST(test_transports_checked),
+    OM_TEST(test_descriptor_taken),  OM_TEST(test_path_after_bridge),
+    OM_TEST(test_relay_bridge_line), {NULL, NULL},
 };
 
 int main(int argc, char **argv)
