@@ -66,6 +66,9 @@ int om_bridges_take_descriptor(const om_bridge_conf_t *conf, const char *text, s
     md->has_ntor = true;
     memcpy(md->ntor_key, d.ntor_key, 32);
     md->has_ed = d.has_ed;
+    /* Its declared family: path selection keeps the bridge's family out of its circuits. */
+    snprintf(md->family, sizeof md->family, "%s", d.family);
+    md->family_truncated = d.family_truncated;
     memcpy(md->ed_id, d.ed_id, 32);
     memset(rs, 0, sizeof *rs);
     snprintf(rs->nickname, sizeof rs->nickname, "%s", d.nickname);

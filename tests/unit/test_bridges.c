@@ -201,7 +201,24 @@ static void test_descriptor_taken(void)
     int rc_other = om_bridges_take_descriptor(&c, desc, len, &rs, &md, err, sizeof err);
     bool other_msg = strstr(err, "another relay") != NULL;
     int rc_cut = om_bridges_take_descriptor(&c, desc, len / 2, &rs, &md, err, sizeof err);
+    /* Its declared family goes into its microdescriptor (path selection reads it there). */
+    CHECK(om_bridge_conf_parse("127.0.0.5:7000 " FP, &c, err, sizeof err) == 0);
+    char *fam = malloc(len + 64);
+    const char *at = fam ? strstr(desc, "\nplatform ") : NULL;
+    int rc_fam = -1;
+    uint8_t member[20];
+    om_test_unhex(FP2, member, 20);
+    if (at) {
+        size_t pre = (size_t)(at - desc) + 1;
+        memcpy(fam, desc, pre);
+        int k = snprintf(fam + pre, 64, "family $%s\n", FP2);
+        memcpy(fam + pre + (size_t)k, desc + pre, len - pre);
+        rc_fam = om_bridges_take_descriptor(&c, fam, len + (size_t)k, &rs, &md, err, sizeof err);
+    }
+    free(fam);
     free(desc);
+    CHECK_MSG(rc_fam == 0, "%s", err);
+    CHECK(om_microdesc_family_lists(&md, member) && !md.family_truncated);
     CHECK_MSG(ok, "descriptor not taken as expected (rc %d: %s)", rc, err);
     CHECK(rc_other < 0 && other_msg);
     CHECK(rc_cut < 0);
