@@ -87,7 +87,7 @@ TB_FP=$(cut -d' ' -f2 "$TB/fingerprint" 2>/dev/null)
 for _ in $(seq 1 120); do grep -q "Bootstrapped 100%" "$TB/info.log" 2>/dev/null && break; sleep 0.5; done
 check "tor_bridge_up ($TB_FP)" grep -q "Bootstrapped 100%" "$TB/info.log"
 
-# start_om_op NAME BRIDGE_LINE -> sets OP_SOCKS, OP_PID, OP_DIR
+# start_om_op NAME BRIDGE_LINE... -> sets OP_SOCKS, OP_PID, OP_DIR
 start_om_op() {
     OP_DIR=$(mkdir_private "$1")
     OP_SOCKS=$(free_port)
@@ -98,7 +98,7 @@ start_om_op() {
         echo "Log info file $OP_DIR/info.log"
         cat "$NET/dirauth-lines"
         echo "UseBridges 1"
-        echo "Bridge $2"
+        for b in "${@:2}"; do echo "Bridge $b"; done
     } >"$OP_DIR/torrc"
     "$OM" -f "$OP_DIR/torrc" >"$OP_DIR/stdout.log" 2>&1 &
     OP_PID=$!
@@ -141,6 +141,16 @@ refused_wrong_identity() {
         grep -q "Could not fetch the descriptor of bridge 127.0.0.1:$TB_OR $BAD_FP: identity mismatch" "$OP_DIR/info.log"
 }
 check "om_op_refuses_bridge_with_other_identity" refused_wrong_identity
+kill "$OP_PID" 2>/dev/null; wait "$OP_PID" 2>/dev/null
+
+# Two Bridge lines, the first one dead (nothing listens there): the OP uses the live one.
+DEAD_PORT=$(free_port)
+start_om_op omtwo "127.0.0.1:$DEAD_PORT $BAD_FP" "127.0.0.1:$TB_OR $TB_FP"
+if wait_bootstrapped "$OP_DIR/info.log" 120 "$OP_PID" && fetch_big "$OP_SOCKS" "$WORK/got_a2.bin"; then
+    ok "om_op_uses_the_live_one_of_two_bridges"
+else
+    notok "om_op_uses_the_live_one_of_two_bridges"
+fi
 kill "$OP_PID" 2>/dev/null; wait "$OP_PID" 2>/dev/null
 
 # An unknown transport is refused at start with the reason.
