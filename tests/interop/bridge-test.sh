@@ -234,4 +234,16 @@ not_in_consensus() {
 check "bridges_not_in_consensus" consensus_after_start
 check "bridges_not_listed_by_authorities" not_in_consensus
 
+# No sanitizer report from any onionmesh process (meaningful with an ASan+UBSan build only).
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+PIDS=()
+sanitizers_quiet() {
+    ! grep -l "ERROR: AddressSanitizer\|runtime error:" "$WORK"/om*/stdout.log 2>/dev/null
+}
+if { nm -D "$OM"; nm "$OM"; } 2>/dev/null | grep -q "__asan_init\|__ubsan_handle"; then
+    check "no_sanitizer_reports" sanitizers_quiet
+else
+    echo "ok - bridge/no_sanitizer_reports # SKIP $OM is not a sanitizer build"
+fi
+
 exit "$FAILED"
