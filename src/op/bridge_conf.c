@@ -114,12 +114,30 @@ static size_t split(char *buf, char **w, size_t max)
     return n;
 }
 
+#define NTOR_KEY_ARG "ntor-onion-key="
+
+static int parse_ntor_key(const char *b64, om_bridge_conf_t *out, char *err, size_t errlen)
+{
+    if (out->has_ntor_key) return fail(err, errlen, "ntor-onion-key given twice");
+    if (om_base64_decode(b64, strlen(b64), out->ntor_key, sizeof out->ntor_key) != 32)
+        return fail(err, errlen, "\"%.60s\": ntor-onion-key must be 32 bytes in base64", b64);
+    out->has_ntor_key = true;
+    return 0;
+}
+
+static bool is_ntor_key_arg(const char *w)
+{
+    return strncmp(w, NTOR_KEY_ARG, strlen(NTOR_KEY_ARG)) == 0;
+}
+
 static int parse_rest(char **w, size_t n, om_bridge_conf_t *out, char *err, size_t errlen)
 {
     if (!out->transport[0]) {
         /* tor joins the remaining words: "AAAA BBBB ..." is a fingerprint. */
         char fp[64] = "";
         size_t len = 0;
+        for (; n && is_ntor_key_arg(w[n - 1]); n--) /* our extension, after the fingerprint */
+            if (parse_ntor_key(w[n - 1] + strlen(NTOR_KEY_ARG), out, err, errlen) < 0) return -1;
         for (size_t i = 0; i < n; i++) {
             if (strchr(w[i], '='))
                 return fail(err, errlen,
@@ -137,8 +155,12 @@ static int parse_rest(char **w, size_t n, om_bridge_conf_t *out, char *err, size
         return fail(err, errlen, "\"%s\": expected the bridge's fingerprint before arguments",
                     w[0]);
     if (parse_fp(w[0], out, err, errlen) < 0) return -1;
-    for (size_t i = 1; i < n; i++)
+    for (size_t i = 1; i < n; i++) {
         if (add_arg(w[i], out, err, errlen) < 0) return -1;
+        if (is_ntor_key_arg(w[i]) &&
+            parse_ntor_key(w[i] + strlen(NTOR_KEY_ARG), out, err, errlen) < 0)
+            return -1;
+    }
     return 0;
 }
 

@@ -5,7 +5,10 @@
  * FINGERPRINT is the bridge's RSA identity in hex (without a transport it may be written in
  * spaced groups, as tor allows). Unlike tor, onionmesh requires the fingerprint: it is what the
  * link's CERTS cell is checked against. KEY=VALUE arguments go to the transport (e.g.
- * url=ws://127.0.0.1:8080/path) and need one. Pure: no I/O, bounds-checked. */
+ * url=ws://127.0.0.1:8080/path) and need one, except one onionmesh extension allowed on any
+ * line: ntor-onion-key=BASE64 (the bridge's curve25519 ntor key as its descriptor writes it),
+ * which lets the client build even its first circuit to the bridge with ntor CREATE2 (see
+ * doc/bridges.md). Pure: no I/O, bounds-checked. */
 #ifndef OM_OP_BRIDGE_CONF_H
 #define OM_OP_BRIDGE_CONF_H
 
@@ -31,8 +34,10 @@ typedef struct {
     char host[16];                               /* dotted IPv4 */
     uint16_t port;
     uint8_t rsa_fp[20];
-    size_t n_args;
+    size_t n_args; /* KEY=VALUE arguments for the transport (ntor-onion-key among them) */
     om_bridge_arg_t args[OM_BRIDGE_MAX_ARGS];
+    bool has_ntor_key; /* ntor-onion-key=BASE64 was given */
+    uint8_t ntor_key[32];
 } om_bridge_conf_t;
 
 /* A transport a Bridge line may name: how links to such a bridge are made. The OP knows plain
@@ -47,8 +52,7 @@ typedef struct {
     void (*factory_free)(const om_transport_factory_t *f);
     /* The transport itself encrypts the link and binds it to the bridge (TLS does). Only then
      * is the bridge's descriptor fetched over a CREATE_FAST circuit, as tor's bridge clients do,
-     * before its ntor key is known; otherwise the line must give the key (not implemented yet:
-     * such a bridge is refused). */
+     * before its ntor key is known; otherwise the line must give the key (ntor-onion-key=). */
     bool confidential;
 } om_bridge_transport_t;
 

@@ -155,9 +155,10 @@ static void circ_closed(om_circuit_t *circ, const char *reason, void *arg)
     fetch_failed(br, reason);
 }
 
-/* The link is open and proved the pinned identity. A bridge whose ntor key we know gets an ntor
- * CREATE2; before that, only over a confidential transport, CREATE_FAST (tor's bridge clients do
- * the same: should_use_create_fast_for_circuit without an onion key). */
+/* The link is open and proved the pinned identity. A bridge whose ntor key we know (from its
+ * descriptor, or from the Bridge line's ntor-onion-key=) gets an ntor CREATE2; otherwise, and only
+ * over a confidential transport, CREATE_FAST (tor's bridge clients do the same:
+ * should_use_create_fast_for_circuit without an onion key). */
 static void chan_ready(om_channel_t *chan, const char *err, void *arg)
 {
     bridge_t *br = arg;
@@ -167,18 +168,25 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
         return;
     }
     om_circ_callbacks_t cb = {.on_built = circ_built, .on_closed = circ_closed, .arg = br};
-    if (br->known) {
+    if (br->known || br->conf.has_ntor_key) {
+        /* The key from its descriptor, else the one the Bridge line gives (a wrong one fails
+         * the handshake: the bridge cannot answer for a key it does not hold). */
         om_hop_target_t t;
         memset(&t, 0, sizeof t);
-        memcpy(t.rsa_fp, br->rs.rsa_id, 20);
-        memcpy(t.ntor_key, br->md.ntor_key, 32);
+        memcpy(t.rsa_fp, br->conf.rsa_fp, 20);
+        memcpy(t.ntor_key, br->known ? br->md.ntor_key : br->conf.ntor_key, 32);
         t.handshake_type = OM_HANDSHAKE_TYPE_NTOR;
+        om_info("Fetching the descriptor of bridge %s over an ntor circuit (key from %s)", br->name,
+                br->known ? "its descriptor" : "the Bridge line");
         br->circ = om_circuit_create(chan, OM_HANDSHAKE_TYPE_NTOR, &t, &cb);
     } else if (!br->transport || br->transport->confidential) {
+        om_info("Fetching the descriptor of bridge %s over a CREATE_FAST circuit (its ntor key is "
+                "not known yet)",
+                br->name);
         br->circ = om_circuit_create(chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb);
     } else {
-        om_warn("Bridge %s: transport %s does not encrypt the link and its ntor key is not known: "
-                "not using it",
+        om_warn("Bridge %s: transport %s does not encrypt the link and its ntor key is not known "
+                "(give it as ntor-onion-key=BASE64 on the Bridge line): not using it",
                 br->name, br->transport->name);
         return;
     }

@@ -157,7 +157,8 @@ static const om_config_option_t op_options[] = {
      .help = "A bridge for UseBridges 1, in tor's syntax. The fingerprint (RSA identity, hex) is "
              "required: the link must prove it. No transport: TLS to the bridge's ORPort; a "
              "transport name (e.g. websocket) takes key=value arguments and must be one this "
-             "onionmesh has."},
+             "onionmesh has. An onionmesh extension on any line: ntor-onion-key=BASE64 (the "
+             "bridge's ntor key) makes even the first circuit to it ntor instead of CREATE_FAST."},
     {.name = "UseMicrodescriptors", .type = OM_CONF_AUTOBOOL, .def = "auto", .min = 0, .max = 1,
      .check = check_microdescs, .args = "1|auto",
      .help = "Use microdescriptors (onionmesh always does: 1 or auto)."},

@@ -124,6 +124,10 @@ first_hops_are_bridge() {
     [ "$n" -gt 0 ] && [ "$n" = "$all" ] && ! grep "Circuit [0-9]* built:" "$OP_DIR/info.log" | grep -q -- "-> torbridge"
 }
 check "om_op_circuits_start_at_bridge" first_hops_are_bridge
+# Without the key on the line: one CREATE_FAST circuit (the descriptor fetch, as tor's bridge
+# clients), then ntor only.
+fast_once() { [ "$(grep -c "Fetching the descriptor of bridge .* over a CREATE_FAST circuit" "$OP_DIR/info.log")" = 1 ]; }
+check "om_op_create_fast_only_for_the_first_descriptor_fetch" fast_once
 t0=$(date +%s.%N)
 if fetch_big "$OP_SOCKS" "$WORK/got_a.bin"; then
     ok "om_op_fetch_${BIG_MB}MB_byte_exact_over_tor_bridge ($(python3 -c "print(round($(date +%s.%N)-$t0,1))") s)"
@@ -141,6 +145,28 @@ refused_wrong_identity() {
         grep -q "Could not fetch the descriptor of bridge 127.0.0.1:$TB_OR $BAD_FP: identity mismatch" "$OP_DIR/info.log"
 }
 check "om_op_refuses_bridge_with_other_identity" refused_wrong_identity
+kill "$OP_PID" 2>/dev/null; wait "$OP_PID" 2>/dev/null
+
+# The bridge's ntor key on the line (ntor-onion-key=, tor's key file: header, secret, public):
+# no CREATE_FAST at all. With another relay's key the first circuit fails and nothing is used.
+ntor_pub() { [ "$(stat -c %s "$1")" = 96 ] && tail -c 32 "$1" | base64 -w0; }
+TB_NTOR=$(ntor_pub "$TB/keys/secret_onion_key_ntor")
+start_om_op omkey "127.0.0.1:$TB_OR $TB_FP ntor-onion-key=$TB_NTOR"
+no_fast() {
+    wait_bootstrapped "$OP_DIR/info.log" 120 "$OP_PID" &&
+        grep -q "Fetching the descriptor of bridge .* over an ntor circuit (key from the Bridge line)" "$OP_DIR/info.log" &&
+        ! grep -q "CREATE_FAST" "$OP_DIR/info.log" && fetch_big "$OP_SOCKS" "$WORK/got_a3.bin"
+}
+check "om_op_with_ntor_key_on_line_never_uses_create_fast" no_fast
+kill "$OP_PID" 2>/dev/null; wait "$OP_PID" 2>/dev/null
+OTHER_NTOR=$(ntor_pub "$NET/relay0/keys/secret_onion_key_ntor")
+start_om_op omwrongkey "127.0.0.1:$TB_OR $TB_FP ntor-onion-key=$OTHER_NTOR"
+sleep 8
+wrong_key_refused() {
+    ! grep -q "Bootstrapped 100%" "$OP_DIR/info.log" &&
+        grep -q "Could not fetch the descriptor of bridge 127.0.0.1:$TB_OR $TB_FP" "$OP_DIR/info.log"
+}
+check "om_op_with_wrong_ntor_key_never_uses_bridge" wrong_key_refused
 kill "$OP_PID" 2>/dev/null; wait "$OP_PID" 2>/dev/null
 
 # Two Bridge lines, the first one dead (nothing listens there): the OP uses the live one.

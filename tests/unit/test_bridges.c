@@ -70,6 +70,45 @@ static void test_transport_lines(void)
     CHECK(!strcmp(b.transport, "obfs_4") && b.n_args == 0);
 }
 
+/* onionmesh's one extension: the bridge's ntor key on the line (plain or transport). */
+#define NTOR_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+static void test_ntor_key_argument(void)
+{
+    om_bridge_conf_t b;
+    char err[256];
+    uint8_t want[32];
+    for (int i = 0; i < 32; i++)
+        want[i] = (uint8_t)i;
+    CHECK_MSG(om_bridge_conf_parse("127.0.0.1:9001 " FP " ntor-onion-key=" NTOR_B64, &b, err,
+                                   sizeof err) == 0,
+              "%s", err);
+    CHECK(b.has_ntor_key && b.n_args == 0); /* not a transport argument on a plain line */
+    CHECK_MEM(b.ntor_key, want, 32);
+    CHECK_MSG(om_bridge_conf_parse("127.0.0.1:9001 5802 D7CA C634 1FBF 255A B2D6 18CA 33B1 5E8C "
+                                   "4E72 ntor-onion-key=" NTOR_B64 "=",
+                                   &b, err, sizeof err) == 0,
+              "%s", err);
+    CHECK(b.has_ntor_key && !memcmp(b.ntor_key, want, 32));
+    CHECK_MSG(om_bridge_conf_parse("websocket 127.0.0.1:80 " FP
+                                   " url=ws://h/ ntor-onion-key=" NTOR_B64,
+                                   &b, err, sizeof err) == 0,
+              "%s", err);
+    CHECK(b.has_ntor_key && b.n_args == 2 && !memcmp(b.ntor_key, want, 32));
+    CHECK(om_bridge_conf_parse("127.0.0.1:9001 " FP, &b, err, sizeof err) == 0 && !b.has_ntor_key);
+    static const char *const bad[] = {
+        "127.0.0.1:9001 " FP " ntor-onion-key=AAEC",
+        "127.0.0.1:9001 " FP " ntor-onion-key=",
+        "127.0.0.1:9001 " FP " ntor-onion-key=" NTOR_B64 "AAAA",
+        "127.0.0.1:9001 " FP " ntor-onion-key=" NTOR_B64 " ntor-onion-key=" NTOR_B64,
+        "127.0.0.1:9001 " FP " ntor-onion-key=!!!!",
+        "websocket 127.0.0.1:9001 " FP " ntor-onion-key=AAEC",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_MSG(om_bridge_conf_parse(bad[i], &b, err, sizeof err) < 0, "accepted %s", bad[i]);
+        CHECK_MSG(strstr(err, "ntor-onion-key") != NULL, "%s: %s", bad[i], err);
+    }
+}
+
 static void test_malformed_lines(void)
 {
     static const struct {
@@ -284,10 +323,15 @@ static void test_relay_bridge_line(void)
 }
 
 static const om_test_t tests[] = {
-    OM_TEST(test_plain_lines),       OM_TEST(test_transport_lines),
-    OM_TEST(test_malformed_lines),   OM_TEST(test_transports_checked),
-    OM_TEST(test_descriptor_taken),  OM_TEST(test_path_after_bridge),
-    OM_TEST(test_relay_bridge_line), {NULL, NULL},
+    OM_TEST(test_plain_lines),
+    OM_TEST(test_transport_lines),
+    OM_TEST(test_malformed_lines),
+    OM_TEST(test_ntor_key_argument),
+    OM_TEST(test_transports_checked),
+    OM_TEST(test_descriptor_taken),
+    OM_TEST(test_path_after_bridge),
+    OM_TEST(test_relay_bridge_line),
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)
