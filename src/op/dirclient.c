@@ -212,7 +212,7 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
     om_circ_callbacks_t cb = {.on_built = circ_built, .on_closed = circ_closed, .arg = d};
     d->circ = d->via_hop ? om_circuit_create(chan, OM_HANDSHAKE_TYPE_NTOR, &d->hop, &cb)
                          : om_circuit_create(chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb);
-    if (!d->circ) req_fail(d, "could not send CREATE_FAST");
+    if (!d->circ) req_fail(d, d->via_hop ? "could not send CREATE2" : "could not send CREATE_FAST");
 }
 
 static void *bd_get(void *arg, const om_dirsrv_t *srv, const char *path, size_t max_body,
