@@ -1,0 +1,18 @@
+/* bridge_line.h — a bridge relay's own bridge line (BridgeRelay 1): "Bridge ADDR:PORT
+ * FINGERPRINT" in tor's torrc syntax (tor(1), Bridge), logged at start and written to
+ * DataDirectory/bridge-line for the operator to hand to users. */
+#ifndef OM_OR_BRIDGE_LINE_H
+#define OM_OR_BRIDGE_LINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "Bridge 127.0.0.1:9001 HEX40" (no newline) into out. */
+void om_bridge_line_format(const char *address, uint16_t or_port, const uint8_t rsa_fp[20],
+                           char *out, size_t outlen);
+/* Log the line (notice) and write it, with a newline, to data_dir/bridge-line (mode 0644,
+ * replaced atomically). 0, or -1 (logged) when the file cannot be written. */
+int om_bridge_line_publish(const char *data_dir, const char *address, uint16_t or_port,
+                           const uint8_t rsa_fp[20]);
+
+#endif
