@@ -18,12 +18,18 @@
 #include "core/log.h"
 #include "bridge/ws_options.h"
 #include "bridge/ws_transport.h"
+#include "or/bridge_line.h"
 #include "or/relay.h"
 #include "or/relay_keys.h"
 #include "or/relay_options.h"
 #include "op/op.h"
 #include "op/op_config.h"
 #include "op/op_options.h"
+
+/* Transports a Bridge line may name besides plain TLS (op/bridge_conf.h: name -> transport
+ * factory): src/bridge's WebSocket transport ("websocket"). */
+static const om_bridge_transport_t *const bridge_transports = &om_ws_bridge_transport;
+static const size_t n_bridge_transports = 1;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -98,7 +104,9 @@ static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
     r->ws = om_ws_configured(cfg);
     if ((r->relay && om_relay_options_from_config(cfg, &r->relay_opt, err, sizeof err) < 0) ||
         (r->ws && om_ws_options_from_config(cfg, &r->ws_opt, err, sizeof err) < 0) ||
-        (r->run_op && om_op_options_from_config(cfg, &r->op_opt, err, sizeof err) < 0)) {
+        (r->run_op && (om_op_options_from_config(cfg, &r->op_opt, err, sizeof err) < 0 ||
+                       om_op_options_set_transports(&r->op_opt, bridge_transports,
+                                                    n_bridge_transports, err, sizeof err) < 0))) {
         fprintf(stderr, "onionmesh: invalid configuration: %s\n", err);
         return 1;
     }
@@ -130,6 +138,20 @@ static om_ws_server_t *start_ws(struct event_base *base, const om_ws_server_opts
                   o->ports[i].addr[0] ? o->ports[i].addr : "0.0.0.0",
                   strchr(o->ports[i].addr, ':') ? "]" : "", om_ws_server_port(ws, i),
                   o->path ? o->path : "/");
+    if (ws) { /* the line a client's Bridge websocket ... needs (doc/bridge.md) */
+        om_relay_bridge_facts_t f;
+        om_relay_bridge_facts(rel, &f);
+        const char *a = o->ports[0].addr[0] && strcmp(o->ports[0].addr, "0.0.0.0") &&
+                                strcmp(o->ports[0].addr, "::")
+                            ? o->ports[0].addr
+                            : f.address;
+        bool v6 = strchr(a, ':') != NULL;
+        char url[400];
+        snprintf(url, sizeof url, "%s://%s%s%s:%u%s", o->tls_cert ? "wss" : "ws", v6 ? "[" : "", a,
+                 v6 ? "]" : "", om_ws_server_port(ws, 0), o->path ? o->path : "/");
+        om_bridge_line_publish_ws(f.data_dir, f.address, om_ws_server_port(ws, 0), f.rsa_fp, url,
+                                  f.ntor_pub, f.bridge_relay);
+    }
     return ws;
 }
 

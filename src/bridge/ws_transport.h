@@ -13,6 +13,7 @@
 
 #include "core/linkmgr.h"
 #include "core/transport.h"
+#include "op/bridge_conf.h"
 
 struct event_base;
 
@@ -58,6 +59,10 @@ om_transport_t *om_ws_connect(struct event_base *base, const char *url);
 /* The transport factory for om_linkmgr_get_via: `host` is the bridge's URL ("ws://..." or
  * "wss://..."; port is then ignored), or a numeric address with port for ws://HOST:PORT/. */
 const om_transport_factory_t *om_ws_client_factory(void);
+
+/* The "websocket" transport of Bridge lines (ws_bridge_transport.c; op/bridge_conf.h):
+ * links to the line's url=, and ntor-onion-key= is required. */
+extern const om_bridge_transport_t om_ws_bridge_transport;
 
 /* At exit: stop the process-wide client service threads and free their lws contexts (links
  * still open on them end with EOF when their loop runs; a server's service ends with the

@@ -19,6 +19,8 @@
 struct om_dir_engine {
     om_dir_engine_config_t cfg;
     om_dirsrv_t *auths;
+    bool has_only; /* cfg.only_source given: every request goes to `only` */
+    om_dirsrv_t only;
     om_dir_store_t st;
     struct event *timer;
     /* the request in flight */
@@ -119,6 +121,13 @@ static bool pick_cache(om_dir_engine_t *e)
 static void pick_source(om_dir_engine_t *e)
 {
     if (e->have_src) return;
+    if (e->has_only) {
+        e->src = e->only;
+        snprintf(e->src_desc, sizeof e->src_desc, "bridge %s (%s:%u)", e->src.nickname,
+                 e->src.address, e->src.or_port);
+        e->have_src = true;
+        return;
+    }
     bool cache = !e->cfg.cache && e->use_caches && om_dir_engine_live(e, OM_DIR_CONSENSUS_MD) &&
                  pick_cache(e);
     if (!cache) e->src = e->auths[e->auth_idx % e->cfg.n_auths];
@@ -377,6 +386,12 @@ om_dir_engine_t *om_dir_engine_new(const om_dir_engine_config_t *cfg)
         if (cfg->auths[i].has_v3ident) memcpy(trusted[nt++], cfg->auths[i].v3ident, 20);
     }
     e->cfg.auths = e->auths;
+    if (cfg->only_source) {
+        e->only = *cfg->only_source;
+        e->only.is_authority = false;
+        e->has_only = true;
+        e->cfg.only_source = NULL;
+    }
     e->tag = cfg->cache ? "Directory cache: " : "";
     if (cfg->base) e->timer = evtimer_new(cfg->base, timer_cb, e);
     if (!e->auths || !trusted || (cfg->base && !e->timer) ||

@@ -99,6 +99,10 @@ typedef struct {
     om_dir_events_t events;
     time_t (*now)(void *arg); /* the clock (NULL: time()) */
     void *now_arg;
+    /* A client's only directory source (its bridge, UseBridges): every request goes there,
+     * never to the authorities or caches; the authorities stay the trusted signers. NULL:
+     * none. Copied. */
+    const om_dirsrv_t *only_source;
     size_t md_batch; /* microdescriptors per request (0: 92, tor's DIR_MAX_MICRODESC_DOWNLOAD) */
 } om_dir_engine_config_t;
 

@@ -103,23 +103,6 @@ bool om_policy_summary_allows(const om_policy_summary_t *p, uint16_t port)
 
 /* ---- microdescriptors ---- */
 
-/* Copy a family-style argument list into dst[cap], cutting at an entry boundary if needed. */
-static void copy_list(char *dst, size_t cap, om_span_t args, bool *truncated)
-{
-    size_t n = args.len;
-    *truncated = false;
-    if (n >= cap) {
-        *truncated = true;
-        n = cap - 1;
-        while (n > 0 && args.p[n] != ' ' && args.p[n] != '\t')
-            n--;
-        while (n > 0 && (args.p[n - 1] == ' ' || args.p[n - 1] == '\t'))
-            n--;
-    }
-    memcpy(dst, args.p, n);
-    dst[n] = '\0';
-}
-
 typedef struct {
     size_t start; /* offset of the current microdesc's "onion-key" */
     int n_ntor, n_family, n_famids, n_p, n_p6, n_ided, n_idrsa;
@@ -168,10 +151,11 @@ static int parse_item(struct om_microdesc *md, md_state_t *st, size_t idx,
         } /* unknown key types are ignored (dir-spec 3.3) */
     } else if (om_netdoc_kw_is(it, "family")) {
         if (st->n_family++ == 0)
-            copy_list(md->family, sizeof md->family, it->args, &md->family_truncated);
+            om_netdoc_copy_list(md->family, sizeof md->family, it->args, &md->family_truncated);
     } else if (om_netdoc_kw_is(it, "family-ids")) {
         if (st->n_famids++ == 0)
-            copy_list(md->family_ids, sizeof md->family_ids, it->args, &md->family_ids_truncated);
+            om_netdoc_copy_list(md->family_ids, sizeof md->family_ids, it->args,
+                                &md->family_ids_truncated);
     } else if (om_netdoc_kw_is(it, "p")) {
         if (st->n_p++ == 0 && om_policy_summary_parse(it->args.p, it->args.len, &md->p4) < 0)
             return om_errf(err, errlen, "microdesc %zu: line %zu: bad p line", idx, it->line_no);

@@ -363,3 +363,19 @@ bool om_netdoc_is_nickname(om_span_t s)
         if (!is_kw_start((unsigned char)s.p[i])) return false;
     return true;
 }
+
+void om_netdoc_copy_list(char *dst, size_t cap, om_span_t args, bool *truncated)
+{
+    size_t n = args.len;
+    *truncated = false;
+    if (n >= cap) {
+        *truncated = true;
+        n = cap - 1;
+        while (n > 0 && args.p[n] != ' ' && args.p[n] != '\t')
+            n--;
+        while (n > 0 && (args.p[n - 1] == ' ' || args.p[n - 1] == '\t'))
+            n--;
+    }
+    memcpy(dst, args.p, n);
+    dst[n] = '\0';
+}

@@ -98,5 +98,8 @@ int om_netdoc_b64_exact(om_span_t s, uint8_t *out, size_t n);
 int om_netdoc_hex_exact(om_span_t s, uint8_t *out, size_t n);
 /* Relay nickname: 1..19 characters of [A-Za-z0-9] (dir-spec 2.1.1). */
 bool om_netdoc_is_nickname(om_span_t s);
+/* Copy a family-style argument list ("$HEX $HEX ...") into dst[cap] (NUL-terminated), cut at an
+ * entry boundary if it does not fit; *truncated says whether it was. */
+void om_netdoc_copy_list(char *dst, size_t cap, om_span_t args, bool *truncated);
 
 #endif

@@ -12,9 +12,10 @@
 
 #define MAX_KEY_DER 2048
 
-enum { K_ROUTER, K_SIGNING, K_FP, K_ED, K_NTOR, K_PLATFORM, K_N };
+enum { K_ROUTER, K_SIGNING, K_FP, K_ED, K_NTOR, K_PLATFORM, K_FAMILY, K_N };
 static const char *const kw_names[K_N] = {
-    "router", "signing-key", "fingerprint", "master-key-ed25519", "ntor-onion-key", "platform",
+    "router",         "signing-key", "fingerprint", "master-key-ed25519",
+    "ntor-onion-key", "platform",    "family",
 };
 
 /* dir-spec 2.1.1: "router" nickname address ORPort SOCKSPort DirPort */
@@ -92,6 +93,9 @@ static int parse_item(int k, const om_netdoc_item_t *it, om_router_desc_t *out, 
     case K_NTOR:
         out->has_ntor = true;
         return parse_key32(it, out->ntor_key, "ntor-onion-key", err, errlen);
+    case K_FAMILY:
+        om_netdoc_copy_list(out->family, sizeof out->family, it->args, &out->family_truncated);
+        return 0;
     default: {
         size_t n =
             it->args.len < sizeof out->platform - 1 ? it->args.len : sizeof out->platform - 1;

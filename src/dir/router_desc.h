@@ -1,7 +1,7 @@
 /* router_desc.h — reads the fields a client needs to reach a relay from a server descriptor
  * (dir-spec 2.1.1): router line, RSA identity ("signing-key"), fingerprint, Ed25519 master key,
- * ntor onion key, platform. Parsed with the shared tokenizer (netdoc.h). Signature verification
- * of whole descriptors is not done here. */
+ * ntor onion key, platform, family. Parsed with the shared tokenizer (netdoc.h). Signature
+ * verification of whole descriptors is not done here. */
 #ifndef OM_DIR_ROUTER_DESC_H
 #define OM_DIR_ROUTER_DESC_H
 
@@ -20,6 +20,8 @@ typedef struct {
     bool has_ntor;
     uint8_t ntor_key[32]; /* ntor-onion-key */
     char platform[128];
+    char family[1024]; /* "family" arguments ("" if none), cut at an entry if longer */
+    bool family_truncated;
 } om_router_desc_t;
 
 /* Parse the descriptor in text[0..len) (it must start with its "router" item). The document must

@@ -288,6 +288,11 @@ static bool launch(om_circpool_t *p, uint16_t port)
     }
     const om_routerstatus_t *hops[3];
     om_path_request_t req = {.port = port, .want_ntor_v3 = true};
+    const om_transport_factory_t *factory = NULL;
+    if (p->o.first_hop && !p->o.first_hop(p->o.arg, &req.first, &factory)) {
+        om_info("No circuit launched: no bridge descriptor known yet");
+        return false;
+    }
     char err[200];
     if (om_path_select(p->o.nodes, p->o.guards, p->o.path, &req, hops, err, sizeof err) < 0) {
         om_info("No path for a circuit%s%u: %s", port ? " to port " : "", port, err);
@@ -315,8 +320,11 @@ static bool launch(om_circpool_t *p, uint16_t port)
              hops[0]->ipv4[3]);
     /* The callback may run at once (an open link to the guard) and may free pc; a non-NULL
      * handle means it has not run yet, so pc is still ours. */
-    void *h = om_linkmgr_get(p->o.links, host, hops[0]->or_port, hops[0]->rsa_id,
-                             pc->path[0].has_ed ? pc->path[0].ed_id : NULL, pc_chan, pc);
+    const uint8_t *ed = pc->path[0].has_ed ? pc->path[0].ed_id : NULL;
+    void *h = factory ? om_linkmgr_get_via(p->o.links, factory, host, hops[0]->or_port,
+                                           hops[0]->rsa_id, ed, pc_chan, pc)
+                      : om_linkmgr_get(p->o.links, host, hops[0]->or_port, hops[0]->rsa_id, ed,
+                                       pc_chan, pc);
     if (h) pc->chan_req = h;
     return true;
 }

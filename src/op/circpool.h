@@ -31,6 +31,10 @@ typedef struct {
     /* NewCircuitPeriod (0: tor's 30 s): how often too-dirty circuits are retired and the count
      * of failed builds starts again (more than 5 failures stop launches until then). */
     int new_circuit_period_s;
+    /* With bridges (UseBridges): the first hop of every circuit and the transport factory its
+     * link goes through; false while no bridge is usable (nothing is launched). NULL: guards. */
+    bool (*first_hop)(void *arg, const om_routerstatus_t **rs,
+                      const om_transport_factory_t **factory);
     /* Bootstrap progress, like tor's: 90 at the first launch, 100 at the first circuit built. */
     void (*on_progress)(void *arg, int pct, const char *tag, const char *summary);
     void *arg;

@@ -41,6 +41,8 @@ struct dirclient {
     om_circuit_t *circ; /* the one-hop circuit to circ_fp */
     bool circ_open;
     uint8_t circ_fp[20];
+    bool via_hop; /* the circuit goes to hop (a bridge), built with ntor */
+    om_hop_target_t hop;
     bd_req_t *req; /* the request in flight, at most one */
     om_dir_kind_t pending_kind;
 };
@@ -208,8 +210,9 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
     }
     progress(d, 15, "handshake_done", "Handshake with a relay done");
     om_circ_callbacks_t cb = {.on_built = circ_built, .on_closed = circ_closed, .arg = d};
-    d->circ = om_circuit_create(chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb);
-    if (!d->circ) req_fail(d, "could not send CREATE_FAST");
+    d->circ = d->via_hop ? om_circuit_create(chan, OM_HANDSHAKE_TYPE_NTOR, &d->hop, &cb)
+                         : om_circuit_create(chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb);
+    if (!d->circ) req_fail(d, d->via_hop ? "could not send CREATE2" : "could not send CREATE_FAST");
 }
 
 static void *bd_get(void *arg, const om_dirsrv_t *srv, const char *path, size_t max_body,
@@ -217,6 +220,13 @@ static void *bd_get(void *arg, const om_dirsrv_t *srv, const char *path, size_t 
 {
     struct dirclient *d = arg;
     if (d->req) return NULL; /* one at a time */
+    om_dirsrv_t bridge;
+    if (d->cfg.first_hop) { /* UseBridges: the bridge is the only directory source */
+        if (!d->cfg.first_hop(d->cfg.arg, &d->hop, &bridge)) return NULL;
+        d->hop.handshake_type = OM_HANDSHAKE_TYPE_NTOR;
+        d->via_hop = true;
+        srv = &bridge;
+    }
     bd_req_t *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->d = d;
@@ -236,7 +246,7 @@ static void *bd_get(void *arg, const om_dirsrv_t *srv, const char *path, size_t 
         send_req(d);
     } else if (!d->circ && !d->chan_req) {
         memcpy(d->circ_fp, srv->rsa_fp, 20);
-        if (srv->is_authority) progress(d, 5, "conn", "Connecting to a relay");
+        if (srv->is_authority || d->via_hop) progress(d, 5, "conn", "Connecting to a relay");
         d->chan_req =
             d->cfg.get_channel(d->cfg.arg, srv->address, srv->or_port, srv->rsa_fp, chan_ready, d);
     }
@@ -267,7 +277,7 @@ static void bd_idle(void *arg)
 static void dir_changed(struct dirclient *d)
 {
     bool enough = d->cfg.dir_changed ? d->cfg.dir_changed(d->cfg.arg) : false;
-    om_dir_engine_use_caches(d->engine, enough);
+    om_dir_engine_use_caches(d->engine, enough && !d->cfg.first_hop);
 }
 
 static void ev_fetching(void *arg, om_dir_kind_t kind, const om_dirsrv_t *srv)
@@ -363,6 +373,9 @@ om_dirclient_t *om_dirclient_start(const om_dirclient_config_t *cfg)
                    .consensus_changed = ev_consensus,
                    .mds_added = ev_mds},
     };
+    om_dirsrv_t bridge;
+    om_hop_target_t hop;
+    if (cfg->first_hop && cfg->first_hop(cfg->arg, &hop, &bridge)) ec.only_source = &bridge;
     d->engine = om_dir_engine_new(&ec);
     if (!d->engine) {
         free(d);

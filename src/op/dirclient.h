@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/channel.h"
+#include "core/circuit.h"
 #include "dir/dir_engine.h"
 #include "op/nodelist.h"
 
@@ -31,6 +32,11 @@ typedef struct {
     void *(*get_channel)(void *arg, const char *host, uint16_t port, const uint8_t rsa_fp[20],
                          om_dirclient_chan_cb cb, void *cb_arg);
     void (*cancel_channel)(void *arg, void *handle);
+    /* With bridges: every request goes to this first hop instead of the source the engine
+     * chose (get_channel is asked for its address and identity), over a one-hop ntor circuit
+     * (CREATE2, never CREATE_FAST); false: no bridge usable yet (the request fails and the
+     * engine retries). NULL: fetch from the engine's sources over CREATE_FAST. */
+    bool (*first_hop)(void *arg, om_hop_target_t *hop, om_dirsrv_t *src);
     /* "Bootstrapped pct% (tag): summary" (the callee logs only increasing percentages). */
     void (*progress)(void *arg, int pct, const char *tag, const char *summary);
     /* The nodelist changed; returns true once it is enough to build circuits (then directory

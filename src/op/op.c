@@ -13,6 +13,7 @@
 #include "core/linkmgr.h"
 #include "core/log.h"
 #include "dir/authcert.h"
+#include "op/bridges.h"
 #include "op/circpool.h"
 #include "op/dirclient.h"
 #include "op/edge.h"
@@ -31,6 +32,7 @@ struct om_op {
     int bootstrap_pct;
     bool have_enough_dir; /* consensus + enough microdescriptors to build circuits */
     om_dirclient_t *dir;
+    om_bridges_t *bridges; /* UseBridges: first hops and directory source */
     om_circpool_t *pool;
     om_edge_ctx_t edge;
 };
@@ -68,8 +70,9 @@ static void op_bootstrap(om_op_t *op, int pct, const char *tag, const char *summ
 static void op_dir_changed(om_op_t *op)
 {
     if (!op->nodes.consensus) return;
-    om_guards_update(&op->guards, &op->nodes, &op->opt.path.entry_nodes,
-                     &op->opt.path.exclude_nodes);
+    if (!op->bridges) /* with bridges, the bridge is the first hop: no guards */
+        om_guards_update(&op->guards, &op->nodes, &op->opt.path.entry_nodes,
+                         &op->opt.path.exclude_nodes);
     double frac = om_nodelist_path_fraction(&op->nodes);
     if (!op->have_enough_dir) {
         if (frac >= op->opt.paths_needed) {
@@ -88,7 +91,39 @@ static void op_dir_changed(om_op_t *op)
 static void *dir_get_channel(void *arg, const char *host, uint16_t port, const uint8_t rsa_fp[20],
                              om_dirclient_chan_cb cb, void *cb_arg)
 {
-    return om_linkmgr_get(((om_op_t *)arg)->chans, host, port, rsa_fp, NULL, cb, cb_arg);
+    om_op_t *op = arg;
+    const om_routerstatus_t *rs;
+    const om_transport_factory_t *f;
+    if (op->bridges && om_bridges_first_hop(op->bridges, &rs, &f))
+        return om_linkmgr_get_via(op->chans, f, host, port, rsa_fp, NULL, cb, cb_arg);
+    return om_linkmgr_get(op->chans, host, port, rsa_fp, NULL, cb, cb_arg);
+}
+
+/* UseBridges: the bridge is the first hop of circuits and the directory source. */
+static bool bridge_first_hop(void *arg, const om_routerstatus_t **rs,
+                             const om_transport_factory_t **f)
+{
+    om_op_t *op = arg;
+    return op->bridges && om_bridges_first_hop(op->bridges, rs, f);
+}
+
+static bool dir_first_hop(void *arg, om_hop_target_t *hop, om_dirsrv_t *src)
+{
+    const om_routerstatus_t *rs;
+    const om_transport_factory_t *f;
+    if (!bridge_first_hop(arg, &rs, &f)) return false;
+    memset(hop, 0, sizeof *hop);
+    memcpy(hop->rsa_fp, rs->rsa_id, 20);
+    memcpy(hop->ipv4, rs->ipv4, 4);
+    hop->or_port = rs->or_port;
+    memcpy(hop->ntor_key, rs->md->ntor_key, 32);
+    memset(src, 0, sizeof *src);
+    snprintf(src->nickname, sizeof src->nickname, "%s", rs->nickname);
+    snprintf(src->address, sizeof src->address, "%u.%u.%u.%u", rs->ipv4[0], rs->ipv4[1],
+             rs->ipv4[2], rs->ipv4[3]);
+    src->or_port = rs->or_port;
+    memcpy(src->rsa_fp, rs->rsa_id, 20);
+    return true;
 }
 
 static void dir_cancel_channel(void *arg, void *handle)
@@ -131,8 +166,22 @@ static om_dirclient_t *start_dirclient(om_op_t *op)
                                 .cancel_channel = dir_cancel_channel,
                                 .progress = pool_progress,
                                 .dir_changed = dir_changed,
+                                .first_hop = op->bridges ? dir_first_hop : NULL,
                                 .arg = op};
     return om_dirclient_start(&dc);
+}
+
+/* A bridge's descriptor is known: the directory can be fetched through it (the first time), and
+ * circuits built through it. */
+static void bridge_ready(void *arg)
+{
+    om_op_t *op = arg;
+    if (!op->dir) {
+        op->dir = start_dirclient(op);
+        if (!op->dir) om_warn("Out of memory starting the directory client");
+        return;
+    }
+    if (op->have_enough_dir && op->pool) om_circpool_dir_changed(op->pool);
 }
 
 static int make_data_dir(const char *dir, char *err, size_t errlen)
@@ -216,12 +265,30 @@ om_op_t *om_op_start_shared(struct event_base *base, const om_op_options_t *opt,
         .prebuilt_circuits = opt->prebuilt_circuits,
         .new_circuit_period_s = opt->new_circuit_period_s,
         .on_progress = pool_progress,
+        .first_hop = opt->use_bridges ? bridge_first_hop : NULL,
         .arg = op,
     };
     op->pool = om_circpool_new(&cp);
     op->edge.pool = op->pool;
-    op->dir = start_dirclient(op);
-    if (!op->chans || !op->pool || !op->dir) {
+    if (opt->use_bridges && op->chans) {
+        om_bridges_params_t bp = {.base = base,
+                                  .links = op->chans,
+                                  .bridges = opt->bridges,
+                                  .n_bridges = opt->n_bridges,
+                                  .transports = opt->transports,
+                                  .n_transports = opt->n_transports,
+                                  .on_ready = bridge_ready,
+                                  .arg = op};
+        char e[300];
+        if (!(op->bridges = om_bridges_new(&bp, e, sizeof e))) {
+            snprintf(err, errlen, "%s", e);
+            om_op_free(op);
+            return NULL;
+        }
+    } else {
+        op->dir = start_dirclient(op);
+    }
+    if (!op->chans || !op->pool || (!op->dir && !op->bridges)) {
         snprintf(err, errlen, "out of memory");
         om_op_free(op);
         return NULL;
@@ -234,6 +301,7 @@ void om_op_free(om_op_t *op)
     if (!op) return;
     if (op->socks) om_socks_server_free(op->socks);
     om_dirclient_free(op->dir);
+    om_bridges_free(op->bridges);
     om_circpool_free(op->pool);
     if (op->own_chans) om_linkmgr_free(op->chans);
     om_guards_save(&op->guards);

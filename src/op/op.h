@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "op/bridge_conf.h"
 #include "op/path.h"
 
 struct event_base;
@@ -20,7 +21,8 @@ typedef struct {
     uint8_t v3ident[20];
 } om_op_dirauth_t;
 
-#define OM_OP_MAX_AUTHS 16
+#define OM_OP_MAX_AUTHS   16
+#define OM_OP_MAX_BRIDGES 8
 typedef struct {
     char data_dir[512];
     char socks_addr[64];     /* default 127.0.0.1 */
@@ -39,6 +41,13 @@ typedef struct {
     int prebuilt_circuits;       /* circuits kept ready (default 2) */
     double paths_needed;         /* PathsNeededToBuildCircuits (default 0.6) */
     unsigned max_socks_conns;    /* default 1000 */
+    bool use_bridges;            /* UseBridges: first hops and directory through bridges */
+    om_bridge_conf_t bridges[OM_OP_MAX_BRIDGES]; /* Bridge lines */
+    size_t n_bridges;
+    /* Transports Bridge lines may name besides plain TLS (e.g. src/bridge's "websocket"): set
+     * by the program (src/main.c); the array must outlive the OP. */
+    const om_bridge_transport_t *transports;
+    size_t n_transports;
 } om_op_options_t;
 
 void om_op_options_defaults(om_op_options_t *o);

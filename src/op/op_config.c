@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "op/bridge_conf.h"
+#include "op/op.h"
 
 #define NODES "node,node,..."
 
@@ -84,6 +86,15 @@ static int check_ipv6(const char *value, om_config_value_t *v, const char *where
                       reasonlen);
 }
 
+static int check_bridge(const char *value, om_config_value_t *v, const char *where, char *reason,
+                        size_t reasonlen)
+{
+    (void)v;
+    (void)where;
+    om_bridge_conf_t b;
+    return om_bridge_conf_parse(value, &b, reason, reasonlen);
+}
+
 /* clang-format off */
 static const om_config_option_t op_options[] = {
     {.name = "SocksPort", .type = OM_CONF_PORT, .def = "9050", .flags = OM_OPT_PORT_SOCKS,
@@ -137,6 +148,17 @@ static const om_config_option_t op_options[] = {
      .help = "Ask exits for congestion control (proposal 324): auto = as the consensus's cc_alg "
              "says (tor's behaviour), 0 = never (fixed windows), 1 = always. An onionmesh "
              "option."},
+    {.name = "UseBridges", .type = OM_CONF_BOOL, .def = "0", .min = 0, .max = 1,
+     .help = "Enter the network only through the relays given as Bridge lines: every circuit's "
+             "first hop is a bridge, and the consensus, microdescriptors and the bridge's own "
+             "descriptor are fetched from it (BEGIN_DIR), never from the authorities."},
+    {.name = "Bridge", .type = OM_CONF_LINELIST, .check = check_bridge,
+     .args = "[transport] IPv4[:port] fingerprint [key=value ...]",
+     .help = "A bridge for UseBridges 1, in tor's syntax. The fingerprint (RSA identity, hex) is "
+             "required: the link must prove it. No transport: TLS to the bridge's ORPort; a "
+             "transport name (e.g. websocket) takes key=value arguments and must be one this "
+             "onionmesh has. An onionmesh extension on any line: ntor-onion-key=BASE64 (the "
+             "bridge's ntor key) makes even the first circuit to it ntor instead of CREATE_FAST."},
     {.name = "UseMicrodescriptors", .type = OM_CONF_AUTOBOOL, .def = "auto", .min = 0, .max = 1,
      .check = check_microdescs, .args = "1|auto",
      .help = "Use microdescriptors (onionmesh always does: 1 or auto)."},
@@ -201,6 +223,13 @@ static int validate_op(om_config_t *cfg, char *err, size_t errlen)
         snprintf(buf, sizeof buf, "%g", nd);
         if (om_config_adjust(cfg, "PathsNeededToBuildCircuits", buf, err, errlen) < 0) return -1;
     }
+    size_t nb;
+    om_config_get_lines(cfg, "Bridge", &nb);
+    if (om_config_get_bool(cfg, "UseBridges") == 1 && nb == 0)
+        return om_errf(err, errlen, "UseBridges is 1 but no Bridge line is given");
+    if (nb > OM_OP_MAX_BRIDGES)
+        return om_errf(err, errlen, "%zu Bridge lines; onionmesh takes at most %d", nb,
+                       OM_OP_MAX_BRIDGES);
     if (om_config_get_int(cfg, "CircuitBuildTimeout") < 10)
         om_warn("CircuitBuildTimeout is shorter than the recommended minimum (10 seconds); if "
                 "circuits fail, raise it");

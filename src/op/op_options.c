@@ -70,8 +70,41 @@ int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *
     if (ncp > 0) o->new_circuit_period_s = (int)ncp;
     double pn = om_config_get_double(cfg, "PathsNeededToBuildCircuits");
     if (pn > 0) o->paths_needed = pn;
+    o->use_bridges = om_config_get_bool(cfg, "UseBridges") == 1;
+    const char *const *bl = om_config_get_lines(cfg, "Bridge", &n);
+    for (size_t i = 0; i < n && o->n_bridges < OM_OP_MAX_BRIDGES; i++) {
+        char e[200];
+        if (om_bridge_conf_parse(bl[i], &o->bridges[o->n_bridges], e, sizeof e) < 0) {
+            snprintf(err, errlen, "Bridge %s: %s", bl[i], e);
+            return -1;
+        }
+        o->n_bridges++;
+    }
     int64_t cl = om_config_get_int(cfg, "ConnLimit");
     if (cl > 0) o->max_socks_conns = (unsigned)cl;
+    return 0;
+}
+
+int om_op_options_set_transports(om_op_options_t *o, const om_bridge_transport_t *t, size_t n,
+                                 char *err, size_t errlen)
+{
+    o->transports = t;
+    o->n_transports = n;
+    for (size_t i = 0; i < o->n_bridges; i++) {
+        const char *name = o->bridges[i].transport;
+        bool found = !name[0];
+        for (size_t k = 0; k < n && !found; k++)
+            found = !strcmp(t[k].name, name);
+        if (!found) {
+            char d[128];
+            om_bridge_conf_describe(&o->bridges[i], d, sizeof d);
+            snprintf(err, errlen,
+                     "Bridge %s: this onionmesh has no transport called \"%s\" (it knows plain "
+                     "TLS, a Bridge line without a transport%s%s)",
+                     d, name, n ? ", and " : "", n ? t[0].name : "");
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -92,6 +92,7 @@ int om_path_select(const om_nodelist_t *nl, om_guards_t *g, const om_path_opts_t
     memset(&f, 0, sizeof f);
     f.o = o;
     f.req = req;
+    if (req->first) f.chosen[f.n_chosen++] = req->first;
     /* path-spec 2.1: choose the exit first (it is the most constrained), then the guard, then
      * the middle. */
     const om_routerstatus_t *exit = choose(nl, &f, OM_POS_EXIT);
@@ -103,12 +104,13 @@ int om_path_select(const om_nodelist_t *nl, om_guards_t *g, const om_path_opts_t
         return -1;
     }
     f.chosen[f.n_chosen++] = exit;
-    const om_routerstatus_t *guard = om_guards_pick(g, nl, guard_filter, &f);
+    const om_routerstatus_t *guard =
+        req->first ? req->first : om_guards_pick(g, nl, guard_filter, &f);
     if (!guard) {
         snprintf(err, errlen, "no usable entry guard (for this exit)");
         return -1;
     }
-    f.chosen[f.n_chosen++] = guard;
+    if (!req->first) f.chosen[f.n_chosen++] = guard;
     const om_routerstatus_t *mid = choose(nl, &f, OM_POS_MIDDLE);
     if (!mid) {
         snprintf(err, errlen, "no usable middle relay unrelated to %s and %s", guard->nickname,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/crypto.h"
 #include "core/log.h"
 
 void om_bridge_line_format(const char *address, uint16_t or_port, const uint8_t rsa_fp[20],
@@ -27,6 +28,26 @@ int om_bridge_line_publish(const char *data_dir, const char *address, uint16_t o
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f || fprintf(f, "%s\n", line) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        om_warn("Could not write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int om_bridge_line_publish_ws(const char *data_dir, const char *address, uint16_t port,
+                              const uint8_t rsa_fp[20], const char *url, const uint8_t ntor_pub[32],
+                              bool append)
+{
+    char tls[128], key[64], line[768], path[600];
+    om_bridge_line_format(address, port, rsa_fp, tls, sizeof tls);
+    if (om_base64_encode(ntor_pub, 32, key, sizeof key, true) < 0) return -1;
+    /* "Bridge ADDR:PORT FP" -> "Bridge websocket ADDR:PORT FP url=... ntor-onion-key=..." */
+    snprintf(line, sizeof line, "Bridge websocket %s url=%s ntor-onion-key=%s",
+             tls + strlen("Bridge "), url, key);
+    om_notice("Your WebSocket bridge line (also in %s/bridge-line): %s", data_dir, line);
+    snprintf(path, sizeof path, "%s/bridge-line", data_dir);
+    FILE *f = fopen(path, append ? "a" : "w");
+    if (!f || fprintf(f, "%s\n", line) < 0 || fclose(f) != 0) {
         om_warn("Could not write %s: %s", path, strerror(errno));
         return -1;
     }

@@ -4,6 +4,7 @@
 #ifndef OM_OR_BRIDGE_LINE_H
 #define OM_OR_BRIDGE_LINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,4 +16,12 @@ void om_bridge_line_format(const char *address, uint16_t or_port, const uint8_t 
 int om_bridge_line_publish(const char *data_dir, const char *address, uint16_t or_port,
                            const uint8_t rsa_fp[20]);
 
+/* A relay with a WebSocketPort: the line for it, "Bridge websocket ADDR:PORT HEX40 url=URL
+ * ntor-onion-key=BASE64" (src/bridge/ws_bridge_transport.c), logged and written to
+ * data_dir/bridge-line: after the TLS line BridgeRelay wrote there (append), else alone. The ntor
+ * key is the current one: it changes with the onion key's rotation (doc/bridges.md). 0 or -1
+ * (logged). */
+int om_bridge_line_publish_ws(const char *data_dir, const char *address, uint16_t port,
+                              const uint8_t rsa_fp[20], const char *url, const uint8_t ntor_pub[32],
+                              bool append);
 #endif

@@ -33,6 +33,7 @@
 #include "core/linkmgr.h"
 #include "or/or_streams.h"
 #include "or/svc_dir.h"
+#include "or/bridge_line.h"
 #include "or/publish.h"
 #include "or/reachability.h"
 #include "or/relay_dos.h"
@@ -96,6 +97,15 @@ uint16_t om_relay_or_port(const om_relay_t *r)
 om_linkmgr_t *om_relay_links(om_relay_t *r)
 {
     return r->links;
+}
+
+void om_relay_bridge_facts(const om_relay_t *r, om_relay_bridge_facts_t *out)
+{
+    out->address = r->address;
+    out->data_dir = r->data_dir;
+    memcpy(out->rsa_fp, r->keys.rsa_fp, 20);
+    memcpy(out->ntor_pub, r->keys.ntor.pub, 32);
+    out->bridge_relay = r->opt->bridge_relay;
 }
 
 /* ---------------------------------------------------------------- links and circuits glue */
@@ -203,8 +213,9 @@ static void family_line(const om_relay_t *r, char *out, size_t outsz)
 
 static void publish_now(om_relay_t *r)
 {
-    /* tor publishes only once it knows its ORPort is reachable (decide_if_publishable_server). */
-    if (!r->publish || !r->reachable) return;
+    /* tor publishes only once it knows its ORPort is reachable (decide_if_publishable_server).
+     * A bridge builds its descriptor at once, for its users only (served by the dircache). */
+    if (!r->opt->bridge_relay && (!r->publish || !r->reachable)) return;
     char err[512];
     time_t now = time(NULL);
     char platform[96];
@@ -252,9 +263,10 @@ static void publish_now(om_relay_t *r)
     if (r->dircache) om_dircache_set_own_descriptor(r->dircache, desc);
     size_t n = r->opt->n_auths;
     const om_dir_authority_t *auths = r->opt->auths;
-    if (!r->publish) {
+    if (!r->publish || r->opt->bridge_relay) {
         free(desc);
         om_extra_info_free(&ei);
+        r->last_publish = now;
         return;
     }
     int started = om_publish_descriptor(r->base, auths, n, desc, ei.doc, publish_done, r);
@@ -382,6 +394,7 @@ static int setup_exit(om_relay_t *r, char *err, size_t errlen)
     o.reject_private = r->opt->exit_policy_reject_private;
     o.ipv6_exit = r->opt->ipv6_exit;
     o.reduced_exit_policy = r->opt->reduced_exit_policy;
+    o.bridge_relay = r->opt->bridge_relay;
     om_exit_addr_t own;
     if (om_exit_addr_parse(&own, r->address) == 0) {
         o.own_addrs = &own;
@@ -479,6 +492,15 @@ static void found_reachable(void *arg)
  * uploaded once it succeeds; with 1 (TestingTorNetwork's default), at once. */
 static void start_publication(om_relay_t *r)
 {
+    if (r->opt->bridge_relay) {
+        om_notice("BridgeRelay is 1: serving our descriptor to bridge users only, not uploading "
+                  "it to the directory authorities");
+        om_bridge_line_publish(r->data_dir, r->address, r->or_port, r->keys.rsa_fp);
+        r->publish_ev = event_new(r->base, -1, 0, publish_cb, r); /* build it once the loop runs */
+        struct timeval now = {0, 0};
+        if (r->publish_ev) event_add(r->publish_ev, &now);
+        return;
+    }
     if (!r->publish) {
         om_notice("PublishServerDescriptor is 0: not uploading our descriptor");
         return;

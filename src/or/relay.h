@@ -4,6 +4,7 @@
 #ifndef OM_OR_RELAY_H
 #define OM_OR_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,15 @@ uint16_t om_relay_or_port(const om_relay_t *r);
 /* The relay's link manager, for an onion proxy in the same process to share. */
 struct om_linkmgr;
 struct om_linkmgr *om_relay_links(om_relay_t *r);
+/* What a bridge line names (bridge_line.h): the published address, the data directory, the RSA
+ * identity fingerprint, the current ntor onion key, and whether BridgeRelay is set. */
+typedef struct {
+    const char *address;
+    const char *data_dir;
+    uint8_t rsa_fp[20];
+    uint8_t ntor_pub[32];
+    bool bridge_relay;
+} om_relay_bridge_facts_t;
+void om_relay_bridge_facts(const om_relay_t *r, om_relay_bridge_facts_t *out);
 
 #endif

@@ -65,8 +65,8 @@ static int check_publish(const char *value, om_config_value_t *v, const char *wh
     (void)where;
     if (!strcasecmp(value, "bridge"))
         return om_errf(reason, reasonlen,
-                       "onionmesh relays are not bridges: publishing to the bridge authority is "
-                       "not supported");
+                       "publishing to a bridge authority is not supported: an onionmesh bridge "
+                       "(BridgeRelay 1) uploads its descriptor to no authority");
     return 0;
 }
 
@@ -122,6 +122,11 @@ static const om_config_option_t relay_options[] = {
      .flags = OM_OPT_LAST_WINS, .choices = "0|1|v3|bridge", .check = check_publish,
      .args = "0|1|v3",
      .help = "Upload our descriptor to the v3 directory authorities (1 or v3) or not (0)."},
+    {.name = "BridgeRelay", .type = OM_CONF_BOOL, .def = "0", .min = 0, .max = 1,
+     .help = "Be a bridge: serve clients that name us in a Bridge line (our descriptor at "
+             "/tor/server/authority, the directory over BEGIN_DIR) but upload no descriptor to "
+             "the directory authorities, so we are not in their consensus; our bridge line is "
+             "logged and written to DataDirectory/bridge-line. Needs DirCache 1."},
     {.name = "AssumeReachable", .type = OM_CONF_BOOL, .def = "0", .testing_def = "1", .min = 0,
      .max = 1, .help = "Skip the ORPort self-reachability test and publish at once."},
     {.name = "BandwidthRate", .type = OM_CONF_MEMUNIT, .def = "1 GB", .min = 0, .max = I64MAX,
@@ -207,6 +212,11 @@ static int validate_relay(om_config_t *cfg, char *err, size_t errlen)
         om_warn("HeartbeatPeriod option is too short; raising to 1800 seconds.");
         if (om_config_adjust(cfg, "HeartbeatPeriod", "1800 seconds", err, errlen) < 0) return -1;
     }
+    if (relay && om_config_get_bool(cfg, "BridgeRelay") == 1 &&
+        om_config_get_bool(cfg, "DirCache") != 1)
+        return om_errf(err, errlen,
+                       "BridgeRelay is 1 but DirCache is 0: a bridge's users fetch the directory "
+                       "from it, so it must be a directory cache");
     int64_t mm = om_config_get_int(cfg, "MaxMemInQueues");
     if (mm && mm < (256ll << 20) && om_config_get_bool(cfg, "TestingTorNetwork") != 1)
         om_warn("MaxMemInQueues is set to a low value; if onionmesh doesn't work, this may be "
@@ -292,6 +302,7 @@ int om_relay_options_from_config(const om_config_t *cfg, om_relay_options_t *o, 
     const char *const *pub = om_config_get_lines(cfg, "PublishServerDescriptor", &n);
     o->publish_server_descriptor = !(n == 1 && strcmp(pub[0], "0") == 0);
     o->assume_reachable = om_config_get_bool(cfg, "AssumeReachable") == 1;
+    o->bridge_relay = om_config_get_bool(cfg, "BridgeRelay") == 1;
     o->bandwidth_rate = (uint64_t)om_config_get_int(cfg, "BandwidthRate");
     o->bandwidth_burst = (uint64_t)om_config_get_int(cfg, "BandwidthBurst");
     o->relay_bandwidth_rate = (uint64_t)om_config_get_int(cfg, "RelayBandwidthRate");

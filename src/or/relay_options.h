@@ -32,13 +32,14 @@ typedef struct {
     int exit_relay;     /* ExitRelay: -1 auto, 0, 1 */
     char **exit_policy; /* ExitPolicy lines, in order */
     size_t n_exit_policy;
-    bool exit_policy_reject_private;          /* ExitPolicyRejectPrivate */
-    bool ipv6_exit;                           /* IPv6Exit */
-    bool reduced_exit_policy;                 /* ReducedExitPolicy */
-    char *server_dns_resolv_conf;             /* ServerDNSResolvConfFile; NULL: the system's */
-    bool publish_server_descriptor;           /* PublishServerDescriptor is not 0 */
-    bool assume_reachable;                    /* AssumeReachable */
-    uint64_t bandwidth_rate, bandwidth_burst; /* BandwidthRate/Burst, bytes */
+    bool exit_policy_reject_private; /* ExitPolicyRejectPrivate */
+    bool ipv6_exit;                  /* IPv6Exit */
+    bool reduced_exit_policy;        /* ReducedExitPolicy */
+    char *server_dns_resolv_conf;    /* ServerDNSResolvConfFile; NULL: the system's */
+    bool publish_server_descriptor;  /* PublishServerDescriptor is not 0 */
+    bool assume_reachable;           /* AssumeReachable */
+    bool bridge_relay; /* BridgeRelay: serve bridge users, upload nothing to the authorities */
+    uint64_t bandwidth_rate, bandwidth_burst;             /* BandwidthRate/Burst, bytes */
     uint64_t relay_bandwidth_rate, relay_bandwidth_burst; /* 0: no separate limit */
     bool dir_cache;                                       /* DirCache */
     uint64_t max_mem_in_queues; /* MaxMemInQueues, bytes; 0 = pick from RAM */

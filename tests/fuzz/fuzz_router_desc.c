@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == 0) {
         if (strnlen(d.nickname, sizeof d.nickname) == sizeof d.nickname ||
             strnlen(d.address, sizeof d.address) == sizeof d.address ||
-            strnlen(d.platform, sizeof d.platform) == sizeof d.platform)
+            strnlen(d.platform, sizeof d.platform) == sizeof d.platform ||
+            strnlen(d.family, sizeof d.family) == sizeof d.family)
             abort();
         if (d.nickname[0] == 0 || d.address[0] == 0) abort();
         /* The router line it came from is in the text. */

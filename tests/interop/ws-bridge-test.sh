@@ -162,6 +162,51 @@ if "$CLIENT" "tls:$OR_PORT" "$OM_FP" "$NTOR" "$FP_A" "$FP_B" "$HTTP_PORT" /big.b
 else
     notok "same_path_over_tls_orport_byte_exact" "$(tail -3 "$WORK/client-tls.err")"
 fi
+# onionmesh's own OP with a Bridge line naming the WebSocket URL (UseBridges 1): the bridge's
+# descriptor, the consensus and the microdescriptors come through the bridge, every circuit
+# starts there with ntor (never CREATE_FAST: the line carries the ntor key), and the rest of the
+# path comes from that consensus.
+# The relay wrote that line to DataDirectory/bridge-line (and its log): the OP uses it as is.
+WS_LINE=$(grep "^Bridge websocket " "$WORK/om/bridge-line" 2>/dev/null)
+if [ "$WS_LINE" = "Bridge websocket 127.0.0.1:$WS_PORT $OM_FP url=$URL ntor-onion-key=$NTOR" ] &&
+    grep -q "Your WebSocket bridge line .*: $WS_LINE" "$WORK/om/info.log"; then
+    ok "bridge_line_file_names_the_websocket_url_and_key"
+else
+    notok "bridge_line_file_names_the_websocket_url_and_key" "got: $WS_LINE"
+    WS_LINE="Bridge websocket 127.0.0.1:$WS_PORT $OM_FP url=$URL ntor-onion-key=$NTOR"
+fi
+OP_SOCKS=$(free_port)
+mkdir -m 700 "$WORK/op"
+{
+    echo "DataDirectory $WORK/op"; echo "TestingTorNetwork 1"; echo "SocksPort 127.0.0.1:$OP_SOCKS"
+    echo "UseBridges 1"; echo "$WS_LINE"
+    echo "Log info file $WORK/op/info.log"; echo "SafeLogging 0"; echo "PathsNeededToBuildCircuits 0.67"
+    cat "$NET/dirauth-lines"
+} >"$WORK/op/torrc"
+"$OM" -f "$WORK/op/torrc" >"$WORK/op/stdout.log" 2>&1 &
+OPPID=$!
+PIDS="$PIDS $OPPID"
+native_op_via_ws_bridge() {
+    wait_bootstrapped "$WORK/op/info.log" 240 "$OPPID" || { echo "# OP did not bootstrap"; return 1; }
+    local t0 t1 got
+    t0=$(date +%s.%N)
+    got=$(curl -s --max-time 300 --socks5-hostname "127.0.0.1:$OP_SOCKS" \
+        "http://127.0.0.1:$HTTP_PORT/big.bin" | sha256sum | cut -d' ' -f1)
+    t1=$(date +%s.%N)
+    echo "# native OP via ws:// bridge: $BIG_MB MB in $(python3 -c "print(round($t1-$t0,2))") s"
+    grep -o "Circuit [0-9]* built: .*" "$WORK/op/info.log" | head -2 | sed 's/^/# /'
+    [ "$got" = "$WANT" ] || return 1
+    # every circuit starts at the bridge; no directory data from an authority; no CREATE_FAST
+    grep -q "Circuit [0-9]* built: " "$WORK/op/info.log" &&
+        ! grep -o "Circuit [0-9]* built: [^ ]*" "$WORK/op/info.log" | grep -vq "built: omws$" &&
+        ! grep -qi "from authority" "$WORK/op/info.log"
+}
+check_native() {
+    if native_op_via_ws_bridge; then ok "native_op_bridge_websocket_line_${BIG_MB}MB_byte_exact"
+    else notok "native_op_bridge_websocket_line_${BIG_MB}MB_byte_exact" "$(grep -E '\[(warn|err)\]' "$WORK/op/info.log" | tail -3)"; fi
+}
+check_native
+kill "$OPPID" 2>/dev/null
 kill -0 "$OMPID" 2>/dev/null && ok "relay_still_running" || notok "relay_still_running"
 # A clean exit on SIGTERM; with a sanitizer build, no memory error or undefined behaviour
 # reported (leaks at exit are not checked, as in relay-network-test.sh: the relay does not free

@@ -289,7 +289,7 @@ static void test_relay_typed_options(void)
               o.relay_bandwidth_rate == 512u << 10 &&
               o.relay_bandwidth_burst == 512u << 10 /* validate: burst = rate */ && !o.dir_cache &&
               o.max_mem_in_queues == 300u << 20 && o.n_auths == 1 && o.auths[0].or_port == 5000 &&
-              !o.server_dns_resolv_conf;
+              !o.server_dns_resolv_conf && !o.bridge_relay;
     om_relay_options_clear(&o);
     CHECK(ok);
     CHECK(o.exit_policy == NULL && o.n_exit_policy == 0);
@@ -315,7 +315,9 @@ static void test_op_typed_options(void)
         "TestingTorNetwork 1\n%sDataDirectory /tmp/om-op-x\nSocksPort 127.0.0.1:9150 "
         "NoIsolateSOCKSAuth\nNewCircuitPeriod 45 seconds\nMaxCircuitDirtiness 5 minutes\n"
         "CircuitBuildTimeout 30\nExitNodes relayone,$E2A2AF570166665D738736D0DD58169CC61D8A8B\n"
-        "StrictNodes 1\nCongestionControl 0\nConnLimit 77\nNumEntryGuards 2\n",
+        "StrictNodes 1\nCongestionControl 0\nConnLimit 77\nNumEntryGuards 2\nUseBridges 1\n"
+        "Bridge 127.0.0.1:9001 0123456789ABCDEF0123456789ABCDEF01234567\n"
+        "Bridge websocket 127.0.0.2:80 0123456789ABCDEF0123456789ABCDEF01234567 url=ws://h/\n",
         testnet_auth);
     om_config_t *cfg = validated(text);
     CHECK_MSG(cfg, "%.300s", errbuf);
@@ -332,6 +334,8 @@ static void test_op_typed_options(void)
     CHECK(o.path.exit_nodes.n_nick == 1 && o.path.exit_nodes.n_fp == 1 && o.path.strict_nodes);
     CHECK(o.congestion_control == 0 && o.max_socks_conns == 77 && o.num_entry_guards == 2);
     CHECK(o.n_auths == 1 && o.testing && !o.path.enforce_distinct_subnets);
+    CHECK(o.use_bridges && o.n_bridges == 2 && o.bridges[0].port == 9001 &&
+          !strcmp(o.bridges[1].transport, "websocket") && o.bridges[1].n_args == 1);
     /* A relay runs an OP only with an explicit SocksPort. */
     snprintf(text, sizeof text, "TestingTorNetwork 1\n%sORPort 9001\n", testnet_auth);
     cfg = validated(text);
@@ -364,7 +368,12 @@ static void test_refused_options(void)
         {"ORPort 9001\nAddress [2001:db8::1]\n", "publish an IPv4 address only"},
         {"ORPort 9001\nAddress 10.0.0.1\nAddress 10.0.0.2\n", "Address: 2 lines"},
         {"DirPort 9030\n", "there is no DirPort (0 only)"},
-        {"PublishServerDescriptor bridge\n", "onionmesh relays are not bridges"},
+        {"PublishServerDescriptor bridge\n", "an onionmesh bridge (BridgeRelay 1) uploads"},
+        {"ORPort 9001\nBridgeRelay 1\nDirCache 0\n", "BridgeRelay is 1 but DirCache is 0"},
+        {"UseBridges 1\n", "UseBridges is 1 but no Bridge line"},
+        {"Bridge 127.0.0.1:1\n", "Bridge: no fingerprint"},
+        {"Bridge 127.0.0.1:1 0123456789ABCDEF0123456789ABCDEF01234567 k=v\n",
+         "KEY=VALUE arguments are for a transport"},
         {"UseMicrodescriptors 0\n", "always uses microdescriptors"},
         {"DownloadExtraInfo 1\n", "does not download extra-info"},
         {"ControlPort 9051\n", "only 0 is accepted"},
@@ -380,7 +389,9 @@ static void test_refused_options(void)
     om_config_t *cfg = validated("SocksPort 9050 NoIsolateSOCKSAuth NoIsolateClientAddr\n"
                                  "ExitNodes $E2A2AF570166665D738736D0DD58169CC61D8A8B~x,name\n"
                                  "ORPort 9001\nDirPort 0\nPublishServerDescriptor v3\n"
-                                 "UseMicrodescriptors auto\nTestingDirAuthVoteExit {us}\n");
+                                 "UseMicrodescriptors auto\nTestingDirAuthVoteExit {us}\n"
+                                 "BridgeRelay 1\nUseBridges 1\nBridge websocket 127.0.0.1:80 "
+                                 "0123456789ABCDEF0123456789ABCDEF01234567 url=ws://h/p\n");
     CHECK_MSG(cfg, "%.300s", errbuf);
     om_config_free(cfg);
 }
