@@ -57,6 +57,8 @@ mkdir -m 700 "$WORK/om"
     echo "WebSocketPort 127.0.0.1:$WS_PORT"
     echo "WebSocketPath /tor-s3cret"
     echo "WebSocketTrustForwardedFor 1"
+    echo "DoSConnectionEnabled 1"
+    echo "DoSConnectionMaxConcurrentCount 4"
     echo "AssumeReachable 1"
     echo "Log info file $WORK/om/info.log"
     echo "SafeLogging 0"
@@ -162,6 +164,53 @@ if "$CLIENT" "tls:$OR_PORT" "$OM_FP" "$NTOR" "$FP_A" "$FP_B" "$HTTP_PORT" /big.b
 else
     notok "same_path_over_tls_orport_byte_exact" "$(tail -3 "$WORK/client-tls.err")"
 fi
+# tor's per-address connection limit (DoSConnectionMaxConcurrentCount, 4 here) holds for
+# WebSocket links as for ORPort links: 8 WebSockets from 127.0.0.3, each upgraded and sending
+# VERSIONS, then idle: 4 stay open, 4 are closed by the relay (127.0.0.1, the relays' own
+# address, is exempt as tor exempts relay addresses: the downloads above and below share it).
+python3 - "$WS_PORT" >"$WORK/wsdos.out" 2>&1 <<'PY'
+import os, socket, struct, sys, time
+socks = []
+for i in range(8):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5,
+                                 source_address=("127.0.0.3", 0))
+    s.sendall(b"GET /tor-s3cret HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tor-cells.onionmesh\r\n\r\n")
+    r = b""
+    while b"\r\n\r\n" not in r:
+        d = s.recv(4096)
+        if not d:
+            break
+        r += d
+    versions = struct.pack(">HBH", 0, 7, 6) + struct.pack(">HHH", 3, 4, 5)
+    m = os.urandom(4)
+    s.sendall(bytes([0x82, 0x80 | len(versions)]) + m +
+              bytes(c ^ m[j % 4] for j, c in enumerate(versions)))
+    socks.append(s)
+time.sleep(3)
+open_, closed = 0, 0
+for s in socks:  # read what came (VERSIONS, CERTS, ...) until EOF or 2 s of silence
+    s.settimeout(2)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                closed += 1
+                break
+    except socket.timeout:
+        open_ += 1
+    except OSError:
+        closed += 1
+print("wsdos: open %d closed %d" % (open_, closed))
+PY
+sed 's/^/# /' "$WORK/wsdos.out"
+if grep -q "^wsdos: open 4 closed 4$" "$WORK/wsdos.out"; then
+    ok "per_address_connection_limit_on_websocket_links"
+else
+    notok "per_address_connection_limit_on_websocket_links"
+fi
+
 # onionmesh's own OP with a Bridge line naming the WebSocket URL (UseBridges 1): the bridge's
 # descriptor, the consensus and the microdescriptors come through the bridge, every circuit
 # starts there with ntor (never CREATE_FAST: the line carries the ntor key), and the rest of the
