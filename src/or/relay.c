@@ -38,17 +38,26 @@
 #include "or/reachability.h"
 #include "or/relay_dos.h"
 #include "or/relay_keys.h"
+#include "core/config_daemon.h"
 
 #define REPUBLISH_INTERVAL_S (18 * 3600) /* tor's FORCE_REGENERATE_DESCRIPTOR_INTERVAL */
 #define MAINTAIN_INTERVAL_S  3600
-#define MAX_LINKS            4096
-#define MAX_CIRCUITS         65536
+/* Links are capped by the open-file limit, as tor's max_sockets is (ConnLimit is the least it
+ * accepts; tor keeps ULIMIT_BUFFER = 32 descriptors back): the limit, less the exit's pool of
+ * server connections and a reserve for listeners, directory fetches and logs; at most 60 000,
+ * below the per-address table's 65 536 entries (dos_addr.c never evicts an address that holds
+ * a link). */
+#define LINK_FD_RESERVE 256
+#define MIN_LINKS       256
+#define MAX_LINKS_CAP   60000u
+#define MAX_CIRCUITS    65536
 /* What we really implement, in tor's protocol names (dir-spec "proto"): link protocols 4-5 with
  * Ed25519 link authentication, CREATE2/EXTEND2 with ntor and ntor-v3 (Relay=2 and 4; not
  * Relay=3, extending over IPv6), consensus and descriptor formats; as a directory cache BEGIN_DIR
  * with consensus and microdescriptor downloads (DirCache=1; 2 is consensus diffs); as an exit
  * authenticated SENDMEs (FlowCtrl=1) and congestion control with XON/XOFF (FlowCtrl=2). */
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz);
+static unsigned link_cap(void);
 
 struct om_relay {
     struct event_base *base;
@@ -82,6 +91,19 @@ struct om_relay {
     om_reach_t *reach;   /* the self-test, while AssumeReachable is 0 */
     om_relay_dos_t *dos; /* DoS mitigation and heartbeat (relay_dos.h) */
 };
+
+static unsigned link_cap(void)
+{
+    uint64_t limit = 0;
+    char err[160];
+    if (om_config_fd_limit(0, &limit, err, sizeof err) < 0) limit = 0;
+    uint64_t reserved = OM_OR_EXIT_MAX_CONNECTIONS + LINK_FD_RESERVE;
+    uint64_t cap = limit > reserved + MIN_LINKS ? limit - reserved : MIN_LINKS;
+    if (cap > MAX_LINKS_CAP) cap = MAX_LINKS_CAP;
+    om_info("Accepting up to %llu links (open-file limit %llu)", (unsigned long long)cap,
+            (unsigned long long)limit);
+    return (unsigned)cap;
+}
 
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz)
 {
@@ -589,7 +611,7 @@ om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *op
     om_linkmgr_owner_t owner = {
         .on_unclaimed_cell = on_unclaimed, .on_link_closed = on_link_closed, .arg = r};
     om_linkmgr_opts_t lo = {.identity = &r->identity,
-                            .max_links = MAX_LINKS,
+                            .max_links = link_cap(),
                             .accept_filter = om_relay_dos_accept_filter(r->dos)};
     r->links = om_linkmgr_new(base, &lo, &owner);
     if (r->links) om_linkmgr_set_rate_limit_group(r->links, om_relay_bw_group(r->bw));
