@@ -28,10 +28,15 @@ struct om_ws_server {
     atomic_ulong refused;
 };
 
-static ws_conn_t *refuse(om_ws_server_t *sv, const char *peer, const char *why)
+/* A refused upgrade gets an HTTP status (RFC 6455 4.2.2: any status but 101 refuses it), then
+ * lws closes the connection: 404 for another path, 403 for an Origin not on the list, 431 for a
+ * header we won't read, 503 when out of memory. */
+static ws_conn_t *refuse(om_ws_server_t *sv, struct lws *wsi, const char *peer, unsigned status,
+                         const char *why)
 {
     atomic_fetch_add(&sv->refused, 1);
-    om_info("WebSocket upgrade from %s refused: %s", om_safe_str(peer), why);
+    om_info("WebSocket upgrade from %s refused (HTTP %u): %s", om_safe_str(peer), status, why);
+    lws_return_http_status(wsi, status, NULL);
     return NULL;
 }
 
@@ -64,19 +69,20 @@ static ws_conn_t *server_accept(void *arg, ws_svc_t *svc, struct lws *wsi)
         int n = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
         if (n <= 0 || n >= (int)sizeof uri ||
             lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
-            return refuse(sv, peer, "no usable path");
-        if (strcmp(uri, sv->path) != 0) return refuse(sv, peer, "wrong path");
+            return refuse(sv, wsi, peer, 431, "no usable path");
+        if (strcmp(uri, sv->path) != 0)
+            return refuse(sv, wsi, peer, HTTP_STATUS_NOT_FOUND, "wrong path");
     }
     int olen = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
     if (olen > 0 && sv->origins) {
         if (olen >= (int)sizeof origin ||
             lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
-            return refuse(sv, peer, "Origin too long");
+            return refuse(sv, wsi, peer, 431, "Origin too long");
         if (!om_ws_origin_allowed(sv->origins, origin, strlen(origin)))
-            return refuse(sv, peer, "Origin not allowed");
+            return refuse(sv, wsi, peer, HTTP_STATUS_FORBIDDEN, "Origin not allowed");
     }
     ws_conn_t *c = ws_conn_new(svc, sv->base, &sv->nf, peer);
-    if (!c) return refuse(sv, peer, "out of memory");
+    if (!c) return refuse(sv, wsi, peer, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
     return c;
 }
 

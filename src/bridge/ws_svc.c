@@ -281,7 +281,8 @@ static int cb_cells(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
-/* Requests without our subprotocol: plain HTTP gets 404; an upgrade is refused. */
+/* Requests without our subprotocol: plain HTTP gets 404; an upgrade gets 400 (RFC 6455 4.2.2: a
+ * status other than 101 refuses it). */
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
@@ -293,6 +294,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (svc_of(wsi)) drain_pending(svc_of(wsi));
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
         return 1;
     case LWS_CALLBACK_HTTP:
         lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
