@@ -29,6 +29,7 @@ struct event_base;
 struct evbuffer;
 struct lws;
 struct lws_context;
+struct bufferevent_rate_limit_group;
 
 #define WS_RX_HIGH (256 * 1024)
 #define WS_TX_HIGH (256 * 1024)
@@ -48,6 +49,7 @@ typedef struct {
     bool closed;                             /* cleared: nothing is listed any more */
     void (*handle)(ws_conn_t *c, void *arg); /* on the loop, for each link taken from the list */
     void *arg;
+    uint64_t bytes_in, bytes_out; /* loop only: cell bytes its links moved (bandwidth totals) */
 } ws_notifier_t;
 
 struct ws_conn {
@@ -91,6 +93,10 @@ struct ws_conn {
     struct event_base *base_loop;
     struct evbuffer *in, *out;
     struct event *kick;
+    /* The relay's bandwidth buckets (BandwidthRate): cells move between the queues and the
+     * channel only while they have tokens; rl_wait retries after a refill. */
+    struct bufferevent_rate_limit_group *rl;
+    struct event *rl_wait;
     bool kicked, connected, reported, out_drained, accepted;
     int busy;
 };

@@ -166,6 +166,12 @@ unsigned long om_ws_server_refused(const om_ws_server_t *s)
     return atomic_load(&((om_ws_server_t *)s)->refused);
 }
 
+void om_ws_server_bytes(const om_ws_server_t *s, uint64_t *in, uint64_t *out)
+{
+    *in = s->nf.bytes_in;
+    *out = s->nf.bytes_out;
+}
+
 void om_ws_server_free(om_ws_server_t *sv)
 {
     if (!sv) return;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "bridge/ws_int.h"
@@ -51,6 +52,35 @@ static void kick(ws_conn_t *c)
     event_active(c->kick, EV_TIMEOUT, 1);
 }
 
+/* How many bytes the rate-limit group lets through now (SIZE_MAX without one); when none, look
+ * again after the group's next refill (bandwidth.c refills every 100 ms). */
+static size_t rl_allow(ws_conn_t *c, bool write)
+{
+    if (!c->rl) return SIZE_MAX;
+    ev_ssize_t lim = write ? bufferevent_rate_limit_group_get_write_limit(c->rl)
+                           : bufferevent_rate_limit_group_get_read_limit(c->rl);
+    if (lim > 0) return (size_t)lim;
+    if (c->rl_wait && !evtimer_pending(c->rl_wait, NULL)) {
+        struct timeval tv = {0, 50 * 1000};
+        evtimer_add(c->rl_wait, &tv);
+    }
+    return 0;
+}
+
+static void rl_used(ws_conn_t *c, bool write, size_t n)
+{
+    if (!n) return;
+    if (write)
+        c->nf->bytes_out += n;
+    else
+        c->nf->bytes_in += n;
+    if (!c->rl) return;
+    if (write)
+        bufferevent_rate_limit_group_decrement_write(c->rl, (ev_ssize_t)n);
+    else
+        bufferevent_rate_limit_group_decrement_read(c->rl, (ev_ssize_t)n);
+}
+
 /* Move output into txq up to WS_TX_HIGH; wake lws; tell the channel when output is low. */
 static void pump_output(ws_conn_t *c)
 {
@@ -60,16 +90,25 @@ static void pump_output(ws_conn_t *c)
     c->tx_low = false;
     size_t room =
         evbuffer_get_length(c->txq) < WS_TX_HIGH ? WS_TX_HIGH - evbuffer_get_length(c->txq) : 0;
+    size_t moved = 0;
     if (olen && room && !c->lws_gone) {
-        if (olen <= room)
+        size_t allow = rl_allow(c, true);
+        if (allow < room) room = allow;
+    }
+    if (olen && room && !c->lws_gone) {
+        if (olen <= room) {
+            moved = olen;
             evbuffer_add_buffer(c->txq, c->out);
-        else
+        } else {
+            moved = room;
             evbuffer_remove_buffer(c->out, c->txq, room);
+        }
         wake = true;
         c->out_drained = true;
     }
     c->out_waiting = evbuffer_get_length(c->out) > 0;
     pthread_mutex_unlock(&c->mu);
+    rl_used(c, true, moved);
     if (wake) ws_svc_kick(c);
     if (c->out_drained && evbuffer_get_length(c->out) <= WS_OUT_LOW && c->base.drain_cb &&
         c->connected) {
@@ -103,13 +142,20 @@ void ws_conn_loop_handle(ws_conn_t *c)
     bool gone_now = c->loop_gone;
     bool up = c->lws_up, gone = c->lws_gone;
     bool resume = false;
-    if (c->loop_reading && evbuffer_get_length(c->rxq)) {
-        evbuffer_add_buffer(c->in, c->rxq);
-        resume = c->rx_paused;
+    size_t took = 0, waiting = c->loop_reading ? evbuffer_get_length(c->rxq) : 0;
+    if (waiting) {
+        size_t allow = rl_allow(c, false);
+        took = waiting <= allow ? waiting : allow;
+        if (took == waiting)
+            evbuffer_add_buffer(c->in, c->rxq);
+        else if (took)
+            evbuffer_remove_buffer(c->rxq, c->in, took);
+        resume = took && c->rx_paused && evbuffer_get_length(c->rxq) < WS_RX_HIGH / 2;
     }
     char why[160];
     snprintf(why, sizeof why, "%s", c->why[0] ? c->why : "WebSocket closed");
     pthread_mutex_unlock(&c->mu);
+    rl_used(c, false, took);
     if (gone_now) goto out;
     if (resume) ws_svc_kick(c);
     if (up && !c->connected) {
@@ -142,6 +188,24 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
     ws_conn_t *c = arg;
     c->kicked = false;
     ws_conn_loop_handle(c);
+}
+
+static void rl_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ws_conn_loop_handle(arg);
+}
+
+static int ws_set_rate_limit_group(om_transport_t *t, struct bufferevent_rate_limit_group *g)
+{
+    ws_conn_t *c = (ws_conn_t *)t;
+    c->rl = g;
+    if (!g) {
+        if (c->rl_wait) evtimer_del(c->rl_wait);
+        kick(c); /* what waited for tokens moves now */
+    }
+    return 0;
 }
 
 static void ws_set_reading(om_transport_t *t, int enabled)
@@ -183,6 +247,9 @@ static void ws_free(om_transport_t *t)
     c->base.drain_cb = NULL;
     if (c->kick) event_free(c->kick);
     c->kick = NULL;
+    if (c->rl_wait) event_free(c->rl_wait);
+    c->rl_wait = NULL;
+    c->rl = NULL;
     evbuffer_remove_cb(c->out, out_cb, c);
     pthread_mutex_lock(&c->mu);
     c->loop_gone = true;
@@ -204,7 +271,7 @@ const struct om_transport_ops om_ws_transport_ops = {
     .export_keying_material = ws_no_export,
     .describe = ws_describe,
     .set_reading = ws_set_reading,
-    .set_rate_limit_group = NULL,
+    .set_rate_limit_group = ws_set_rate_limit_group,
     .buffered = ws_buffered,
     .discard_output = ws_discard_output,
     .free = ws_free,
@@ -214,7 +281,8 @@ const struct om_transport_ops om_ws_transport_ops = {
 int ws_conn_loop_init(ws_conn_t *c)
 {
     c->kick = event_new(c->base_loop, -1, 0, kick_cb, c);
-    if (!c->kick) return -1;
+    c->rl_wait = evtimer_new(c->base_loop, rl_wait_cb, c);
+    if (!c->kick || !c->rl_wait) return -1;
     evbuffer_add_cb(c->out, out_cb, c);
     return 0;
 }

@@ -47,6 +47,9 @@ void om_ws_server_free(om_ws_server_t *s);
 uint16_t om_ws_server_port(const om_ws_server_t *s, size_t i);
 /* Upgrades refused so far (path, Origin, subprotocol); for tests and the heartbeat. */
 unsigned long om_ws_server_refused(const om_ws_server_t *s);
+/* Cell bytes received and sent over the server's WebSocket links so far (loop thread): the
+ * relay adds them to its bandwidth totals, as libevent counts TLS links' bytes in the group. */
+void om_ws_server_bytes(const om_ws_server_t *s, uint64_t *in, uint64_t *out);
 
 /* "ws://HOST[:PORT][/PATH]" or "wss://..." (HOST may be "[v6]"). 0 or -1. */
 int om_ws_url_parse(const char *url, bool *tls, char *host, size_t hostsz, uint16_t *port,

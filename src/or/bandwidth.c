@@ -22,6 +22,8 @@ struct om_relay_bw {
     unsigned slot, seconds;
     uint64_t hour_max[HOURS_KEPT]; /* best 10-second rate of each hour */
     unsigned hour, seconds_in_hour;
+    om_relay_bw_extra_fn extra;
+    void *extra_arg;
 };
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -29,8 +31,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     om_relay_bw_t *b = arg;
     (void)fd;
     (void)what;
-    ev_uint64_t rd = 0, wr = 0;
-    bufferevent_rate_limit_group_get_totals(b->group, &rd, &wr);
+    uint64_t rd, wr;
+    om_relay_bw_totals(b, &rd, &wr);
     b->r[b->slot] = rd - b->last_read;
     b->w[b->slot] = wr - b->last_written;
     b->last_read = rd;
@@ -102,4 +104,16 @@ void om_relay_bw_totals(const om_relay_bw_t *b, uint64_t *read, uint64_t *writte
     bufferevent_rate_limit_group_get_totals(b->group, &rd, &wr);
     *read = rd;
     *written = wr;
+    if (b->extra) {
+        uint64_t xr = 0, xw = 0;
+        b->extra(b->extra_arg, &xr, &xw);
+        *read += xr;
+        *written += xw;
+    }
+}
+
+void om_relay_bw_set_extra(om_relay_bw_t *b, om_relay_bw_extra_fn fn, void *arg)
+{
+    b->extra = fn;
+    b->extra_arg = arg;
 }

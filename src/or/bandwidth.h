@@ -20,5 +20,9 @@ struct bufferevent_rate_limit_group *om_relay_bw_group(om_relay_bw_t *b);
 uint64_t om_relay_bw_observed(const om_relay_bw_t *b);
 /* Bytes read and written by all links so far. */
 void om_relay_bw_totals(const om_relay_bw_t *b, uint64_t *read, uint64_t *written);
+/* Links whose bytes libevent's group does not count (WebSocket links take tokens with
+ * bufferevent_rate_limit_group_decrement_*): fn adds its running totals to the group's. */
+typedef void (*om_relay_bw_extra_fn)(void *arg, uint64_t *read, uint64_t *written);
+void om_relay_bw_set_extra(om_relay_bw_t *b, om_relay_bw_extra_fn fn, void *arg);
 
 #endif

@@ -116,6 +116,11 @@ uint16_t om_relay_or_port(const om_relay_t *r)
     return r->or_port;
 }
 
+void om_relay_set_extra_bytes(om_relay_t *r, void (*fn)(void *, uint64_t *, uint64_t *), void *arg)
+{
+    om_relay_bw_set_extra(r->bw, fn, arg);
+}
+
 om_linkmgr_t *om_relay_links(om_relay_t *r)
 {
     return r->links;

@@ -23,6 +23,11 @@ uint16_t om_relay_or_port(const om_relay_t *r);
 /* The relay's link manager, for an onion proxy in the same process to share. */
 struct om_linkmgr;
 struct om_linkmgr *om_relay_links(om_relay_t *r);
+/* Bytes of links outside libevent's rate-limit group totals (a WebSocket server's), added to
+ * the relay's bandwidth totals and observed bandwidth; fn(arg, &read, &written) gives running
+ * totals. One source; NULL removes it. */
+void om_relay_set_extra_bytes(om_relay_t *r,
+                              void (*fn)(void *arg, uint64_t *read, uint64_t *written), void *arg);
 /* What a bridge line names (bridge_line.h): the published address, the data directory, the RSA
  * identity fingerprint, the current ntor onion key, and whether BridgeRelay is set. */
 typedef struct {

@@ -86,6 +86,17 @@ typedef struct {
     char why[200];
 } circ_state_t;
 
+/* A circuit's state outlives the test that built it (its on_closed runs when its link closes,
+ * perhaps at teardown), so it lives here, not on a test's stack. */
+static circ_state_t *new_cs(void)
+{
+    static circ_state_t pool[64];
+    static unsigned n;
+    circ_state_t *cs = &pool[n++ % 64];
+    memset(cs, 0, sizeof *cs);
+    return cs;
+}
+
 static void on_built(om_circuit_t *c, void *arg)
 {
     (void)c;
@@ -321,11 +332,11 @@ static void test_handshake_and_circuit(void)
 static void test_create_fast_refused(void)
 {
     CHECK(ws_chan);
-    circ_state_t cs = {0};
-    om_circ_callbacks_t cb = {.on_built = on_built, .on_closed = on_closed, .arg = &cs};
+    circ_state_t *cs = new_cs();
+    om_circ_callbacks_t cb = {.on_built = on_built, .on_closed = on_closed, .arg = cs};
     CHECK(om_circuit_create(ws_chan, OM_HANDSHAKE_TYPE_FAST, NULL, &cb));
-    OM_TEST_WAIT_FOR(base, cs.built || cs.closed, 10000);
-    CHECK(!cs.built && cs.closed);
+    OM_TEST_WAIT_FOR(base, cs->built || cs->closed, 10000);
+    CHECK(!cs->built && cs->closed);
     CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
 }
 
@@ -368,9 +379,9 @@ static void test_download_ws_vs_tls(void)
     om_channel_t *tc =
         open_link(&om_linkmgr_tls_client_factory, "127.0.0.1", st.or_port, 0, err, sizeof err);
     CHECK_MSG(tc, "tls link: %s", err);
-    circ_state_t cs = {0};
-    om_circuit_t *circ = build(tc, &cs);
-    CHECK_MSG(circ, "%s", cs.why);
+    circ_state_t *cs = new_cs();
+    om_circuit_t *circ = build(tc, cs);
+    CHECK_MSG(circ, "%s", cs->why);
     dl_t b = {0};
     double tt = download(circ, src_port, &b);
     CHECK_MSG(b.got == src_len && !b.bad, "tls: got %zu", b.got);
@@ -408,8 +419,8 @@ static void fault(int kind)
     close(fd);
     om_test_spin(base, 50);
     CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
-    circ_state_t cs = {0};
-    CHECK_MSG(build(ws_chan, &cs), "after fault %d: %s", kind, cs.why);
+    circ_state_t *cs = new_cs();
+    CHECK_MSG(build(ws_chan, cs), "after fault %d: %s", kind, cs->why);
 }
 
 static void test_fault_text(void)
@@ -464,18 +475,18 @@ static void test_wss(void)
     snprintf(url, sizeof url, "wss://127.0.0.1:%u/", om_ws_server_port(s, 0));
     om_channel_t *c = open_link(om_ws_client_factory(), url, 0, 1, err, sizeof err);
     bool linked = c && om_channel_state(c) == OM_CHAN_OPEN;
-    circ_state_t cs = {0};
+    circ_state_t *cs = new_cs();
     om_hop_target_t h;
     bool built = false;
     if (linked && hop_of(1, &h)) {
-        om_circ_callbacks_t cb = {.on_built = on_built, .on_closed = on_closed, .arg = &cs};
+        om_circ_callbacks_t cb = {.on_built = on_built, .on_closed = on_closed, .arg = cs};
         om_circuit_build(c, &h, 1, &cb);
-        OM_TEST_WAIT_FOR(base, cs.built || cs.closed, 10000);
-        built = cs.built;
+        OM_TEST_WAIT_FOR(base, cs->built || cs->closed, 10000);
+        built = cs->built;
     }
     om_ws_server_free(s);
     CHECK_MSG(linked, "wss link: %s", err);
-    CHECK_MSG(built, "circuit over wss: %s", cs.why);
+    CHECK_MSG(built, "circuit over wss: %s", cs->why);
 }
 
 static long rss_kb(void)
@@ -634,12 +645,59 @@ static void test_refused_counted(void)
     CHECK(om_ws_server_refused(ws) >= 2);
 }
 
+/* BandwidthRate covers WebSocket links: relay 0's links join a 1 MB/s rate-limit group (as
+ * relay.c's bandwidth buckets); a new WebSocket link then carries 3 MiB no faster than the
+ * group allows (about 3 s; 8 MiB took well under a second unlimited), byte-exact, and the
+ * server counts the bytes for the relay's bandwidth totals. */
+static struct ev_token_bucket_cfg *rl_cfg;
+static struct bufferevent_rate_limit_group *rl_group;
+static om_linkmgr_t *rl_client;
+static void test_rate_limited(void)
+{
+    struct timeval tick = {0, 100 * 1000};
+    rl_cfg = ev_token_bucket_cfg_new(100000, 100000, 100000, 100000, &tick);
+    CHECK(rl_cfg);
+    rl_group = bufferevent_rate_limit_group_new(base, rl_cfg);
+    CHECK(rl_group);
+    om_linkmgr_set_rate_limit_group(minnet_relay_links(&net, 0), rl_group);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u%s", ws_port, PATH);
+    /* a client of its own: the shared one would reuse its open link to relay 0 */
+    rl_client = om_linkmgr_new(base, NULL, NULL);
+    minnet_relay_stats_t st;
+    minnet_relay_stats(&net, 0, &st);
+    got_link_t g = {0};
+    om_linkmgr_get_via(rl_client, om_ws_client_factory(), url, 0, st.rsa_fp, NULL, got_link, &g);
+    OM_TEST_WAIT_FOR(base, g.done, 10000);
+    om_linkmgr_set_rate_limit_group(minnet_relay_links(&net, 0), NULL); /* later links: none */
+    om_channel_t *c = g.chan;
+    CHECK_MSG(c, "%s", g.done ? g.err : "timeout");
+    circ_state_t *cs = new_cs();
+    om_circuit_t *circ = build(c, cs);
+    CHECK_MSG(circ, "%s", cs->why);
+    uint64_t in0, out0, in1, out1;
+    om_ws_server_bytes(ws, &in0, &out0);
+    src_len = 3u << 20;
+    dl_t d = {0};
+    double t = download(circ, src_port, &d);
+    om_ws_server_bytes(ws, &in1, &out1);
+    CHECK_MSG(d.got == src_len && !d.bad, "got %zu of %zu, bad %d", d.got, src_len, d.bad);
+    printf("# 3 MiB over a WebSocket link under a 1 MB/s group: %.2f s (%.2f MB/s); the server "
+           "counted %llu bytes out\n",
+           t, src_len / t / 1e6, (unsigned long long)(out1 - out0));
+    CHECK_MSG(t >= 2.5, "%.2f s: the group's 1 MB/s did not hold", t);
+    CHECK(out1 - out0 >= src_len && in1 > in0);
+}
+
 static void test_teardown(void)
 {
     om_linkmgr_free(client);
+    if (rl_client) om_linkmgr_free(rl_client);
     om_ws_server_free(ws);
     if (src) evconnlistener_free(src);
     minnet_stop(&net);
+    if (rl_group) bufferevent_rate_limit_group_free(rl_group);
+    if (rl_cfg) ev_token_bucket_cfg_free(rl_cfg);
     event_base_free(base);
     om_ws_client_shutdown();
 }
@@ -664,6 +722,7 @@ static const om_test_t tests[] = {
     {"idle_links_memory", test_idle_links_memory},
     {"setup_time", test_setup_time},
     {"wss", test_wss},
+    {"rate_limited", test_rate_limited},
     {"teardown", test_teardown},
     {NULL, NULL},
 };
