@@ -8,6 +8,7 @@
 
 #include "core/crypto.h"
 #include "dir/router_desc.h"
+#include "dir/router_desc_sig.h"
 
 #ifndef OM_TEST_DATA_DIR
 #define OM_TEST_DATA_DIR "tests/data"
@@ -367,6 +368,54 @@ static void test_document_rules(void)
                    "malformed router line");
 }
 
+/* ---------------------------------------------------------------- the RSA signature */
+
+static int verify_replaced(const char *from, const char *to, const uint8_t fp[20], char *err,
+                           size_t errlen)
+{
+    size_t n;
+    char *t = replaced(from, to, &n);
+    if (!t) return snprintf(err, errlen, "test bug: '%s' not in the descriptor", from), 99;
+    int rc = om_router_desc_verify(t, n, fp, err, errlen);
+    free(t);
+    return rc;
+}
+
+/* tor's own signature verifies against the fingerprint tor wrote; every change to a signed byte,
+ * another pinned identity, a changed signature and anything after the signature are refused. */
+static void test_signature(void)
+{
+    CHECK(desc);
+    uint8_t fp[20], other[20];
+    CHECK_EQ_INT(om_test_unhex(strchr(fingerprint_file, ' ') + 1, fp, sizeof fp), 20);
+    char err[160] = "";
+    CHECK_MSG(om_router_desc_verify(desc, desc_len, fp, err, sizeof err) == 0, "%s", err);
+    memcpy(other, fp, 20);
+    other[19] ^= 1;
+    CHECK(om_router_desc_verify(desc, desc_len, other, err, sizeof err) == -1);
+    CHECK_MSG(strstr(err, "another identity"), "%s", err);
+    /* a signed byte: the ntor key's first character; the first byte of the signed part; the
+     * router-signature line itself (signed through its NL) */
+    const char *edits[][2] = {{"ntor-onion-key ", "ntor-onion-key  "},
+                              {"router chantestrelay", "router chantestrelaz"},
+                              {"router-signature\n", "router-signature \n"}};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = verify_replaced(edits[i][0], edits[i][1], fp, err, sizeof err);
+        CHECK_MSG(rc == -1 && strstr(err, "bad signature"), "edit %zu: rc %d %s", i, rc, err);
+    }
+    CHECK_EQ_INT(verify_replaced("-----BEGIN SIGNATURE-----\nz", "-----BEGIN SIGNATURE-----\ny", fp,
+                                 err, sizeof err),
+                 -1);
+    CHECK_EQ_INT(verify_replaced("-----END SIGNATURE-----\n", "-----END SIGNATURE-----\nx y\n", fp,
+                                 err, sizeof err),
+                 -1);
+    CHECK_MSG(strstr(err, "after router-signature"), "%s", err);
+    CHECK_EQ_INT(om_router_desc_verify(desc, (size_t)(strstr(desc, "router-signature") - desc), fp,
+                                       err, sizeof err),
+                 -1);
+    CHECK_MSG(strstr(err, "no router-signature"), "%s", err);
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_real_descriptor_fields),
     OM_TEST(test_real_descriptor_rsa_fingerprint_matches_file),
@@ -382,6 +431,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_missing_end_marker),
     OM_TEST(test_truncated_every_37_bytes),
     OM_TEST(test_document_rules),
+    OM_TEST(test_signature),
     {NULL, NULL},
 };
 
