@@ -133,11 +133,17 @@ static void ws_bytes(void *arg, uint64_t *read, uint64_t *written)
     om_ws_server_bytes(arg, read, written);
 }
 
+static void ws_descriptor(void *arg, const char *desc)
+{
+    om_ws_server_set_descriptor(arg, desc);
+}
+
 static om_ws_server_t *start_ws(struct event_base *base, const om_ws_server_opts_t *o,
                                 om_relay_t *rel, char *err, size_t errlen)
 {
     om_ws_server_t *ws = om_ws_server_new(base, om_relay_links(rel), o, err, errlen);
     if (ws) om_relay_set_extra_bytes(rel, ws_bytes, ws);
+    if (ws) om_relay_set_descriptor_cb(rel, ws_descriptor, ws);
     for (size_t i = 0; ws && i < o->n_ports; i++)
         om_notice("Accepting Tor links over WebSockets on %s://%s%s%s:%u%s",
                   o->tls_cert ? "wss" : "ws", strchr(o->ports[i].addr, ':') ? "[" : "",
@@ -204,6 +210,7 @@ static int run(const om_config_t *cfg, roles_t *r)
 out:
     om_op_free(op);
     if (ws && rel) om_relay_set_extra_bytes(rel, NULL, NULL);
+    if (ws && rel) om_relay_set_descriptor_cb(rel, NULL, NULL);
     om_ws_server_free(ws);
     om_relay_free(rel);
     event_free(sigint);

@@ -3,8 +3,10 @@
  * Links to such a bridge are WebSocket links to the line's url= (ws_client.c), whatever ADDR:PORT
  * says (tor's pluggable-transport lines carry an address the same way). The transport is not
  * "confidential" (doc/bridge.md: a wss:// certificate is not checked, so an active attacker can
- * sit in the middle and read a CREATE_FAST), so the line must carry the bridge's ntor key and
- * every circuit through it, the descriptor fetch included, starts with ntor. */
+ * sit in the middle and read a CREATE_FAST), so every circuit through it starts with ntor: the
+ * key comes from ntor-onion-key= when the line gives one, else (or when that key no longer
+ * works) from the descriptor the bridge serves over plain HTTP on the same port
+ * (om_ws_descriptor_fetch), whose signature the OP checks against the pinned identity. */
 #include "bridge/ws_transport.h"
 
 #include <stdio.h>
@@ -41,13 +43,6 @@ static const om_transport_factory_t *line_factory_new(const om_bridge_conf_t *b,
         snprintf(err, errlen, "url=%s is not a ws:// or wss:// URL", url);
         return NULL;
     }
-    if (!b->has_ntor_key) {
-        snprintf(err, errlen,
-                 "a websocket bridge needs ntor-onion-key=BASE64 (its descriptor's "
-                 "ntor-onion-key; the bridge's DataDirectory/bridge-line gives it): the link "
-                 "itself does not keep a CREATE_FAST secret");
-        return NULL;
-    }
     ws_line_factory_t *f = calloc(1, sizeof *f);
     if (!f) {
         snprintf(err, errlen, "out of memory");
@@ -60,6 +55,13 @@ static const om_transport_factory_t *line_factory_new(const om_bridge_conf_t *b,
     return &f->f;
 }
 
+static void *line_descriptor_fetch(
+    const om_transport_factory_t *f, struct event_base *base, size_t max,
+    void (*done)(void *arg, int status, const char *body, size_t len, const char *err), void *arg)
+{
+    return om_ws_descriptor_fetch(base, ((const ws_line_factory_t *)f)->url, max, done, arg);
+}
+
 static void line_factory_free(const om_transport_factory_t *f)
 {
     free((void *)f);
@@ -68,4 +70,6 @@ static void line_factory_free(const om_transport_factory_t *f)
 const om_bridge_transport_t om_ws_bridge_transport = {.name = "websocket",
                                                       .factory_new = line_factory_new,
                                                       .factory_free = line_factory_free,
-                                                      .confidential = false};
+                                                      .confidential = false,
+                                                      .descriptor_fetch = line_descriptor_fetch,
+                                                      .descriptor_cancel = om_ws_descriptor_cancel};

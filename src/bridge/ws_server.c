@@ -26,6 +26,8 @@ struct om_ws_server {
     char *path, *origins;
     bool trust_xff;
     atomic_ulong refused;
+    pthread_mutex_t desc_mu; /* the relay's descriptor: set on the loop, read on the lws thread */
+    char *desc;
 };
 
 /* A refused upgrade gets an HTTP status (RFC 6455 4.2.2: any status but 101 refuses it), then
@@ -86,6 +88,35 @@ static ws_conn_t *server_accept(void *arg, ws_svc_t *svc, struct lws *wsi)
     return c;
 }
 
+/* lws thread: plain HTTP. The relay's signed server descriptor at
+ * WebSocketPath + "/tor/server/authority" (tor's path for a bridge's own descriptor), so a
+ * client that knows only the bridge's identity learns its ntor key over the same port and checks
+ * the signature itself (om_router_desc_verify: the channel is not authenticated). */
+static unsigned server_http(void *arg, const char *uri, char **body, size_t *len,
+                            const char **ctype)
+{
+    om_ws_server_t *sv = arg;
+    const char *tail = "/tor/server/authority";
+    size_t pl = sv->path && strcmp(sv->path, "/") ? strlen(sv->path) : 0;
+    if ((pl && strncmp(uri, sv->path, pl) != 0) || strcmp(uri + pl, tail) != 0) return 404;
+    pthread_mutex_lock(&sv->desc_mu);
+    *body = sv->desc ? strdup(sv->desc) : NULL;
+    pthread_mutex_unlock(&sv->desc_mu);
+    if (!*body) return 404;
+    *len = strlen(*body);
+    *ctype = "text/plain";
+    return 200;
+}
+
+void om_ws_server_set_descriptor(om_ws_server_t *sv, const char *desc)
+{
+    char *c = desc ? strdup(desc) : NULL;
+    pthread_mutex_lock(&sv->desc_mu);
+    free(sv->desc);
+    sv->desc = c;
+    pthread_mutex_unlock(&sv->desc_mu);
+}
+
 /* Drop a link the loop never took (closed before the upgrade finished, or shutting down). */
 static void drop(ws_conn_t *c)
 {
@@ -132,6 +163,7 @@ om_ws_server_t *om_ws_server_new(struct event_base *base, om_linkmgr_t *links,
     if (!sv) return NULL;
     sv->base = base;
     sv->links = links;
+    pthread_mutex_init(&sv->desc_mu, NULL);
     sv->trust_xff = o->trust_xff;
     if (o->path && *o->path) sv->path = strdup(o->path);
     if (o->origins && *o->origins) sv->origins = strdup(o->origins);
@@ -146,6 +178,7 @@ om_ws_server_t *om_ws_server_new(struct event_base *base, om_linkmgr_t *links,
                         .tls_key = o->tls_key,
                         .accept = server_accept,
                         .accept_arg = sv,
+                        .http = server_http,
                         .ping_s = o->ping_s,
                         .idle_s = o->idle_s};
     if (!(sv->svc = ws_svc_new(&so, err, errlen))) {
@@ -184,5 +217,7 @@ void om_ws_server_free(om_ws_server_t *sv)
     pthread_mutex_destroy(&sv->nf.mu);
     free(sv->path);
     free(sv->origins);
+    free(sv->desc);
+    pthread_mutex_destroy(&sv->desc_mu);
     free(sv);
 }

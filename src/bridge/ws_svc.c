@@ -281,8 +281,35 @@ static int cb_cells(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
-/* Requests without our subprotocol: plain HTTP gets 404; an upgrade gets 400 (RFC 6455 4.2.2: a
- * status other than 101 refuses it). */
+/* A plain HTTP request: the server's answer (ws_svc_opts_t.http) in one response, then the
+ * connection may carry the next request; anything it does not serve is 404. */
+static int serve_http(struct lws *wsi, ws_svc_t *s, const char *uri)
+{
+    char *body = NULL;
+    size_t blen = 0;
+    const char *ctype = "text/plain";
+    unsigned st = s && s->o.http ? s->o.http(s->o.accept_arg, uri, &body, &blen, &ctype) : 404;
+    if (st != HTTP_STATUS_OK) {
+        free(body);
+        lws_return_http_status(wsi, st ? st : HTTP_STATUS_NOT_FOUND, NULL);
+        return -1;
+    }
+    uint8_t head[LWS_PRE + 512], *start = head + LWS_PRE, *p = start, *end = head + sizeof head;
+    uint8_t *b = malloc(LWS_PRE + blen + 1);
+    int rc = -1;
+    if (b && !lws_add_http_common_headers(wsi, HTTP_STATUS_OK, ctype, blen, &p, end) &&
+        !lws_finalize_write_http_header(wsi, start, &p, end)) {
+        memcpy(b + LWS_PRE, body, blen);
+        if (lws_write(wsi, b + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL) == (int)blen)
+            rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    free(b);
+    free(body);
+    return rc;
+}
+
+/* Requests without our subprotocol: plain HTTP gets what serve_http has, else 404; an upgrade gets
+ * 400 (RFC 6455 4.2.2: a status other than 101 refuses it). */
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
@@ -297,8 +324,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
         return 1;
     case LWS_CALLBACK_HTTP:
-        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
-        return -1;
+        return serve_http(wsi, svc_of(wsi), in ? (const char *)in : "");
     default:
         return 0;
     }

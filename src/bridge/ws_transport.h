@@ -47,9 +47,23 @@ void om_ws_server_free(om_ws_server_t *s);
 uint16_t om_ws_server_port(const om_ws_server_t *s, size_t i);
 /* Upgrades refused so far (path, Origin, subprotocol); for tests and the heartbeat. */
 unsigned long om_ws_server_refused(const om_ws_server_t *s);
+/* The relay's current server descriptor (loop thread; copied), served over plain HTTP at
+ * WebSocketPath + "/tor/server/authority"; NULL: 404. */
+void om_ws_server_set_descriptor(om_ws_server_t *s, const char *desc);
 /* Cell bytes received and sent over the server's WebSocket links so far (loop thread): the
  * relay adds them to its bandwidth totals, as libevent counts TLS links' bytes in the group. */
 void om_ws_server_bytes(const om_ws_server_t *s, uint64_t *in, uint64_t *out);
+
+/* GET url's path + "/tor/server/authority" (the descriptor a WebSocketPort serves) over plain
+ * HTTP or HTTPS (any certificate: the caller checks the descriptor's signature); done gets
+ * the status (0: no answer, err says why) and the body (at most max bytes) exactly once,
+ * unless om_ws_descriptor_cancel(handle) comes first. NULL: could not start (done not
+ * called). */
+typedef void (*om_ws_descriptor_cb)(void *arg, int status, const char *body, size_t len,
+                                    const char *err);
+void *om_ws_descriptor_fetch(struct event_base *base, const char *url, size_t max,
+                             om_ws_descriptor_cb done, void *arg);
+void om_ws_descriptor_cancel(void *handle);
 
 /* "ws://HOST[:PORT][/PATH]" or "wss://..." (HOST may be "[v6]"). 0 or -1. */
 int om_ws_url_parse(const char *url, bool *tls, char *host, size_t hostsz, uint16_t *port,

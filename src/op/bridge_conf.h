@@ -18,6 +18,8 @@
 
 #include "core/linkmgr.h"
 
+struct event_base;
+
 #define OM_BRIDGE_MAX_ARGS      8
 #define OM_BRIDGE_KEY_MAX       31
 #define OM_BRIDGE_VALUE_MAX     255
@@ -54,6 +56,16 @@ typedef struct {
      * is the bridge's descriptor fetched over a CREATE_FAST circuit, as tor's bridge clients do,
      * before its ntor key is known; otherwise the line must give the key (ntor-onion-key=). */
     bool confidential;
+    /* Optional, for a transport that is not confidential: fetch the bridge's server descriptor
+     * by the transport's own means (a WebSocketPort serves it over plain HTTP), when neither its
+     * descriptor nor a working ntor-onion-key= is known. done gets the HTTP status (0: none,
+     * err says why) and the body, exactly once unless descriptor_cancel(handle) comes first;
+     * the caller checks the signature against the pinned identity. NULL: not started. */
+    void *(*descriptor_fetch)(const om_transport_factory_t *f, struct event_base *base, size_t max,
+                              void (*done)(void *arg, int status, const char *body, size_t len,
+                                           const char *err),
+                              void *arg);
+    void (*descriptor_cancel)(void *handle);
 } om_bridge_transport_t;
 
 /* Parse the value of a Bridge line (without the word "Bridge"). 0, or -1 with err. */

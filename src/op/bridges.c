@@ -1,9 +1,12 @@
 /* bridges.c — the OP's bridges (bridges.h): per Bridge line, its transport's factory, a link to
  * the bridge pinned to its fingerprint, a one-hop circuit and a BEGIN_DIR fetch of
  * /tor/server/authority.z, the descriptor's checks, and the routerstatus the circuit pool and
- * the directory client use as first hop. A failed fetch is retried (tor's bridge descriptor
- * download schedule starts at a few seconds; we retry after RETRY_S), a known descriptor is
- * fetched again every REFETCH_S. */
+ * the directory client use as first hop. A bridge on a transport that is not confidential
+ * (WebSocket) whose ntor key is not known, from its line or because that key failed, is first
+ * asked for its descriptor by the transport's own means (descriptor_fetch: plain HTTP on the
+ * same port), accepted only with a valid signature of the pinned identity. A failed fetch is
+ * retried (tor's bridge descriptor download schedule starts at a few seconds; we retry after
+ * RETRY_S), a known descriptor is fetched again every REFETCH_S. */
 #include "op/bridges.h"
 
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include "core/log.h"
 #include "dir/microdesc.h"
 #include "dir/router_desc.h"
+#include "dir/router_desc_sig.h"
 
 #define RETRY_S      10
 #define REFETCH_S    (3 * 3600)
@@ -30,6 +34,9 @@ typedef struct bridge {
     const om_transport_factory_t *factory;
     char name[128]; /* for logs */
     void *chan_req;
+    void *http_req;     /* the transport's own descriptor fetch */
+    bool line_key_bad;  /* a circuit with the line's ntor-onion-key failed */
+    bool line_key_used; /* the circuit in progress uses it */
     om_circuit_t *circ;
     struct event *timer;
     bool known;
@@ -109,6 +116,44 @@ static void fetch_failed(bridge_t *br, const char *why)
     schedule(br, RETRY_S);
 }
 
+static void learned(bridge_t *br, const om_routerstatus_t *rs, const om_microdesc_t *md,
+                    const char *how)
+{
+    br->md = *md;
+    br->rs = *rs;
+    br->rs.md = &br->md;
+    bool first = !br->known;
+    br->known = true;
+    om_notice("Learned the descriptor of bridge %s (%s, ntor key known) %s%s", br->name,
+              rs->nickname, how, first ? "; using it as first hop" : "");
+    schedule(br, REFETCH_S);
+    if (br->owner->p.on_ready) br->owner->p.on_ready(br->owner->p.arg);
+}
+
+/* The transport's own fetch (no circuit): the body is trusted only with the pinned identity's
+ * signature (dir-spec 2.1.1 router-signature). */
+static void http_desc_done(void *arg, int status, const char *body, size_t len, const char *err)
+{
+    bridge_t *br = arg;
+    br->http_req = NULL;
+    char why[256];
+    om_routerstatus_t rs;
+    om_microdesc_t md;
+    if (status != 200) {
+        if (status)
+            snprintf(why, sizeof why, "HTTP status %d from its %s port", status,
+                     br->transport->name);
+        else
+            snprintf(why, sizeof why, "%s", err ? err : "no answer");
+        fetch_failed(br, why);
+    } else if (om_router_desc_verify(body, len, br->conf.rsa_fp, why, sizeof why) < 0 ||
+               om_bridges_take_descriptor(&br->conf, body, len, &rs, &md, why, sizeof why) < 0) {
+        fetch_failed(br, why);
+    } else {
+        learned(br, &rs, &md, "from its WebSocket port (signature checked)");
+    }
+}
+
 static void desc_done(int status, const uint8_t *body, size_t len, const char *err, void *arg)
 {
     bridge_t *br = arg;
@@ -129,15 +174,7 @@ static void desc_done(int status, const uint8_t *body, size_t len, const char *e
         return;
     }
     drop_circ(br, "bridge descriptor fetched");
-    br->md = md;
-    br->rs = rs;
-    br->rs.md = &br->md;
-    bool first = !br->known;
-    br->known = true;
-    om_notice("Learned the descriptor of bridge %s (%s, ntor key known)%s", br->name, rs.nickname,
-              first ? "; using it as first hop" : "");
-    schedule(br, REFETCH_S);
-    if (br->owner->p.on_ready) br->owner->p.on_ready(br->owner->p.arg);
+    learned(br, &rs, &md, "over BEGIN_DIR");
 }
 
 static void circ_built(om_circuit_t *circ, void *arg)
@@ -152,6 +189,16 @@ static void circ_closed(om_circuit_t *circ, const char *reason, void *arg)
     bridge_t *br = arg;
     (void)circ;
     br->circ = NULL;
+    if (br->line_key_used && !br->known && br->transport && br->transport->descriptor_fetch) {
+        /* Perhaps the bridge rotated its ntor key since the line was written: ask it. */
+        br->line_key_bad = true;
+        om_warn("Bridge %s: a circuit with the Bridge line's ntor-onion-key failed (%s); asking "
+                "the bridge for its descriptor",
+                br->name, reason);
+        drop_circ(br, "bridge circuit failed");
+        schedule(br, 0);
+        return;
+    }
     fetch_failed(br, reason);
 }
 
@@ -168,7 +215,8 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
         return;
     }
     om_circ_callbacks_t cb = {.on_built = circ_built, .on_closed = circ_closed, .arg = br};
-    if (br->known || br->conf.has_ntor_key) {
+    br->line_key_used = false;
+    if (br->known || (br->conf.has_ntor_key && !br->line_key_bad)) {
         /* The key from its descriptor, else the one the Bridge line gives (a wrong one fails
          * the handshake: the bridge cannot answer for a key it does not hold). */
         om_hop_target_t t;
@@ -178,6 +226,7 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
         t.handshake_type = OM_HANDSHAKE_TYPE_NTOR;
         om_info("Fetching the descriptor of bridge %s over an ntor circuit (key from %s)", br->name,
                 br->known ? "its descriptor" : "the Bridge line");
+        br->line_key_used = !br->known;
         br->circ = om_circuit_create(chan, OM_HANDSHAKE_TYPE_NTOR, &t, &cb);
     } else if (!br->transport || br->transport->confidential) {
         om_info("Fetching the descriptor of bridge %s over a CREATE_FAST circuit (its ntor key is "
@@ -195,7 +244,16 @@ static void chan_ready(om_channel_t *chan, const char *err, void *arg)
 
 static void fetch_start(bridge_t *br)
 {
-    if (br->chan_req || br->circ) return;
+    if (br->chan_req || br->circ || br->http_req) return;
+    if (!br->known && (!br->conf.has_ntor_key || br->line_key_bad) && br->transport &&
+        !br->transport->confidential && br->transport->descriptor_fetch) {
+        om_info("Fetching the descriptor of bridge %s from its %s port", br->name,
+                br->transport->name);
+        br->http_req = br->transport->descriptor_fetch(br->factory, br->owner->p.base, MAX_DESC_LEN,
+                                                       http_desc_done, br);
+        if (!br->http_req) fetch_failed(br, "could not start the descriptor fetch");
+        return;
+    }
     void *h = om_linkmgr_get_via(br->owner->p.links, br->factory, br->conf.host, br->conf.port,
                                  br->conf.rsa_fp, br->known && br->md.has_ed ? br->md.ed_id : NULL,
                                  chan_ready, br);
@@ -281,6 +339,7 @@ void om_bridges_free(om_bridges_t *bs)
     for (size_t i = 0; i < bs->n; i++) {
         bridge_t *br = &bs->b[i];
         if (br->chan_req) om_linkmgr_cancel(bs->p.links, br->chan_req);
+        if (br->http_req) br->transport->descriptor_cancel(br->http_req);
         drop_circ(br, "shutting down");
         if (br->timer) event_free(br->timer);
         if (br->transport && br->transport->factory_free && br->factory)

@@ -90,6 +90,9 @@ struct om_relay {
     bool reachable;      /* our ORPort was found reachable (or AssumeReachable 1) */
     om_reach_t *reach;   /* the self-test, while AssumeReachable is 0 */
     om_relay_dos_t *dos; /* DoS mitigation and heartbeat (relay_dos.h) */
+    char *own_desc;      /* the descriptor we last built */
+    void (*desc_cb)(void *arg, const char *desc);
+    void *desc_cb_arg;
 };
 
 static unsigned link_cap(void)
@@ -114,6 +117,13 @@ static void relay_proto(const om_relay_t *r, char *out, size_t outsz)
 uint16_t om_relay_or_port(const om_relay_t *r)
 {
     return r->or_port;
+}
+
+void om_relay_set_descriptor_cb(om_relay_t *r, void (*fn)(void *arg, const char *desc), void *arg)
+{
+    r->desc_cb = fn;
+    r->desc_cb_arg = arg;
+    if (fn && r->own_desc) fn(arg, r->own_desc);
 }
 
 void om_relay_set_extra_bytes(om_relay_t *r, void (*fn)(void *, uint64_t *, uint64_t *), void *arg)
@@ -288,6 +298,9 @@ static void publish_now(om_relay_t *r)
         return;
     }
     if (r->dircache) om_dircache_set_own_descriptor(r->dircache, desc);
+    free(r->own_desc);
+    r->own_desc = strdup(desc);
+    if (r->desc_cb) r->desc_cb(r->desc_cb_arg, desc);
     size_t n = r->opt->n_auths;
     const om_dir_authority_t *auths = r->opt->auths;
     if (!r->publish || r->opt->bridge_relay) {
@@ -663,6 +676,7 @@ fail:
 void om_relay_free(om_relay_t *r)
 {
     if (!r) return;
+    free(r->own_desc);
     if (r->maintain_ev) event_free(r->maintain_ev);
     if (r->publish_ev) event_free(r->publish_ev);
     if (r->bw_ev) event_free(r->bw_ev);

@@ -23,6 +23,9 @@ uint16_t om_relay_or_port(const om_relay_t *r);
 /* The relay's link manager, for an onion proxy in the same process to share. */
 struct om_linkmgr;
 struct om_linkmgr *om_relay_links(om_relay_t *r);
+/* fn(arg, text) with each server descriptor the relay builds (at once with the current one);
+ * NULL removes it. A WebSocket server serves it to bridge clients. */
+void om_relay_set_descriptor_cb(om_relay_t *r, void (*fn)(void *arg, const char *desc), void *arg);
 /* Bytes of links outside libevent's rate-limit group totals (a WebSocket server's), added to
  * the relay's bandwidth totals and observed bandwidth; fn(arg, &read, &written) gives running
  * totals. One source; NULL removes it. */

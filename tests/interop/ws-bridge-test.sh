@@ -256,6 +256,58 @@ check_native() {
 }
 check_native
 kill "$OPPID" 2>/dev/null
+
+# The bridge serves its own signed descriptor over plain HTTP on the WebSocket port, under
+# WebSocketPath (tor's /tor/server/authority): the same ntor key the authority has.
+HTTP_URL="http://127.0.0.1:$WS_PORT/tor-s3cret/tor/server/authority"
+DESC=$(curl -s --max-time 10 "$HTTP_URL")
+if printf '%s\n' "$DESC" | grep -q "^ntor-onion-key $NTOR" &&
+    printf '%s\n' "$DESC" | grep -q "^router-signature$" &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+        "http://127.0.0.1:$WS_PORT/tor/server/authority")" = 404 ]; then
+    ok "descriptor_served_under_websocket_path"
+else
+    notok "descriptor_served_under_websocket_path" "$(printf '%s' "$DESC" | head -c 200)"
+fi
+# Two more OPs whose Bridge websocket lines lack the ntor key, or carry a stale one (another
+# relay's key, as after the bridge rotated its key): each learns the key from that descriptor,
+# only after checking its signature against the pinned fingerprint, then fetches byte-exact.
+STALE=$(curl -s --max-time 5 "http://127.0.0.1:$AUTH_DIR/tor/server/fp/$FP_A" |
+    sed -n 's/^ntor-onion-key //p' | head -1)
+start_variant_op() { # NAME BRIDGE-LINE
+    local d="$WORK/op-$1" port
+    port=$(free_port)
+    mkdir -m 700 "$d"
+    {
+        echo "DataDirectory $d"; echo "TestingTorNetwork 1"; echo "SocksPort 127.0.0.1:$port"
+        echo "UseBridges 1"; echo "$2"
+        echo "Log info file $d/info.log"; echo "SafeLogging 0"; echo "PathsNeededToBuildCircuits 0.67"
+        cat "$NET/dirauth-lines"
+    } >"$d/torrc"
+    "$OM" -f "$d/torrc" >"$d/stdout.log" 2>&1 &
+    echo "$! $port"
+}
+check_variant_op() { # NAME PID PORT
+    local d="$WORK/op-$1" got
+    wait_bootstrapped "$d/info.log" 240 "$2" || { echo "# $1: OP did not bootstrap"; return 1; }
+    got=$(curl -s --max-time 120 --socks5-hostname "127.0.0.1:$3" \
+        "http://127.0.0.1:$HTTP_PORT/mid.bin" | sha256sum | cut -d' ' -f1)
+    grep -o "Learned the descriptor of bridge .*" "$d/info.log" | head -1 | sed 's/^/# /'
+    [ "$got" = "$(sha256sum "$WORK/www/mid.bin" | cut -d' ' -f1)" ] &&
+        grep -q "Learned the descriptor of bridge .* from its WebSocket port (signature checked)" \
+            "$d/info.log"
+}
+read -r NOKEY_PID NOKEY_PORT <<<"$(start_variant_op nokey "Bridge websocket 127.0.0.1:$WS_PORT $OM_FP url=$URL")"
+read -r STALE_PID STALE_PORT <<<"$(start_variant_op stale \
+    "Bridge websocket 127.0.0.1:$WS_PORT $OM_FP url=$URL ntor-onion-key=$STALE")"
+PIDS="$PIDS $NOKEY_PID $STALE_PID"
+if check_variant_op nokey "$NOKEY_PID" "$NOKEY_PORT"; then ok "websocket_line_without_ntor_key"
+else notok "websocket_line_without_ntor_key" "$(grep -E '\[(warn|err)\]' "$WORK/op-nokey/info.log" | tail -2)"; fi
+if check_variant_op stale "$STALE_PID" "$STALE_PORT" &&
+    grep -q "a circuit with the Bridge line's ntor-onion-key failed" "$WORK/op-stale/info.log"; then
+    ok "websocket_line_with_stale_ntor_key"
+else notok "websocket_line_with_stale_ntor_key" "$(grep -E '\[(warn|err)\]' "$WORK/op-stale/info.log" | tail -2)"; fi
+kill "$NOKEY_PID" "$STALE_PID" 2>/dev/null
 kill -0 "$OMPID" 2>/dev/null && ok "relay_still_running" || notok "relay_still_running"
 # A clean exit on SIGTERM; with a sanitizer build, no memory error or undefined behaviour
 # reported (leaks at exit are not checked, as in relay-network-test.sh: the relay does not free

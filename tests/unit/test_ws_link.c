@@ -452,6 +452,31 @@ static void test_fault_no_subprotocol(void)
     fault(6);
 }
 
+typedef struct {
+    bool done;
+    int status;
+    char body[8192];
+    char err[160];
+} desc_got_t;
+
+static void desc_got(void *arg, int status, const char *body, size_t len, const char *err)
+{
+    desc_got_t *g = arg;
+    g->done = true;
+    g->status = status;
+    snprintf(g->body, sizeof g->body, "%.*s", (int)len, body ? body : "");
+    snprintf(g->err, sizeof g->err, "%s", err ? err : "");
+}
+
+/* om_ws_descriptor_fetch (what the OP's websocket Bridge transport uses) from url. */
+static bool fetch_desc(const char *url, size_t max, desc_got_t *g)
+{
+    memset(g, 0, sizeof *g);
+    if (!om_ws_descriptor_fetch(base, url, max, desc_got, g)) return false;
+    OM_TEST_WAIT_FOR(base, g->done, 10000);
+    return g->done;
+}
+
 /* wss://: a server with a certificate and key (self-signed: the client accepts any, the relay's
  * identity is pinned by CERTS); a link and a circuit over it. */
 static void test_wss(void)
@@ -484,7 +509,16 @@ static void test_wss(void)
         OM_TEST_WAIT_FOR(base, cs->built || cs->closed, 10000);
         built = cs->built;
     }
+    /* the descriptor over HTTPS from the same port (any certificate: the OP checks the
+     * descriptor's signature) */
+    desc_got_t g = {0};
+    if (s) {
+        om_ws_server_set_descriptor(s, "router wss 127.0.0.1 9001 0 0\n");
+        CHECK(fetch_desc(url, 65536, &g));
+    }
     om_ws_server_free(s);
+    CHECK_MSG(g.status == 200 && !strcmp(g.body, "router wss 127.0.0.1 9001 0 0\n"),
+              "https: status %d %s", g.status, g.err);
     CHECK_MSG(linked, "wss link: %s", err);
     CHECK_MSG(built, "circuit over wss: %s", cs->why);
 }
@@ -640,6 +674,62 @@ static void test_plain_http_404(void)
     CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
 }
 
+/* GET uri on a new connection; the whole response (headers and body) into resp. */
+static size_t http_get(const char *uri, char *resp, size_t respsz)
+{
+    int fd = raw_connect();
+    if (fd < 0) return 0;
+    char req[512];
+    int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", uri);
+    size_t got = 0;
+    if (write(fd, req, (size_t)rl) == rl) {
+        ssize_t n;
+        while (got < respsz - 1 &&
+               (n = raw_read(fd, (uint8_t *)resp + got, respsz - 1 - got, 2000)) > 0) {
+            got += (size_t)n;
+            resp[got] = 0;
+            const char *cl = strstr(resp, "content-length: "), *hb = strstr(resp, "\r\n\r\n");
+            if (cl && hb && got >= (size_t)(hb + 4 - resp) + strtoul(cl + 16, NULL, 10)) break;
+        }
+    }
+    close(fd);
+    resp[got] = 0;
+    return got;
+}
+
+/* The relay's descriptor over plain HTTP at WebSocketPath + /tor/server/authority (a bridge
+ * client with no ntor key asks for it there); 404 before there is one and on other paths. */
+static void test_descriptor_over_http(void)
+{
+    static char resp[16384];
+    http_get(PATH "/tor/server/authority", resp, sizeof resp);
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 404", 12), "no descriptor yet: %.40s", resp);
+    static char desc[6000];
+    snprintf(desc, sizeof desc, "router test 127.0.0.1 9001 0 0\n");
+    for (size_t i = strlen(desc); i < sizeof desc - 40; i += 32)
+        strcat(desc, "platform abcdefghijklmnopqrstuv\n"); /* several KB: more than one write */
+    om_ws_server_set_descriptor(ws, desc);
+    size_t n = http_get(PATH "/tor/server/authority", resp, sizeof resp);
+    const char *body = strstr(resp, "\r\n\r\n");
+    CHECK_MSG(n && !strncmp(resp, "HTTP/1.1 200", 12), "%.60s", resp);
+    CHECK_MSG(body && !strcmp(body + 4, desc), "body differs (%zu bytes in all)", n);
+    http_get("/tor/server/authority", resp, sizeof resp);
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 404", 12), "outside WebSocketPath: %.40s", resp);
+    /* the client side, from the Bridge line's url= (a trailing slash is fine) */
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u%s/", ws_port, PATH);
+    desc_got_t g;
+    CHECK(fetch_desc(url, 65536, &g));
+    CHECK_MSG(g.status == 200 && !strcmp(g.body, desc), "status %d %s", g.status, g.err);
+    CHECK(fetch_desc(url, 1000, &g)); /* over the caller's size limit */
+    CHECK_MSG(g.status == 0 && g.err[0], "status %d", g.status);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/other", ws_port);
+    CHECK(fetch_desc(url, 65536, &g));
+    CHECK_EQ_INT(g.status, 404);
+    om_ws_server_set_descriptor(ws, NULL);
+    CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
+}
+
 static void test_refused_counted(void)
 {
     CHECK(om_ws_server_refused(ws) >= 2);
@@ -717,6 +807,7 @@ static const om_test_t tests[] = {
     {"fault_bad_origin", test_fault_bad_origin},
     {"fault_no_subprotocol", test_fault_no_subprotocol},
     {"plain_http_404", test_plain_http_404},
+    {"descriptor_over_http", test_descriptor_over_http},
     {"refused_counted", test_refused_counted},
     {"ping_and_idle_timeout", test_ping_and_idle_timeout},
     {"idle_links_memory", test_idle_links_memory},
