@@ -525,11 +525,32 @@ static void found_reachable(void *arg)
 {
     om_relay_t *r = arg;
     r->reachable = true;
-    publish_now(r);
+    if (!r->opt->bridge_relay) publish_now(r); /* a bridge served its descriptor already */
+}
+
+/* The ORPort self-test (AssumeReachable 0); false if it cannot run (no consensus kept). */
+static bool start_self_test(om_relay_t *r)
+{
+    om_reach_params_t rp = {.base = r->base,
+                            .links = r->links,
+                            .keys = &r->keys,
+                            .address = r->address,
+                            .or_port = r->or_port,
+                            .pick_hop = pick_hop,
+                            .on_reachable = found_reachable,
+                            .arg = r};
+    if (!r->dircache) {
+        om_warn("AssumeReachable 0 needs the consensus to choose a relay to test our ORPort "
+                "through, and DirCache 0 keeps none: set DirCache 1 or AssumeReachable 1");
+        return false;
+    }
+    r->reach = om_reach_start(&rp);
+    return true;
 }
 
 /* With AssumeReachable 0, the ORPort self-test (reachability.c) runs first and the descriptor is
- * uploaded once it succeeds; with 1 (TestingTorNetwork's default), at once. */
+ * uploaded once it succeeds; with 1 (TestingTorNetwork's default), at once. A bridge serves its
+ * descriptor at once and runs the self-test only to tell its operator, as tor's bridges do. */
 static void start_publication(om_relay_t *r)
 {
     if (r->opt->bridge_relay) {
@@ -539,6 +560,8 @@ static void start_publication(om_relay_t *r)
         r->publish_ev = event_new(r->base, -1, 0, publish_cb, r); /* build it once the loop runs */
         struct timeval now = {0, 0};
         if (r->publish_ev) event_add(r->publish_ev, &now);
+        r->reachable = r->opt->assume_reachable;
+        if (!r->reachable) start_self_test(r);
         return;
     }
     if (!r->publish) {
@@ -547,21 +570,7 @@ static void start_publication(om_relay_t *r)
     }
     r->reachable = r->opt->assume_reachable;
     if (!r->reachable) {
-        om_reach_params_t rp = {.base = r->base,
-                                .links = r->links,
-                                .keys = &r->keys,
-                                .address = r->address,
-                                .or_port = r->or_port,
-                                .pick_hop = pick_hop,
-                                .on_reachable = found_reachable,
-                                .arg = r};
-        if (!r->dircache) {
-            om_warn("AssumeReachable 0 needs the consensus to choose a relay to test our ORPort "
-                    "through, and DirCache 0 keeps none: set DirCache 1 or AssumeReachable 1; "
-                    "not uploading our descriptor");
-            return;
-        }
-        r->reach = om_reach_start(&rp);
+        if (!start_self_test(r)) om_warn("Not uploading our descriptor");
         return;
     }
     /* First upload once the loop runs (the listener is up by then). */

@@ -7,8 +7,9 @@
 #      byte-exact over bridge -> tor relay -> tor exit; a Bridge line with a wrong fingerprint
 #      is never used (the link must prove the pinned identity);
 #  (b) onionmesh run as BridgeRelay 1 writes the right DataDirectory/bridge-line, is not in the
-#      authorities' consensus, and a Debian tor client given that line bootstraps through it and
-#      downloads the file byte-exact.
+#      authorities' consensus, a Debian tor client given that line bootstraps through it and
+#      downloads the file byte-exact, and its ORPort self-test (AssumeReachable 0) succeeds
+#      through tor relays extending back to it.
 # Prints "ok - ..." / "not ok - ..." per check.
 # Usage: bridge-test.sh [BUILD_DIR]   (default: build)
 set -u
@@ -199,6 +200,7 @@ OB=$(mkdir_private ombridge)
     echo "BridgeRelay 1"
     echo "SocksPort 0"
     echo "TestingTorNetwork 1"
+    echo "AssumeReachable 0" # the ORPort self-test runs, through tor relays back to the bridge
     echo "Log info file $OB/info.log"
     cat "$NET/dirauth-lines"
 } >"$OB/torrc"
@@ -244,6 +246,16 @@ else
     notok "tor_client_fetch_${BIG_MB}MB_byte_exact_over_om_bridge"
 fi
 check "tor_client_circuits_start_at_om_bridge" grep -q "circ (length 3): \$$OB_FP(open)" "$TC/info.log"
+# The bridge's ORPort self-test (as tor's bridges run it): a circuit through two tor relays whose
+# last one extends back to the bridge; the bridge was serving its descriptor before it ended.
+bridge_self_test() {
+    for _ in $(seq 1 120); do
+        grep -q "Self-testing indicates your ORPort 127.0.0.1:$OB_PORT is reachable" "$OB/info.log" && return 0
+        sleep 1
+    done
+    return 1
+}
+check "om_bridge_orport_self_test" bridge_self_test
 
 # Neither bridge is in the authorities' consensus, once one made after the onionmesh bridge
 # started is out (the test network votes every few seconds).
