@@ -1,7 +1,7 @@
 // worker.js — the Web Worker entry point (module worker) so the page stays responsive. Messages
-// in: {op: 'bootstrap', bridgeLine}. Messages out: {type: 'event', ...} for progress, then
-// {type: 'result', ...} with what happened at each stage; the consensus bytes are transferred
-// with their SHA-256 (WebCrypto) computed here.
+// in: {op: 'bootstrap', bridgeLine, minCells}. Messages out: {type: 'event', event} for progress,
+// then {type: 'result', ...} with what happened at each stage; the consensus bytes are
+// transferred with their SHA-256 (WebCrypto) computed here.
 import { bootstrapConsensus } from './client.js';
 import { hex } from './bytes.js';
 
@@ -12,7 +12,7 @@ self.onmessage = async (e) => {
     return;
   }
   const r = await bootstrapConsensus(m.bridgeLine, (ev) =>
-    self.postMessage({ type: 'event', ...ev }));
+    self.postMessage({ type: 'event', event: ev }), { minCells: m.minCells });
   const transfer = [];
   if (r.consensus) {
     r.consensus.sha256 = hex(new Uint8Array(await crypto.subtle.digest('SHA-256',

@@ -8,7 +8,9 @@ import {
   CMD, decodeCell, decodeCells, decodeCreated2, decodeNetinfo, decodeVersions, encodeCell,
   encodeCreate2, encodeNetinfo, encodeVersions,
 } from '../../../src/bridge/web/cell.js';
-import { decodeRelay, decodeSendme, encodeRelay, encodeSendmeV1, RELAY } from '../../../src/bridge/web/relay_cell.js';
+import {
+  decodeRelay, decodeSendme, encodeRelay, encodeSendmeV1, RELAY,
+} from '../../../src/bridge/web/relay_cell.js';
 import { hex, unhex } from '../../../src/bridge/web/bytes.js';
 
 const FP = '0123456789ABCDEF0123456789ABCDEF01234567';
