@@ -130,7 +130,8 @@ export function verifyResponderCerts(payload, pinnedRsaId, nowMs = Date.now()) {
   const cc = parseCrossCert(byType.get(CERTTYPE.RSA_ED_CROSS));
   if (!rsaVerifyRawDigest(id.key, sha256(concat(CROSSCERT_PREFIX, cc.signed)), cc.signature))
     throw new Error('CERTS: type 7 cross-certificate: bad RSA signature');
-  if (hoursNow(nowMs) >= cc.expiresHours) throw new Error('CERTS: type 7 cross-certificate expired');
+  if (hoursNow(nowMs) >= cc.expiresHours)
+    throw new Error('CERTS: type 7 cross-certificate expired');
 
   // Type 4: identity -> signing key; tor requires the identity in the extension.
   const idSign = parseEdCert(byType.get(CERTTYPE.ED_ID_SIGN));

@@ -54,7 +54,8 @@ export class Link {
     if (ws.protocol !== SUBPROTOCOL)
       throw new LinkError('connect', `server chose subprotocol "${ws.protocol}"`);
     ws.onmessage = (e) => this.onMessage(new Uint8Array(e.data));
-    ws.onclose = (e) => this.fail(new LinkError('link', `WebSocket closed (${e.code} ${e.reason})`));
+    ws.onclose = (e) =>
+      this.fail(new LinkError('link', `WebSocket closed (${e.code} ${e.reason})`));
     ws.onerror = () => this.fail(new LinkError('link', 'WebSocket error'));
 
     const deadline = setTimeout(() => this.fail(new LinkError('handshake', 'handshake timed out')),
@@ -129,7 +130,7 @@ export class Link {
       return;
     }
     if (this.buf.length && this.linkProto !== 0)
-      this.fail(new LinkError('link', 'a message ended inside a cell (doc/bridge.md: whole cells)'));
+      this.fail(new LinkError('link', 'a message ended inside a cell (doc/bridge.md)'));
   }
 
   // Decodes the whole cells in the buffer. Before VERSIONS is read only that one cell is taken

@@ -1,27 +1,28 @@
 // crypto.test.mjs — node:test checks of the web client's ntor (src/bridge/web/ntor.js) and tor1
-// relay crypto (relay_crypto.js). ntor: the vector of tests/unit/test_ntor.c (tor-spec has none;
-// that one was derived independently in Python from the spec, and the C code passes it).
+// relay crypto (relay_crypto.js). ntor: the vector of tests/unit/test_ntor.c, read from it
+// (tor-spec has none; that one was derived independently in Python from the spec, and the C
+// code passes it).
 // tor1: a vector made by tests/unit/web/relay_vector.py (Python hashlib + `cryptography` AES).
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ctr } from '@noble/ciphers/aes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ntorClientFinish, ntorClientStart } from '../../../src/bridge/web/ntor.js';
 import { CtrStream, Tor1Hop } from '../../../src/bridge/web/relay_crypto.js';
 import { concat, hex, unhex } from '../../../src/bridge/web/bytes.js';
 
-// tests/unit/test_ntor.c
-const V = {
-  B: 'c0c6921029ab6095e3cab599b7ed7a863f5cfc378293ddc3c5c78aba67d81904',
-  x: 'f23a6c8f1c7471992c9ee61300937cf9218e5bca67fb697767abde4c6a41b5c1',
-  X: '4d8e845884f8487578d6a6aaa05525b9051be6dd8d84dbc32c9c020796250f29',
-  Y: 'abba818eaaa36816d2a789d3702f255432f61ce1c43a76f13ce16551b55e1432',
-  ID: '1516dd9a7cd19f7fc9d5882547038397e3b3d7fa',
-  AUTH: '945b1e60e997b1dc85f8c2270dc3bb327fc16ac0fb309306de6beb127e9ffebd',
-  KEYS: '7a9c7866b56ea858527b283ed8927d8133f8a650d81126a0cd8c26687fc7bfcab7537c48d89f8d3220f089c1a' +
-    '8344fe2c9dca3533aaceeedd223e1835bf1f9beee32ecd1fb61ff2b',
-  KH: '15161459f0402ad82a8050887805f4ae9c432794',
+// The vector of tests/unit/test_ntor.c, read from that file (#define V_name "hex" ...).
+const C = fs.readFileSync(fileURLToPath(new URL('../test_ntor.c', import.meta.url)), 'utf8');
+const cDefine = (name) => {
+  const m = new RegExp(`#define V_${name}[\\s\\\\]+((?:"[0-9a-f]*"[\\s\\\\]*)+)`).exec(C);
+  return m[1].match(/"([0-9a-f]*)"/g).map((x) => x.slice(1, -1)).join('');
 };
+const V = {};
+for (const n of ['B', 'x', 'X', 'Y', 'ID', 'KEYS', 'KH']) V[n] = cDefine(n);
+// #define V_REPLY V_Y "auth"
+V.AUTH = /#define V_REPLY\s+V_Y\s+"([0-9a-f]{64})"/.exec(C)[1];
 
 test('ntor: client onionskin and keys match the C test vector', () => {
   const st = ntorClientStart(unhex(V.ID), unhex(V.B), unhex(V.x));
