@@ -59,6 +59,11 @@ const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 't
 
 function serve(req, res) {
   const u = new URL(req.url, 'http://x');
+  if (u.pathname === '/favicon.ico') {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
   if (u.pathname === '/') {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end(PAGE);
