@@ -1,0 +1,80 @@
+// relay_crypto.js — the "tor1" relay cell encryption of one hop, client side (tor-spec 5.2.2
+// for the key layout, 0.3 for the ciphers, 5.5 "Routing relay cells", 6.1 "Relay cells" for the
+// digests): AES-128-CTR with an all-zero IV over the stream of 509-byte relay payloads in each
+// direction (Kf forward, Kb backward), and running SHA-1 digests seeded with Df / Db over every
+// payload of the hop (with its 4-byte digest field zeroed). AES is @noble/ciphers' CTR mode;
+// only the counter bookkeeping for a keystream that continues across cells is here. SHA-1 is
+// @noble/hashes' incremental sha1 (its state cloned to check a cell before committing it).
+import { ctr } from '@noble/ciphers/aes.js';
+import { sha1 } from '@noble/hashes/legacy.js';
+import { equalCt } from './bytes.js';
+
+const KS_BLOCKS = 64; // keystream generated 1 KiB at a time
+
+// An AES-128-CTR keystream that continues from one call to the next (IV 0, 128-bit big-endian
+// counter, as tor's aes_crypt_inplace).
+export class CtrStream {
+  constructor(key) {
+    this.key = key;
+    this.block = 0n;
+    this.ks = new Uint8Array(0);
+    this.pos = 0;
+  }
+
+  refill() {
+    const iv = new Uint8Array(16);
+    let c = this.block;
+    for (let i = 15; i >= 0 && c > 0n; i--, c >>= 8n) iv[i] = Number(c & 0xffn);
+    this.ks = ctr(this.key, iv).encrypt(new Uint8Array(16 * KS_BLOCKS));
+    this.block += BigInt(KS_BLOCKS);
+    this.pos = 0;
+  }
+
+  // XORs data with the next bytes of the keystream, in place.
+  xor(data) {
+    for (let i = 0; i < data.length; i++) {
+      if (this.pos === this.ks.length) this.refill();
+      data[i] ^= this.ks[this.pos++];
+    }
+    return data;
+  }
+}
+
+export class Tor1Hop {
+  // keys: Df (20) | Db (20) | Kf (16) | Kb (16) [| KH], from ntor's KDF.
+  constructor(keys) {
+    this.fwdDigest = sha1.create().update(keys.slice(0, 20));
+    this.backDigest = sha1.create().update(keys.slice(20, 40));
+    this.fwdCipher = new CtrStream(keys.slice(40, 56));
+    this.backCipher = new CtrStream(keys.slice(56, 72));
+    this.lastBackDigest = null; // 20 bytes: what a SENDME v1 acknowledges
+  }
+
+  // Sets the digest field (bytes 5..8) of a plaintext relay payload from the forward running
+  // digest, then encrypts it in place. Returns the full 20-byte digest (SENDME v1 bookkeeping).
+  encryptOutbound(payload) {
+    payload.fill(0, 5, 9);
+    this.fwdDigest.update(payload);
+    const d = this.fwdDigest.clone().digest();
+    payload.set(d.slice(0, 4), 5);
+    this.fwdCipher.xor(payload);
+    return d;
+  }
+
+  // Decrypts a payload in place; returns true if the cell is recognized by this hop (field
+  // "recognized" zero and the digest matching), in which case the running digest advances.
+  decryptInbound(payload) {
+    this.backCipher.xor(payload);
+    if (payload[1] !== 0 || payload[2] !== 0) return false;
+    const got = payload.slice(5, 9);
+    payload.fill(0, 5, 9);
+    const trial = this.backDigest.clone().update(payload);
+    const d = trial.clone().digest();
+    payload.set(got, 5);
+    if (!equalCt(d.slice(0, 4), got)) return false;
+    this.backDigest.destroy?.();
+    this.backDigest = trial;
+    this.lastBackDigest = d;
+    return true;
+  }
+}
