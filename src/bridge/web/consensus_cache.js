@@ -1,8 +1,8 @@
 // consensus_cache.js — where a verified consensus is kept between page loads: an IndexedDB
 // object store in the browser (idbCache), a Map in node tests (memoryCache); both hold, per
-// flavour, {flavor, validUntil, freshUntil, consensus (bytes), certs (bytes of the /tor/keys/
-// answer)}. Nothing read back is trusted: directory.js verifies a cached consensus again with
-// its certificates and the pinned authorities before using it.
+// flavour, {flavor, validAfter, validUntil, freshUntil, consensus (bytes), certs (bytes of the
+// /tor/keys/ answer)}. Nothing read back is trusted: directory.js verifies a cached consensus
+// again with its certificates and the pinned authorities before using it.
 
 export function memoryCache() {
   const m = new Map();
@@ -32,18 +32,26 @@ export function idbCache(name = 'onionmesh-dir', idb = globalThis.indexedDB) {
   const db = () => {
     if (!dbp) {
       const open = idb.open(name, 1);
-      open.onupgradeneeded = () => open.result.createObjectStore('consensus', { keyPath: 'flavor' });
+      open.onupgradeneeded = () =>
+        open.result.createObjectStore('consensus', { keyPath: 'flavor' });
       dbp = req(open);
     }
     return dbp;
   };
-  const store = async (mode) => (await db()).transaction('consensus', mode).objectStore('consensus');
+  const store = async (mode) =>
+    (await db()).transaction('consensus', mode).objectStore('consensus');
   return {
     async get(flavor) {
       return req((await store('readonly')).get(flavor));
     },
     async put(entry) {
-      await req((await store('readwrite')).put(entry));
+      const s = await store('readwrite');
+      const done = new Promise((resolve, reject) => {
+        s.transaction.oncomplete = resolve;
+        s.transaction.onerror = s.transaction.onabort = () => reject(s.transaction.error);
+      });
+      s.put(entry);
+      await done; // committed, not only queued
     },
     async delete(flavor) {
       await req((await store('readwrite')).delete(flavor));

@@ -21,22 +21,25 @@ const b64 = (b) => btoa(String.fromCharCode(...b)).replace(/=+$/, '');
 export function circuitGetter(circ, onProgress) {
   return async (path) => {
     const r = await dirGet(circ, path, onProgress);
-    if (r.status !== 200) throw new Error(`directory: ${path.slice(0, 40)}: ${r.status} ${r.reason}`);
+    if (r.status !== 200)
+      throw new Error(`directory: ${path.slice(0, 40)}: ${r.status} ${r.reason}`);
     return r.body;
   };
 }
 
 function keepPinned(certs, pinned) {
-  const ids = new Set(pinned.map((p) => p.toUpperCase()));
+  const ids = new Set(pinned);
   return certs.filter((c) => ids.has(c.idHex));
 }
+
+const pinHex = (p) => (typeof p === 'string' ? p : hex(p)).toUpperCase();
 
 // get(path) -> body bytes. opts: authorities (pinned v3 identity fingerprints, hex; required),
 // cache (consensus_cache.js; optional), now (ms), skew / certSkew (consensus.js), batch,
 // onEvent({type: 'dir', ...}). Returns {consensus, verification, fromCache, microdescs (Map),
 // nodes, stats}; throws if the consensus does not verify.
 export async function loadDirectory(get, opts) {
-  const pinned = opts.authorities || [];
+  const pinned = (opts.authorities || []).map(pinHex);
   const now = opts.now ?? Date.now();
   const vopts = { now, skew: opts.skew, certSkew: opts.certSkew };
   const ev = opts.onEvent || (() => {});
@@ -65,6 +68,7 @@ export async function loadDirectory(get, opts) {
     const body = await get(CONSENSUS_MICRODESC_PATH);
     stats.consensusBytes = body.length;
     const c = parseConsensus(body);
+    if (c.flavor !== FLAVOR) throw new Error(`consensus: flavour ${c.flavor}, asked for ${FLAVOR}`);
     const want = wantedCerts(c, pinned);
     if (!want.length)
       throw new Error('consensus: no signature from any pinned authority (' +
@@ -79,8 +83,8 @@ export async function loadDirectory(get, opts) {
     ev({ type: 'dir', what: 'consensus-verified', good: verification.good.length,
       of: verification.of });
     if (opts.cache)
-      await opts.cache.put({ flavor: FLAVOR, validUntil: c.validUntil, freshUntil: c.freshUntil,
-        consensus: body, certs: kb });
+      await opts.cache.put({ flavor: FLAVOR, validAfter: c.validAfter, validUntil: c.validUntil,
+        freshUntil: c.freshUntil, consensus: body, certs: kb });
   }
 
   const digests = consensus.routers.map((r) => r.mdDigest);

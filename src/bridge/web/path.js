@@ -92,6 +92,7 @@ export function choosePath(consensus, nodes, bridge, opts = {}) {
     policyAllows(n.md.policy, port), [first]);
   if (!exit) throw new Error(`path: no usable exit allows port ${port}`);
   const middle = pick('middle', () => true, [first, exit]);
-  if (!middle) throw new Error(`path: no usable middle relay unrelated to the bridge and ${exit.nickname}`);
+  if (!middle)
+    throw new Error(`path: no usable middle relay unrelated to the bridge and ${exit.nickname}`);
   return [toHop(middle), toHop(exit)];
 }

@@ -45,7 +45,8 @@ test('authority certificates: tampering drops that certificate only', () => {
     [replaceNth(t, 'KQxWLg5KJ4umA5v6', 'KQxWLg5KJ4umA5v7'), 'bad dir-key-crosscert'],
     // another authority's signing key in place of this one's
     [(() => {
-      const keys = [...t.matchAll(/dir-signing-key\n-----BEGIN RSA PUBLIC KEY-----\n[^-]*-----END RSA PUBLIC KEY-----\n/g)];
+      const re = /dir-signing-key\n-----BEGIN RSA PUBLIC KEY-----\n[^-]*-----END RSA PUBLIC KEY-----\n/g;
+      const keys = [...t.matchAll(re)];
       return t.replace(keys[0][0], keys[2][0]);
     })(), 'bad dir-key-crosscert'],
   ];
@@ -124,8 +125,9 @@ test('consensus: a signature relabelled as another authority\'s does not count f
 });
 
 test('consensus: expired authority certificates count as not signed', () => {
-  const expire = (k, n) => k.map((c, i) => (i < n ? { ...c, published: VALID_AFTER_MS - 20 * 86400000,
-    expires: VALID_AFTER_MS - 86400000 } : c));
+  const expire = (k, n) => k.map((c, i) => (i < n
+    ? { ...c, published: VALID_AFTER_MS - 20 * 86400000, expires: VALID_AFTER_MS - 86400000 }
+    : c));
   const c = parseConsensus(CONS);
   assert.equal(verifyConsensus(c, expire(certs(), 1), V3IDENTS, NOW).good.length, 2);
   assert.throws(() => verifyConsensus(c, expire(certs(), 2), V3IDENTS, NOW),
@@ -144,8 +146,8 @@ test('consensus: too few, duplicated or foreign signatures and wrong pins fail',
   assert.throws(() => verifyText(one + s0 + s0), /only 1 of 3/);
   assert.throws(() => verifyText(t.replace(/directory-signature[^]*$/, '')), /no directory-signature/);
   // pins that are none of the signers
-  const others = ['0123456789ABCDEF0123456789ABCDEF01234567', 'FEDCBA9876543210FEDCBA9876543210FEDCBA98',
-    '1111111111111111111111111111111111111111'];
+  const others = ['0123456789ABCDEF0123456789ABCDEF01234567',
+    'FEDCBA9876543210FEDCBA9876543210FEDCBA98', '1111111111111111111111111111111111111111'];
   assert.throws(() => verifyText(t, NOW, others), /only 0 of 3 .*no signature from/);
   // more than half of the pinned list: 3 of 5 is enough, 3 of 6 is not
   assert.equal(verifyText(t, NOW, [...V3IDENTS, ...others.slice(0, 2)]).need, 3);
@@ -169,12 +171,15 @@ test('consensus: lifetime with a day of tolerance either way', () => {
 test('consensus: malformed documents are refused', () => {
   const t = text(CONS);
   for (const [s, re] of [
-    [t.replace('network-status-version 3 microdesc', 'network-status-version 2'), /network-status-version 3/],
+    [t.replace('network-status-version 3 microdesc', 'network-status-version 2'),
+      /network-status-version 3/],
     [t.replace('vote-status consensus', 'vote-status vote'), /vote-status/],
     [t.replace(/^valid-until .*\n/m, ''), /missing validUntil/],
-    [t.replace('fresh-until 2026-11-22 09:14:40', 'fresh-until 2026-11-22 09:16:40'), /does not hold/],
+    [t.replace('fresh-until 2026-11-22 09:14:40', 'fresh-until 2026-11-22 09:16:40'),
+      /does not hold/],
     [replaceNth(t, 'm klWMiCRWJa3go2BIjiDEwbFuiXr0h31Jsn1dV78aIFA\n', ''), /relay0: no m/],
-    [t.replace('r relay0 IymxGfy629Ga09+V6DWUjX4JL28', 'r relay0 IymxGfy629Ga09+V6DWUjX4JL2'), /r identity/],
+    [t.replace('r relay0 IymxGfy629Ga09+V6DWUjX4JL28', 'r relay0 IymxGfy629Ga09+V6DWUjX4JL2'),
+      /r identity/],
     [t.replace('127.0.0.1 27120', '127.0.0.300 27120'), /IPv4/],
     [t.slice(0, -1), /no newline/],
     [t + 'r late x\n', /after the signatures/],
@@ -183,7 +188,8 @@ test('consensus: malformed documents are refused', () => {
   ]) assert.throws(() => parseConsensus(bytes(s)), re);
   // every truncation fails to parse or to verify
   for (let n = 0; n < CONS.length; n += 97) {
-    assert.throws(() => verifyConsensus(parseConsensus(CONS.subarray(0, n)), certs(), V3IDENTS, NOW));
+    assert.throws(() =>
+      verifyConsensus(parseConsensus(CONS.subarray(0, n)), certs(), V3IDENTS, NOW));
   }
 });
 
@@ -198,7 +204,8 @@ test('microdescriptors: the six match the consensus digests, with tor\'s keys an
   assert.deepEqual(of('relay0').family, [NODES[3].fp, NODES[4].fp]);
   assert.deepEqual(of('relay1').familyIds, ['ed25519:42Tgf4QUEAX6RoFR6KqwC9k7eriKAW/PL7UCZ34ztJY']);
   assert.deepEqual(of('relay2').family, []);
-  assert.deepEqual(of('relay1').policy, { accept: false, ranges: [[25, 25], [119, 119], [6000, 6100]] });
+  assert.deepEqual(of('relay1').policy,
+    { accept: false, ranges: [[25, 25], [119, 119], [6000, 6100]] });
   assert.deepEqual(of('auth2').ntorKey, unbase64('ujKle8WyfBYJw4XpuMS5qtGL2qiNFA1mQEWRfjB8ER0'));
   assert.ok(policyAllows(of('relay1').policy, 80) && !policyAllows(of('relay1').policy, 6050));
   assert.ok(policyAllows(of('relay0').policy, 6667) && !policyAllows(of('relay0').policy, 22));

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-export const doc = (name) => new Uint8Array(fs.readFileSync(here(`../../data/testnet-snapshot/${name}`)));
+export const doc = (name) =>
+  new Uint8Array(fs.readFileSync(here(`../../data/testnet-snapshot/${name}`)));
 const cfile = (name) => fs.readFileSync(here(`../${name}`), 'utf8');
 
 const strings = (c, name) => {
@@ -20,7 +21,8 @@ export const SIGNING = strings(A, 'signing_hex');
 const M = strings(cfile('test_microdesc.c'), 'nodes');
 export const NODES = [];
 for (let i = 0; i < M.length; i += 3) NODES.push({ nick: M[i], fp: M[i + 1], ed64: M[i + 2] });
-export const VALID_AFTER_MS = Number(/VALID_AFTER = (\d+);/.exec(cfile('test_consensus_certs.c'))[1]) * 1000;
+export const VALID_AFTER_MS =
+  Number(/VALID_AFTER = (\d+);/.exec(cfile('test_consensus_certs.c'))[1]) * 1000;
 
 const latin1 = new TextDecoder('latin1');
 export const text = (b) => latin1.decode(b);
@@ -38,7 +40,8 @@ export function replaceNth(s, from, to, nth = 0) {
 
 // The directory-signature block (line and object) of authority `id` (hex).
 export function sigBlock(s, id) {
-  const m = new RegExp(`directory-signature (?:sha\\w+ )?${id} [0-9A-F]{40}\\n-----BEGIN SIGNATURE-----\\n[^-]*-----END SIGNATURE-----\\n`).exec(s);
+  const m = new RegExp(`directory-signature (?:sha\\w+ )?${id} [0-9A-F]{40}\\n` +
+    '-----BEGIN SIGNATURE-----\\n[^-]*-----END SIGNATURE-----\\n').exec(s);
   if (!m) throw new Error('no signature block for ' + id);
   return m[0];
 }
