@@ -229,3 +229,63 @@ test('exit policy summaries', () => {
     'accept 70000', 'accept 80,,443', 'reject 443,80'])
     assert.throws(() => parsePolicySummary(s), /microdesc/, s);
 });
+
+// An authority made here with node's own RSA (OpenSSL; independent of rsa.js): its certificate
+// signed as tor-gencert does (PKCS#1 v1.5 over the raw SHA-1 digests), and signatures over the
+// snapshot's signed part in the forms tor has used: "directory-signature ID SK" (SHA-1, before
+// consensus method 9's algorithm field), "sha1" and "sha256".
+test('consensus: sha1 and sha256 signatures of an authority made with node:crypto', async () => {
+  const nc = await import('node:crypto');
+  const gen = () => nc.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const [id, sk] = [gen(), gen()];
+  const der = (k) => k.publicKey.export({ type: 'pkcs1', format: 'der' });
+  const pem = (k) => k.publicKey.export({ type: 'pkcs1', format: 'pem' });
+  const sign = (k, digest) => nc.privateEncrypt({ key: k.privateKey,
+    padding: nc.constants.RSA_PKCS1_PADDING }, digest);
+  const obj = (type, b) => `-----BEGIN ${type}-----\n${b.toString('base64').match(/.{1,64}/g)
+    .join('\n')}\n-----END ${type}-----\n`;
+  const h = (alg, b) => nc.createHash(alg).update(b).digest();
+  const v3 = h('sha1', der(id));
+  const V3 = v3.toString('hex').toUpperCase();
+  const SK = h('sha1', der(sk)).toString('hex').toUpperCase();
+  const day = 86400000;
+  const iso = (ms) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+  const body = `dir-key-certificate-version 3\nfingerprint ${V3}\n` +
+    `dir-key-published ${iso(VALID_AFTER_MS - day)}\ndir-key-expires ${iso(VALID_AFTER_MS + day)}\n` +
+    `dir-identity-key\n${pem(id)}dir-signing-key\n${pem(sk)}` +
+    `dir-key-crosscert\n${obj('ID SIGNATURE', sign(sk, v3))}dir-key-certification\n`;
+  const certText = body + obj('SIGNATURE', sign(id, h('sha1', Buffer.from(body))));
+  const { certs: mine, errors } = parseAuthCerts(bytes(certText));
+  assert.deepEqual(errors, []);
+  assert.equal(mine[0].idHex, V3);
+
+  const t = text(CONS);
+  const first = t.indexOf('directory-signature ');
+  const signed = Buffer.from(t.slice(0, first + 'directory-signature '.length), 'latin1');
+  const block = (line, sig) => `directory-signature ${line}\n${obj('SIGNATURE', sig)}`;
+  const withSig = (line, sig) => t.slice(0, first) + block(line, sig);
+  const pins = [V3];
+  const ok = (s) => verifyText(s, NOW, pins, mine).good.length;
+  assert.equal(ok(withSig(`${V3} ${SK}`, sign(sk, h('sha1', signed)))), 1);
+  assert.equal(ok(withSig(`sha1 ${V3} ${SK}`, sign(sk, h('sha1', signed)))), 1);
+  assert.equal(ok(withSig(`sha256 ${V3} ${SK}`, sign(sk, h('sha256', signed)))), 1);
+  // the digest of the other algorithm, an unknown algorithm, the identity key, a changed byte
+  assert.throws(() => ok(withSig(`sha256 ${V3} ${SK}`, sign(sk, h('sha1', signed)))),
+    /forged or bad signature/);
+  assert.throws(() => ok(withSig(`sha512 ${V3} ${SK}`, sign(sk, h('sha512', signed)))),
+    /no signature from/);
+  assert.throws(() => ok(withSig(`sha1 ${V3} ${SK}`, sign(id, h('sha1', signed)))),
+    /forged or bad signature/);
+  assert.throws(() => ok(replaceNth(withSig(`${V3} ${SK}`, sign(sk, h('sha1', signed))),
+    'known-flags ', 'known-flags  ')), /forged or bad signature/);
+  // with the three real authorities pinned as well, our one signature is 1 of 4: refused; added
+  // to the three real signatures, 4 of 4
+  const sha1Block = block(`${V3} ${SK}`, sign(sk, h('sha1', signed)));
+  const all = [...certs(), ...mine];
+  assert.throws(() => verifyText(withSig(`${V3} ${SK}`, sign(sk, h('sha1', signed))), NOW,
+    [...V3IDENTS, V3], all), /only 1 of 4/);
+  assert.equal(verifyText(t + sha1Block, NOW, [...V3IDENTS, V3], all).good.length, 4);
+  // its certificate expired yesterday: not counted
+  const old = mine.map((c) => ({ ...c, expires: VALID_AFTER_MS - 1000 }));
+  assert.throws(() => verifyText(t.slice(0, first) + sha1Block, NOW, pins, old), /expired certificate/);
+});
