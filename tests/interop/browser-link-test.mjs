@@ -188,7 +188,7 @@ process.exit(failed);
 function dirWorkerSource() {
   return `
 self.onmessage = async (e) => {
-  const { base, bridgeLine, authorities, now, db, forge } = e.data;
+  const { base, bridgeLine, authorities, now, db, forge, batch } = e.data;
   const imp = (f) => import(base + 'web/' + f);
   const [{ parseBridgeLine }, { Link }, { Circuit }, dir, { idbCache }, { choosePath }, { hex }] =
     await Promise.all(['bridge_line.js', 'link.js', 'circuit.js', 'directory.js',
@@ -219,7 +219,7 @@ self.onmessage = async (e) => {
       return b;
     };
     const t0 = performance.now();
-    const d = await dir.loadDirectory(get, { authorities, cache: idbCache(db), now });
+    const d = await dir.loadDirectory(get, { authorities, cache: idbCache(db), now, batch });
     r.dir = { ms: performance.now() - t0, fromCache: d.fromCache, cacheError: d.cacheError,
       good: d.verification.good, need: d.verification.need, of: d.verification.of,
       validAfter: d.consensus.validAfter, validUntil: d.consensus.validUntil,
@@ -312,13 +312,15 @@ async function directoryChecks(page, base, line) {
     mid && ex && `bridge -> ${mid.nickname} (${mid.ip}:${mid.orPort}) -> ${ex.nickname} ` +
     `(${ex.ip}:${ex.orPort}); exit ntor key equals the authority's microdesc`);
 
-  // 2. Again with the same clock: the consensus comes from IndexedDB, verified again.
-  const c = await runDir({ authorities: pins, now, db: 'om-dir-test' });
+  // 2. Again with the same clock: the consensus comes from IndexedDB, verified again; the
+  // microdescs one per request, several streams at once on the circuit.
+  const c = await runDir({ authorities: pins, now, db: 'om-dir-test', batch: 1 });
   const cd = c.dir || {};
   check(c.ok && cd.fromCache && cd.good.length === auths.length &&
-    cd.asked.every((p) => p.startsWith('/tor/micro/d/')), 'consensus_from_indexeddb_cache',
+    cd.asked.every((p) => p.startsWith('/tor/micro/d/')) && cd.asked.length === d.microdescs &&
+    cd.microdescs === d.microdescs && cd.missing === 0, 'consensus_from_indexeddb_cache',
     c.error || summary(c), cd.ms !== undefined && `verified again from IndexedDB, ` +
-    `${cd.asked.length} microdesc requests only, ${cd.ms.toFixed(0)} ms`);
+    `${cd.asked.length} microdesc requests only (concurrent streams), ${cd.ms.toFixed(0)} ms`);
 
   // 3. A wrong pinned list (one real authority, two unknown): refused, nothing cached.
   const wrong = [pins[0], '0123456789ABCDEF0123456789ABCDEF01234567',

@@ -14,6 +14,7 @@ import { buildNodes } from './path.js';
 const FLAVOR = 'microdesc';
 // An onionmesh bridge answers paths of up to 1 KiB: 13 + 44 * 22 < 1024.
 export const MD_BATCH = 20;
+export const MD_PARALLEL = 4;
 
 const b64 = (b) => btoa(String.fromCharCode(...b)).replace(/=+$/, '');
 
@@ -35,7 +36,8 @@ function keepPinned(certs, pinned) {
 const pinHex = (p) => (typeof p === 'string' ? p : hex(p)).toUpperCase();
 
 // get(path) -> body bytes. opts: authorities (pinned v3 identity fingerprints, hex; required),
-// cache (consensus_cache.js; optional), now (ms), skew / certSkew (consensus.js), batch,
+// cache (consensus_cache.js; optional), now (ms), skew / certSkew (consensus.js), batch and
+// parallel (microdesc digests per request, requests at once),
 // onEvent({type: 'dir', ...}). Returns {consensus, verification, fromCache, microdescs (Map),
 // nodes, stats}; throws if the consensus does not verify.
 export async function loadDirectory(get, opts) {
@@ -91,21 +93,26 @@ export async function loadDirectory(get, opts) {
   const microdescs = new Map();
   const mdErrors = [];
   const batch = opts.batch || MD_BATCH;
-  for (let i = 0; i < digests.length; i += batch) {
-    const part = digests.slice(i, i + batch);
-    let body;
-    try {
-      body = await get('/tor/micro/d/' + part.map(b64).join('-'));
-    } catch (err) {
-      mdErrors.push(err.message);
-      continue;
+  const batches = [];
+  for (let i = 0; i < digests.length; i += batch) batches.push(digests.slice(i, i + batch));
+  // A few requests at once, each on its own BEGIN_DIR stream of the same circuit.
+  const worker = async () => {
+    for (let part; (part = batches.shift()); ) {
+      let body;
+      try {
+        body = await get('/tor/micro/d/' + part.map(b64).join('-'));
+      } catch (err) {
+        mdErrors.push(err.message);
+        continue;
+      }
+      stats.mdRequests++;
+      stats.mdBytes += body.length;
+      const r = parseMicrodescs(body, part);
+      for (const [k, v] of r.found) microdescs.set(k, v);
+      mdErrors.push(...r.errors);
     }
-    stats.mdRequests++;
-    stats.mdBytes += body.length;
-    const r = parseMicrodescs(body, part);
-    for (const [k, v] of r.found) microdescs.set(k, v);
-    mdErrors.push(...r.errors);
-  }
+  };
+  await Promise.all(Array.from({ length: opts.parallel || MD_PARALLEL }, worker));
   stats.microdescs = microdescs.size;
   stats.missingMicrodescs = digests.filter((d) => !microdescs.has(hex(d))).length;
   ev({ type: 'dir', what: 'microdescs', have: microdescs.size, of: digests.length });

@@ -136,8 +136,12 @@ function fakeDir(overrides = {}) {
   for (const p of parts)
     byDigest.set(Buffer.from(sha256(bytes(p))).toString('base64').replace(/=+$/, ''), p);
   const asked = [];
+  const flight = { now: 0, max: 0 };
   const get = async (path) => {
     asked.push(path);
+    flight.max = Math.max(flight.max, ++flight.now);
+    await new Promise((r) => setTimeout(r, 5));
+    flight.now--;
     if (path === '/tor/status-vote/current/consensus-microdesc')
       return overrides.consensus || doc('consensus-microdesc');
     if (path.startsWith('/tor/keys/')) return doc('keys-all');
@@ -145,7 +149,7 @@ function fakeDir(overrides = {}) {
       return bytes(path.slice(13).split('-').map((d) => byDigest.get(d) || '').join(''));
     throw new Error('404 ' + path);
   };
-  return { get, asked };
+  return { get, asked, flight };
 }
 
 test('directory: bootstrap, certificates of the signers, microdescs in batches, cache', async () => {
@@ -171,6 +175,12 @@ test('directory: bootstrap, certificates of the signers, microdescs in batches, 
   assert.equal(r2.fromCache, true);
   assert.equal(r2.verification.good.length, 3);
   assert.ok(d2.asked.every((p) => p.startsWith('/tor/micro/d/')));
+  // one digest per request, three requests at once
+  const d6 = fakeDir();
+  const r6 = await loadDirectory(d6.get, { ...opts, batch: 1, parallel: 3 });
+  assert.equal(r6.microdescs.size, 6);
+  assert.equal(r6.stats.mdRequests, 6);
+  assert.equal(d6.flight.max, 3);
   // past valid-until the cached copy is not used
   const d3 = fakeDir();
   const r3 = await loadDirectory(d3.get, { ...opts, now: CONS.validUntil + 1000 });
