@@ -289,3 +289,30 @@ test('consensus: sha1 and sha256 signatures of an authority made with node:crypt
   const old = mine.map((c) => ({ ...c, expires: VALID_AFTER_MS - 1000 }));
   assert.throws(() => verifyText(t.slice(0, first) + sha1Block, NOW, pins, old), /expired certificate/);
 });
+
+test('consensus: no byte of the signed part can change and still verify (800 random edits)', () => {
+  const k = certs();
+  const signedEnd = text(CONS).indexOf('directory-signature ') + 'directory-signature '.length;
+  let x = 12345;
+  const rnd = (n) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  let accepted = 0;
+  for (let i = 0; i < 800; i++) {
+    const b = CONS.slice();
+    const at = rnd(b.length);
+    b[at] ^= 1 + rnd(255);
+    let ok = false;
+    try {
+      ok = verifyConsensus(parseConsensus(b), k, V3IDENTS, NOW).good.length >= 2;
+    } catch (e) {
+      assert.ok(e instanceof Error);
+    }
+    if (ok) {
+      accepted++;
+      assert.ok(at >= signedEnd, `edit at ${at} (signed part ends at ${signedEnd}) verified`);
+    }
+  }
+  assert.ok(accepted < 800);
+});
