@@ -17,6 +17,7 @@
 #include "core/config_daemon.h"
 #include "core/log.h"
 #include "bridge/ws_options.h"
+#include "bridge/ws_relay.h"
 #include "bridge/ws_transport.h"
 #include "or/bridge_line.h"
 #include "or/relay.h"
@@ -128,45 +129,6 @@ static int configure(om_config_t *cfg, int argc, char **argv, roles_t *r)
     return -1;
 }
 
-static void ws_bytes(void *arg, uint64_t *read, uint64_t *written)
-{
-    om_ws_server_bytes(arg, read, written);
-}
-
-static void ws_descriptor(void *arg, const char *desc)
-{
-    om_ws_server_set_descriptor(arg, desc);
-}
-
-static om_ws_server_t *start_ws(struct event_base *base, const om_ws_server_opts_t *o,
-                                om_relay_t *rel, char *err, size_t errlen)
-{
-    om_ws_server_t *ws = om_ws_server_new(base, om_relay_links(rel), o, err, errlen);
-    if (ws) om_relay_set_extra_bytes(rel, ws_bytes, ws);
-    if (ws) om_relay_set_descriptor_cb(rel, ws_descriptor, ws);
-    for (size_t i = 0; ws && i < o->n_ports; i++)
-        om_notice("Accepting Tor links over WebSockets on %s://%s%s%s:%u%s",
-                  o->tls_cert ? "wss" : "ws", strchr(o->ports[i].addr, ':') ? "[" : "",
-                  o->ports[i].addr[0] ? o->ports[i].addr : "0.0.0.0",
-                  strchr(o->ports[i].addr, ':') ? "]" : "", om_ws_server_port(ws, i),
-                  o->path ? o->path : "/");
-    if (ws) { /* the line a client's Bridge websocket ... needs (doc/bridge.md) */
-        om_relay_bridge_facts_t f;
-        om_relay_bridge_facts(rel, &f);
-        const char *a = o->ports[0].addr[0] && strcmp(o->ports[0].addr, "0.0.0.0") &&
-                                strcmp(o->ports[0].addr, "::")
-                            ? o->ports[0].addr
-                            : f.address;
-        bool v6 = strchr(a, ':') != NULL;
-        char url[400];
-        snprintf(url, sizeof url, "%s://%s%s%s:%u%s", o->tls_cert ? "wss" : "ws", v6 ? "[" : "", a,
-                 v6 ? "]" : "", om_ws_server_port(ws, 0), o->path ? o->path : "/");
-        om_bridge_line_publish_ws(f.data_dir, f.address, om_ws_server_port(ws, 0), f.rsa_fp, url,
-                                  f.ntor_pub, f.bridge_relay);
-    }
-    return ws;
-}
-
 /* The roles on one loop until a signal. 0, or 1 if a role could not start. */
 static int run(const om_config_t *cfg, roles_t *r)
 {
@@ -193,7 +155,9 @@ static int run(const om_config_t *cfg, roles_t *r)
         goto out;
     }
     /* WebSocket links go to the relay's link manager: ordinary links of this relay. */
-    if (r->ws && rel && !(ws = start_ws(base, &r->ws_opt, rel, err, sizeof err))) {
+    if (r->ws && rel &&
+        !(ws = om_ws_relay_start(base, &r->ws_opt, rel, r->relay_opt.auths, r->relay_opt.n_auths,
+                                 err, sizeof err))) {
         om_err("Could not start the WebSocket listeners: %s", err);
         goto out;
     }
@@ -209,9 +173,7 @@ static int run(const om_config_t *cfg, roles_t *r)
     rc = 0;
 out:
     om_op_free(op);
-    if (ws && rel) om_relay_set_extra_bytes(rel, NULL, NULL);
-    if (ws && rel) om_relay_set_descriptor_cb(rel, NULL, NULL);
-    om_ws_server_free(ws);
+    om_ws_relay_stop(ws, rel);
     om_relay_free(rel);
     event_free(sigint);
     event_free(sigterm);

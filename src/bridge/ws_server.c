@@ -29,6 +29,7 @@ struct om_ws_server {
     atomic_ulong refused;
     pthread_mutex_t desc_mu; /* the relay's descriptor: set on the loop, read on the lws thread */
     char *desc;
+    char *client_json; /* WebSocketPath + "/onionmesh.json" (under desc_mu) */
 };
 
 /* A refused upgrade gets an HTTP status (RFC 6455 4.2.2: any status but 101 refuses it), then
@@ -89,29 +90,49 @@ static ws_conn_t *server_accept(void *arg, ws_svc_t *svc, struct lws *wsi)
     return c;
 }
 
-/* lws thread: plain HTTP. The relay's signed server descriptor at
- * WebSocketPath + "/tor/server/authority" (tor's path for a bridge's own descriptor), so a
- * client that knows only the bridge's identity learns its ntor key over the same port and checks
- * the signature itself (om_router_desc_verify: the channel is not authenticated). */
+/* lws thread: plain HTTP, everything under WebSocketPath (when set; a secret path hides the page
+ * as it hides the WebSocket): the relay's signed server descriptor at /tor/server/authority
+ * (tor's path for a bridge's own descriptor), so a client that knows only the bridge's identity
+ * learns its ntor key over the same port and checks the signature itself
+ * (om_router_desc_verify: the channel is not authenticated); the browser client's settings at
+ * /onionmesh.json; the files of WebSocketWebRoot for the rest. */
 static unsigned server_http(void *arg, const char *uri, char **body, size_t *len,
                             const char **ctype, const char **csp)
 {
     om_ws_server_t *sv = arg;
-    const char *tail = "/tor/server/authority";
     size_t pl = sv->path && strcmp(sv->path, "/") ? strlen(sv->path) : 0;
-    if ((pl && strncmp(uri, sv->path, pl) != 0) || strcmp(uri + pl, tail) != 0) {
+    if (pl && (strncmp(uri, sv->path, pl) != 0 || (uri[pl] && uri[pl] != '/' && uri[pl] != '?')))
+        return 404;
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s%s", uri[pl] == '/' ? "" : "/", uri + pl);
+    const char *shared = NULL;
+    if (!strcmp(rel, "/tor/server/authority")) {
+        shared = "text/plain";
+    } else if (!strcmp(rel, "/onionmesh.json")) {
+        shared = "application/json";
+    } else {
         int html = 0; /* the browser client's files (WebSocketWebRoot), if any */
-        unsigned st = om_ws_static_get(sv->web_root, uri, body, len, ctype, &html);
+        unsigned st = om_ws_static_get(sv->web_root, rel, body, len, ctype, &html);
         if (html) *csp = OM_WS_STATIC_CSP;
         return st;
     }
     pthread_mutex_lock(&sv->desc_mu);
-    *body = sv->desc ? strdup(sv->desc) : NULL;
+    const char *text = shared[0] == 't' ? sv->desc : sv->client_json;
+    *body = text ? strdup(text) : NULL;
     pthread_mutex_unlock(&sv->desc_mu);
     if (!*body) return 404;
     *len = strlen(*body);
-    *ctype = "text/plain";
+    *ctype = shared;
     return 200;
+}
+
+void om_ws_server_set_client_json(om_ws_server_t *sv, const char *json)
+{
+    char *c = json ? strdup(json) : NULL;
+    pthread_mutex_lock(&sv->desc_mu);
+    free(sv->client_json);
+    sv->client_json = c;
+    pthread_mutex_unlock(&sv->desc_mu);
 }
 
 void om_ws_server_set_descriptor(om_ws_server_t *sv, const char *desc)
@@ -226,6 +247,7 @@ void om_ws_server_free(om_ws_server_t *sv)
     free(sv->origins);
     free(sv->web_root);
     free(sv->desc);
+    free(sv->client_json);
     pthread_mutex_destroy(&sv->desc_mu);
     free(sv);
 }

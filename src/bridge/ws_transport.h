@@ -51,6 +51,9 @@ unsigned long om_ws_server_refused(const om_ws_server_t *s);
 /* The relay's current server descriptor (loop thread; copied), served over plain HTTP at
  * WebSocketPath + "/tor/server/authority"; NULL: 404. */
 void om_ws_server_set_descriptor(om_ws_server_t *s, const char *desc);
+/* The browser client's settings, served as application/json at WebSocketPath +
+ * "/onionmesh.json" (loop thread; copied; NULL: 404). */
+void om_ws_server_set_client_json(om_ws_server_t *s, const char *json);
 /* Cell bytes received and sent over the server's WebSocket links so far (loop thread): the
  * relay adds them to its bandwidth totals, as libevent counts TLS links' bytes in the group. */
 void om_ws_server_bytes(const om_ws_server_t *s, uint64_t *in, uint64_t *out);

@@ -34,16 +34,25 @@ int om_bridge_line_publish(const char *data_dir, const char *address, uint16_t o
     return 0;
 }
 
+int om_bridge_line_format_ws(const char *address, uint16_t port, const uint8_t rsa_fp[20],
+                             const char *url, const uint8_t ntor_pub[32], char *out, size_t outlen)
+{
+    char tls[128], key[64];
+    om_bridge_line_format(address, port, rsa_fp, tls, sizeof tls);
+    if (om_base64_encode(ntor_pub, 32, key, sizeof key, true) < 0) return -1;
+    /* "Bridge ADDR:PORT FP" -> "Bridge websocket ADDR:PORT FP url=... ntor-onion-key=..." */
+    int n = snprintf(out, outlen, "Bridge websocket %s url=%s ntor-onion-key=%s",
+                     tls + strlen("Bridge "), url, key);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 int om_bridge_line_publish_ws(const char *data_dir, const char *address, uint16_t port,
                               const uint8_t rsa_fp[20], const char *url, const uint8_t ntor_pub[32],
                               bool append)
 {
-    char tls[128], key[64], line[768], path[600];
-    om_bridge_line_format(address, port, rsa_fp, tls, sizeof tls);
-    if (om_base64_encode(ntor_pub, 32, key, sizeof key, true) < 0) return -1;
-    /* "Bridge ADDR:PORT FP" -> "Bridge websocket ADDR:PORT FP url=... ntor-onion-key=..." */
-    snprintf(line, sizeof line, "Bridge websocket %s url=%s ntor-onion-key=%s",
-             tls + strlen("Bridge "), url, key);
+    char line[768], path[600];
+    if (om_bridge_line_format_ws(address, port, rsa_fp, url, ntor_pub, line, sizeof line) < 0)
+        return -1;
     om_notice("Your WebSocket bridge line (also in %s/bridge-line): %s", data_dir, line);
     snprintf(path, sizeof path, "%s/bridge-line", data_dir);
     FILE *f = fopen(path, append ? "a" : "w");

@@ -24,4 +24,7 @@ int om_bridge_line_publish(const char *data_dir, const char *address, uint16_t o
 int om_bridge_line_publish_ws(const char *data_dir, const char *address, uint16_t port,
                               const uint8_t rsa_fp[20], const char *url, const uint8_t ntor_pub[32],
                               bool append);
+/* That line (no newline) into out; -1 if it does not fit. */
+int om_bridge_line_format_ws(const char *address, uint16_t port, const uint8_t rsa_fp[20],
+                             const char *url, const uint8_t ntor_pub[32], char *out, size_t outlen);
 #endif

@@ -304,6 +304,22 @@ if printf '%s\n' "$DESC" | grep -q "^ntor-onion-key $NTOR" &&
 else
     notok "descriptor_served_under_websocket_path" "$(printf '%s' "$DESC" | head -c 200)"
 fi
+# The browser client's settings beside the page: the same WebSocket line and the v3 identities of
+# the authorities in the relay's DirAuthority lines.
+settings_right() {
+    local j
+    j=$(curl -s --max-time 10 "http://127.0.0.1:$WS_PORT/tor-s3cret/onionmesh.json")
+    python3 - "$j" "$WS_LINE" "$NET/dirauth-lines" <<'PY'
+import json, re, sys
+j = json.loads(sys.argv[1])
+want = sorted(re.findall(r"v3ident=([0-9A-F]{40})", open(sys.argv[3]).read()))
+got = sorted(a["v3ident"] for a in j["authorities"])
+print("# onionmesh.json: %d authorities" % len(got))
+sys.exit(0 if j["bridgeLine"] == sys.argv[2] and got == want and len(want) == 3 else 1)
+PY
+}
+if settings_right; then ok "browser_settings_served_under_websocket_path"
+else notok "browser_settings_served_under_websocket_path"; fi
 # Two more OPs whose Bridge websocket lines lack the ntor key, or carry a stale one (another
 # relay's key, as after the bridge rotated its key): each learns the key from that descriptor,
 # only after checking its signature against the pinned fingerprint, then fetches byte-exact.

@@ -744,14 +744,26 @@ static void test_descriptor_over_http(void)
 static void test_web_root_page(void)
 {
     static char resp[4096];
-    http_get("/", resp, sizeof resp);
+    http_get(PATH "/", resp, sizeof resp);
     CHECK_MSG(!strncmp(resp, "HTTP/1.1 200", 12), "%.60s", resp);
     CHECK_MSG(strstr(resp, "content-security-policy: default-src 'self'"), "%.300s", resp);
     CHECK(!strstr(resp, "unsafe-eval") && strstr(resp, "x-content-type-options: nosniff"));
     const char *b = strstr(resp, "\r\n\r\n");
     CHECK(b && !strcmp(b + 4, "<!doctype html><title>onionmesh</title>"));
-    http_get("/../../etc/passwd", resp, sizeof resp);
+    http_get(PATH "/../../etc/passwd", resp, sizeof resp);
     CHECK_MSG(!strncmp(resp, "HTTP/1.1 404", 12), "%.60s", resp);
+    http_get("/", resp, sizeof resp); /* outside WebSocketPath: nothing */
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 404", 12), "%.60s", resp);
+    http_get(PATH "?fetch=x", resp, sizeof resp); /* the path itself: the page too */
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 200", 12), "%.60s", resp);
+    /* the settings a page of the bridge reads, when the program set them */
+    om_ws_server_set_client_json(ws, "{\"bridgeLine\":\"x\"}");
+    http_get(PATH "/onionmesh.json", resp, sizeof resp);
+    b = strstr(resp, "\r\n\r\n");
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 200", 12) && strstr(resp, "application/json") && b &&
+                  !strcmp(b + 4, "{\"bridgeLine\":\"x\"}"),
+              "%.200s", resp);
+    om_ws_server_set_client_json(ws, NULL);
 }
 
 static void test_refused_counted(void)

@@ -6,6 +6,7 @@
 #include "bridge/ws_http.h"
 #include "bridge/ws_msg.h"
 #include "bridge/ws_options.h"
+#include "bridge/ws_relay.h"
 #include "bridge/ws_transport.h"
 #include "or/relay_options.h"
 
@@ -232,6 +233,26 @@ static void test_options(void)
     om_config_free(cfg);
 }
 
+/* onionmesh.json: the line and the v3 authorities (not a bridge authority), hex identities. */
+static void test_client_json(void)
+{
+    om_dir_authority_t a[2];
+    memset(a, 0, sizeof a);
+    snprintf(a[0].nickname, sizeof a[0].nickname, "auth0");
+    a[0].has_v3ident = true;
+    for (int i = 0; i < 20; i++)
+        a[0].v3ident[i] = (uint8_t)(0xA0 + i);
+    snprintf(a[1].nickname, sizeof a[1].nickname, "bridgeauth");
+    a[1].is_bridge = true;
+    char *j = om_ws_relay_client_json("Bridge websocket 1.2.3.4:80 \"FP\"", a, 2);
+    CHECK(j);
+    CHECK_MSG(j && !strcmp(j, "{\"bridgeLine\":\"Bridge websocket 1.2.3.4:80 \\\"FP\\\"\","
+                              "\"authorities\":[{\"nickname\":\"auth0\",\"v3ident\":"
+                              "\"A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3\"}]}"),
+              "%s", j ? j : "(null)");
+    free(j);
+}
+
 static const om_test_t tests[] = {
     {"versions_then_cells", test_versions_then_cells},
     {"first_must_be_versions", test_first_must_be_versions},
@@ -241,6 +262,7 @@ static const om_test_t tests[] = {
     {"origin", test_origin},
     {"url", test_url},
     {"options", test_options},
+    {"client_json", test_client_json},
     {NULL, NULL},
 };
 
