@@ -85,6 +85,19 @@ export class Stream {
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
   }
 
+  // Every chunk already queued, joined (or null): lets a reader take a burst of cells at once.
+  takeBuffered() {
+    if (!this.chunks.length) return null;
+    const n = this.chunks.reduce((a, c) => a + c.length, 0);
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const c of this.chunks.splice(0)) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+
   // Sends END (DONE) if the stream is still open on the circuit.
   close() {
     if (this.ended || this.error) return;
@@ -407,7 +420,7 @@ export class Circuit {
         // link going away
       }
     }
-    this.onEvent({ type: 'circuit', step: 'closed', reason: err.message });
+    this.onEvent({ type: 'circuit', step: 'closed', circId: this.id, reason: err.message });
   }
 
   destroy() {

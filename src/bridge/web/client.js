@@ -135,10 +135,7 @@ export class TorClient {
       if (e instanceof StreamError) e.message = `${u.host}: ${e.message}`;
       throw e;
     }
-    const r = await httpRequest(stream, u, { ...init, onProgress: (p) => {
-      init.onProgress?.(p);
-      this.onEvent({ type: 'progress', url: u.href, ...p });
-    } });
+    const r = await httpRequest(stream, u, init);
     const done = r.trailers.then(() => this.reap());
     return { ...r, done, circuit: circuitInfo(circ), exitAddr: stream.info };
   }

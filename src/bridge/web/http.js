@@ -20,6 +20,14 @@ export class HttpError extends Error {
 const MAX_LINE = 8192, MAX_HEADER_BYTES = 65536, MAX_FIELDS = 100;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+function concatTwo(a, b) {
+  if (!a.length) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 // Buffered reads over a source whose read() resolves to a Uint8Array or null (end).
 export class ByteReader {
   constructor(source) {
@@ -35,16 +43,14 @@ export class ByteReader {
 
   async fill() {
     if (this.eof) return false;
-    const c = await this.source.read();
+    let c = await this.source.read();
     if (c === null) {
       this.eof = true;
       return false;
     }
-    const rest = this.buf.subarray(this.pos);
-    const b = new Uint8Array(rest.length + c.length);
-    b.set(rest);
-    b.set(c, rest.length);
-    this.buf = b;
+    const more = this.source.takeBuffered?.(); // cells that came in the same burst
+    if (more) c = concatTwo(c, more);
+    this.buf = concatTwo(this.buf.subarray(this.pos), c);
     this.pos = 0;
     return true;
   }

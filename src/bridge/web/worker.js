@@ -35,9 +35,16 @@ const ops = {
     return { fingerprint: hex(client.bridge.rsaId).toUpperCase() };
   },
   async fetch(m) {
-    const r = await client.fetch(m.url, { ...m.init, onProgress: (p) => emit({
-      type: 'progress', fetch: m.id, ...p }) });
-    bodies.set(m.id, { reader: r.body.getReader(), trailers: r.trailers });
+    // Progress at most every 100 ms, and at the end of the body.
+    let last = -Infinity;
+    const entry = { latest: null };
+    const r = await client.fetch(m.url, { ...m.init, onProgress: (p) => {
+      entry.latest = p;
+      if (p.ms - last < 100) return;
+      last = p.ms;
+      emit({ type: 'progress', fetch: m.id, ...p });
+    } });
+    bodies.set(m.id, Object.assign(entry, { reader: r.body.getReader(), trailers: r.trailers }));
     return { status: r.status, reason: r.reason, headers: r.rawHeaders, framing: r.framing,
       length: r.length, circuit: r.circuit, exitAddr: r.exitAddr };
   },
@@ -51,6 +58,7 @@ const ops = {
       const { value, done } = await b.reader.read();
       if (done) {
         bodies.delete(m.id);
+        emit({ type: 'progress', fetch: m.id, bytes: 0, ...b.latest, done: true });
         self.postMessage({ type: 'done', id: m.id, trailers: await b.trailers });
       } else self.postMessage({ type: 'chunk', id: m.id, data: value }, [value.buffer]);
     } catch (e) {
