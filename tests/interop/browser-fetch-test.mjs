@@ -54,6 +54,7 @@ window.run = async (line, paths, urls) => {
   try {
     const om = await OnionMesh.connect(line, { paths });
     om.addEventListener('circuit', (e) => out.circuitEvents.push(e.detail));
+    om.addEventListener('progress', (e) => { if (e.detail.done) out.lastDone = e.detail; });
     out.file = await get(om, urls.file);
     out.chunked = await get(om, urls.chunked);
     try {
@@ -62,6 +63,15 @@ window.run = async (line, paths, urls) => {
     } catch (e) {
       out.rejected = { message: e.message, reason: e.reason, stage: e.stage };
     }
+    // An upload past the stream (500) and circuit (1000) package windows: it only completes
+    // if the exit's SENDMEs (v1, digests checked) come back and are accepted.
+    const up = new Uint8Array(1 << 20);
+    for (let i = 0; i < up.length; i += 65536) crypto.getRandomValues(up.subarray(i, i + 65536));
+    const t0 = performance.now();
+    const ur = await om.fetch(urls.upload, { body: up });
+    out.upload = { status: ur.status, text: await new Response(ur.body).text(),
+      sha256: hex(await crypto.subtle.digest('SHA-256', up)), bytes: up.length,
+      ms: performance.now() - t0, circuitStats: out.lastDone?.circuitStats };
     const refusal = async (url) => {
       try {
         const r = await om.fetch(url);
@@ -162,7 +172,7 @@ try {
   await new Promise((res) => closed.listen(0, '127.0.0.1', res));
   const closedPort = closed.address().port;
   await new Promise((res) => closed.close(res));
-  const urls = { closedPort: `http://127.0.0.1:${closedPort}/`,
+  const urls = { upload: `http://127.0.0.1:${httpPort}/upload`, closedPort: `http://127.0.0.1:${closedPort}/`,
     unresolvable: `http://nosuch.example:${httpPort}/`,
     byName: `http://www.onionmesh.test:${httpPort}/none`, resolveName: 'www.onionmesh.test', file: `http://127.0.0.1:${httpPort}/file`,
     chunked: `http://127.0.0.1:${httpPort}/chunked`, rejected: `http://198.51.100.7:${port}/` };
@@ -209,6 +219,16 @@ try {
   // writes END the socket error has been read once already, so tor 0.4.9 sends END MISC rather
   // than CONNECTREFUSED (seen in this test); either way the stream is refused with its message.
   const refusedMsg = { CONNECTREFUSED: /connection refused/, MISC: /unspecified reason/ };
+  const up = r.upload;
+  say(up && up.status === 200 && up.text.trim() === `${up.sha256} ${up.bytes}`,
+    'upload_past_package_windows', up && `${up.bytes} bytes (${Math.ceil(up.bytes / 498)} DATA ` +
+    `cells) in ${up.ms.toFixed(0)} ms; server: ${up.text.trim()}`);
+  // After two 4 MiB downloads and the upload on one circuit: our SENDME v1s to the exit, and
+  // the exit's SENDMEs to us (circuit-level ones checked against our digests).
+  const st = up && up.circuitStats;
+  say(st && st.circSendmes >= Math.floor((2 * data.length) / 498 / 100) &&
+    st.sendmesIn >= Math.floor(up.bytes / 498 / 100) && st.dataCellsOut >= up.bytes / 498,
+    'sendme_v1_both_ways_with_tor_exit', JSON.stringify(st));
   say(r.refused && refusedMsg[r.refused.reason]?.test(r.refused.message) &&
     r.refused.stage === 'stream', 'closed_port_refused', JSON.stringify(r.refused));
   say(r.unresolvable && r.unresolvable.reason === 'RESOLVEFAILED' &&

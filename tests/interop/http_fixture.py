@@ -2,10 +2,12 @@
 """http_fixture.py — the HTTP/1.1 server behind the exit in browser-fetch-test.sh, on 127.0.0.1.
 GET /file: FILE with Content-Length. GET /chunked: FILE with Transfer-Encoding: chunked, chunks
 of varied sizes, some with chunk extensions, and a trailer field (http.server cannot send that).
+POST /upload: the SHA-256 and length of the request body.
 Every response says who connected: X-Peer-Port, and X-Peer-Pid / X-Peer-Comm, the process that
 owns the client end of the TCP connection (from `ss -tnp` while the connection is open), so the
 test can tell that the exit was one of the testnet's tor relays.
 Usage: http_fixture.py PORT FILE"""
+import hashlib
 import http.server
 import random
 import re
@@ -37,6 +39,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Peer-Pid", pid)
         self.send_header("X-Peer-Comm", comm)
         self.send_header("Connection", "close")
+
+    def do_POST(self):
+        """POST /upload: answers with the SHA-256 and length of the request body."""
+        n = int(self.headers.get("Content-Length", "0"))
+        body = b""
+        while len(body) < n:
+            chunk = self.rfile.read(n - len(body))
+            if not chunk:
+                break
+            body += chunk
+        reply = ("%s %d\n" % (hashlib.sha256(body).hexdigest(), len(body))).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(reply)))
+        self.who()
+        self.end_headers()
+        self.wfile.write(reply)
+        self.close_connection = True
 
     def do_GET(self):
         if self.path == "/file":

@@ -137,7 +137,8 @@ export class TorClient {
     }
     const r = await httpRequest(stream, u, init);
     const done = r.trailers.then(() => this.reap());
-    return { ...r, done, circuit: circuitInfo(circ), exitAddr: stream.info };
+    return { ...r, done, circuit: circuitInfo(circ), exitAddr: stream.info,
+      stats: () => ({ ...circ.stats }) };
   }
 
   async resolve(name) {

@@ -1,5 +1,5 @@
 // http.js — an HTTP/1.1 client over one byte stream (a Tor exit stream; RFC 9112): the request
-// (Host, Connection: close, identity encoding only), the status line and header fields, and the
+// (Host, Connection: close, identity encoding only, an optional body with Content-Length), the status line and header fields, and the
 // body framed by Content-Length, by chunked transfer coding (chunk extensions skipped, trailer
 // fields read and returned) or by the end of the stream; 1xx responses are skipped; HEAD, 204
 // and 304 have no body. The body is a ReadableStream pulled from the stream (backpressure: a
@@ -90,12 +90,13 @@ export class ByteReader {
   }
 }
 
-export function encodeRequest(url, { method = 'GET', headers = {} } = {}) {
+export function encodeRequest(url, { method = 'GET', headers = {}, body = null } = {}) {
   const u = url instanceof URL ? url : new URL(url);
   if (u.protocol !== 'http:') throw new HttpError(`only http: URLs are supported, not ${u.protocol}`);
   if (!TOKEN.test(method)) throw new HttpError('bad method');
   const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`, `Host: ${u.host}`];
   const h = { Accept: '*/*', 'Accept-Encoding': 'identity', Connection: 'close', ...headers };
+  if (body) h['Content-Length'] = body.length;
   for (const [k, v] of Object.entries(h)) {
     if (!TOKEN.test(k) || /[\r\n\0]/.test(String(v))) throw new HttpError(`bad header ${k}`);
     lines.push(`${k}: ${v}`);
@@ -215,11 +216,15 @@ export async function* bodyPieces(reader, frame, result = {}) {
   result.trailers = await readFields(reader, 'trailer');
 }
 
-// GET url over a connected byte stream (read()/write()/close()). Returns {status, reason,
+// GET url (or POST init.body, a Uint8Array sent with Content-Length) over a connected byte
+// stream (read()/write()/close()). Returns {status, reason,
 // headers, rawHeaders, body: ReadableStream, trailers (a promise, for chunked bodies)}.
 // onProgress({bytes, total, rate, ms}) is called for each piece of the body.
-export async function httpRequest(stream, url, { method = 'GET', headers, onProgress } = {}) {
-  stream.write(encodeRequest(url, { method, headers }));
+export async function httpRequest(stream, url, { method, headers, body: reqBody, onProgress } = {}) {
+  if (reqBody && !(reqBody instanceof Uint8Array)) throw new HttpError('a body must be a Uint8Array');
+  method = method || (reqBody ? 'POST' : 'GET');
+  stream.write(encodeRequest(url, { method, headers, body: reqBody }));
+  if (reqBody) stream.write(reqBody);
   const reader = new ByteReader(stream);
   const head = await readHead(reader);
   const frame = framing(head, method);

@@ -44,7 +44,8 @@ const ops = {
       last = p.ms;
       emit({ type: 'progress', fetch: m.id, ...p });
     } });
-    bodies.set(m.id, Object.assign(entry, { reader: r.body.getReader(), trailers: r.trailers }));
+    bodies.set(m.id, Object.assign(entry, { reader: r.body.getReader(), trailers: r.trailers,
+      stats: r.stats }));
     return { status: r.status, reason: r.reason, headers: r.rawHeaders, framing: r.framing,
       length: r.length, circuit: r.circuit, exitAddr: r.exitAddr };
   },
@@ -58,7 +59,8 @@ const ops = {
       const { value, done } = await b.reader.read();
       if (done) {
         bodies.delete(m.id);
-        emit({ type: 'progress', fetch: m.id, bytes: 0, ...b.latest, done: true });
+        emit({ type: 'progress', fetch: m.id, bytes: 0, ...b.latest, done: true,
+          circuitStats: b.stats() });
         self.postMessage({ type: 'done', id: m.id, trailers: await b.trailers });
       } else self.postMessage({ type: 'chunk', id: m.id, data: value }, [value.buffer]);
     } catch (e) {
