@@ -72,9 +72,9 @@ window.run = async (line, paths, urls) => {
     out.upload = { status: ur.status, text: await new Response(ur.body).text(),
       sha256: hex(await crypto.subtle.digest('SHA-256', up)), bytes: up.length,
       ms: performance.now() - t0, circuitStats: out.lastDone?.circuitStats };
-    const refusal = async (url) => {
+    const refusal = async (url, via = om) => {
       try {
-        const r = await om.fetch(url);
+        const r = await via.fetch(url);
         return { ok: true, status: r.status };
       } catch (e) {
         return { message: e.message, reason: e.reason, stage: e.stage };
@@ -87,6 +87,11 @@ window.run = async (line, paths, urls) => {
       exitAddr: byName.exitAddr };
     await byName.body.cancel();
     out.resolved = await om.resolve(urls.resolveName);
+    // A path whose last hop is not there: the tor middle cannot extend and closes its part of
+    // the circuit; the hop before it (the bridge, as tor does) answers TRUNCATED.
+    const om2 = await OnionMesh.connect(line, { paths: [[paths[0][0], urls.bogusHop]] });
+    out.truncated = await refusal(urls.file, om2);
+    await om2.close();
     await om.newIdentity();
     out.file2 = await get(om, urls.file);
     out.closedAfterNewIdentity = out.circuitEvents.filter((e) => e.step === 'closed')
@@ -174,6 +179,8 @@ try {
   await new Promise((res) => closed.close(res));
   const urls = { upload: `http://127.0.0.1:${httpPort}/upload`, closedPort: `http://127.0.0.1:${closedPort}/`,
     unresolvable: `http://nosuch.example:${httpPort}/`,
+    bogusHop: { nickname: 'bogus', rsaId: new Uint8Array(crypto.randomBytes(20)),
+      ntorKey: new Uint8Array(crypto.randomBytes(32)), ip: '127.0.0.1', orPort: closedPort },
     byName: `http://www.onionmesh.test:${httpPort}/none`, resolveName: 'www.onionmesh.test', file: `http://127.0.0.1:${httpPort}/file`,
     chunked: `http://127.0.0.1:${httpPort}/chunked`, rejected: `http://198.51.100.7:${port}/` };
   browser = await chromium.launchPersistentContext(userDir, {
@@ -229,6 +236,10 @@ try {
   say(st && st.circSendmes >= Math.floor((2 * data.length) / 498 / 100) &&
     st.sendmesIn >= Math.floor(up.bytes / 498 / 100) && st.dataCellsOut >= up.bytes / 498,
     'sendme_v1_both_ways_with_tor_exit', JSON.stringify(st));
+  say(r.truncated && r.truncated.stage === 'extend' &&
+    /^TRUNCATED after hop [12] \((bridge|relay\d)\): \w+, while extending to bogus$/
+      .test(r.truncated.message), 'extend_failure_truncated',
+  JSON.stringify(r.truncated));
   say(r.refused && refusedMsg[r.refused.reason]?.test(r.refused.message) &&
     r.refused.stage === 'stream', 'closed_port_refused', JSON.stringify(r.refused));
   say(r.unresolvable && r.unresolvable.reason === 'RESOLVEFAILED' &&

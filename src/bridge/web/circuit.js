@@ -156,7 +156,7 @@ export class Circuit {
   }
 
   // Waits for the reply of a handshake sent by send(); rejects on timeout or circuit failure.
-  awaitReply(what, send) {
+  awaitReply(what, send, to = '') {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.pending = null;
@@ -164,6 +164,7 @@ export class Circuit {
       }, this.timeoutMs);
       this.pending = {
         what,
+        to,
         resolve: (v) => { clearTimeout(t); resolve(v); },
         reject: (e) => { clearTimeout(t); reject(e); },
       };
@@ -206,7 +207,7 @@ export class Circuit {
     const body = encodeExtend2(hop, NTOR_HTYPE, st.onionskin);
     const t0 = performance.now();
     const reply = await this.awaitReply('extend', () =>
-      this.sendRelay(RELAY.EXTEND2, 0, body, this.hops.length - 1, true));
+      this.sendRelay(RELAY.EXTEND2, 0, body, this.hops.length - 1, true), hop.nickname || 'a hop');
     return this.finishHop(st, reply, 'extend', hop, t0);
   }
 
@@ -291,9 +292,12 @@ export class Circuit {
         }
         break;
       case RELAY.TRUNCATED: {
+        // The hops after hi are gone (a DESTROY reached hop hi from the next one).
         const why = DESTROY_REASONS[r.data[0]] || r.data[0];
-        throw new CircuitError(this.pending && this.pending.what === 'extend' ? 'extend' :
-          'circuit', `TRUNCATED after hop ${hi + 1} (${this.path[hi]?.nickname || '?'}): ${why}`);
+        const extending = this.pending && this.pending.what === 'extend';
+        throw new CircuitError(extending ? 'extend' : 'circuit',
+          `TRUNCATED after hop ${hi + 1} (${this.path[hi]?.nickname || '?'}): ${why}` +
+          (extending ? `, while extending to ${this.pending.to}` : ''));
       }
       default:
       // DROP and unknown commands are ignored.
