@@ -123,9 +123,10 @@ typedef struct {
     /* The server's policy, asked on the lws thread at the upgrade: 0 and a new link, or -1. */
     ws_conn_t *(*accept)(void *arg, ws_svc_t *svc, struct lws *wsi);
     void *accept_arg;
-    /* Plain HTTP requests (lws thread): the status and, for 200, a malloc'd body and its type;
-     * NULL: everything is 404. */
-    unsigned (*http)(void *arg, const char *uri, char **body, size_t *len, const char **ctype);
+    /* Plain HTTP requests (lws thread): the status and, for 200, a malloc'd body, its type and
+     * a Content-Security-Policy to send with it (or NULL); NULL: everything is 404. */
+    unsigned (*http)(void *arg, const char *uri, char **body, size_t *len, const char **ctype,
+                     const char **csp);
     unsigned ping_s, idle_s; /* keep-alive PING after ping_s idle, hang up after idle_s */
 } ws_svc_opts_t;
 ws_svc_t *ws_svc_new(const ws_svc_opts_t *o, char *err, size_t errlen);

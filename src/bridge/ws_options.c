@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -59,6 +60,10 @@ static const om_config_option_t ws_options[] = {
      .help = "Browser origins allowed to connect (\"https://app.example,...\"): an upgrade whose "
              "Origin header is not listed is refused; one without Origin (not a browser) is "
              "accepted. Unset or empty: no Origin check."},
+    {.name = "WebSocketWebRoot", .type = OM_CONF_STRING, .args = "directory",
+     .help = "Serve the files under this directory over plain HTTP GET on every WebSocketPort "
+             "(the browser client's page, doc/web.md; / is index.html), HTML with a "
+             "Content-Security-Policy without 'unsafe-eval'. Unset: no files (404)."},
     {.name = "WebSocketPingInterval", .type = OM_CONF_INTERVAL, .def = "60 seconds", .min = 5,
      .max = 3600, .help = "Send a WebSocket PING on a link idle this long."},
     {.name = "WebSocketIdleTimeout", .type = OM_CONF_INTERVAL, .def = "150 seconds", .min = 10,
@@ -91,6 +96,10 @@ static int validate(om_config_t *cfg, char *err, size_t errlen)
         return om_errf(err, errlen, "WebSocketTLSCert: cannot read \"%s\"", cert);
     if (key && access(key, R_OK) != 0)
         return om_errf(err, errlen, "WebSocketTLSKey: cannot read \"%s\"", key);
+    const char *web = om_config_get_string(cfg, "WebSocketWebRoot");
+    struct stat st;
+    if (web && (stat(web, &st) != 0 || !S_ISDIR(st.st_mode) || access(web, R_OK | X_OK) != 0))
+        return om_errf(err, errlen, "WebSocketWebRoot: \"%s\" is not a readable directory", web);
     if (om_config_get_int(cfg, "WebSocketIdleTimeout") <=
         om_config_get_int(cfg, "WebSocketPingInterval"))
         return om_errf(err, errlen,
@@ -141,5 +150,6 @@ int om_ws_options_from_config(const om_config_t *cfg, om_ws_server_opts_t *o, ch
     o->origins = om_config_get_string(cfg, "WebSocketOrigins");
     o->ping_s = (unsigned)om_config_get_int(cfg, "WebSocketPingInterval");
     o->idle_s = (unsigned)om_config_get_int(cfg, "WebSocketIdleTimeout");
+    o->web_root = om_config_get_string(cfg, "WebSocketWebRoot");
     return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "bridge/ws_http.h"
 #include "bridge/ws_int.h"
+#include "bridge/ws_static.h"
 #include "core/listener_tls.h"
 #include "core/log.h"
 
@@ -23,7 +24,7 @@ struct om_ws_server {
     ws_svc_t *svc;
     ws_notifier_t nf;
     bool stopping;
-    char *path, *origins;
+    char *path, *origins, *web_root;
     bool trust_xff;
     atomic_ulong refused;
     pthread_mutex_t desc_mu; /* the relay's descriptor: set on the loop, read on the lws thread */
@@ -93,12 +94,17 @@ static ws_conn_t *server_accept(void *arg, ws_svc_t *svc, struct lws *wsi)
  * client that knows only the bridge's identity learns its ntor key over the same port and checks
  * the signature itself (om_router_desc_verify: the channel is not authenticated). */
 static unsigned server_http(void *arg, const char *uri, char **body, size_t *len,
-                            const char **ctype)
+                            const char **ctype, const char **csp)
 {
     om_ws_server_t *sv = arg;
     const char *tail = "/tor/server/authority";
     size_t pl = sv->path && strcmp(sv->path, "/") ? strlen(sv->path) : 0;
-    if ((pl && strncmp(uri, sv->path, pl) != 0) || strcmp(uri + pl, tail) != 0) return 404;
+    if ((pl && strncmp(uri, sv->path, pl) != 0) || strcmp(uri + pl, tail) != 0) {
+        int html = 0; /* the browser client's files (WebSocketWebRoot), if any */
+        unsigned st = om_ws_static_get(sv->web_root, uri, body, len, ctype, &html);
+        if (html) *csp = OM_WS_STATIC_CSP;
+        return st;
+    }
     pthread_mutex_lock(&sv->desc_mu);
     *body = sv->desc ? strdup(sv->desc) : NULL;
     pthread_mutex_unlock(&sv->desc_mu);
@@ -167,6 +173,7 @@ om_ws_server_t *om_ws_server_new(struct event_base *base, om_linkmgr_t *links,
     sv->trust_xff = o->trust_xff;
     if (o->path && *o->path) sv->path = strdup(o->path);
     if (o->origins && *o->origins) sv->origins = strdup(o->origins);
+    if (o->web_root && *o->web_root) sv->web_root = strdup(o->web_root);
     if (ws_notifier_init(&sv->nf, base, server_handle, sv) < 0) {
         snprintf(err, errlen, "could not set up the WebSocket notifier");
         om_ws_server_free(sv);
@@ -217,6 +224,7 @@ void om_ws_server_free(om_ws_server_t *sv)
     pthread_mutex_destroy(&sv->nf.mu);
     free(sv->path);
     free(sv->origins);
+    free(sv->web_root);
     free(sv->desc);
     pthread_mutex_destroy(&sv->desc_mu);
     free(sv);

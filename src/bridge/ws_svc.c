@@ -287,17 +287,25 @@ static int serve_http(struct lws *wsi, ws_svc_t *s, const char *uri)
 {
     char *body = NULL;
     size_t blen = 0;
-    const char *ctype = "text/plain";
-    unsigned st = s && s->o.http ? s->o.http(s->o.accept_arg, uri, &body, &blen, &ctype) : 404;
+    const char *ctype = "text/plain", *csp = NULL;
+    unsigned st =
+        s && s->o.http ? s->o.http(s->o.accept_arg, uri, &body, &blen, &ctype, &csp) : 404;
     if (st != HTTP_STATUS_OK) {
         free(body);
         lws_return_http_status(wsi, st ? st : HTTP_STATUS_NOT_FOUND, NULL);
         return -1;
     }
-    uint8_t head[LWS_PRE + 512], *start = head + LWS_PRE, *p = start, *end = head + sizeof head;
+    uint8_t head[LWS_PRE + 2048], *start = head + LWS_PRE, *p = start, *end = head + sizeof head;
     uint8_t *b = malloc(LWS_PRE + blen + 1);
+    static const char nosniff[] = "nosniff", nocache[] = "no-cache";
     int rc = -1;
     if (b && !lws_add_http_common_headers(wsi, HTTP_STATUS_OK, ctype, blen, &p, end) &&
+        !lws_add_http_header_by_name(wsi, (const uint8_t *)"x-content-type-options:",
+                                     (const uint8_t *)nosniff, sizeof nosniff - 1, &p, end) &&
+        !lws_add_http_header_by_name(wsi, (const uint8_t *)"cache-control:",
+                                     (const uint8_t *)nocache, sizeof nocache - 1, &p, end) &&
+        (!csp || !lws_add_http_header_by_name(wsi, (const uint8_t *)"content-security-policy:",
+                                              (const uint8_t *)csp, (int)strlen(csp), &p, end)) &&
         !lws_finalize_write_http_header(wsi, start, &p, end)) {
         memcpy(b + LWS_PRE, body, blen);
         if (lws_write(wsi, b + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL) == (int)blen)

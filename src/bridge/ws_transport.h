@@ -30,10 +30,11 @@ typedef struct {
     const char *path;     /* NULL or "": any path; else only this one (others: refused) */
     const char *tls_cert; /* PEM files: wss:// (both or neither) */
     const char *tls_key;
-    bool trust_xff;      /* the client address is X-Forwarded-For's last element */
-    const char *origins; /* comma list; NULL or "": no Origin check */
-    unsigned ping_s;     /* PING after this many idle seconds (0: 60) */
-    unsigned idle_s;     /* close a link silent this long, PONGs included (0: 120) */
+    bool trust_xff;       /* the client address is X-Forwarded-For's last element */
+    const char *origins;  /* comma list; NULL or "": no Origin check */
+    unsigned ping_s;      /* PING after this many idle seconds (0: 60) */
+    unsigned idle_s;      /* close a link silent this long, PONGs included (0: 120) */
+    const char *web_root; /* files served over plain HTTP (ws_static.h); NULL: none */
 } om_ws_server_opts_t;
 
 typedef struct om_ws_server om_ws_server_t;

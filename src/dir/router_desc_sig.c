@@ -11,8 +11,9 @@
 #include "core/log.h"
 #include "dir/netdoc.h"
 
-#define MAX_KEY_DER 600 /* a 1024-bit RSA public key is 140 bytes of DER; tor's identity is 1024   \
-                         */
+#define MAX_KEY_DER                                                                                \
+    600 /* a 1024-bit RSA public key is 140 bytes of DER; tor's identity is 1024                   \
+         */
 #define MAX_SIG 512
 
 int om_router_desc_verify(const char *text, size_t len, const uint8_t want_fp[20], char *err,

@@ -1,12 +1,36 @@
 /* fuzz_ws_http.c — libFuzzer target: the HTTP upgrade fields the WebSocket server reads itself
  * (src/bridge/ws_http.c): X-Forwarded-For and Origin against an allow-list. The first byte
  * splits the input into an allow-list and a header value. A parsed client address must be a
- * short "addr:0" / "[v6]:0" string; a listed origin must be allowed. */
+ * short "addr:0" / "[v6]:0" string; a listed origin must be allowed. The header value is also
+ * a request path for the static files of WebSocketWebRoot (ws_static.c) under a scratch root
+ * holding index.html and a directory: whatever it serves lies inside that root. */
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bridge/ws_http.h"
+#include "bridge/ws_static.h"
+
+static char root[64];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    snprintf(root, sizeof root, "/tmp/om-fuzz-static-XXXXXX");
+    if (!mkdtemp(root)) abort();
+    char p[128];
+    snprintf(p, sizeof p, "%s/index.html", root);
+    FILE *f = fopen(p, "w");
+    if (!f) abort();
+    fputs("<p>root</p>", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/d", root);
+    mkdir(p, 0700);
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,6 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!om_ws_origin_allowed(l2, hdr, hl)) abort();
         free(l2);
     }
+    char *body = NULL;
+    size_t blen = 0;
+    const char *ctype = NULL;
+    int html = 0;
+    unsigned st = om_ws_static_get(root, hdr, &body, &blen, &ctype, &html);
+    if (st == 200 && (!body || strcmp(body, "<p>root</p>") != 0 || !html)) abort();
+    if (st != 200 && body) abort();
+    free(body);
     free(list);
     free(hdr);
     return 0;

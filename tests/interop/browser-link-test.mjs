@@ -168,6 +168,8 @@ try {
   check(!k.ok && k.certs && k.certs.ok && k.stage === 'create' && !k.create2,
     'wrong_ntor_key_refused_at_create2',
     JSON.stringify({ ok: k.ok, stage: k.stage, error: k.error }));
+
+  await directoryChecks(page, base, line);
 } catch (e) {
   notok('browser_run', e.stack || String(e));
 } finally {
@@ -176,3 +178,160 @@ try {
   fs.rmSync(userDir, { recursive: true, force: true });
 }
 process.exit(failed);
+
+// ---- The directory side (consensus.js, authcert.js, microdesc.js, path.js, directory.js) ----
+// A module worker (from a blob, importing the client's modules from the static server) opens
+// the link, builds the one-hop circuit and runs loadDirectory over BEGIN_DIR streams with the
+// testnet's authorities pinned (their v3ident= from the DirAuthority lines of the bridge's
+// torrc), the consensus cached in IndexedDB, then choosePath for port 80.
+// (A function: the checks run from the top-level code above, before a const here exists.)
+function dirWorkerSource() {
+  return `
+self.onmessage = async (e) => {
+  const { base, bridgeLine, authorities, now, db, forge, batch } = e.data;
+  const imp = (f) => import(base + 'web/' + f);
+  const [{ parseBridgeLine }, { Link }, { Circuit }, dir, { idbCache }, { choosePath }, { hex }] =
+    await Promise.all(['bridge_line.js', 'link.js', 'circuit.js', 'directory.js',
+      'consensus_cache.js', 'path.js', 'bytes.js'].map(imp));
+  const r = { stage: 'link', now };
+  let link = null;
+  try {
+    const bridge = parseBridgeLine(bridgeLine);
+    link = new Link(bridge, {});
+    await link.open();
+    r.stage = 'create';
+    const circ = new Circuit(link, {});
+    await circ.create(bridge.rsaId, bridge.ntorKey);
+    r.stage = 'directory';
+    const asked = [];
+    const plain = dir.circuitGetter(circ);
+    const get = async (path) => {
+      asked.push(path.slice(0, 60));
+      const b = await plain(path);
+      if (forge && path.includes('consensus-microdesc')) {
+        // one byte of the signed part changed: the first "Bandwidth=N" gets another digit
+        const t = new TextDecoder().decode(b);
+        const i = t.indexOf('Bandwidth=') + 10;
+        const c = b.slice();
+        c[i] = c[i] === 0x39 ? 0x38 : c[i] + 1;
+        return c;
+      }
+      return b;
+    };
+    const t0 = performance.now();
+    const d = await dir.loadDirectory(get, { authorities, cache: idbCache(db), now, batch });
+    r.dir = { ms: performance.now() - t0, fromCache: d.fromCache, cacheError: d.cacheError,
+      good: d.verification.good, need: d.verification.need, of: d.verification.of,
+      validAfter: d.consensus.validAfter, validUntil: d.consensus.validUntil,
+      routers: d.consensus.routers.map((x) => x.nickname + ' ' + hex(x.rsaId).toUpperCase()),
+      microdescs: d.microdescs.size, missing: d.stats.missingMicrodescs, mdErrors: d.mdErrors,
+      stats: d.stats, asked };
+    r.stage = 'path';
+    const hops = choosePath(d.consensus, d.nodes, bridge, { port: 80, distinctSubnets: false });
+    r.path = hops.map((h) => ({ nickname: h.nickname, rsaId: hex(h.rsaId).toUpperCase(),
+      ntorKey: hex(h.ntorKey), edId: h.edId && hex(h.edId), ip: h.ip, orPort: h.orPort,
+      mdDigest: hex(d.consensus.routers.find((x) => hex(x.rsaId) === hex(h.rsaId)).mdDigest) }));
+    r.stage = 'done';
+    r.ok = true;
+    circ.destroy();
+  } catch (err) {
+    r.ok = false;
+    r.error = err.message;
+  } finally {
+    if (link) link.close();
+  }
+  self.postMessage(r);
+};`;
+}
+
+function httpGet(url) {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(parts) }));
+    }).on('error', reject);
+  });
+}
+
+async function directoryChecks(page, base, line) {
+  const torrc = fs.readFileSync(path.join(path.dirname(lineFile), 'torrc'), 'utf8');
+  const auths = [...torrc.matchAll(/^DirAuthority (\S+) .*v3ident=([0-9A-F]{40}) (\S+):(\d+) /gm)]
+    .map((m) => ({ nick: m[1], v3ident: m[2], dir: `http://${m[3]}:${m[4]}` }));
+  console.log('# pinned authorities: ' + auths.map((a) => `${a.nick} ${a.v3ident}`).join(', '));
+  const runDir = (args) => page.evaluate(([code, a]) => new Promise((resolve) => {
+    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+    const w = new Worker(url, { type: 'module' });
+    w.onerror = (e) => resolve({ ok: false, error: 'worker error: ' + e.message });
+    w.onmessage = (e) => {
+      w.terminate();
+      resolve(e.data);
+    };
+    w.postMessage({ base: location.origin + '/', ...a });
+  }), [dirWorkerSource(), { bridgeLine: line, ...args }]);
+  const summary = (r) => JSON.stringify({ ...r, dir: r.dir && { ...r.dir, routers: r.dir.routers.length,
+    asked: r.dir.asked.length } });
+
+  // 1. The real thing: fetched, verified by all three authorities, cached, path chosen.
+  const now = Date.now();
+  const pins = auths.map((a) => a.v3ident);
+  const r = await runDir({ authorities: pins, now, db: 'om-dir-test' });
+  console.log('# directory: ' + summary(r));
+  const d = r.dir || {};
+  check(r.ok && d.good && d.good.length === auths.length && d.need === 2 && !d.fromCache,
+    'consensus_verified_against_pinned_authorities', r.error || summary(r),
+    d.good && `${d.good.length} of ${d.of} signed validly (need ${d.need}), ` +
+    `${d.stats.consensusBytes} + ${d.stats.certBytes} bytes of certificates in ${d.ms.toFixed(0)} ms`);
+  check(d.asked && /^\/tor\/keys\/fp-sk\//.test(d.asked[1] || ''), 'certificates_fetched_over_begin_dir',
+    JSON.stringify(d.asked), d.asked && d.asked[1]);
+  // the routers in the browser's consensus are those of an authority's copy (curl, DirPort)
+  const copy = (await httpGet(`${auths[0].dir}/tor/status-vote/current/consensus-microdesc`)).body
+    .toString('latin1');
+  const ids = [...copy.matchAll(/^r (\S+) (\S+) /gm)]
+    .map((m) => `${m[1]} ${Buffer.from(m[2], 'base64').toString('hex').toUpperCase()}`).sort();
+  check(d.routers && JSON.stringify([...d.routers].sort()) === JSON.stringify(ids),
+    'consensus_routers_equal_authority_copy', `${JSON.stringify(d.routers)} vs ${JSON.stringify(ids)}`,
+    `${ids.length} routers`);
+  check(r.ok && d.microdescs === d.routers.length && d.missing === 0 && d.mdErrors.length === 0,
+    'microdescs_fetched_and_digests_verified', JSON.stringify({ error: r.error, mdErrors: d.mdErrors }),
+    d.stats && `${d.microdescs} microdescs, ${d.stats.mdBytes} bytes in ${d.stats.mdRequests} requests`);
+  // the path: middle and exit distinct, not the bridge, the exit's ntor key equals the one in
+  // the microdescriptor an authority serves for that digest
+  const [mid, ex] = r.path || [];
+  const bridgeFp = line.split(/\s+/)[3].toUpperCase();
+  let mdOk = false;
+  if (ex) {
+    const b64 = Buffer.from(ex.mdDigest, 'hex').toString('base64').replace(/=+$/, '');
+    const md = (await httpGet(`${auths[0].dir}/tor/micro/d/${b64}`)).body.toString('latin1');
+    const key = /^ntor-onion-key (\S+)/m.exec(md);
+    mdOk = !!key && Buffer.from(key[1], 'base64').toString('hex') === ex.ntorKey;
+  }
+  check(r.ok && mid && ex && mid.rsaId !== ex.rsaId && ![mid.rsaId, ex.rsaId].includes(bridgeFp) &&
+    ex.ntorKey.length === 64 && ex.rsaId.length === 40 && mdOk,
+    'path_chosen_bridge_middle_exit', JSON.stringify(r.path || r.error),
+    mid && ex && `bridge -> ${mid.nickname} (${mid.ip}:${mid.orPort}) -> ${ex.nickname} ` +
+    `(${ex.ip}:${ex.orPort}); exit ntor key equals the authority's microdesc`);
+
+  // 2. Again with the same clock: the consensus comes from IndexedDB, verified again; the
+  // microdescs one per request, several streams at once on the circuit.
+  const c = await runDir({ authorities: pins, now, db: 'om-dir-test', batch: 1 });
+  const cd = c.dir || {};
+  check(c.ok && cd.fromCache && cd.good.length === auths.length &&
+    cd.asked.every((p) => p.startsWith('/tor/micro/d/')) && cd.asked.length === d.microdescs &&
+    cd.microdescs === d.microdescs && cd.missing === 0, 'consensus_from_indexeddb_cache',
+    c.error || summary(c), cd.ms !== undefined && `verified again from IndexedDB, ` +
+    `${cd.asked.length} microdesc requests only (concurrent streams), ${cd.ms.toFixed(0)} ms`);
+
+  // 3. A wrong pinned list (one real authority, two unknown): refused, nothing cached.
+  const wrong = [pins[0], '0123456789ABCDEF0123456789ABCDEF01234567',
+    'FEDCBA9876543210FEDCBA9876543210FEDCBA98'];
+  const w = await runDir({ authorities: wrong, now: Date.now(), db: 'om-dir-wrong' });
+  console.log(`# wrong pinned authorities: stage ${w.stage}, error: ${w.error}`);
+  check(!w.ok && w.stage === 'directory' && /only 1 of 3 pinned authorities/.test(w.error || ''),
+    'wrong_pinned_authorities_refused', JSON.stringify({ ok: w.ok, stage: w.stage, error: w.error }));
+  // 4. One byte of the fetched consensus changed in the worker: every signature fails.
+  const f = await runDir({ authorities: pins, now: Date.now(), db: 'om-dir-forged', forge: true });
+  console.log(`# forged consensus: stage ${f.stage}, error: ${f.error}`);
+  check(!f.ok && f.stage === 'directory' && /only 0 of 3 .*forged or bad signature/.test(f.error || ''),
+    'forged_consensus_refused', JSON.stringify({ ok: f.ok, stage: f.stage, error: f.error }));
+}

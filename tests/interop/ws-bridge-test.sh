@@ -255,6 +255,41 @@ check_native() {
     else notok "native_op_bridge_websocket_line_${BIG_MB}MB_byte_exact" "$(grep -E '\[(warn|err)\]' "$WORK/op/info.log" | tail -3)"; fi
 }
 check_native
+
+# A bridge restart mid-download: the download in flight ends short (its link went away), and the
+# same OP's next request works through the restarted bridge (same DataDirectory: same keys).
+restart_mid_download() {
+    local cpid n0 got i
+    curl -s --max-time 120 --limit-rate 2M --socks5-hostname "127.0.0.1:$OP_SOCKS" \
+        "http://127.0.0.1:$HTTP_PORT/big.bin" -o "$WORK/partial.bin" &
+    cpid=$!
+    sleep 3
+    n0=$(grep -c "Accepting Tor links over WebSockets" "$WORK/om/info.log")
+    kill -TERM "$OMPID"
+    for _ in $(seq 1 60); do kill -0 "$OMPID" 2>/dev/null || break; sleep 0.5; done
+    "$OM" -f "$WORK/om/torrc" >>"$WORK/om/stdout.log" 2>&1 &
+    OMPID=$!
+    PIDS="$PIDS $OMPID"
+    wait "$cpid"
+    echo "# in flight when the bridge stopped: $(stat -c %s "$WORK/partial.bin" 2>/dev/null) of $((BIG_MB << 20)) bytes"
+    [ "$(stat -c %s "$WORK/partial.bin" 2>/dev/null || echo 0)" -lt $((BIG_MB << 20)) ] || return 1
+    for _ in $(seq 1 60); do
+        [ "$(grep -c "Accepting Tor links over WebSockets" "$WORK/om/info.log")" -gt "$n0" ] && break
+        sleep 0.5
+    done
+    for i in $(seq 1 12); do
+        got=$(curl -s --max-time 30 --socks5-hostname "127.0.0.1:$OP_SOCKS" \
+            "http://127.0.0.1:$HTTP_PORT/mid.bin" | sha256sum | cut -d' ' -f1)
+        if [ "$got" = "$(sha256sum "$WORK/www/mid.bin" | cut -d' ' -f1)" ]; then
+            echo "# next request after the restart: byte-exact (attempt $i)"
+            return 0
+        fi
+        sleep 5
+    done
+    return 1
+}
+if restart_mid_download; then ok "op_survives_bridge_restart_mid_download"
+else notok "op_survives_bridge_restart_mid_download" "$(grep -E '\[(warn|err)\]' "$WORK/op/info.log" | tail -3)"; fi
 kill "$OPPID" 2>/dev/null
 
 # The bridge serves its own signed descriptor over plain HTTP on the WebSocket port, under

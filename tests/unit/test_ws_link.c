@@ -293,12 +293,21 @@ static om_circuit_t *ws_circ;
 static struct evconnlistener *src;
 static uint16_t src_port;
 
+static char web_root[64]; /* WebSocketWebRoot: an index.html */
+
 static void test_setup(void)
 {
     base = event_base_new();
     CHECK(base);
     CHECK_MSG(minnet_start(&net, base, 2) == 0, "%s", net.err);
-    om_ws_server_opts_t o = {.n_ports = 1, .path = PATH, .origins = ORIGIN};
+    snprintf(web_root, sizeof web_root, "/tmp/om-webroot-XXXXXX");
+    CHECK(mkdtemp(web_root));
+    char ix[128];
+    snprintf(ix, sizeof ix, "%s/index.html", web_root);
+    FILE *f = fopen(ix, "w");
+    CHECK(f);
+    if (f) fputs("<!doctype html><title>onionmesh</title>", f), fclose(f);
+    om_ws_server_opts_t o = {.n_ports = 1, .path = PATH, .origins = ORIGIN, .web_root = web_root};
     snprintf(o.ports[0].addr, sizeof o.ports[0].addr, "127.0.0.1");
     char err[200] = "";
     ws = om_ws_server_new(base, minnet_relay_links(&net, 0), &o, err, sizeof err);
@@ -663,7 +672,7 @@ static void test_plain_http_404(void)
 {
     int fd = raw_connect();
     CHECK(fd >= 0);
-    const char req[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const char req[] = "GET /nothing.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     CHECK(write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1));
     char resp[256] = "";
     ssize_t n = raw_read(fd, (uint8_t *)resp, sizeof resp - 1, 3000);
@@ -730,6 +739,21 @@ static void test_descriptor_over_http(void)
     CHECK(om_channel_state(ws_chan) == OM_CHAN_OPEN);
 }
 
+/* WebSocketWebRoot: / is its index.html, with the page's Content-Security-Policy (no
+ * 'unsafe-eval') and nosniff; the WebSocket path still upgrades (the other tests). */
+static void test_web_root_page(void)
+{
+    static char resp[4096];
+    http_get("/", resp, sizeof resp);
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 200", 12), "%.60s", resp);
+    CHECK_MSG(strstr(resp, "content-security-policy: default-src 'self'"), "%.300s", resp);
+    CHECK(!strstr(resp, "unsafe-eval") && strstr(resp, "x-content-type-options: nosniff"));
+    const char *b = strstr(resp, "\r\n\r\n");
+    CHECK(b && !strcmp(b + 4, "<!doctype html><title>onionmesh</title>"));
+    http_get("/../../etc/passwd", resp, sizeof resp);
+    CHECK_MSG(!strncmp(resp, "HTTP/1.1 404", 12), "%.60s", resp);
+}
+
 static void test_refused_counted(void)
 {
     CHECK(om_ws_server_refused(ws) >= 2);
@@ -787,6 +811,9 @@ static void test_teardown(void)
     if (src) evconnlistener_free(src);
     minnet_stop(&net);
     if (rl_group) bufferevent_rate_limit_group_free(rl_group);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", web_root);
+    if (web_root[0]) CHECK(system(cmd) == 0);
     if (rl_cfg) ev_token_bucket_cfg_free(rl_cfg);
     event_base_free(base);
     om_ws_client_shutdown();
@@ -808,6 +835,7 @@ static const om_test_t tests[] = {
     {"fault_no_subprotocol", test_fault_no_subprotocol},
     {"plain_http_404", test_plain_http_404},
     {"descriptor_over_http", test_descriptor_over_http},
+    {"web_root_page", test_web_root_page},
     {"refused_counted", test_refused_counted},
     {"ping_and_idle_timeout", test_ping_and_idle_timeout},
     {"idle_links_memory", test_idle_links_memory},

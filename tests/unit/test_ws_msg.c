@@ -204,12 +204,18 @@ static void test_options(void)
     om_config_free(cfg);
     CHECK(conf("ORPort 9001\nWebSocketPort 9002 NoAdvertise\n", &cfg, err, sizeof err) < 0);
     om_config_free(cfg);
+    CHECK(conf("ORPort 9001\nWebSocketPort 9002\nWebSocketWebRoot /etc/hostname\n", &cfg, err,
+               sizeof err) < 0);
+    CHECK_MSG(strstr(err, "WebSocketWebRoot") && strstr(err, "not a readable directory"), "%s",
+              err);
+    om_config_free(cfg);
     CHECK(conf("ORPort 9001\n", &cfg, err, sizeof err) == 0);
     CHECK(!om_ws_configured(cfg));
     om_config_free(cfg);
     CHECK_MSG(conf("ORPort 9001\nWebSocketPort 127.0.0.1:9002\nWebSocketPort [::1]:auto\n"
                    "WebSocketPath /s3cret\nWebSocketTrustForwardedFor 1\n"
-                   "WebSocketOrigins https://a.example\nWebSocketPingInterval 30 seconds\n",
+                   "WebSocketOrigins https://a.example\nWebSocketPingInterval 30 seconds\n"
+                   "WebSocketWebRoot /tmp\n",
                    &cfg, err, sizeof err) == 0,
               "%s", err);
     CHECK(om_ws_configured(cfg));
@@ -222,6 +228,7 @@ static void test_options(void)
     CHECK(!o.tls_cert && !o.tls_key);
     CHECK_EQ_INT(o.ping_s, 30);
     CHECK_EQ_INT(o.idle_s, 150);
+    CHECK(o.web_root && !strcmp(o.web_root, "/tmp"));
     om_config_free(cfg);
 }
 
