@@ -102,6 +102,18 @@ window.run = async (line, paths, urls) => {
   }
   return out;
 };
+// The path from the directory: the consensus verified against the pinned authorities, the
+// middle and exit chosen by path.js for the URL's port.
+window.runDirectory = async (line, authorities, url) => {
+  try {
+    const om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets: false } });
+    const f = await get(om, url);
+    await om.close();
+    return { info: om.info, fetch: f };
+  } catch (e) {
+    return { error: e.message + ' (' + e.stage + ')' };
+  }
+};
 document.title = 'ready';
 </script>`;
 
@@ -200,7 +212,7 @@ try {
   console.log('# ' + JSON.stringify({ ...r, circuitEvents: r.circuitEvents?.length },
     (k, v) => (k === 'headers' ? undefined : v)));
   say(!r.error, 'api_run', r.error);
-  const pidOf = (fp) => String(net.relays.find((x) => x.fingerprint.replace(/ /g, '') === fp)?.pid);
+  const pidOf = (fp) => String([...net.relays, ...net.authorities].find((x) => x.fingerprint.replace(/ /g, '') === fp)?.pid);
   const checkFetch = (name, f, framing, exit) => {
     if (!f) return say(false, name, 'no result');
     say(f.status === 200 && f.framing === framing, `${name}_status_${framing}`,
@@ -258,6 +270,24 @@ try {
   say(r.file && r.file.lastProgress && r.file.lastProgress.done &&
     r.file.lastProgress.bytes === data.length && r.file.lastProgress.rate > 0,
   'progress_events', r.file && JSON.stringify(r.file.lastProgress));
+  // Directory-chosen path: the API with opts.directory instead of fixed paths.
+  const auths = net.authorities.map((x) => x.v3ident);
+  const d = await page.evaluate(([l, au, u]) => window.runDirectory(l, au, u),
+    [line, auths, urls.file]);
+  console.log('# directory run: ' + JSON.stringify({ info: d.info, error: d.error,
+    circuit: d.fetch?.circuit, sha256: d.fetch?.sha256 }));
+  say(d.info && d.info.directory && d.info.directory.good.length === auths.length,
+    'directory_verified_for_api', d.error || JSON.stringify(d.info));
+  // The testnet's authorities are relays of its consensus too (they can be middles).
+  const relayFps = [...net.relays, ...net.authorities].map((x) => x.fingerprint.replace(/ /g, ''));
+  const dp = d.fetch?.circuit.path || [];
+  say(dp.length === 3 && relayFps.includes(dp[1].fingerprint) && relayFps.includes(dp[2].fingerprint)
+    && dp[1].fingerprint !== dp[2].fingerprint, 'directory_path_bridge_middle_exit',
+  dp.map((h) => h.nickname).join(' -> '));
+  const df = d.fetch;
+  say(df && df.sha256 === want && df.bytes === data.length && df.headers['x-peer-comm'] === 'tor' &&
+    df.headers['x-peer-pid'] === pidOf(dp[2]?.fingerprint), 'directory_path_fetch',
+  df && `${df.bytes} bytes, sha256 ok: ${df.sha256 === want}, exit pid ${df.headers['x-peer-pid']}`);
 } catch (e) {
   say(false, 'run', e.stack || String(e));
 } finally {

@@ -6,14 +6,20 @@
 // hops of a path -> exit built on demand, om.fetch(url) over an exit stream (http.js), and
 // newIdentity() (later fetches get a new circuit; the old one closes when its streams end).
 // Paths come from opts.selectPath(ctx) -> [hop, ..., exitHop] (hop objects {nickname, rsaId,
-// ntorKey, ip, orPort, edId?}); until path selection exists, opts.paths (cycled at each new
-// identity) or opts.path stand in for it.
+// ntorKey, ip, orPort, edId?}); opts.directory = {authorities (pinned v3 identities, hex),
+// distinctSubnets, cache: 'idb' | 'memory'} has connect() load and verify the directory over
+// BEGIN_DIR to the bridge (directory.js) and each new circuit take path.js's choice for the
+// port of the fetch that builds it; opts.paths (cycled at each new identity) or opts.path give
+// fixed paths instead.
 // opts.minCells: keep fetching the consensus over the same circuit (a new stream each time)
 // until that many DATA cells came, so that the download outlasts the 1000-cell circuit window
 // and only completes if the relay accepted our SENDME v1 cells (tor-spec 7.3).
 import { parseBridgeLine } from './bridge_line.js';
 import { Circuit, CircuitError, StreamError } from './circuit.js';
 import { httpRequest } from './http.js';
+import { circuitGetter, loadDirectory } from './directory.js';
+import { choosePath } from './path.js';
+import { idbCache, memoryCache } from './consensus_cache.js';
 import { fetchConsensusMicrodesc } from './dir.js';
 import { Link } from './link.js';
 import { hex } from './bytes.js';
@@ -76,10 +82,38 @@ export class TorClient {
     this.identity = 0;
   }
 
-  static async connect(bridgeLine, opts) {
+  static async connect(bridgeLine, opts = {}) {
     const c = new TorClient(bridgeLine, opts);
     await c.openLink();
+    if (opts.directory && !c.selectPath) await c.loadDirectory(opts.directory);
     return c;
+  }
+
+  // The verified consensus and microdescs over a one-hop circuit to the bridge; then paths are
+  // chosen from them.
+  async loadDirectory(o) {
+    const circ = new Circuit(this.link, { onEvent: this.onEvent, timeoutMs: this.opts.timeoutMs });
+    try {
+      await circ.create(this.bridge.rsaId, this.bridge.ntorKey, { nickname: 'bridge' });
+      const cache = o.cache === 'idb' && globalThis.indexedDB ? idbCache() : memoryCache();
+      this.dir = await loadDirectory(circuitGetter(circ), { authorities: o.authorities, cache,
+        now: o.now, onEvent: this.onEvent });
+    } catch (e) {
+      throw new CircuitError('directory', e.message);
+    } finally {
+      circ.destroy();
+    }
+    this.selectPath = ({ port }) => {
+      try {
+        return choosePath(this.dir.consensus, this.dir.nodes, this.bridge,
+          { port, distinctSubnets: o.distinctSubnets });
+      } catch (e) {
+        throw new CircuitError('path', e.message);
+      }
+    };
+    const v = this.dir.verification;
+    return { good: v.good, need: v.need, routers: this.dir.consensus.routers.length,
+      fromCache: this.dir.fromCache };
   }
 
   async openLink() {
@@ -90,13 +124,13 @@ export class TorClient {
   }
 
   // The circuit of the current identity, built bridge -> path if there is none (or it closed).
-  async circuit() {
+  async circuit(port = 80) {
     if (this.circ) {
       const c = await this.circ;
       if (!c.closed) return c;
       this.circ = null;
     }
-    const build = this.buildCircuit();
+    const build = this.buildCircuit(port);
     this.circ = build;
     try {
       return await build;
@@ -106,9 +140,10 @@ export class TorClient {
     }
   }
 
-  async buildCircuit() {
-    if (!this.selectPath) throw new CircuitError('path', 'no path: give opts.path or opts.paths');
-    const path = await this.selectPath({ identity: this.identity, bridge: this.bridge });
+  async buildCircuit(port) {
+    if (!this.selectPath)
+      throw new CircuitError('path', 'no path: give opts.directory, opts.path or opts.paths');
+    const path = await this.selectPath({ identity: this.identity, bridge: this.bridge, port });
     if (!Array.isArray(path) || path.length < 1)
       throw new CircuitError('path', 'the path has no hops after the bridge');
     const link = await this.openLink();
@@ -127,7 +162,7 @@ export class TorClient {
     if (u.protocol !== 'http:') throw new CircuitError('http', `only http: URLs, not ${u.protocol}`);
     const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(u.port || 80);
-    const circ = await this.circuit();
+    const circ = await this.circuit(port);
     let stream;
     try {
       stream = await circ.begin(host, port);

@@ -1,6 +1,6 @@
 // worker.js — the Web Worker entry point (module worker): the Tor client runs here so the page
 // stays responsive; onionmesh.js is the main-thread side. Messages in: {op, id, ...}:
-//   connect {bridgeLine, opts}   open the link (opts: path / paths, timeoutMs)
+//   connect {bridgeLine, opts}   open the link (opts: directory | path | paths, timeoutMs)
 //   fetch {url, init}            -> reply {status, reason, headers, framing, length, circuit}
 //   pull {id}                    the next body piece of fetch id: {type: 'chunk', data} or
 //                                {type: 'done', trailers} (pulled, so the body has backpressure)
@@ -32,7 +32,11 @@ const ops = {
   async connect(m) {
     if (client) client.close();
     client = await TorClient.connect(m.bridgeLine, { ...m.opts, onEvent: emit });
-    return { fingerprint: hex(client.bridge.rsaId).toUpperCase() };
+    const v = client.dir && client.dir.verification;
+    return { fingerprint: hex(client.bridge.rsaId).toUpperCase(), directory: v ? {
+      good: v.good, need: v.need, of: v.of, fromCache: client.dir.fromCache,
+      routers: client.dir.consensus.routers.length, microdescs: client.dir.microdescs.size } :
+      null };
   },
   async fetch(m) {
     // Progress at most every 100 ms, and at the end of the body.
