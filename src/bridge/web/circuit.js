@@ -15,7 +15,7 @@ import {
   RELAY, RELAY_DATA_MAX, END_REASONS, decodeRelay, decodeSendme, encodeRelay, encodeSendmeV1,
 } from './relay_cell.js';
 import {
-  BEGIN_FLAG, decodeConnected, decodeExtended2, decodeResolved, encodeBegin, encodeExtend2,
+  beginFlags, decodeConnected, decodeExtended2, decodeResolved, encodeBegin, encodeExtend2,
   endMessage,
 } from './relay_bodies.js';
 import { equalCt, utf8 } from './bytes.js';
@@ -375,6 +375,7 @@ export class Circuit {
       const t = setTimeout(() => {
         s.connected = null;
         this.streams.delete(id);
+        if (!this.closed) this.sendRelay(RELAY.END, id, Uint8Array.of(7), s.hop); // TIMEOUT
         reject(new StreamError(7, `${what} timed out after ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       s.connected = {
@@ -391,9 +392,9 @@ export class Circuit {
     return this.openStream(RELAY.BEGIN_DIR, undefined, 'BEGIN_DIR');
   }
 
-  // 6.2: an exit stream to host:port. Flags as onionmesh's OP (and tor's client by default)
-  // send them: IPv6 is acceptable for a host name.
-  begin(host, port, flags = BEGIN_FLAG.IPV6_OK) {
+  // 6.2: an exit stream to host:port, with the flags tor's client sends (beginFlags; the exit
+  // hop's policy6, when the caller knows it).
+  begin(host, port, flags = beginFlags(this.path.at(-1)?.policy6, port)) {
     return this.openStream(RELAY.BEGIN, encodeBegin(host, port, flags), 'BEGIN');
   }
 

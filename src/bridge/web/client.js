@@ -105,8 +105,12 @@ export class TorClient {
     }
     this.selectPath = ({ port }) => {
       try {
-        return choosePath(this.dir.consensus, this.dir.nodes, this.bridge,
+        const hops = choosePath(this.dir.consensus, this.dir.nodes, this.bridge,
           { port, distinctSubnets: o.distinctSubnets });
+        // The exit's IPv6 policy summary decides BEGIN's flags (relay_bodies.beginFlags).
+        const id = hex(hops.at(-1).rsaId);
+        hops.at(-1).policy6 = this.dir.nodes.find((n) => hex(n.rsaId) === id)?.md?.policy6;
+        return hops;
       } catch (e) {
         throw new CircuitError('path', e.message);
       }

@@ -4,6 +4,7 @@
 // Ed25519 identity, in the order tor writes them) and EXTENDED2; BEGIN (ADDRPORT and flags),
 // CONNECTED, RESOLVE/RESOLVED; END reasons with a message a user can act on. No I/O here.
 import { concat, put16, put32, u16, u32, utf8 } from './bytes.js';
+import { policyAllows } from './microdesc.js';
 
 export const LS = Object.freeze({ IPV4: 0, IPV6: 1, LEGACY_ID: 2, ED25519_ID: 3 });
 export const BEGIN_FLAG = Object.freeze({ IPV6_OK: 1, IPV4_NOT_OK: 2, IPV6_PREFERRED: 4 });
@@ -45,16 +46,24 @@ export function decodeExtended2(data) {
   return data.slice(2, 2 + u16(data, 0));
 }
 
-// BEGIN: "ADDRESS:PORT" NUL, FLAGS (4). An IPv6 literal is bracketed.
+// BEGIN: "ADDRESS:PORT" NUL [FLAGS (4)]. An IPv6 literal is bracketed. As tor's client
+// (connection_ap_handshake_send_begin), FLAGS is left out when it is 0.
 export function encodeBegin(host, port, flags = 0) {
   if (!(Number.isInteger(port) && port > 0 && port < 65536)) throw new Error('BEGIN: bad port');
   if (!host || /[\s\0]/.test(host)) throw new Error('BEGIN: bad host');
   const h = host.includes(':') ? `[${host}]` : host.toLowerCase();
   const a = utf8(`${h}:${port}`);
-  const out = new Uint8Array(a.length + 5);
+  const out = new Uint8Array(a.length + (flags ? 5 : 1));
   out.set(a);
-  put32(out, a.length + 1, flags);
+  if (flags) put32(out, a.length + 1, flags);
   return out;
+}
+
+// The flags tor's client sends (connection_ap_get_begincell_flags, IPv4 and IPv6 traffic both
+// allowed, IPv6 not preferred): IPV6_OK when the exit's IPv6 policy summary (its microdesc's
+// "p6", as microdesc.js parses it) accepts the port, else none, and then no FLAGS field at all.
+export function beginFlags(exitPolicy6, port) {
+  return exitPolicy6 && policyAllows(exitPolicy6, port) ? BEGIN_FLAG.IPV6_OK : 0;
 }
 
 function addrText(type, v) {

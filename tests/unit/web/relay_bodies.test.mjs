@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  BEGIN_FLAG, decodeConnected, decodeExtended2, decodeResolved, encodeBegin, encodeExtend2,
+  BEGIN_FLAG, beginFlags, decodeConnected, decodeExtended2, decodeResolved, encodeBegin, encodeExtend2,
   endMessage,
 } from '../../../src/bridge/web/relay_bodies.js';
 import { hex, unhex } from '../../../src/bridge/web/bytes.js';
@@ -90,7 +90,14 @@ test('EXTEND2 and BEGIN bodies are the C codec\'s bytes', { skip: !run && 'no gc
   assert.equal(js.length, 1 + 8 + 22 + 4 + 84);
   assert.equal(hex(encodeExtend2({ ...hop, edId }, 2, hdata)), c2);
   assert.equal(hex(encodeBegin('WWW.Example.COM', 443, BEGIN_FLAG.IPV6_OK)), b1);
-  assert.equal(hex(encodeBegin('::1', 80, 0)), b2);
+  // Flags 0: the C codec writes four zero bytes, tor's client (and this one) none.
+  assert.equal(hex(encodeBegin('::1', 80, 0)) + '00000000', b2);
+  assert.equal(hex(encodeBegin('::1', 80, 6)), b2.slice(0, -8) + '00000006');
+  const p6 = { accept: true, ranges: [[80, 80], [443, 443]] };
+  assert.equal(beginFlags(p6, 443), BEGIN_FLAG.IPV6_OK);
+  assert.equal(beginFlags(p6, 8080), 0);
+  assert.equal(beginFlags(null, 80), 0);
+  assert.equal(encodeBegin('example.com', 80, beginFlags(null, 80)).length, 15);
   assert.equal(parsed, 'parse 0 v4 10.1.2.3:9001 rsa 1 ed 0 htype 2 hlen 84');
 });
 
