@@ -30,13 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 . tests/interop/testlib.sh
+. tests/interop/browser_lib.sh
 
-[ -x "${OM_CHROMIUM:-/usr/bin/chromium}" ] ||
-    { notok chromium_installed "no /usr/bin/chromium"; exit 1; }
-[ -f node_modules/playwright-core/package.json ] && [ -d node_modules/@noble/curves ] ||
-    { notok node_modules_installed "run npm ci"; exit 1; }
-[ -x "$OM" ] || { notok onionmesh_built "$OM"; exit 1; }
-echo "# $(tor --version | head -1); $(${OM_CHROMIUM:-/usr/bin/chromium} --version 2>/dev/null)"
+browser_prereqs "$OM" || exit 1
 
 if ! tools/testnet up --dir "$NET" --tor-relays 1 --clients 0 >"$WORK/testnet.log" 2>&1; then
     notok testnet_up; tail -20 "$WORK/testnet.log"; exit 1
@@ -61,34 +57,7 @@ mkdir "$WORK/auth"
 PIDS="$PIDS $!"
 
 # The onionmesh bridge: BridgeRelay with a WebSocketPort.
-OR_PORT=$(free_port)
-WS_PORT=$(free_port)
-mkdir -m 700 "$WORK/om"
-{
-    echo "DataDirectory $WORK/om"
-    echo "TestingTorNetwork 1"
-    echo "Nickname ombrowser"
-    echo "Address 127.0.0.1"
-    echo "ORPort 127.0.0.1:$OR_PORT"
-    echo "BridgeRelay 1"
-    echo "WebSocketPort 127.0.0.1:$WS_PORT"
-    echo "WebSocketPath /tor"
-    echo "AssumeReachable 1"
-    echo "Log info file $WORK/om/info.log"
-    echo "SafeLogging 0"
-    cat "$NET/dirauth-lines"
-} >"$WORK/om/torrc"
-"$OM" -f "$WORK/om/torrc" >"$WORK/om/stdout.log" 2>&1 &
-OMPID=$!
-PIDS="$PIDS $OMPID"
-for _ in $(seq 1 240); do
-    grep -q "Accepted a microdesc consensus" "$WORK/om/info.log" 2>/dev/null &&
-        grep -q "^Bridge websocket " "$WORK/om/bridge-line" 2>/dev/null && break
-    kill -0 "$OMPID" 2>/dev/null || break
-    sleep 0.5
-done
-if grep -q "^Bridge websocket " "$WORK/om/bridge-line" 2>/dev/null &&
-    grep -q "Accepted a microdesc consensus" "$WORK/om/info.log"; then
+if start_ws_bridge "$OM" "$WORK/om" "$NET" ombrowser; then
     ok "bridge_up_with_consensus"
     grep "^Bridge websocket " "$WORK/om/bridge-line" | sed 's/^/# /'
 else

@@ -1,19 +1,28 @@
-// circuit.js — a circuit from the client over a Link, and its streams: CREATE2 with ntor
-// (tor-spec 5.1 "CREATE and CREATED cells", 5.1.4; never CREATE_FAST: a WebSocket link has no
-// TLS secret, doc/bridges.md), tor1 relay crypto for each hop (relay_crypto.js), relay cells
-// to and from the last hop, stream multiplexing (6.2 "Opening streams and transferring data",
-// 6.2.1 BEGIN_DIR, 6.3 END), and the receive side of flow control: circuit-level SENDME v1
-// every 100 DATA cells with the digest of the cell that triggered it (7.3, 7.3.1) and
-// stream-level SENDMEs every 50 (7.4). This slice builds one-hop circuits (to the bridge).
+// circuit.js — a circuit from the client over a Link, and its streams: CREATE2 with ntor to the
+// first hop (tor-spec 5.1 "CREATE and CREATED cells", 5.1.4; never CREATE_FAST: a WebSocket link
+// has no TLS secret, doc/bridges.md), EXTEND2/EXTENDED2 (5.1.2) in RELAY_EARLY cells to further
+// hops, tor1 relay crypto layered per hop (relay_crypto.js; 5.5.2.1 forward: encrypted for the
+// last hop first, 5.5.3 backward: peeled hop by hop until one recognizes the cell), stream
+// multiplexing (6.2 BEGIN / BEGIN_DIR, 6.3 END, 6.4 RESOLVE), and flow control per hop (7.3,
+// 7.3.1 circuit SENDME v1 every 100 DATA cells with the digest of the cell that triggered it,
+// both ways: ours carry the hop's digest, theirs are checked against the digests of the DATA
+// cells we sent) and per stream (7.4, windows of 500 with SENDMEs every 50). TRUNCATED and
+// DESTROY close the circuit with their reason.
 import { CMD, DESTROY_REASONS, decodeCreated2, encodeCreate2 } from './cell.js';
 import { ntorClientFinish, ntorClientStart, NTOR_HTYPE } from './ntor.js';
 import { Tor1Hop } from './relay_crypto.js';
 import {
   RELAY, RELAY_DATA_MAX, END_REASONS, decodeRelay, decodeSendme, encodeRelay, encodeSendmeV1,
 } from './relay_cell.js';
+import {
+  beginFlags, decodeConnected, decodeExtended2, decodeResolved, encodeBegin, encodeExtend2,
+  endMessage,
+} from './relay_bodies.js';
+import { equalCt, utf8 } from './bytes.js';
 
 const CIRC_WINDOW = 1000, CIRC_INCREMENT = 100;
 const STREAM_WINDOW = 500, STREAM_INCREMENT = 50;
+const MAX_RELAY_EARLY = 8;
 
 export class CircuitError extends Error {
   constructor(stage, message) {
@@ -22,21 +31,50 @@ export class CircuitError extends Error {
   }
 }
 
+// A stream the exit (or directory) closed or refused: reason is END's name, code its number.
+// A stream the exit (or directory) closed or refused: reason is END's name, code its number.
+export class StreamError extends CircuitError {
+  constructor(code, message) {
+    super('stream', message);
+    this.code = code;
+    this.reason = END_REASONS[code] || String(code);
+  }
+}
+
+// Per-hop flow-control state kept next to its crypto.
+function hopState(h) {
+  if (h.deliverWindow === undefined) {
+    h.deliverWindow = CIRC_WINDOW;
+    h.packageWindow = CIRC_WINDOW;
+    h.sentDigests = []; // digests of our DATA cells that a SENDME v1 from this hop must carry
+  }
+  return h;
+}
+
 export class Stream {
-  constructor(circ, id) {
+  constructor(circ, id, hopIndex) {
     this.circ = circ;
     this.id = id;
+    this.hop = hopIndex; // the hop the stream is attached to (its data comes from there)
     this.deliverWindow = STREAM_WINDOW;
+    this.packageWindow = STREAM_WINDOW;
+    this.outQueue = []; // data waiting for a package window
     this.chunks = [];
     this.waiter = null;
-    this.ended = null; // {reason} once END came
+    this.ended = null; // {reason, code, message} once END came
     this.error = null;
-    this.connected = null;
+    this.connected = null; // the BEGIN / RESOLVE wait
+    this.info = null; // CONNECTED's address, or RESOLVED's answers
+    this.bytesIn = 0;
+    this.bytesOut = 0;
   }
 
+  // Queues bytes as DATA cells of at most 498 bytes; they leave as the windows allow.
   write(bytes) {
+    if (this.ended || this.error) throw this.error || new CircuitError('stream', 'stream closed');
     for (let o = 0; o < bytes.length; o += RELAY_DATA_MAX)
-      this.circ.sendRelay(RELAY.DATA, this.id, bytes.subarray(o, o + RELAY_DATA_MAX));
+      this.outQueue.push(bytes.slice(o, o + RELAY_DATA_MAX));
+    this.circ.flush();
   }
 
   // Resolves with the next chunk of data, or null at the end of the stream.
@@ -45,6 +83,28 @@ export class Stream {
     if (this.error) return Promise.reject(this.error);
     if (this.ended) return Promise.resolve(null);
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+  }
+
+  // Every chunk already queued, joined (or null): lets a reader take a burst of cells at once.
+  takeBuffered() {
+    if (!this.chunks.length) return null;
+    const n = this.chunks.reduce((a, c) => a + c.length, 0);
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const c of this.chunks.splice(0)) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+
+  // Sends END (DONE) if the stream is still open on the circuit.
+  close() {
+    if (this.ended || this.error) return;
+    this.ended = { reason: 'DONE', code: 6, message: endMessage(6), local: true };
+    this.circ.streams.delete(this.id);
+    if (!this.circ.closed) this.circ.sendRelay(RELAY.END, this.id, Uint8Array.of(6), this.hop);
+    this.wake();
   }
 
   wake() {
@@ -60,11 +120,13 @@ export class Stream {
   onData(data) {
     this.deliverWindow--;
     if (this.deliverWindow < 0) throw new CircuitError('stream', 'stream deliver window below 0');
+    this.bytesIn += data.length;
     this.chunks.push(data);
     // 7.4: a stream SENDME when the window is at most 450 (we have no flush backlog).
     while (this.deliverWindow <= STREAM_WINDOW - STREAM_INCREMENT) {
-      this.circ.sendRelay(RELAY.SENDME, this.id);
+      this.circ.sendRelay(RELAY.SENDME, this.id, undefined, this.hop);
       this.deliverWindow += STREAM_INCREMENT;
+      this.circ.stats.streamSendmes++;
     }
     this.wake();
   }
@@ -75,48 +137,83 @@ export class Circuit {
     this.link = link;
     this.onEvent = onEvent;
     this.timeoutMs = timeoutMs;
-    this.hops = [];
+    this.hops = []; // Tor1Hop per hop, with its flow-control state (hopState)
+    this.path = []; // what the caller said about each hop ({nickname, rsaId, ...})
     this.streams = new Map();
     this.nextStreamId = 1;
-    this.deliverWindow = CIRC_WINDOW;
+    this.relayEarlyLeft = MAX_RELAY_EARLY;
     this.closed = null;
-    this.pending = null; // the CREATED2 wait
-    this.stats = { dataCells: 0, circSendmes: 0, streamSendmes: 0 };
+    this.pending = null; // the CREATED2 / EXTENDED2 wait
+    this.stats = { dataCells: 0, circSendmes: 0, streamSendmes: 0, sendmesIn: 0, dataCellsOut: 0 };
     this.id = link.newCircId({
       onCell: (c) => this.onCell(c),
-      onClose: (e) => this.fail(e),
+      onClose: (e) => this.fail(e, false),
     });
   }
 
-  // CREATE2 (ntor) to the first hop: relay identity rsaId (20 bytes), ntor key B (32).
-  async create(rsaId, ntorKey) {
-    const st = ntorClientStart(rsaId, ntorKey);
-    const t0 = performance.now();
-    const reply = await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new CircuitError('create', 'CREATED2 timed out')),
-        this.timeoutMs);
+  get deliverWindow() {
+    return this.hops.length ? hopState(this.hops[this.hops.length - 1]).deliverWindow : CIRC_WINDOW;
+  }
+
+  // Waits for the reply of a handshake sent by send(); rejects on timeout or circuit failure.
+  awaitReply(what, send, to = '') {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending = null;
+        reject(new CircuitError(what, `${what === 'create' ? 'CREATED2' : 'EXTENDED2'} timed out`));
+      }, this.timeoutMs);
       this.pending = {
+        what,
+        to,
         resolve: (v) => { clearTimeout(t); resolve(v); },
         reject: (e) => { clearTimeout(t); reject(e); },
       };
-      this.link.send(this.id, CMD.CREATE2, encodeCreate2(NTOR_HTYPE, st.onionskin));
+      send();
     });
+  }
+
+  finishHop(st, reply, stage, info, t0) {
     let keys;
     try {
       keys = ntorClientFinish(st, reply);
     } catch (e) {
-      this.destroy();
-      throw new CircuitError('create', e.message);
+      const err = new CircuitError(stage, `${info.nickname || 'hop'}: ${e.message}`);
+      this.fail(err);
+      throw err;
     }
-    this.hops.push(new Tor1Hop(keys));
+    this.hops.push(hopState(new Tor1Hop(keys)));
+    this.path.push(info);
     const ms = performance.now() - t0;
-    this.onEvent({ type: 'circuit', step: 'created', hop: this.hops.length, ms });
+    this.onEvent({ type: 'circuit', step: stage === 'create' ? 'created' : 'extended',
+      hop: this.hops.length, nickname: info.nickname, ms });
     return { ms };
+  }
+
+  // CREATE2 (ntor) to the first hop: relay identity rsaId (20 bytes), ntor key B (32).
+  async create(rsaId, ntorKey, info = {}) {
+    const st = ntorClientStart(rsaId, ntorKey);
+    const t0 = performance.now();
+    const reply = await this.awaitReply('create', () =>
+      this.link.send(this.id, CMD.CREATE2, encodeCreate2(NTOR_HTYPE, st.onionskin)));
+    return this.finishHop(st, reply, 'create', { rsaId, ...info }, t0);
+  }
+
+  // EXTEND2 from the current last hop to hop {nickname, rsaId, ntorKey, ip, orPort, edId?}.
+  async extend(hop) {
+    if (!this.hops.length) throw new CircuitError('extend', 'extend before create');
+    if (!(hop.ntorKey instanceof Uint8Array) || hop.ntorKey.length !== 32)
+      throw new CircuitError('extend', `${hop.nickname || 'hop'}: no 32-byte ntor key`);
+    const st = ntorClientStart(hop.rsaId, hop.ntorKey);
+    const body = encodeExtend2(hop, NTOR_HTYPE, st.onionskin);
+    const t0 = performance.now();
+    const reply = await this.awaitReply('extend', () =>
+      this.sendRelay(RELAY.EXTEND2, 0, body, this.hops.length - 1, true), hop.nickname || 'a hop');
+    return this.finishHop(st, reply, 'extend', hop, t0);
   }
 
   onCell(cell) {
     try {
-      if (cell.cmd === CMD.CREATED2 && this.pending) {
+      if (cell.cmd === CMD.CREATED2 && this.pending && this.pending.what === 'create') {
         const p = this.pending;
         this.pending = null;
         p.resolve(decodeCreated2(cell.payload));
@@ -134,89 +231,186 @@ export class Circuit {
 
   onRelay(payload) {
     // 5.5.3 "Routing to the Origin": decrypt hop by hop until one recognizes the cell.
-    let hop = null;
-    for (const h of this.hops) {
-      if (h.decryptInbound(payload)) {
-        hop = h;
+    let hi = -1;
+    for (let i = 0; i < this.hops.length; i++) {
+      if (this.hops[i].decryptInbound(payload)) {
+        hi = i;
         break;
       }
     }
-    if (!hop) throw new CircuitError('circuit', 'unrecognized relay cell');
+    if (hi < 0) throw new CircuitError('circuit', 'unrecognized relay cell');
+    const hop = hopState(this.hops[hi]);
     const r = decodeRelay(payload);
-    if (r.cmd === RELAY.DATA) {
-      this.stats.dataCells++;
-      this.deliverWindow--;
-      if (this.deliverWindow < 0) throw new CircuitError('circuit', 'deliver window below 0');
-      if (this.deliverWindow <= CIRC_WINDOW - CIRC_INCREMENT) {
-        // 7.3.1: authenticated with the digest of this (triggering) DATA cell.
-        this.sendRelay(RELAY.SENDME, 0, encodeSendmeV1(hop.lastBackDigest));
-        this.deliverWindow += CIRC_INCREMENT;
-        this.stats.circSendmes++;
-      }
-      const s = this.streams.get(r.streamId);
-      if (s) {
-        const before = s.deliverWindow;
-        s.onData(r.data);
-        if (s.deliverWindow > before) this.stats.streamSendmes++;
-      }
-    } else if (r.cmd === RELAY.CONNECTED) {
-      const s = this.streams.get(r.streamId);
-      if (s && s.connected) {
-        const c = s.connected;
-        s.connected = null;
-        c.resolve();
-      }
-    } else if (r.cmd === RELAY.END) {
-      const s = this.streams.get(r.streamId);
-      if (s) {
-        const reason = END_REASONS[r.data[0]] || String(r.data[0]);
-        s.ended = { reason };
-        this.streams.delete(r.streamId);
-        if (s.connected) {
-          s.connected.reject(new CircuitError('stream', `stream refused: END ${reason}`));
-          s.connected = null;
+    const s = r.streamId ? this.streams.get(r.streamId) : null;
+    if (s && s.hop !== hi)
+      throw new CircuitError('circuit', `stream ${r.streamId} cell from hop ${hi + 1}`);
+    switch (r.cmd) {
+      case RELAY.DATA: {
+        this.stats.dataCells++;
+        hop.deliverWindow--;
+        if (hop.deliverWindow < 0) throw new CircuitError('circuit', 'deliver window below 0');
+        if (hop.deliverWindow <= CIRC_WINDOW - CIRC_INCREMENT) {
+          // 7.3.1: authenticated with the digest of this (triggering) DATA cell.
+          this.sendRelay(RELAY.SENDME, 0, encodeSendmeV1(hop.lastBackDigest), hi);
+          hop.deliverWindow += CIRC_INCREMENT;
+          this.stats.circSendmes++;
         }
-        s.wake();
+        if (s) s.onData(r.data);
+        break;
       }
-    } else if (r.cmd === RELAY.SENDME) {
-      decodeSendme(r.data); // we send too little to need our package window
-    } else if (r.cmd === RELAY.TRUNCATED) {
-      throw new CircuitError('circuit', 'TRUNCATED');
+      case RELAY.CONNECTED:
+        if (s && s.connected) {
+          s.info = decodeConnected(r.data);
+          const c = s.connected;
+          s.connected = null;
+          c.resolve();
+        }
+        break;
+      case RELAY.RESOLVED:
+        if (s && s.connected) {
+          s.info = decodeResolved(r.data);
+          const c = s.connected;
+          s.connected = null;
+          this.streams.delete(s.id);
+          s.ended = { reason: 'DONE', code: 6 };
+          c.resolve();
+        }
+        break;
+      case RELAY.END:
+        if (s) this.onEnd(s, r.data.length ? r.data[0] : 1);
+        break;
+      case RELAY.SENDME:
+        this.onSendme(hop, hi, s, r);
+        break;
+      case RELAY.EXTENDED2:
+        if (!this.pending || this.pending.what !== 'extend' || hi !== this.hops.length - 1)
+          throw new CircuitError('circuit', 'unexpected EXTENDED2');
+        {
+          const p = this.pending;
+          this.pending = null;
+          p.resolve(decodeExtended2(r.data));
+        }
+        break;
+      case RELAY.TRUNCATED: {
+        // The hops after hi are gone (a DESTROY reached hop hi from the next one).
+        const why = DESTROY_REASONS[r.data[0]] || r.data[0];
+        const extending = this.pending && this.pending.what === 'extend';
+        throw new CircuitError(extending ? 'extend' : 'circuit',
+          `TRUNCATED after hop ${hi + 1} (${this.path[hi]?.nickname || '?'}): ${why}` +
+          (extending ? `, while extending to ${this.pending.to}` : ''));
+      }
+      default:
+      // DROP and unknown commands are ignored.
     }
-    // DROP and unknown commands are ignored.
   }
 
-  sendRelay(cmd, streamId, data) {
+  onEnd(s, code) {
+    const message = endMessage(code);
+    s.ended = { reason: END_REASONS[code] || String(code), code, message };
+    this.streams.delete(s.id);
+    if (s.connected) {
+      s.connected.reject(new StreamError(code, `stream refused: ${message} (END ${s.ended.reason})`));
+      s.connected = null;
+    }
+    s.wake();
+  }
+
+  onSendme(hop, hi, s, r) {
+    this.stats.sendmesIn++;
+    if (r.streamId === 0) {
+      // 7.3.1: a SENDME v1 must carry the digest of the DATA cell we sent that it acknowledges.
+      const m = decodeSendme(r.data);
+      const want = hop.sentDigests.shift();
+      if (!want) throw new CircuitError('circuit', 'circuit SENDME with nothing to acknowledge');
+      if (m.version === 1 && !equalCt(m.digest, want))
+        throw new CircuitError('circuit', 'circuit SENDME v1 with a wrong digest');
+      hop.packageWindow += CIRC_INCREMENT;
+      if (hop.packageWindow > CIRC_WINDOW) throw new CircuitError('circuit', 'package window overflow');
+    } else if (s) {
+      s.packageWindow += STREAM_INCREMENT;
+      if (s.packageWindow > STREAM_WINDOW) throw new CircuitError('circuit', 'stream window overflow');
+    }
+    this.flush();
+  }
+
+  // Sends queued DATA while both the stream's and its hop's package windows allow.
+  flush() {
+    for (const s of this.streams.values()) {
+      const hop = hopState(this.hops[s.hop]);
+      while (s.outQueue.length && s.packageWindow > 0 && hop.packageWindow > 0 && !this.closed) {
+        const d = s.outQueue.shift();
+        const digest = this.sendRelay(RELAY.DATA, s.id, d, s.hop);
+        s.packageWindow--;
+        hop.packageWindow--;
+        s.bytesOut += d.length;
+        this.stats.dataCellsOut++;
+        if (hop.packageWindow % CIRC_INCREMENT === 0) hop.sentDigests.push(digest);
+      }
+    }
+  }
+
+  // Encrypts a relay cell for hop `to` (default: the last) and every hop before it, and sends
+  // it (as RELAY_EARLY when early, EXTEND2 must be). Returns the hop's 20-byte forward digest.
+  sendRelay(cmd, streamId, data, to = this.hops.length - 1, early = false) {
     if (this.closed) throw this.closed;
     const payload = encodeRelay(cmd, streamId, data);
-    // Encrypt for the last hop first, then outward to the first (5.5.2.1).
-    const last = this.hops[this.hops.length - 1];
-    last.encryptOutbound(payload);
-    for (let i = this.hops.length - 2; i >= 0; i--) this.hops[i].fwdCipher.xor(payload);
-    this.link.send(this.id, CMD.RELAY, payload);
+    const digest = this.hops[to].encryptOutbound(payload);
+    for (let i = to - 1; i >= 0; i--) this.hops[i].fwdCipher.xor(payload);
+    if (early) {
+      if (this.relayEarlyLeft <= 0) throw new CircuitError('extend', 'no RELAY_EARLY cells left');
+      this.relayEarlyLeft--;
+    }
+    this.link.send(this.id, early ? CMD.RELAY_EARLY : CMD.RELAY, payload);
+    return digest;
   }
 
-  // 6.2.1: a directory stream to the last hop. Resolves when CONNECTED arrives.
-  async beginDir() {
+  // Sends cmd with body on a new stream to the last hop and waits for CONNECTED (or RESOLVED).
+  async openStream(cmd, body, what) {
+    if (this.closed) throw this.closed;
     const id = this.nextStreamId++;
-    const s = new Stream(this, id);
+    if (id > 0xffff) throw new CircuitError('stream', 'stream IDs exhausted on this circuit');
+    const s = new Stream(this, id, this.hops.length - 1);
     this.streams.set(id, s);
     await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new CircuitError('stream', 'BEGIN_DIR timed out')),
-        this.timeoutMs);
+      const t = setTimeout(() => {
+        s.connected = null;
+        this.streams.delete(id);
+        if (!this.closed) this.sendRelay(RELAY.END, id, Uint8Array.of(7), s.hop); // TIMEOUT
+        reject(new StreamError(7, `${what} timed out after ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
       s.connected = {
         resolve: () => { clearTimeout(t); resolve(); },
         reject: (e) => { clearTimeout(t); reject(e); },
       };
-      this.sendRelay(RELAY.BEGIN_DIR, id);
+      this.sendRelay(cmd, id, body);
     });
     return s;
+  }
+
+  // 6.2.1: a directory stream to the last hop. Resolves when CONNECTED arrives.
+  beginDir() {
+    return this.openStream(RELAY.BEGIN_DIR, undefined, 'BEGIN_DIR');
+  }
+
+  // 6.2: an exit stream to host:port, with the flags tor's client sends (beginFlags; the exit
+  // hop's policy6, when the caller knows it).
+  begin(host, port, flags = beginFlags(this.path.at(-1)?.policy6, port)) {
+    return this.openStream(RELAY.BEGIN, encodeBegin(host, port, flags), 'BEGIN');
+  }
+
+  // 6.4: the exit resolves name; returns RESOLVED's answers [{type, value, ttl, error}].
+  async resolve(name) {
+    const s = await this.openStream(RELAY.RESOLVE, utf8(name + '\0'), 'RESOLVE');
+    return s.info;
   }
 
   fail(err, sendDestroy = true) {
     if (this.closed) return;
     this.closed = err;
-    if (this.pending) this.pending.reject(err);
+    if (this.pending) {
+      this.pending.reject(err);
+      this.pending = null;
+    }
     for (const s of this.streams.values()) {
       s.error = err;
       if (s.connected) s.connected.reject(err);
@@ -231,6 +425,7 @@ export class Circuit {
         // link going away
       }
     }
+    this.onEvent({ type: 'circuit', step: 'closed', circId: this.id, reason: err.message });
   }
 
   destroy() {

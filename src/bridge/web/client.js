@@ -2,11 +2,24 @@
 // parse the bridge line, open the link (CERTS checked against the pinned fingerprint), build a
 // one-hop circuit to the bridge with CREATE2 ntor on the line's key, and fetch the
 // microdescriptor consensus over BEGIN_DIR. Each failure says at which stage it happened.
+// TorClient is the client of issue 13's API: one link to the bridge, circuits bridge -> the
+// hops of a path -> exit built on demand, om.fetch(url) over an exit stream (http.js), and
+// newIdentity() (later fetches get a new circuit; the old one closes when its streams end).
+// Paths come from opts.selectPath(ctx) -> [hop, ..., exitHop] (hop objects {nickname, rsaId,
+// ntorKey, ip, orPort, edId?}); opts.directory = {authorities (pinned v3 identities, hex),
+// distinctSubnets, cache: 'idb' | 'memory'} has connect() load and verify the directory over
+// BEGIN_DIR to the bridge (directory.js) and each new circuit take path.js's choice for the
+// port of the fetch that builds it; opts.paths (cycled at each new identity) or opts.path give
+// fixed paths instead.
 // opts.minCells: keep fetching the consensus over the same circuit (a new stream each time)
 // until that many DATA cells came, so that the download outlasts the 1000-cell circuit window
 // and only completes if the relay accepted our SENDME v1 cells (tor-spec 7.3).
 import { parseBridgeLine } from './bridge_line.js';
-import { Circuit } from './circuit.js';
+import { Circuit, CircuitError, StreamError } from './circuit.js';
+import { httpRequest } from './http.js';
+import { circuitGetter, loadDirectory } from './directory.js';
+import { choosePath } from './path.js';
+import { idbCache, memoryCache } from './consensus_cache.js';
 import { fetchConsensusMicrodesc } from './dir.js';
 import { Link } from './link.js';
 import { hex } from './bytes.js';
@@ -48,4 +61,154 @@ export async function bootstrapConsensus(bridgeLine, onEvent = () => {}, opts = 
     if (link) link.close();
   }
   return result;
+}
+
+function pathChooser(opts) {
+  if (opts.selectPath) return opts.selectPath;
+  const paths = opts.paths || (opts.path ? [opts.path] : null);
+  if (!paths || !paths.length) return null;
+  return ({ identity }) => paths[identity % paths.length];
+}
+
+export class TorClient {
+  constructor(bridgeLine, opts = {}) {
+    this.bridge = parseBridgeLine(bridgeLine);
+    this.opts = opts;
+    this.onEvent = opts.onEvent || (() => {});
+    this.selectPath = pathChooser(opts);
+    this.link = null;
+    this.circ = null; // the circuit of the current identity (a promise while it is built)
+    this.retired = new Set();
+    this.identity = 0;
+  }
+
+  static async connect(bridgeLine, opts = {}) {
+    const c = new TorClient(bridgeLine, opts);
+    await c.openLink();
+    if (opts.directory && !c.selectPath) await c.loadDirectory(opts.directory);
+    return c;
+  }
+
+  // The verified consensus and microdescs over a one-hop circuit to the bridge; then paths are
+  // chosen from them.
+  async loadDirectory(o) {
+    const circ = new Circuit(this.link, { onEvent: this.onEvent, timeoutMs: this.opts.timeoutMs });
+    try {
+      await circ.create(this.bridge.rsaId, this.bridge.ntorKey, { nickname: 'bridge' });
+      const cache = o.cache === 'idb' && globalThis.indexedDB ? idbCache() : memoryCache();
+      this.dir = await loadDirectory(circuitGetter(circ), { authorities: o.authorities, cache,
+        now: o.now, onEvent: this.onEvent });
+    } catch (e) {
+      throw new CircuitError('directory', e.message);
+    } finally {
+      circ.destroy();
+    }
+    this.selectPath = ({ port }) => {
+      try {
+        const hops = choosePath(this.dir.consensus, this.dir.nodes, this.bridge,
+          { port, distinctSubnets: o.distinctSubnets });
+        // The exit's IPv6 policy summary decides BEGIN's flags (relay_bodies.beginFlags).
+        const id = hex(hops.at(-1).rsaId);
+        hops.at(-1).policy6 = this.dir.nodes.find((n) => hex(n.rsaId) === id)?.md?.policy6;
+        return hops;
+      } catch (e) {
+        throw new CircuitError('path', e.message);
+      }
+    };
+    const v = this.dir.verification;
+    return { good: v.good, need: v.need, routers: this.dir.consensus.routers.length,
+      fromCache: this.dir.fromCache };
+  }
+
+  async openLink() {
+    if (this.link && !this.link.closed) return this.link;
+    this.link = new Link(this.bridge, { onEvent: this.onEvent });
+    await this.link.open();
+    return this.link;
+  }
+
+  // The circuit of the current identity, built bridge -> path if there is none (or it closed).
+  async circuit(port = 80) {
+    if (this.circ) {
+      const c = await this.circ;
+      if (!c.closed) return c;
+      this.circ = null;
+    }
+    const build = this.buildCircuit(port);
+    this.circ = build;
+    try {
+      return await build;
+    } catch (e) {
+      if (this.circ === build) this.circ = null;
+      throw e;
+    }
+  }
+
+  async buildCircuit(port) {
+    if (!this.selectPath)
+      throw new CircuitError('path', 'no path: give opts.directory, opts.path or opts.paths');
+    const path = await this.selectPath({ identity: this.identity, bridge: this.bridge, port });
+    if (!Array.isArray(path) || path.length < 1)
+      throw new CircuitError('path', 'the path has no hops after the bridge');
+    const link = await this.openLink();
+    const circ = new Circuit(link, { onEvent: this.onEvent, timeoutMs: this.opts.timeoutMs });
+    await circ.create(this.bridge.rsaId, this.bridge.ntorKey, { nickname: 'bridge' });
+    for (const hop of path) await circ.extend(hop);
+    this.onEvent({ type: 'circuit', step: 'built', circId: circ.id,
+      path: ['bridge', ...path.map((h) => h.nickname)] });
+    return circ;
+  }
+
+  // GET (or init.method) url through the exit. Returns http.js's response plus the circuit
+  // ({id, path: [{nickname, fingerprint}]}); the body is a ReadableStream.
+  async fetch(url, init = {}) {
+    const u = new URL(url);
+    if (u.protocol !== 'http:') throw new CircuitError('http', `only http: URLs, not ${u.protocol}`);
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(u.port || 80);
+    const circ = await this.circuit(port);
+    let stream;
+    try {
+      stream = await circ.begin(host, port);
+    } catch (e) {
+      if (e instanceof StreamError) e.message = `${u.host}: ${e.message}`;
+      throw e;
+    }
+    const r = await httpRequest(stream, u, init);
+    const done = r.trailers.then(() => this.reap());
+    return { ...r, done, circuit: circuitInfo(circ), exitAddr: stream.info,
+      stats: () => ({ ...circ.stats }) };
+  }
+
+  async resolve(name) {
+    return (await this.circuit()).resolve(name);
+  }
+
+  // Later fetches use a new circuit (the next path); the current one closes once idle.
+  newIdentity() {
+    this.identity++;
+    const old = this.circ;
+    this.circ = null;
+    if (old) old.then((c) => { this.retired.add(c); this.reap(); }, () => {});
+    this.onEvent({ type: 'identity', identity: this.identity });
+    return this.identity;
+  }
+
+  reap() {
+    for (const c of this.retired) {
+      if (c.closed || c.streams.size === 0) {
+        c.destroy();
+        this.retired.delete(c);
+      }
+    }
+  }
+
+  close() {
+    if (this.link) this.link.close();
+  }
+}
+
+function circuitInfo(circ) {
+  return { id: circ.id, path: circ.path.map((h) => ({ nickname: h.nickname,
+    fingerprint: h.rsaId ? hex(h.rsaId).toUpperCase() : null })) };
 }

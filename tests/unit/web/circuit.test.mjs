@@ -88,7 +88,7 @@ test('circuit: BEGIN_DIR, 1000 DATA cells, SENDME v1 digests and stream SENDMEs'
   const got = [];
   for (let c; (c = await s.read()) !== null;) got.push(c);
   assert.deepEqual(concat(...got), concat(...want));
-  assert.deepEqual(s.ended, { reason: 'DONE' });
+  assert.equal(s.ended.reason, 'DONE');
   assert.equal(circ.stats.dataCells, 1000);
 });
 
