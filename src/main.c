@@ -157,7 +157,7 @@ static int run(const om_config_t *cfg, roles_t *r)
     /* WebSocket links go to the relay's link manager: ordinary links of this relay. */
     if (r->ws && rel &&
         !(ws = om_ws_relay_start(base, &r->ws_opt, rel, r->relay_opt.auths, r->relay_opt.n_auths,
-                                 err, sizeof err))) {
+                                 r->gen.testing, err, sizeof err))) {
         om_err("Could not start the WebSocket listeners: %s", err);
         goto out;
     }

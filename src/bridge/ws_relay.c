@@ -21,7 +21,8 @@ static void ws_descriptor(void *arg, const char *desc)
     om_ws_server_set_descriptor(arg, desc);
 }
 
-char *om_ws_relay_client_json(const char *line, const om_dir_authority_t *auths, size_t n_auths)
+char *om_ws_relay_client_json(const char *line, const om_dir_authority_t *auths, size_t n_auths,
+                              bool testing)
 {
     cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
     if (!o || !a || !cJSON_AddStringToObject(o, "bridgeLine", line ? line : "")) {
@@ -41,6 +42,7 @@ char *om_ws_relay_client_json(const char *line, const om_dir_authority_t *auths,
         cJSON_AddStringToObject(e, "v3ident", hex);
         cJSON_AddItemToArray(a, e);
     }
+    cJSON_AddBoolToObject(o, "testingNetwork", testing);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -48,7 +50,7 @@ char *om_ws_relay_client_json(const char *line, const om_dir_authority_t *auths,
 
 om_ws_server_t *om_ws_relay_start(struct event_base *base, const om_ws_server_opts_t *o,
                                   om_relay_t *rel, const om_dir_authority_t *auths, size_t n_auths,
-                                  char *err, size_t errlen)
+                                  bool testing, char *err, size_t errlen)
 {
     om_ws_server_t *ws = om_ws_server_new(base, om_relay_links(rel), o, err, errlen);
     if (!ws) return NULL;
@@ -75,7 +77,7 @@ om_ws_server_t *om_ws_relay_start(struct event_base *base, const om_ws_server_op
                               f.ntor_pub, f.bridge_relay);
     if (om_bridge_line_format_ws(f.address, om_ws_server_port(ws, 0), f.rsa_fp, url, f.ntor_pub,
                                  line, sizeof line) == 0) {
-        char *json = om_ws_relay_client_json(line, auths, n_auths);
+        char *json = om_ws_relay_client_json(line, auths, n_auths, testing);
         om_ws_server_set_client_json(ws, json);
         free(json);
     }

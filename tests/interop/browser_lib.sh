@@ -13,7 +13,8 @@ browser_prereqs() {
     echo "# $(tor --version | head -1); $(${OM_CHROMIUM:-/usr/bin/chromium} --version 2>/dev/null)"
 }
 
-# start_ws_bridge OM DIR NET NICKNAME: starts the bridge with its DataDirectory DIR and waits
+# start_ws_bridge OM DIR NET NICKNAME: starts the bridge (WS_BRIDGE_EXTRA: more torrc lines) with
+# its DataDirectory DIR and waits
 # until it has a consensus and wrote DIR/bridge-line; sets OMPID and adds it to PIDS (the
 # caller's cleanup list). Returns 1 if it never does.
 start_ws_bridge() {
@@ -31,6 +32,7 @@ start_ws_bridge() {
         echo "AssumeReachable 1"
         echo "Log info file $dir/info.log"
         echo "SafeLogging 0"
+        [ -n "${WS_BRIDGE_EXTRA:-}" ] && printf '%s\n' "$WS_BRIDGE_EXTRA"
         cat "$net/dirauth-lines"
     } >"$dir/torrc"
     "$om" -f "$dir/torrc" >"$dir/stdout.log" 2>&1 &

@@ -244,11 +244,12 @@ static void test_client_json(void)
         a[0].v3ident[i] = (uint8_t)(0xA0 + i);
     snprintf(a[1].nickname, sizeof a[1].nickname, "bridgeauth");
     a[1].is_bridge = true;
-    char *j = om_ws_relay_client_json("Bridge websocket 1.2.3.4:80 \"FP\"", a, 2);
+    char *j = om_ws_relay_client_json("Bridge websocket 1.2.3.4:80 \"FP\"", a, 2, true);
     CHECK(j);
     CHECK_MSG(j && !strcmp(j, "{\"bridgeLine\":\"Bridge websocket 1.2.3.4:80 \\\"FP\\\"\","
                               "\"authorities\":[{\"nickname\":\"auth0\",\"v3ident\":"
-                              "\"A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3\"}]}"),
+                              "\"A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3\"}],"
+                              "\"testingNetwork\":true}"),
               "%s", j ? j : "(null)");
     free(j);
 }

@@ -1,0 +1,190 @@
+// app.js — the page's logic (index.html): reads the bridge's settings (onionmesh.json beside the
+// page: its WebSocket bridge line and the directory authorities to pin, served by the bridge,
+// src/bridge/ws_relay.c), starts the Tor client in its worker (OnionMesh, onionmesh.js), shows
+// bootstrap progress as tor words it ("Bootstrapped N%"), fetches the address typed — or
+// ?fetch=URL on load — and shows the body as text or as a download, with bytes, rate and ETA,
+// the circuit bridge -> middle -> exit, and errors in SOCKS terms. For automation it writes the
+// body's SHA-256 (hex) into #sha256, its length into #bytes, the path into #circuit and any error
+// into #error. The body is hashed as it arrives (@noble/hashes: WebCrypto is missing on pages
+// that are not a secure context, e.g. a bridge's plain http:// address).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { OnionMesh } from './onionmesh.js';
+
+const $ = (id) => document.getElementById(id);
+const TEXT_MAX = 1 << 20; // larger bodies, and non-text ones, are offered as a download
+
+// Opened as /PATH (no slash), relative URLs would leave the bridge's path: add it.
+if (!location.pathname.endsWith('/') && !location.pathname.endsWith('.html')) {
+  location.replace(location.pathname + '/' + location.search);
+}
+
+// END reasons (tor-spec 6.3) and failure stages as a SOCKS client would report them.
+const REASONS = {
+  EXITPOLICY: 'exit refused: its exit policy rejects this address or port',
+  RESOLVEFAILED: 'host unreachable: the exit could not resolve the name',
+  CONNECTREFUSED: 'connection refused by the destination',
+  NOROUTE: 'host unreachable: no route from the exit',
+  TIMEOUT: 'timeout: the destination did not answer the exit',
+  DESTROY: 'the circuit was closed under the stream',
+  HIBERNATING: 'exit refused: it is hibernating',
+  RESOURCELIMIT: 'exit refused: out of resources',
+  CONNRESET: 'connection reset by the destination',
+  TORPROTOCOL: 'protocol error at the exit',
+  NOTDIRECTORY: 'the relay is not a directory',
+  DONE: 'the destination closed the connection',
+};
+
+function explain(e) {
+  const reason = e && e.reason && REASONS[e.reason];
+  const stage = e && e.stage ? ` (${e.stage})` : '';
+  return (reason || (e && e.message) || String(e)) + stage;
+}
+
+function bootstrap(pct, what) {
+  $('bootstrap').textContent = `Bootstrapped ${pct}%: ${what}`;
+}
+
+function showPath(names, times) {
+  const ol = $('path');
+  ol.replaceChildren();
+  names.forEach((n, i) => {
+    const li = document.createElement('li');
+    li.textContent = n;
+    if (times && times[i] != null) {
+      const s = document.createElement('small');
+      s.textContent = `${Math.round(times[i])} ms`;
+      li.append(s);
+    }
+    ol.append(li);
+  });
+}
+
+function fmt(n) {
+  if (n >= 1 << 30) return (n / (1 << 30)).toFixed(2) + ' GiB';
+  if (n >= 1 << 20) return (n / (1 << 20)).toFixed(2) + ' MiB';
+  if (n >= 1 << 10) return (n / (1 << 10)).toFixed(1) + ' KiB';
+  return n + ' B';
+}
+
+function stats(got, total, t0) {
+  const s = (performance.now() - t0) / 1000;
+  const rate = s > 0 ? got / s : 0;
+  const bar = $('bar');
+  if (total) {
+    bar.max = total;
+    bar.value = Math.min(got, total);
+  } else {
+    bar.removeAttribute('value'); // indeterminate
+  }
+  const eta = total && rate ? `, ${Math.max(0, (total - got) / rate).toFixed(0)} s left` : '';
+  $('stats').textContent = `${fmt(got)}${total ? ' of ' + fmt(total) : ''} at ${fmt(rate)}/s${eta}`;
+}
+
+function clear() {
+  for (const id of ['error', 'sha256', 'bytes', 'circuit', 'status', 'text', 'stats'])
+    $(id).textContent = '';
+  $('result').hidden = true;
+  $('download').hidden = true;
+  $('transfer').hidden = true;
+}
+
+let om = null;
+
+async function go(url) {
+  clear();
+  const t0 = performance.now();
+  try {
+    const r = await om.fetch(url);
+    const names = r.circuit && r.circuit.path ? r.circuit.path.map((h) => h.nickname) : [];
+    showPath(names);
+    $('circuit').textContent = names.join(' -> ');
+    $('status').textContent = `HTTP ${r.status} ${r.statusText || ''}`;
+    $('result').hidden = false;
+    $('transfer').hidden = false;
+    const total = Number(r.headers.get('content-length')) || 0;
+    const type = r.headers.get('content-type') || 'application/octet-stream';
+    const h = sha256.create();
+    const chunks = [];
+    let got = 0;
+    const reader = r.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      h.update(value);
+      chunks.push(value);
+      got += value.length;
+      stats(got, total, t0);
+    }
+    stats(got, total || got, t0);
+    $('sha256').textContent = bytesToHex(h.digest());
+    $('bytes').textContent = String(got);
+    if (/^(text\/|application\/(json|xml|javascript))/.test(type) && got <= TEXT_MAX) {
+      $('text').textContent = new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+    } else {
+      const a = $('download');
+      a.href = URL.createObjectURL(new Blob(chunks, { type }));
+      a.download = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'download');
+      a.textContent = `Save ${a.download} (${fmt(got)})`;
+      a.hidden = false;
+    }
+  } catch (e) {
+    $('error').textContent = explain(e);
+  }
+}
+
+async function main() {
+  bootstrap(0, 'starting');
+  let settings;
+  try {
+    const res = await fetch('onionmesh.json', { cache: 'no-store' });
+    if (!res.ok) throw new Error(`the bridge gave no settings (HTTP ${res.status})`);
+    settings = await res.json();
+  } catch (e) {
+    $('error').textContent = 'onionmesh.json: ' + e.message;
+    return;
+  }
+  // The bridge's own WebSocket, on this page's origin (a reverse proxy's address included).
+  const dir = location.pathname.replace(/\/(index\.html)?$/, '') || '/';
+  const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + dir;
+  const line = settings.bridgeLine.replace(/\burl=\S+/, 'url=' + wsUrl);
+  const authorities = (settings.authorities || []).map((a) => a.v3ident);
+  bootstrap(5, 'connecting to the bridge');
+  const started = performance.now();
+  const onEvent = (e) => {
+    const d = e.detail || {};
+    if (d.type === 'progress' && d.what === 'consensus') bootstrap(40, `loading the consensus (${fmt(d.bytes || 0)})`);
+    else if (d.type === 'progress' && d.what) bootstrap(75, `loading ${d.what}`);
+    else if (d.type === 'circuit' && d.step === 'built' && d.path) showPath(d.path);
+  };
+  try {
+    // A test network's relays share addresses: allow one /16 in a path there, as tor does.
+    const distinctSubnets = !settings.testingNetwork;
+    om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets } });
+    om.addEventListener('progress', onEvent);
+    om.addEventListener('circuit', onEvent);
+  } catch (e) {
+    $('error').textContent = explain(e);
+    bootstrap(0, 'failed');
+    return;
+  }
+  bootstrap(100, `done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  $('fetch').disabled = false;
+  $('newid').disabled = false;
+  $('go').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    go($('url').value);
+  });
+  $('newid').addEventListener('click', async () => {
+    await om.newIdentity();
+    showPath([]);
+  });
+  const auto = new URLSearchParams(location.search).get('fetch');
+  if (auto) {
+    $('url').value = auto;
+    await go(auto);
+  }
+  document.body.dataset.ready = 'true';
+}
+
+main();
