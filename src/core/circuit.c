@@ -48,6 +48,7 @@ static void circ_closed(om_circuit_t *circ, const char *reason)
     snprintf(circ->close_reason, sizeof circ->close_reason, "%s", reason);
     if (circ->chan) om_channel_unregister_circ(circ->chan, circ->circ_id);
     om_circ_streams_end_all(circ, reason);
+    if (circ->cfx) om_cfx_leg_closed(circ);
     if (om_circuit_cc_active(circ)) {
         char ccs[128];
         om_circuit_cc_format(circ, ccs, sizeof ccs);
@@ -496,7 +497,18 @@ static void handle_relay_cell(om_circuit_t *circ, om_cell_t *cell)
         return;
     }
     const uint8_t *body = p + OM_RELAY_HEADER_LEN;
+    /* Windows count on the leg a cell arrived on, before conflux orders it (tor's relay.c). */
     if (h.command == OM_RELAY_DATA && data_delivered(circ, hop) < 0) return;
+    if ((circ->cfx ||
+         (h.command >= OM_RELAY_CONFLUX_LINK && h.command <= OM_RELAY_CONFLUX_SWITCH)) &&
+        om_cfx_on_relay(circ, hop, &h, body))
+        return;
+    om_circ_deliver(circ, hop, &h, body);
+}
+
+void om_circ_deliver(om_circuit_t *circ, int hop, const om_relay_header_t *hp, const uint8_t *body)
+{
+    om_relay_header_t h = *hp;
     if (h.stream_id) {
         om_circ_stream_msg(circ, hop, &h, body);
         return;

@@ -39,6 +39,7 @@ struct om_circuit {
     unsigned n_streams;
     uint16_t next_stream_id;
     uint64_t t_create_sent, t_created;
+    struct om_cfx_set *cfx; /* the conflux set this circuit is a leg of (conflux.c), or NULL */
     char close_reason[320];
 };
 
@@ -59,6 +60,17 @@ struct om_stream {
 
 /* circuit.c, for circuit_stream.c: the owner's dispatch table (its -1 closes the circuit). */
 void om_circ_dispatch_other(om_circuit_t *circ, const om_relay_header_t *h, const uint8_t *body);
+
+/* circuit.c, for conflux.c: hand a relay message (from hop `hop`, already counted against the
+ * arrival leg's windows) to circ's streams or owner. */
+void om_circ_deliver(om_circuit_t *circ, int hop, const om_relay_header_t *h, const uint8_t *body);
+
+/* conflux.c, for circuit.c */
+/* A relay message from hop `hop` of circ: 1 if conflux took it (a conflux command, or a
+ * multiplexed cell of a set, delivered in order or queued), 0 if it is not conflux's. */
+int om_cfx_on_relay(om_circuit_t *circ, int hop, const om_relay_header_t *h, const uint8_t *body);
+/* circ closed: its set loses the leg (or ends). */
+void om_cfx_leg_closed(om_circuit_t *circ);
 
 /* circuit_stream.c, for circuit.c */
 /* A relay message with a stream ID from hop `hop`. */

@@ -2,7 +2,10 @@
  * from guards.c, built with ntor-v3 where the relay supports it (ntor otherwise) and congestion
  * control with the exit as the consensus says, kept ready before requests arrive, given build
  * timeouts and a retry backoff, replaced when torn down, and handed to streams by exit port and
- * isolation key (IsolateSOCKSAuth) until they are too dirty (MaxCircuitDirtiness). */
+ * isolation key (IsolateSOCKSAuth) until they are too dirty (MaxCircuitDirtiness). With
+ * ConfluxEnabled, a built circuit whose exit offers Conflux=1 gets a second leg to the same exit
+ * through another guard and middle, and is handed out once both legs are linked (proposal 329;
+ * tor's conflux_pool.c keeps such linked sets ready the same way). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include <event2/event.h>
 
 #include "core/circuit.h"
+#include "core/conflux.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "op/circpool.h"
@@ -40,6 +44,11 @@ typedef struct pcirc {
     bool has_isolation;
     char *isolation;
     struct event *timeout;
+    /* conflux: on a primary, its set (until the primary closes), the second leg while it is
+     * built, and whether streams must wait for the legs to link; on a second leg, its primary. */
+    om_cfx_set_t *cfx;
+    struct pcirc *leg2, *primary;
+    bool is_leg, cfx_wait;
 } pcirc_t;
 
 typedef struct waiter {
@@ -89,11 +98,17 @@ static void note_build_failure(om_circpool_t *p)
     p->no_launch_before = om_now_usec() + ms * 1000;
 }
 
+static void cfx_check_ready(pcirc_t *pc);
+
 static void pcirc_free(pcirc_t *pc)
 {
+    pcirc_t *primary = pc->is_leg ? pc->primary : NULL;
+    if (primary) primary->leg2 = NULL;
+    if (pc->leg2) pc->leg2->primary = NULL;
     if (pc->timeout) event_free(pc->timeout);
     free(pc->isolation);
     free(pc);
+    if (primary) cfx_check_ready(primary); /* it may go on without this leg */
 }
 
 static void pcirc_unlink(om_circpool_t *p, pcirc_t *pc)
@@ -123,7 +138,7 @@ static bool isolation_ok(const pcirc_t *pc, const char *iso)
 
 static bool circ_usable_for(om_circpool_t *p, const pcirc_t *pc, uint16_t port, const char *iso)
 {
-    if (!pc->built || pc->unusable || !pc->circ) return false;
+    if (!pc->built || pc->unusable || !pc->circ || pc->is_leg || pc->cfx_wait) return false;
     if (pc->dirty_since && pc->dirty_since + p->o.max_circuit_dirtiness_s < time(NULL))
         return false;
     return isolation_ok(pc, iso) && exit_allows(p, pc, port);
@@ -167,6 +182,108 @@ static const om_cc_params_t *cc_params_for_build(om_circpool_t *p, om_cc_params_
     return om_cc_params_enabled(ccp) ? ccp : NULL;
 }
 
+/* ---------------------------------------------------------------- conflux (proposal 329) */
+
+static bool launch_path(om_circpool_t *p, uint16_t port, const om_routerstatus_t *hops[3],
+                        const om_transport_factory_t *factory, pcirc_t *primary);
+
+/* Whether a built circuit should become the primary leg of a conflux set: ConfluxEnabled (auto:
+ * the consensus's cfx_enabled, default 1 as tor), congestion control negotiated with the exit
+ * (conflux needs it on every leg) and an exit that lists Conflux=1. */
+static void pc_timeout(evutil_socket_t fd, short what, void *arg);
+
+static bool conflux_wanted(om_circpool_t *p, const pcirc_t *pc)
+{
+    const om_consensus_t *c = p->o.nodes->consensus;
+    if (p->o.conflux == 0 || !c || !pc->circ || !om_circuit_cc_active(pc->circ)) return false;
+    if (p->o.conflux < 0 && !om_consensus_param(c, "cfx_enabled", 1, 0, 1)) return false;
+    const om_routerstatus_t *rs = om_consensus_find(c, pc->path[2].rsa_fp);
+    return rs && om_node_supports_conflux(rs);
+}
+
+/* Streams may use pc once every leg in its set linked and no second leg is still being built. */
+static void cfx_check_ready(pcirc_t *pc)
+{
+    if (!pc->cfx_wait || !pc->circ || om_circuit_state(pc->circ) != OM_CIRC_OPEN) return;
+    if (pc->leg2 && !pc->leg2->built) return;
+    if (om_cfx_n_linked(pc->cfx) < om_cfx_n_legs(pc->cfx)) return;
+    pc->cfx_wait = false;
+    if (pc->timeout) evtimer_del(pc->timeout);
+    om_info("Circuit %u: conflux set ready with %d linked leg%s", om_circuit_id(pc->circ),
+            om_cfx_n_legs(pc->cfx), om_cfx_n_legs(pc->cfx) == 1 ? "" : "s");
+    pool_maintain(pc->pool);
+}
+
+static void cfx_event(om_cfx_set_t *set, om_circuit_t *leg, bool linked, const char *why, void *arg)
+{
+    (void)set;
+    (void)leg;
+    (void)why;
+    if (linked) cfx_check_ready(arg);
+}
+
+/* The second leg: the same exit, another guard and middle when the path options allow. */
+static void cfx_launch_leg2(om_circpool_t *p, pcirc_t *pc)
+{
+    om_path_opts_t o = *p->o.path;
+    memset(&o.exit_nodes, 0, sizeof o.exit_nodes);
+    memcpy(o.exit_nodes.fp[0], pc->path[2].rsa_fp, 20);
+    o.exit_nodes.n_fp = 1;
+    for (int i = 0; i < 2 && o.exclude_nodes.n_fp < OM_NODESET_MAX; i++)
+        if (!(i == 0 && p->o.first_hop)) /* a bridge is the only way in: keep it */
+            memcpy(o.exclude_nodes.fp[o.exclude_nodes.n_fp++], pc->path[i].rsa_fp, 20);
+    o.strict_nodes = true;
+    const om_routerstatus_t *hops[3];
+    om_path_request_t req = {.port = pc->port_hint, .want_ntor_v3 = true};
+    const om_transport_factory_t *factory = NULL;
+    char err[200];
+    if ((p->o.first_hop && !p->o.first_hop(p->o.arg, &req.first, &factory)) ||
+        om_path_select(p->o.nodes, p->o.guards, &o, &req, hops, err, sizeof err) < 0 ||
+        !launch_path(p, pc->port_hint, hops, factory, pc))
+        om_info("Circuit %u: no second conflux leg to %s; one leg only", om_circuit_id(pc->circ),
+                pc->names[2]);
+}
+
+static void cfx_start(om_circpool_t *p, pcirc_t *pc)
+{
+    pc->cfx = om_cfx_start(pc->circ, OM_CFX_UX_HIGH_THROUGHPUT, cfx_event, pc);
+    if (!pc->cfx) return;
+    pc->cfx_wait = true;
+    struct timeval tv = {p->o.circuit_build_timeout_s, 0};
+    evtimer_add(pc->timeout, &tv); /* the legs must link in a build timeout's time */
+    cfx_launch_leg2(p, pc);
+}
+
+/* A second leg was built: LINK it into its primary's set. */
+static void cfx_leg2_built(pcirc_t *leg)
+{
+    pcirc_t *pc = leg->primary;
+    if (!pc || !pc->cfx || !pc->circ || om_circuit_state(pc->circ) != OM_CIRC_OPEN ||
+        om_cfx_add_leg(pc->cfx, leg->circ) < 0) {
+        om_circuit_close(leg->circ, OM_DESTROY_FINISHED, "conflux leg not needed");
+        return;
+    }
+    cfx_check_ready(pc);
+}
+
+/* Give up waiting: legs that did not link leave; with its own LINKED, the primary goes alone. */
+static void cfx_give_up(pcirc_t *pc)
+{
+    om_info("Circuit %u: conflux legs did not link in %d s", om_circuit_id(pc->circ),
+            pc->pool->o.circuit_build_timeout_s);
+    pcirc_t *leg = pc->leg2;
+    if (leg && leg->circ)
+        om_circuit_close(leg->circ, OM_DESTROY_FINISHED, "conflux leg too slow");
+    else if (leg)
+        pc_timeout(-1, 0, leg); /* still waiting for its link: dropped as a timed-out build */
+    if (!pc->circ) return;
+    if (om_cfx_n_linked(pc->cfx) == 0) {
+        om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "the exit did not answer CONFLUX_LINK");
+        return;
+    }
+    cfx_check_ready(pc);
+}
+
 static void pc_built(om_circuit_t *circ, void *arg)
 {
     pcirc_t *pc = arg;
@@ -185,6 +302,10 @@ static void pc_built(om_circuit_t *circ, void *arg)
         p->first_built = true;
         progress(p, 100, "done", "Done");
     }
+    if (pc->is_leg)
+        cfx_leg2_built(pc);
+    else if (conflux_wanted(p, pc))
+        cfx_start(p, pc);
     pool_maintain(p);
 }
 
@@ -200,6 +321,8 @@ static void pc_closed(om_circuit_t *circ, const char *reason, void *arg)
     }
     pc->circ = NULL;
     pcirc_unlink(p, pc);
+    if (pc->leg2 && pc->leg2->circ) /* the primary went: so does a leg not yet in the set */
+        om_circuit_close(pc->leg2->circ, OM_DESTROY_FINISHED, "its conflux primary closed");
     pcirc_free(pc);
     pool_maintain(p);
 }
@@ -209,7 +332,10 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
     pcirc_t *pc = arg;
     (void)fd;
     (void)what;
-    if (pc->built) return;
+    if (pc->built) {
+        if (pc->cfx_wait) cfx_give_up(pc);
+        return;
+    }
     char why[64];
     snprintf(why, sizeof why, "build timed out after %d s", pc->pool->o.circuit_build_timeout_s);
     if (pc->circ) {
@@ -298,11 +424,24 @@ static bool launch(om_circpool_t *p, uint16_t port)
         om_info("No path for a circuit%s%u: %s", port ? " to port " : "", port, err);
         return false;
     }
+    return launch_path(p, port, hops, factory, NULL);
+}
+
+/* Build a circuit on hops (through factory's transport if not NULL); primary: this is the second
+ * conflux leg of that circuit. */
+static bool launch_path(om_circpool_t *p, uint16_t port, const om_routerstatus_t *hops[3],
+                        const om_transport_factory_t *factory, pcirc_t *primary)
+{
     pcirc_t *pc = calloc(1, sizeof *pc);
     if (!pc) return false;
     pc->pool = p;
     pc->port_hint = port;
     pc->launched = time(NULL);
+    if (primary) {
+        pc->is_leg = true;
+        pc->primary = primary;
+        primary->leg2 = pc;
+    }
     for (int i = 0; i < 3; i++) {
         target_from_rs(&pc->path[i], hops[i]);
         snprintf(pc->names[i], sizeof pc->names[i], "%s", hops[i]->nickname);
@@ -408,14 +547,15 @@ static void pool_maintain(om_circpool_t *p)
     for (waiter_t *w = p->waiters; w; w = w->next) {
         bool pending = false;
         for (pcirc_t *pc = p->circs; pc && !pending; pc = pc->next)
-            pending = !pc->built && (pc->port_hint == w->port || pc->port_hint == 0) &&
+            pending = (!pc->built || pc->cfx_wait) && !pc->is_leg &&
+                      (pc->port_hint == w->port || pc->port_hint == 0) &&
                       exit_allows(p, pc, w->port);
         if (!pending) launch(p, w->port);
     }
     /* Keep clean circuits ready (tor keeps a few preemptive circuits). */
     int clean = 0;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
-        clean += !pc->dirty_since && !pc->unusable;
+        clean += !pc->dirty_since && !pc->unusable && !pc->is_leg;
     for (int i = clean; i < p->o.prebuilt_circuits; i++)
         if (!launch(p, 0)) break;
 }
@@ -545,6 +685,8 @@ void om_circpool_free(om_circpool_t *p)
         p->waiters = w->next;
         waiter_free(w);
     }
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        pc->primary = pc->leg2 = NULL; /* freed in any order below */
     while (p->circs) {
         pcirc_t *pc = p->circs;
         p->circs = pc->next;

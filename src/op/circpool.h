@@ -25,6 +25,7 @@ typedef struct {
     om_guards_t *guards;
     const om_path_opts_t *path;
     int congestion_control;      /* CongestionControl: -1 auto (consensus cc_alg), 0 off, 1 on */
+    int conflux;                 /* ConfluxEnabled: -1 auto (consensus cfx_enabled), 0 off, 1 on */
     int circuit_build_timeout_s; /* CircuitBuildTimeout */
     int max_circuit_dirtiness_s; /* MaxCircuitDirtiness */
     int prebuilt_circuits;       /* clean circuits kept ready */

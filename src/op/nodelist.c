@@ -22,6 +22,12 @@ bool om_node_supports_cc(const om_routerstatus_t *rs)
     return om_node_supports_ntor_v3(rs) && (rs->proto.flowctrl & (1ull << 2));
 }
 
+bool om_node_supports_conflux(const om_routerstatus_t *rs)
+{
+    /* tor-spec 9 "Conflux=1": the exit links circuits into conflux sets (proposal 329). */
+    return om_node_supports_cc(rs) && (rs->proto.conflux & (1ull << 1));
+}
+
 bool om_node_allows_exit_port(const om_routerstatus_t *rs, uint16_t port, bool ipv6)
 {
     if (!rs->md) return false;

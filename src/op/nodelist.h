@@ -20,6 +20,7 @@ typedef struct {
 bool om_node_usable(const om_routerstatus_t *rs);
 /* Supports congestion control (FlowCtrl=2) over ntor-v3. */
 bool om_node_supports_cc(const om_routerstatus_t *rs);
+bool om_node_supports_conflux(const om_routerstatus_t *rs);
 /* Supports ntor-v3 circuit handshakes (Relay=4 in the "pr" line) and has an Ed25519 id. */
 bool om_node_supports_ntor_v3(const om_routerstatus_t *rs);
 /* Exit policy summary (microdescriptor "p"/"p6") allows this port (0: any port allowed by it). */

@@ -52,6 +52,7 @@ void om_op_options_defaults(om_op_options_t *o)
     o->max_socks_conns = 1000;
     o->path.enforce_distinct_subnets = true;
     o->congestion_control = -1;
+    o->conflux = -1;
 }
 
 static const char *op_path(const om_op_t *op, const char *name, char *buf, size_t len)
@@ -260,6 +261,7 @@ om_op_t *om_op_start_shared(struct event_base *base, const om_op_options_t *opt,
         .guards = &op->guards,
         .path = &op->opt.path,
         .congestion_control = opt->congestion_control,
+        .conflux = opt->conflux,
         .circuit_build_timeout_s = opt->circuit_build_timeout_s,
         .max_circuit_dirtiness_s = opt->max_circuit_dirtiness_s,
         .prebuilt_circuits = opt->prebuilt_circuits,

@@ -33,6 +33,7 @@ typedef struct {
     size_t n_auths;
     bool testing;           /* TestingTorNetwork: relax /16 rule, short schedules */
     int congestion_control; /* CongestionControl: -1 auto (consensus cc_alg), 0 off, 1 on */
+    int conflux;            /* ConfluxEnabled: -1 auto (consensus cfx_enabled), 0 off, 1 on */
     om_path_opts_t path;
     int num_entry_guards;        /* 0: from the consensus */
     int circuit_build_timeout_s; /* default 60 */

@@ -148,6 +148,12 @@ static const om_config_option_t op_options[] = {
      .help = "Ask exits for congestion control (proposal 324): auto = as the consensus's cc_alg "
              "says (tor's behaviour), 0 = never (fixed windows), 1 = always. An onionmesh "
              "option."},
+    {.name = "ConfluxEnabled", .type = OM_CONF_AUTOBOOL, .def = "auto", .min = 0, .max = 1,
+     .args = "0|1|auto",
+     .help = "Link two circuits to one exit into a conflux set (proposal 329) and let the exit "
+             "spread a stream's cells over both: auto = as the consensus's cfx_enabled says "
+             "(default on, tor's behaviour), 0 = never, 1 = always. Needs congestion control "
+             "with the exit; only exits listing Conflux=1 are asked."},
     {.name = "UseBridges", .type = OM_CONF_BOOL, .def = "0", .min = 0, .max = 1,
      .help = "Enter the network only through the relays given as Bridge lines: every circuit's "
              "first hop is a bridge, and the consensus, microdescriptors and the bridge's own "

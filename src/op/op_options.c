@@ -54,6 +54,7 @@ int om_op_options_from_config(const om_config_t *cfg, om_op_options_t *o, char *
     }
     o->testing = om_config_get_bool(cfg, "TestingTorNetwork") == 1;
     o->congestion_control = om_config_get_bool(cfg, "CongestionControl");
+    o->conflux = om_config_get_bool(cfg, "ConfluxEnabled");
     o->path.enforce_distinct_subnets = !o->testing;
     o->path.strict_nodes = om_config_get_bool(cfg, "StrictNodes") == 1;
     if (nodeset_from(cfg, "EntryNodes", &o->path.entry_nodes, err, errlen) < 0 ||
