@@ -250,6 +250,21 @@ self.onmessage = async (e) => {
 };`;
 }
 
+// Runs code as a module worker in the page (from a blob; it imports the client's modules from
+// the static server at args.base) with args posted to it; resolves with its one reply.
+function runBlobWorker(page, code, args) {
+  return page.evaluate(([c, a]) => new Promise((resolve) => {
+    const url = URL.createObjectURL(new Blob([c], { type: 'text/javascript' }));
+    const w = new Worker(url, { type: 'module' });
+    w.onerror = (e) => resolve({ ok: false, error: 'worker error: ' + e.message });
+    w.onmessage = (e) => {
+      w.terminate();
+      resolve(e.data);
+    };
+    w.postMessage({ base: location.origin + '/', ...a });
+  }), [code, args]);
+}
+
 function httpGet(url) {
   return new Promise((resolve, reject) => {
     http.get(url, (res) => {
@@ -265,16 +280,7 @@ async function directoryChecks(page, base, line) {
   const auths = [...torrc.matchAll(/^DirAuthority (\S+) .*v3ident=([0-9A-F]{40}) (\S+):(\d+) /gm)]
     .map((m) => ({ nick: m[1], v3ident: m[2], dir: `http://${m[3]}:${m[4]}` }));
   console.log('# pinned authorities: ' + auths.map((a) => `${a.nick} ${a.v3ident}`).join(', '));
-  const runDir = (args) => page.evaluate(([code, a]) => new Promise((resolve) => {
-    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-    const w = new Worker(url, { type: 'module' });
-    w.onerror = (e) => resolve({ ok: false, error: 'worker error: ' + e.message });
-    w.onmessage = (e) => {
-      w.terminate();
-      resolve(e.data);
-    };
-    w.postMessage({ base: location.origin + '/', ...a });
-  }), [dirWorkerSource(), { bridgeLine: line, ...args }]);
+  const runDir = (args) => runBlobWorker(page, dirWorkerSource(), { bridgeLine: line, ...args });
   const summary = (r) => JSON.stringify({ ...r, dir: r.dir && { ...r.dir, routers: r.dir.routers.length,
     asked: r.dir.asked.length } });
 
@@ -446,17 +452,8 @@ async function ntor3Checks(page, line) {
     notok('ntor3_relays', JSON.stringify(relays));
     return;
   }
-  const run = (mode) => page.evaluate(([code, a]) => new Promise((resolve) => {
-    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-    const w = new Worker(url, { type: 'module' });
-    w.onerror = (e) => resolve({ ok: false, error: 'worker error: ' + e.message });
-    w.onmessage = (e) => {
-      w.terminate();
-      resolve(e.data);
-    };
-    w.postMessage({ base: location.origin + '/', ...a });
-  }), [ntor3WorkerSource(), { bridgeLine: line, authorities: pins, url: process.env.OM_NTOR3_URL,
-    middle: middle.nick, exit: exit.nick, mode }]);
+  const run = (mode) => runBlobWorker(page, ntor3WorkerSource(), { bridgeLine: line,
+    authorities: pins, url: process.env.OM_NTOR3_URL, middle: middle.nick, exit: exit.nick, mode });
   const wantSha = process.env.OM_NTOR3_SHA256, wantBytes = Number(process.env.OM_NTOR3_BYTES);
   const hsOf = (r) => (r.circuit?.path || []).map((h) => `${h.nickname}:${h.handshake}/${h.htype}`);
   const delta = (a, b, nick, type) => (b[nick]?.[type] ?? 0) - (a[nick]?.[type] ?? 0);
