@@ -6,7 +6,11 @@
 // byte-for-byte one an authority served (SHA-256 against the copies curl fetched from the
 // authorities' DirPorts while the test ran), re-fetches over the same circuit pass the 1000-cell
 // circuit window (so the bridge accepted our SENDME v1 cells); and a line with a wrong
-// fingerprint is refused at CERTS, one with a wrong ntor key at CREATE2.
+// fingerprint is refused at CERTS, one with a wrong ntor key at CREATE2. ntor-v3
+// (ntor3Checks): a file fetched byte for byte over bridge -> tor relay -> tor exit with
+// CREATE2/EXTEND2 htype 3 on every hop whose protocols list Relay=4, the handshake of each hop
+// as the client recorded it, the tor relays' own onionskin counts (MetricsPort) before and after,
+// the same path with ntor forced, and an ntor-v3 CREATE2 for a wrong Ed25519 identity refused.
 // The page and worker come from a static server on 127.0.0.1 serving src/bridge/web at /web/ and
 // node_modules at /node_modules/; bare "@noble/..." imports are rewritten to /node_modules/ on
 // the way (a module worker has no import map).
@@ -17,6 +21,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { supportsProtocol } from '../../src/bridge/web/protover.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const [lineFile, authDir] = process.argv.slice(2);
@@ -170,6 +175,7 @@ try {
     JSON.stringify({ ok: k.ok, stage: k.stage, error: k.error }));
 
   await directoryChecks(page, base, line);
+  if (process.env.OM_NTOR3_URL) await ntor3Checks(page, line);
 } catch (e) {
   notok('browser_run', e.stack || String(e));
 } finally {
@@ -244,6 +250,21 @@ self.onmessage = async (e) => {
 };`;
 }
 
+// Runs code as a module worker in the page (from a blob; it imports the client's modules from
+// the static server at args.base) with args posted to it; resolves with its one reply.
+function runBlobWorker(page, code, args) {
+  return page.evaluate(([c, a]) => new Promise((resolve) => {
+    const url = URL.createObjectURL(new Blob([c], { type: 'text/javascript' }));
+    const w = new Worker(url, { type: 'module' });
+    w.onerror = (e) => resolve({ ok: false, error: 'worker error: ' + e.message });
+    w.onmessage = (e) => {
+      w.terminate();
+      resolve(e.data);
+    };
+    w.postMessage({ base: location.origin + '/', ...a });
+  }), [code, args]);
+}
+
 function httpGet(url) {
   return new Promise((resolve, reject) => {
     http.get(url, (res) => {
@@ -259,16 +280,7 @@ async function directoryChecks(page, base, line) {
   const auths = [...torrc.matchAll(/^DirAuthority (\S+) .*v3ident=([0-9A-F]{40}) (\S+):(\d+) /gm)]
     .map((m) => ({ nick: m[1], v3ident: m[2], dir: `http://${m[3]}:${m[4]}` }));
   console.log('# pinned authorities: ' + auths.map((a) => `${a.nick} ${a.v3ident}`).join(', '));
-  const runDir = (args) => page.evaluate(([code, a]) => new Promise((resolve) => {
-    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-    const w = new Worker(url, { type: 'module' });
-    w.onerror = (e) => resolve({ ok: false, error: 'worker error: ' + e.message });
-    w.onmessage = (e) => {
-      w.terminate();
-      resolve(e.data);
-    };
-    w.postMessage({ base: location.origin + '/', ...a });
-  }), [dirWorkerSource(), { bridgeLine: line, ...args }]);
+  const runDir = (args) => runBlobWorker(page, dirWorkerSource(), { bridgeLine: line, ...args });
   const summary = (r) => JSON.stringify({ ...r, dir: r.dir && { ...r.dir, routers: r.dir.routers.length,
     asked: r.dir.asked.length } });
 
@@ -334,4 +346,167 @@ async function directoryChecks(page, base, line) {
   console.log(`# forged consensus: stage ${f.stage}, error: ${f.error}`);
   check(!f.ok && f.stage === 'directory' && /only 0 of 3 .*forged or bad signature/.test(f.error || ''),
     'forged_consensus_refused', JSON.stringify({ ok: f.ok, stage: f.stage, error: f.error }));
+}
+
+// ---- ntor-v3 on every hop that offers it (client.js, circuit.js, ntor3.js) ----
+// A module worker: TorClient with the directory (the tor relays' "pr" lines; the bridge's own
+// descriptor over BEGIN_DIR for its "proto"), the path fixed to the named middle and exit, one
+// fetch read to the end and hashed; mode 'ntor' forces ntor on every hop; mode 'forged' sends
+// an ntor-v3 CREATE2 to the bridge for an Ed25519 identity that is not the bridge's.
+function ntor3WorkerSource() {
+  return `
+self.onmessage = async (e) => {
+  const { base, bridgeLine, authorities, url, middle, exit, mode } = e.data;
+  const imp = (f) => import(base + 'web/' + f);
+  const [{ TorClient }, { Circuit }, { toHop }, { hex }, { sha256 }] = await Promise.all([
+    imp('client.js'), imp('circuit.js'), imp('path.js'), imp('bytes.js'),
+    import(base + 'node_modules/@noble/hashes/sha2.js')]);
+  const events = [];
+  const r = { stage: 'connect' };
+  let c = null;
+  try {
+    c = await TorClient.connect(bridgeLine, { onEvent: (ev) => {
+      if (ev.type === 'circuit') events.push(ev);
+    }, directory: { authorities, distinctSubnets: false, cache: 'memory' } });
+    r.bridgeProtocols = c.bridgeProtocols;
+    r.bridgeEdId = hex(c.link.identity.edIdentity);
+    if (mode === 'forged') {
+      r.stage = 'create';
+      const circ = new Circuit(c.link, { timeoutMs: 10000 });
+      const ed = c.link.identity.edIdentity.slice();
+      ed[0] ^= 1;
+      try {
+        await circ.create(c.bridge.rsaId, c.bridge.ntorKey,
+          { nickname: 'bridge', edId: ed, handshake: 'ntor-v3' });
+        r.ok = true;
+      } catch (err) {
+        r.ok = false;
+        r.error = err.message;
+        r.errorStage = err.stage;
+      }
+      return;
+    }
+    const find = (n) => c.dir.nodes.find((x) => x.nickname === n);
+    const hops = [find(middle), find(exit)].map((n) => n && { ...toHop(n),
+      handshake: mode === 'ntor' ? 'ntor' : undefined });
+    if (!hops[0] || !hops[1]) throw new Error('middle or exit not in the consensus');
+    r.protocols = hops.map((h) => h.protocols);
+    if (mode === 'ntor') c.bridgeHop = () => ({ nickname: 'bridge', handshake: 'ntor' });
+    c.selectPath = () => hops;
+    r.stage = 'fetch';
+    const t0 = performance.now();
+    const res = await c.fetch(url);
+    const h = sha256.create();
+    let n = 0;
+    for (const rd = res.body.getReader(); ;) {
+      const { done, value } = await rd.read();
+      if (done) break;
+      h.update(value);
+      n += value.length;
+    }
+    r.ms = performance.now() - t0;
+    r.status = res.status;
+    r.sha256 = hex(h.digest());
+    r.bytes = n;
+    r.circuit = res.circuit;
+    r.ok = true;
+  } catch (err) {
+    r.ok = false;
+    r.error = err.message;
+  } finally {
+    r.events = events;
+    if (c) c.close();
+    self.postMessage(r);
+  }
+};`;
+}
+
+// Onionskins each tor relay processed, by type ("ntor", "ntor_v3", ...), from its MetricsPort.
+async function onionskins(relays) {
+  const out = {};
+  for (const rl of relays) {
+    const counts = {};
+    try {
+      const t = (await httpGet(rl.metrics)).body.toString();
+      for (const m of t.matchAll(/^tor_relay_load_onionskins_total\{([^}]*)\} (\d+)/gm)) {
+        const type = /type="([^"]*)"/.exec(m[1])?.[1];
+        if (/action="processed"/.test(m[1]) && type) counts[type] = Number(m[2]);
+      }
+    } catch (e) {
+      counts.error = e.message;
+    }
+    out[rl.nick] = counts;
+  }
+  return out;
+}
+
+async function ntor3Checks(page, line) {
+  const torrc = fs.readFileSync(path.join(path.dirname(lineFile), 'torrc'), 'utf8');
+  const pins = [...torrc.matchAll(/^DirAuthority \S+ .*v3ident=([0-9A-F]{40}) /gm)]
+    .map((m) => m[1]);
+  const relays = fs.readFileSync(process.env.OM_NTOR3_RELAYS, 'utf8').trim().split('\n')
+    .map((l) => l.split(' '))
+    .map(([nick, exit, metrics]) => ({ nick, exit: exit === '1', metrics }));
+  const exit = relays.find((x) => x.exit), middle = relays.find((x) => !x.exit);
+  if (!exit || !middle) {
+    notok('ntor3_relays', JSON.stringify(relays));
+    return;
+  }
+  const run = (mode) => runBlobWorker(page, ntor3WorkerSource(), { bridgeLine: line,
+    authorities: pins, url: process.env.OM_NTOR3_URL, middle: middle.nick, exit: exit.nick, mode });
+  const wantSha = process.env.OM_NTOR3_SHA256, wantBytes = Number(process.env.OM_NTOR3_BYTES);
+  const hsOf = (r) => (r.circuit?.path || []).map((h) => `${h.nickname}:${h.handshake}/${h.htype}`);
+  const delta = (a, b, nick, type) => (b[nick]?.[type] ?? 0) - (a[nick]?.[type] ?? 0);
+
+  // 1. ntor-v3 wherever offered.
+  const m0 = await onionskins(relays);
+  const v3 = await run('v3');
+  const m1 = await onionskins(relays);
+  console.log('# ntor-v3 run: ' + JSON.stringify({ ...v3, events: v3.events?.map((e) =>
+    `${e.step} ${e.nickname || ''} ${e.handshake || (e.handshakes || []).join(',')}`) }));
+  console.log(`# tor relay onionskins before: ${JSON.stringify(m0)} after: ${JSON.stringify(m1)}`);
+  check(v3.ok && v3.status === 200 && v3.sha256 === wantSha && v3.bytes === wantBytes,
+    'ntor3_circuit_download_byte_exact', v3.error || JSON.stringify({ status: v3.status,
+      sha256: v3.sha256, bytes: v3.bytes }),
+    `${v3.bytes} bytes, sha256 ${v3.sha256} over ${hsOf(v3).join(' -> ')} in ` +
+    `${v3.ms?.toFixed(0)} ms`);
+  const offers = [v3.bridgeProtocols, ...(v3.protocols || [])]
+    .map((p) => supportsProtocol(p, 'Relay', 4));
+  const path3 = v3.circuit?.path || [];
+  check(v3.ok && path3.length === 3 && path3.every((h, i) => offers[i] ? h.htype === 3 &&
+    h.handshake === 'ntor-v3' : h.htype === 2),
+    'ntor3_used_on_every_hop_that_offers_it', JSON.stringify({ offers, path: hsOf(v3) }),
+    `bridge proto "${v3.bridgeProtocols}"; tor relays pr ${JSON.stringify(v3.protocols)}; ` +
+    `handshakes ${hsOf(v3).join(', ')}`);
+  check(offers[1] && offers[2] && path3[1]?.htype === 3 && path3[2]?.htype === 3,
+    'ntor3_on_both_tor_hops', JSON.stringify({ offers, path: hsOf(v3) }),
+    `${middle.nick} and ${exit.nick} (Debian tor) offer Relay=4`);
+  // the last three: the fetch's circuit (the directory circuit's 'created' comes first)
+  const evs = (v3.events || []).filter((e) => e.step === 'created' || e.step === 'extended')
+    .slice(-3);
+  check(evs.length === 3 && evs.every((e, i) => e.htype === path3[i]?.htype),
+    'ntor3_circuit_events_name_the_handshake', JSON.stringify(v3.events),
+    evs.map((e) => `${e.step} ${e.nickname}: ${e.handshake}`).join('; '));
+  const dv3 = [middle.nick, exit.nick].map((n) => delta(m0, m1, n, 'ntor_v3'));
+  check(dv3.every((d) => d >= 1), 'tor_relays_counted_ntor3_onionskins',
+    JSON.stringify({ m0, m1 }), `MetricsPort ntor_v3 processed +${dv3[0]} at ${middle.nick}, ` +
+    `+${dv3[1]} at ${exit.nick} (ntor +${delta(m0, m1, middle.nick, 'ntor')}, ` +
+    `+${delta(m0, m1, exit.nick, 'ntor')})`);
+
+  // 2. The same path with ntor forced: tor's ntor counters move instead.
+  const nt = await run('ntor');
+  const m2 = await onionskins(relays);
+  console.log('# ntor run: ' + JSON.stringify({ ...nt, events: undefined }));
+  const dn = [middle.nick, exit.nick].map((n) => delta(m1, m2, n, 'ntor'));
+  check(nt.ok && nt.sha256 === wantSha && (nt.circuit?.path || []).every((h) => h.htype === 2) &&
+    dn.every((d) => d >= 1), 'ntor_forced_download_and_relays_counted_ntor',
+    nt.error || JSON.stringify({ path: hsOf(nt), m1, m2 }),
+    `${hsOf(nt).join(' -> ')}; MetricsPort ntor processed +${dn[0]} at ${middle.nick}, ` +
+    `+${dn[1]} at ${exit.nick}; ${nt.ms?.toFixed(0)} ms vs ${v3.ms?.toFixed(0)} ms with ntor-v3`);
+
+  // 3. ntor-v3 CREATE2 for another Ed25519 identity: the bridge refuses it (DESTROY).
+  const f = await run('forged');
+  console.log(`# forged Ed25519 identity: ${JSON.stringify({ ok: f.ok, error: f.error })}`);
+  check(!f.ok && f.errorStage !== undefined && /DESTROY/.test(f.error || ''),
+    'ntor3_wrong_ed25519_identity_refused_by_bridge', JSON.stringify(f), f.error);
 }

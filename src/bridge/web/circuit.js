@@ -8,8 +8,16 @@
 // both ways: ours carry the hop's digest, theirs are checked against the digests of the DATA
 // cells we sent) and per stream (7.4, windows of 500 with SENDMEs every 50). TRUNCATED and
 // DESTROY close the circuit with their reason.
+// The handshake of each hop is ntor-v3 (htype 3, ntor3.js) when the hop offers it (hop.ntorV3,
+// or Relay=4 in hop.protocols, with its Ed25519 identity hop.edId), otherwise ntor (htype 2);
+// hop.handshake = 'ntor' forces ntor. Which one each hop used is in circ.path[i].handshake and
+// in the 'created' / 'extended' events.
 import { CMD, DESTROY_REASONS, decodeCreated2, encodeCreate2 } from './cell.js';
 import { ntorClientFinish, ntorClientStart, NTOR_HTYPE } from './ntor.js';
+import {
+  checkServerExtensions, ntor3ClientFinish, ntor3ClientStart, NTOR3_HTYPE,
+} from './ntor3.js';
+import { offersNtorV3 } from './protover.js';
 import { Tor1Hop } from './relay_crypto.js';
 import {
   RELAY, RELAY_DATA_MAX, END_REASONS, decodeRelay, decodeSendme, encodeRelay, encodeSendmeV1,
@@ -49,6 +57,35 @@ function hopState(h) {
     h.sentDigests = []; // digests of our DATA cells that a SENDME v1 from this hop must carry
   }
   return h;
+}
+
+// Whether a hop gets ntor-v3: it offers it and we know its Ed25519 identity (the handshake's ID).
+export function wantsNtorV3(hop) {
+  if (hop.handshake === 'ntor') return false;
+  const edOk = hop.edId instanceof Uint8Array && hop.edId.length === 32;
+  return edOk && (hop.ntorV3 === true || offersNtorV3(hop.protocols, hop.edId));
+}
+
+// The client half of the hop's handshake: {name, htype, onionskin, finish(reply) -> keys}.
+// ntor-v3 sends an empty extension list (no congestion-control request: fixed windows) and
+// refuses a reply whose message is not a well-formed list or answers a request we never made.
+function startHandshake(hop, stage) {
+  if (!(hop.ntorKey instanceof Uint8Array) || hop.ntorKey.length !== 32)
+    throw new CircuitError(stage, `${hop.nickname || 'hop'}: no 32-byte ntor key`);
+  if (hop.handshake === 'ntor-v3' && !wantsNtorV3({ ...hop, ntorV3: true }))
+    throw new CircuitError(stage, `${hop.nickname || 'hop'}: ntor-v3 needs the Ed25519 identity`);
+  if (hop.handshake === 'ntor-v3' || wantsNtorV3(hop)) {
+    const st = ntor3ClientStart(hop.edId, hop.ntorKey);
+    return { name: 'ntor-v3', htype: NTOR3_HTYPE, onionskin: st.onionskin,
+      finish: (reply) => {
+        const { keys, message } = ntor3ClientFinish(st, reply);
+        checkServerExtensions(message);
+        return keys;
+      } };
+  }
+  const st = ntorClientStart(hop.rsaId, hop.ntorKey);
+  return { name: 'ntor', htype: NTOR_HTYPE, onionskin: st.onionskin,
+    finish: (reply) => ntorClientFinish(st, reply) };
 }
 
 export class Stream {
@@ -172,30 +209,31 @@ export class Circuit {
     });
   }
 
-  finishHop(st, reply, stage, info, t0) {
+  finishHop(hs, reply, stage, info, t0) {
     let keys;
     try {
-      keys = ntorClientFinish(st, reply);
+      keys = hs.finish(reply);
     } catch (e) {
       const err = new CircuitError(stage, `${info.nickname || 'hop'}: ${e.message}`);
       this.fail(err);
       throw err;
     }
     this.hops.push(hopState(new Tor1Hop(keys)));
-    this.path.push(info);
+    this.path.push({ ...info, handshake: hs.name, htype: hs.htype });
     const ms = performance.now() - t0;
     this.onEvent({ type: 'circuit', step: stage === 'create' ? 'created' : 'extended',
-      hop: this.hops.length, nickname: info.nickname, ms });
-    return { ms };
+      hop: this.hops.length, nickname: info.nickname, handshake: hs.name, htype: hs.htype, ms });
+    return { ms, handshake: hs.name, htype: hs.htype };
   }
 
-  // CREATE2 (ntor) to the first hop: relay identity rsaId (20 bytes), ntor key B (32).
+  // CREATE2 to the first hop: relay identity rsaId (20 bytes), ntor key B (32); info may add
+  // edId / protocols / ntorV3 / handshake (startHandshake).
   async create(rsaId, ntorKey, info = {}) {
-    const st = ntorClientStart(rsaId, ntorKey);
+    const hs = startHandshake({ ...info, rsaId, ntorKey }, 'create');
     const t0 = performance.now();
     const reply = await this.awaitReply('create', () =>
-      this.link.send(this.id, CMD.CREATE2, encodeCreate2(NTOR_HTYPE, st.onionskin)));
-    return this.finishHop(st, reply, 'create', { rsaId, ...info }, t0);
+      this.link.send(this.id, CMD.CREATE2, encodeCreate2(hs.htype, hs.onionskin)));
+    return this.finishHop(hs, reply, 'create', { rsaId, ...info }, t0);
   }
 
   // EXTEND2 from the current last hop to hop {nickname, rsaId, ntorKey, ip, orPort, edId?}.
@@ -203,12 +241,12 @@ export class Circuit {
     if (!this.hops.length) throw new CircuitError('extend', 'extend before create');
     if (!(hop.ntorKey instanceof Uint8Array) || hop.ntorKey.length !== 32)
       throw new CircuitError('extend', `${hop.nickname || 'hop'}: no 32-byte ntor key`);
-    const st = ntorClientStart(hop.rsaId, hop.ntorKey);
-    const body = encodeExtend2(hop, NTOR_HTYPE, st.onionskin);
+    const hs = startHandshake(hop, 'extend');
+    const body = encodeExtend2(hop, hs.htype, hs.onionskin);
     const t0 = performance.now();
     const reply = await this.awaitReply('extend', () =>
       this.sendRelay(RELAY.EXTEND2, 0, body, this.hops.length - 1, true), hop.nickname || 'a hop');
-    return this.finishHop(st, reply, 'extend', hop, t0);
+    return this.finishHop(hs, reply, 'extend', hop, t0);
   }
 
   onCell(cell) {

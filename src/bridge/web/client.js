@@ -11,6 +11,10 @@
 // BEGIN_DIR to the bridge (directory.js) and each new circuit take path.js's choice for the
 // port of the fetch that builds it; opts.paths (cycled at each new identity) or opts.path give
 // fixed paths instead.
+// The bridge hop gets ntor-v3 when the bridge offers it: its Ed25519 identity is the one the
+// CERTS chain proved (link.identity), its protocols the "proto" line of the descriptor it serves
+// itself at /tor/server/authority over BEGIN_DIR (as tor's bridge clients fetch it), read on the
+// directory circuit; opts.bridgeProtocols gives them instead (e.g. with fixed paths).
 // opts.minCells: keep fetching the consensus over the same circuit (a new stream each time)
 // until that many DATA cells came, so that the download outlasts the 1000-cell circuit window
 // and only completes if the relay accepted our SENDME v1 cells (tor-spec 7.3).
@@ -23,6 +27,7 @@ import { idbCache, memoryCache } from './consensus_cache.js';
 import { fetchConsensusMicrodesc } from './dir.js';
 import { Link } from './link.js';
 import { hex } from './bytes.js';
+import { dirGet } from './dir.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
 export async function bootstrapConsensus(bridgeLine, onEvent = () => {}, opts = {}) {
@@ -80,6 +85,27 @@ export class TorClient {
     this.circ = null; // the circuit of the current identity (a promise while it is built)
     this.retired = new Set();
     this.identity = 0;
+    this.bridgeProtocols = opts.bridgeProtocols ?? null;
+  }
+
+  // The bridge as a hop for Circuit.create: the CERTS-verified Ed25519 identity and what we
+  // know of its protocols (ntor-v3 when they list Relay=4).
+  bridgeHop() {
+    return { nickname: 'bridge', edId: this.link?.identity?.edIdentity,
+      protocols: this.bridgeProtocols };
+  }
+
+  // The "proto" line of the bridge's own descriptor (GET /tor/server/authority over BEGIN_DIR on
+  // a circuit to the bridge); null when it has none or the fetch fails (then ntor).
+  async fetchBridgeProtocols(circ) {
+    try {
+      const r = await dirGet(circ, '/tor/server/authority');
+      if (r.status !== 200) return null;
+      const m = /^proto (.*)$/m.exec(new TextDecoder().decode(r.body));
+      return m ? m[1].trim() : null;
+    } catch {
+      return null;
+    }
   }
 
   static async connect(bridgeLine, opts = {}) {
@@ -94,7 +120,9 @@ export class TorClient {
   async loadDirectory(o) {
     const circ = new Circuit(this.link, { onEvent: this.onEvent, timeoutMs: this.opts.timeoutMs });
     try {
-      await circ.create(this.bridge.rsaId, this.bridge.ntorKey, { nickname: 'bridge' });
+      await circ.create(this.bridge.rsaId, this.bridge.ntorKey, this.bridgeHop());
+      if (this.bridgeProtocols === null)
+        this.bridgeProtocols = await this.fetchBridgeProtocols(circ);
       const cache = o.cache === 'idb' && globalThis.indexedDB ? idbCache() : memoryCache();
       this.dir = await loadDirectory(circuitGetter(circ), { authorities: o.authorities, cache,
         now: o.now, onEvent: this.onEvent });
@@ -152,10 +180,11 @@ export class TorClient {
       throw new CircuitError('path', 'the path has no hops after the bridge');
     const link = await this.openLink();
     const circ = new Circuit(link, { onEvent: this.onEvent, timeoutMs: this.opts.timeoutMs });
-    await circ.create(this.bridge.rsaId, this.bridge.ntorKey, { nickname: 'bridge' });
+    await circ.create(this.bridge.rsaId, this.bridge.ntorKey, this.bridgeHop());
     for (const hop of path) await circ.extend(hop);
     this.onEvent({ type: 'circuit', step: 'built', circId: circ.id,
-      path: ['bridge', ...path.map((h) => h.nickname)] });
+      path: ['bridge', ...path.map((h) => h.nickname)],
+      handshakes: circ.path.map((h) => h.handshake) });
     return circ;
   }
 
@@ -210,5 +239,6 @@ export class TorClient {
 
 function circuitInfo(circ) {
   return { id: circ.id, path: circ.path.map((h) => ({ nickname: h.nickname,
-    fingerprint: h.rsaId ? hex(h.rsaId).toUpperCase() : null })) };
+    fingerprint: h.rsaId ? hex(h.rsaId).toUpperCase() : null, handshake: h.handshake,
+    htype: h.htype })) };
 }

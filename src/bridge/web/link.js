@@ -107,6 +107,7 @@ export class Link {
     const early = this.queue.splice(0);
     this.open_ = true;
     for (const c of early) this.dispatch(c);
+    this.identity = identity; // the CERTS-verified identities (certs.js)
     this.onEvent({ type: 'link', step: 'open' });
     return { linkProto: this.linkProto, identity, netinfo };
   }

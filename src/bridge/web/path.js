@@ -6,9 +6,11 @@
 // and flags (Wee/Wed for exits; Wmm/Wmg/Wme/Wmd for middles; bwweightscale). No two hops are
 // the same relay, in the same /16 (tor's EnforceDistinctSubnets; TestingTorNetwork turns it
 // off: opts.distinctSubnets = false) or in one declared family (each lists the other in
-// "family", or they share a family-ids entry).
+// "family", or they share a family-ids entry). Each hop carries its consensus "pr" line
+// (protocols) and whether it offers ntor-v3 (ntorV3: Relay=4 and an Ed25519 identity).
 import { hex } from './bytes.js';
 import { policyAllows } from './microdesc.js';
+import { offersNtorV3 } from './protover.js';
 
 function randomUnit() {
   const b = new Uint32Array(2);
@@ -70,7 +72,8 @@ export function chooseWeighted(consensus, cands, pos, rand = randomUnit) {
 
 export function toHop(n) {
   return { nickname: n.nickname, rsaId: n.rsaId, ntorKey: n.md.ntorKey, edId: n.md.edId,
-    ip: n.ip, orPort: n.orPort };
+    ip: n.ip, orPort: n.orPort, protocols: n.protocols,
+    ntorV3: offersNtorV3(n.protocols, n.md.edId) };
 }
 
 // consensus: verified; nodes: buildNodes(); bridge: {rsaId (20 bytes) | idHex, ip}; opts:
