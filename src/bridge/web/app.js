@@ -36,8 +36,8 @@ const REASONS = {
   TORPROTOCOL: 'protocol error at the exit',
   NOTDIRECTORY: 'the relay is not a directory',
   DONE: 'the destination closed the connection',
-  // tor 0.4.9's exit sends MISC when its connection to the destination fails (a closed port
-  // included): it reads the socket error after clearing it.
+  // tor 0.4.9's exit was seen to send MISC, not CONNECTREFUSED, when its connection to a
+  // closed port failed (browser-fetch-test, browser-page-test).
   MISC: 'connection failed: the exit could not connect to the destination (refused or ' +
     'unreachable; the exit gave no specific reason, END MISC)',
   INTERNAL: 'internal error at the exit',
