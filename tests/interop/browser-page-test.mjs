@@ -108,12 +108,15 @@ try {
   say(!closed.sha256 && /could not connect to the destination \(refused or unreachable/
     .test(closed.error) && closed.errorVisible, 'closed_port_could_not_connect', closed.error);
 
-  // The bridge's own line with one fingerprint digit changed, through ?bridge=.
+  // ?bridge= with the bridge's own line works; with one fingerprint digit changed it fails.
+  const right = await open(spec.files[0].url, { bridge: spec.bridgeLine });
+  say(right.sha256 === spec.files[0].sha256 && /from \?bridge=|100%/.test(right.bootstrap),
+    'bridge_param_with_the_right_line_works', right.error || right.circuit);
   const line = spec.bridgeLine.replace(/ ([0-9A-F]{40}) /, (m, fp) =>
     ` ${(fp[0] === 'A' ? 'B' : 'A') + fp.slice(1)} `);
   const wrong = await open(spec.files[0].url, { bridge: line });
   console.log('# wrong fingerprint: ' + JSON.stringify(wrong));
-  say(!wrong.sha256 && wrong.errorVisible &&
+  say(!wrong.sha256 && wrong.errorVisible && wrong.error.length > 0 &&
     /^wrong bridge fingerprint: .*CERTS: identity [0-9A-F]{40} is not the pinned [0-9A-F]{40}.*\(certs\)$/
       .test(wrong.error) && /^Bootstrapped 0%: failed: .*\(certs\)$/.test(wrong.bootstrap),
   'wrong_fingerprint_visible_certs_error', wrong.error);

@@ -70,7 +70,7 @@ else
 fi
 cat >"$WORK/spec.json" <<EOF
 {"files": [${FILES%,}], "closedUrl": "http://127.0.0.1:$(free_port)/",
- "bridgeLine": "$(head -1 "$WORK/om/bridge-line")", "network": "$NET/network.json"}
+ "bridgeLine": "$(grep -m1 '^Bridge websocket ' "$WORK/om/bridge-line")", "network": "$NET/network.json"}
 EOF
 T0=$(date +%s)
 node tests/interop/browser-page-test.mjs "$PAGE" "$WORK/spec.json" >"$WORK/node.out" 2>&1

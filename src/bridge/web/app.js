@@ -93,7 +93,7 @@ function showAttempt(d) {
     text = `circuit built on attempt ${d.attempt}: ${d.path.join(' -> ')}`;
   if (!text) return;
   const line = document.createElement('span');
-  line.textContent = text;
+  line.textContent = text + '\n';
   p.append(line);
   p.hidden = false;
 }
