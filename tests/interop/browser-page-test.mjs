@@ -29,7 +29,8 @@ const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'om-chromium-'));
 const browser = await chromium.launchPersistentContext(userDir, {
   executablePath: CHROMIUM, headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--enable-precise-memory-info', '--js-flags=--expose-gc'],
 });
 const problems = [];
 
@@ -54,11 +55,22 @@ async function newPage(query) {
   return page;
 }
 
+// One page load fetching target; r.heapMax: the most live data the page's main-thread JS heap
+// held while it ran (sampled every 200 ms right after a full GC, --expose-gc; Blob storage and
+// the worker's heap are not in it).
 async function open(target, extra = {}) {
   const t0 = Date.now();
   const page = await newPage({ ...extra, fetch: target });
-  await page.waitForFunction(done, null, { timeout: 120000 });
-  const r = await read(page, t0);
+  let heapMax = 0;
+  while (!(await page.evaluate(done))) {
+    if (Date.now() - t0 > 120000) throw new Error(`no result for ${target} in 120 s`);
+    heapMax = Math.max(heapMax, await page.evaluate(() => {
+      globalThis.gc?.();
+      return performance.memory.usedJSHeapSize;
+    }));
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  const r = { ...(await read(page, t0)), heapMax };
   await page.close();
   return r;
 }
@@ -97,7 +109,8 @@ try {
     console.log(`# ${f.name}: ` + JSON.stringify(r));
     say(/^Bootstrapped 100%/.test(r.bootstrap), `bootstrapped_100_${f.name}`, r.bootstrap);
     say(r.sha256 === f.sha256 && r.bytes === f.bytes, `page_fetch_sha256_and_bytes_${f.name}`,
-      `${r.bytes} bytes in ${r.ms} ms (page load included), sha256 ${r.sha256 || r.error}`);
+      `${r.bytes} bytes in ${r.ms} ms (page load included), sha256 ${r.sha256 || r.error}, ` +
+      `page JS heap (live, after GC) at most ${(r.heapMax / 1048576).toFixed(1)} MiB`);
     say(/^bridge -> \S+ -> \S+$/.test(r.circuit), `page_shows_3_hop_circuit_${f.name}`, r.circuit);
   }
   const bad = await open('http://198.51.100.7:25/');
