@@ -4,10 +4,13 @@
 # its WebSocket port (WebSocketWebRoot = tools/build-web's output, under WebSocketPath /tor), and
 # Debian's chromium (playwright-core, browser-page-test.mjs) opening
 # http://BRIDGE/tor/?fetch=URL: the page reads onionmesh.json, bootstraps (consensus verified
-# against the bridge's authorities, path chosen), fetches a 4 MiB file over bridge -> tor relay
-# -> tor exit and writes its SHA-256, byte count and circuit into #sha256, #bytes, #circuit;
-# with no CSP violation and no page error. Also: the page's response carries the CSP without
-# 'unsafe-eval', and a refused fetch fills #error. Usage: browser-page-test.sh [BUILD]
+# against the bridge's authorities, path chosen), fetches a 1 MiB and a 20 MiB file over bridge
+# -> tor relay -> tor exit (one page load each) and writes their SHA-256, byte count and circuit
+# into #sha256, #bytes, #circuit; with no CSP violation and no page error. Also: the page's
+# response carries the CSP without 'unsafe-eval'; a closed port gives a "could not connect"
+# error; ?bridge= with a wrong fingerprint fails visibly at CERTS; and with one tor exit relay
+# killed (still listed in the consensus) fetches succeed through another path after a failed
+# circuit attempt, never through the dead relay. Usage: browser-page-test.sh [BUILD]
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -40,10 +43,17 @@ if ! tools/testnet up --dir "$NET" --tor-relays 2 --clients 0 >"$WORK/testnet.lo
     notok testnet_up; tail -20 "$WORK/testnet.log"; exit 1
 fi
 ok "testnet_up ($(grep -o 'ready in [0-9.]* s' "$WORK/testnet.log"))"
-head -c $((4 * 1024 * 1024)) /dev/urandom >"$WORK/file.bin"
-HTTP_PORT=$(free_port)
-python3 tests/interop/http_fixture.py "$HTTP_PORT" "$WORK/file.bin" >"$WORK/http.log" 2>&1 &
-PIDS="$PIDS $!"
+# Two files, each behind its own http_fixture.py (it serves one file, as /file).
+FILES=""
+for MB in 1 20; do
+    head -c $((MB * 1024 * 1024)) /dev/urandom >"$WORK/file$MB.bin"
+    PORT=$(free_port)
+    python3 tests/interop/http_fixture.py "$PORT" "$WORK/file$MB.bin" >"$WORK/http$MB.log" 2>&1 &
+    PIDS="$PIDS $!"
+    SUM=$(sha256sum "$WORK/file$MB.bin" | cut -d' ' -f1)
+    FILES="$FILES{\"name\": \"${MB}MiB\", \"url\": \"http://127.0.0.1:$PORT/file\","
+    FILES="$FILES \"sha256\": \"$SUM\", \"bytes\": \"$(stat -c %s "$WORK/file$MB.bin")\"},"
+done
 if WS_BRIDGE_EXTRA="WebSocketWebRoot $WORK/web" start_ws_bridge "$OM" "$WORK/om" "$NET" ompage; then
     ok "bridge_up_with_consensus"
 else
@@ -58,11 +68,15 @@ if echo "$HDRS" | grep -qi "^content-security-policy: default-src 'self'" &&
 else
     notok "page_served_with_csp" "$(echo "$HDRS" | head -3 | tr -d '\r')"
 fi
-node tests/interop/browser-page-test.mjs "$PAGE" "http://127.0.0.1:$HTTP_PORT/file" \
-    "$(sha256sum "$WORK/file.bin" | cut -d' ' -f1)" "$(stat -c %s "$WORK/file.bin")" \
-    >"$WORK/node.out" 2>&1
+cat >"$WORK/spec.json" <<EOF
+{"files": [${FILES%,}], "closedUrl": "http://127.0.0.1:$(free_port)/",
+ "bridgeLine": "$(grep -m1 '^Bridge websocket ' "$WORK/om/bridge-line")", "network": "$NET/network.json"}
+EOF
+T0=$(date +%s)
+node tests/interop/browser-page-test.mjs "$PAGE" "$WORK/spec.json" >"$WORK/node.out" 2>&1
 RC=$?
 cat "$WORK/node.out"
+echo "# browser part: $(($(date +%s) - T0)) s"
 grep -q "^not ok" "$WORK/node.out" && FAILED=1
 [ $RC = 0 ] || { FAILED=1; grep -q "^not ok" "$WORK/node.out" || notok "node_exit_status_$RC"; }
 kill -0 "$OMPID" 2>/dev/null && ok "bridge_still_running" || notok "bridge_still_running"

@@ -6,13 +6,16 @@
 // the circuit bridge -> middle -> exit, and errors in SOCKS terms. For automation it writes the
 // body's SHA-256 (hex) into #sha256, its length into #bytes, the path into #circuit and any error
 // into #error. The body is hashed as it arrives (@noble/hashes: WebCrypto is missing on pages
-// that are not a secure context, e.g. a bridge's plain http:// address).
+// that are not a secure context, e.g. a bridge's plain http:// address) and kept as a Blob
+// (BodySink). ?bridge=LINE pins another bridge line than the settings' (bridgeLineFor); failed
+// circuit builds and their retries on other paths show in #retries (showAttempt).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { OnionMesh } from './onionmesh.js';
 
 const $ = (id) => document.getElementById(id);
 const TEXT_MAX = 1 << 20; // larger bodies, and non-text ones, are offered as a download
+const FOLD = 4 << 20; // BodySink folds its chunks into a Blob every FOLD bytes
 
 // Opened as /PATH (no slash), relative URLs would leave the bridge's path: add it.
 if (!location.pathname.endsWith('/') && !location.pathname.endsWith('.html')) {
@@ -33,12 +36,100 @@ const REASONS = {
   TORPROTOCOL: 'protocol error at the exit',
   NOTDIRECTORY: 'the relay is not a directory',
   DONE: 'the destination closed the connection',
+  // tor 0.4.9's exit was seen to send MISC, not CONNECTREFUSED, when its connection to a
+  // closed port failed (browser-fetch-test, browser-page-test).
+  MISC: 'connection failed: the exit could not connect to the destination (refused or ' +
+    'unreachable; the exit gave no specific reason, END MISC)',
+  INTERNAL: 'internal error at the exit',
+};
+
+// Failures before any stream, by stage, as a user would say them.
+const STAGES = {
+  link: 'cannot reach the bridge',
+  certs: 'the bridge is not the one the bridge line names',
+  create: 'the bridge refused the circuit',
+  extend: 'circuit failed: a relay could not be reached',
+  circuit: 'the circuit was closed',
+  path: 'no usable path',
+  http: 'bad HTTP response',
 };
 
 function explain(e) {
-  const reason = e && e.reason && REASONS[e.reason];
-  const stage = e && e.stage ? ` (${e.stage})` : '';
-  return (reason || (e && e.message) || String(e)) + stage;
+  if (!e || !e.message) return String(e);
+  let text = e.reason && REASONS[e.reason];
+  if (text) text += ` [${e.message}]`;
+  else if (e.stage === 'certs' && /is not the pinned/.test(e.message))
+    text = 'wrong bridge fingerprint: the bridge at this address does not have the ' +
+      `fingerprint the bridge line pins [${e.message}]`;
+  else if (STAGES[e.stage]) text = `${STAGES[e.stage]}: ${e.message}`;
+  else text = e.message;
+  const tries = e.attempts && e.attempts.length > 1 ? `, after ${e.attempts.length} circuit ` +
+    'attempts on different paths' : '';
+  return text + (e.stage ? ` (${e.stage}${tries})` : '');
+}
+
+// ?bridge=LINE replaces the settings' bridge line: it pins another fingerprint and ntor key
+// (say, a line the user got out of band). Its url= is always this origin's WebSocket (the CSP's
+// connect-src 'self' would refuse any other): the parameter chooses only what is checked, and
+// a wrong line fails at CERTS (fingerprint) or CREATE2 (ntor key).
+function bridgeLineFor(settings, wsUrl) {
+  const given = new URLSearchParams(location.search).get('bridge');
+  const line = (given || settings.bridgeLine || '').trim();
+  const withUrl = /\burl=\S+/.test(line) ? line.replace(/\burl=\S+/, 'url=' + wsUrl)
+    : `${line} url=${wsUrl}`;
+  return { line: withUrl, fromParam: Boolean(given) };
+}
+
+// Circuit build attempts (client.js retries a failed build on another path): each failure and
+// a build that needed more than one attempt get a line in #retries.
+function showAttempt(d) {
+  const p = $('retries');
+  let text = null;
+  if (d.step === 'failed')
+    text = `circuit attempt ${d.attempt} of ${d.of} (${d.path.join(' -> ')}) failed` +
+      `${d.failedHop ? ' at ' + d.failedHop : ''}: ${d.reason}` +
+      (d.attempt < d.of ? '; trying another path' : '');
+  else if (d.step === 'built' && d.attempt > 1)
+    text = `circuit built on attempt ${d.attempt}: ${d.path.join(' -> ')}`;
+  if (!text) return;
+  const line = document.createElement('span');
+  line.textContent = text + '\n';
+  p.append(line);
+  p.hidden = false;
+}
+
+// The body as it arrives: hashed, and kept for the text view or the download as Blob parts;
+// the chunks are folded into a Blob every FOLD bytes, so the page holds the body once (Blob
+// storage) plus at most FOLD bytes of chunks, never a second whole copy.
+class BodySink {
+  constructor(type) {
+    this.type = type;
+    this.hash = sha256.create();
+    this.parts = [];
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.bytes = 0;
+  }
+
+  add(chunk) {
+    this.hash.update(chunk);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.bytes += chunk.length;
+    if (this.pendingBytes >= FOLD) this.fold();
+  }
+
+  fold() {
+    if (this.pending.length) this.parts.push(new Blob(this.pending));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  finish() {
+    this.fold();
+    const blob = new Blob(this.parts, { type: this.type });
+    return { sha256: bytesToHex(this.hash.digest()), blob };
+  }
 }
 
 function bootstrap(pct, what) {
@@ -82,8 +173,9 @@ function stats(got, total, t0) {
 }
 
 function clear() {
-  for (const id of ['error', 'sha256', 'bytes', 'circuit', 'status', 'text', 'stats'])
+  for (const id of ['error', 'sha256', 'bytes', 'circuit', 'status', 'text', 'stats', 'retries'])
     $(id).textContent = '';
+  $('retries').hidden = true;
   $('result').hidden = true;
   $('download').hidden = true;
   $('transfer').hidden = true;
@@ -104,26 +196,24 @@ async function go(url) {
     $('transfer').hidden = false;
     const total = Number(r.headers.get('content-length')) || 0;
     const type = r.headers.get('content-type') || 'application/octet-stream';
-    const h = sha256.create();
-    const chunks = [];
-    let got = 0;
+    const sink = new BodySink(type);
     const reader = r.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      h.update(value);
-      chunks.push(value);
-      got += value.length;
-      stats(got, total, t0);
+      sink.add(value);
+      stats(sink.bytes, total, t0);
     }
+    const got = sink.bytes;
     stats(got, total || got, t0);
-    $('sha256').textContent = bytesToHex(h.digest());
+    const { sha256: digest, blob } = sink.finish();
+    $('sha256').textContent = digest;
     $('bytes').textContent = String(got);
     if (/^(text\/|application\/(json|xml|javascript))/.test(type) && got <= TEXT_MAX) {
-      $('text').textContent = new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+      $('text').textContent = await blob.text();
     } else {
       const a = $('download');
-      a.href = URL.createObjectURL(new Blob(chunks, { type }));
+      a.href = URL.createObjectURL(blob);
       a.download = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'download');
       a.textContent = `Save ${a.download} (${fmt(got)})`;
       a.hidden = false;
@@ -147,15 +237,16 @@ async function main() {
   // The bridge's own WebSocket, on this page's origin (a reverse proxy's address included).
   const dir = location.pathname.replace(/\/(index\.html)?$/, '') || '/';
   const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + dir;
-  const line = settings.bridgeLine.replace(/\burl=\S+/, 'url=' + wsUrl);
+  const { line, fromParam } = bridgeLineFor(settings, wsUrl);
   const authorities = (settings.authorities || []).map((a) => a.v3ident);
-  bootstrap(5, 'connecting to the bridge');
+  bootstrap(5, 'connecting to the bridge' + (fromParam ? ' (bridge line from ?bridge=)' : ''));
   const started = performance.now();
   const onEvent = (e) => {
     const d = e.detail || {};
     if (d.type === 'progress' && d.what === 'consensus') bootstrap(40, `loading the consensus (${fmt(d.bytes || 0)})`);
     else if (d.type === 'progress' && d.what) bootstrap(75, `loading ${d.what}`);
     else if (d.type === 'circuit' && d.step === 'built' && d.path) showPath(d.path);
+    if (d.type === 'circuit' && (d.step === 'failed' || d.step === 'built')) showAttempt(d);
   };
   try {
     // A test network's relays share addresses: allow one /16 in a path there, as tor does.
@@ -165,7 +256,8 @@ async function main() {
     om.addEventListener('circuit', onEvent);
   } catch (e) {
     $('error').textContent = explain(e);
-    bootstrap(0, 'failed');
+    bootstrap(0, `failed: ${STAGES[e.stage] || 'error'}${e.stage ? ` (${e.stage})` : ''}`);
+    document.body.dataset.ready = 'failed';
     return;
   }
   bootstrap(100, `done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

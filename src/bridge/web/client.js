@@ -30,6 +30,14 @@ import { hex } from './bytes.js';
 import { dirGet } from './dir.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
+// Circuit builds (path-spec 2.4, as tor's client does it): a failed CREATE2/EXTEND2, a
+// TRUNCATED or DESTROY while building, or a handshake that timed out gives up that circuit and
+// builds another, avoiding the relay that could not be reached, up to BUILD_ATTEMPTS times in
+// all; then the last failure is reported (with .attempts). Streams refused with END are not
+// retried.
+const BUILD_ATTEMPTS = 3;
+const RETRY_STAGES = new Set(['create', 'extend', 'circuit']);
+
 export async function bootstrapConsensus(bridgeLine, onEvent = () => {}, opts = {}) {
   const result = { stage: 'bridge-line' };
   let link = null;
@@ -68,11 +76,22 @@ export async function bootstrapConsensus(bridgeLine, onEvent = () => {}, opts = 
   return result;
 }
 
+// A hop's key in the set of relays a retry avoids: its RSA identity, upper-case hex.
+const hopKey = (h) => (h && h.rsaId ? hex(h.rsaId).toUpperCase() : null);
+
+// Fixed paths: the identity's, or on a retry the next one (cycling) without an avoided relay;
+// null when every path has one (no other path to try).
 function pathChooser(opts) {
   if (opts.selectPath) return opts.selectPath;
   const paths = opts.paths || (opts.path ? [opts.path] : null);
   if (!paths || !paths.length) return null;
-  return ({ identity }) => paths[identity % paths.length];
+  return ({ identity, avoid }) => {
+    for (let k = 0; k < paths.length; k++) {
+      const p = paths[(identity + k) % paths.length];
+      if (!avoid || p.every((h) => !avoid.has(hopKey(h)))) return p;
+    }
+    return null;
+  };
 }
 
 export class TorClient {
@@ -131,10 +150,10 @@ export class TorClient {
     } finally {
       circ.destroy();
     }
-    this.selectPath = ({ port }) => {
+    this.selectPath = ({ port, avoid }) => {
       try {
         const hops = choosePath(this.dir.consensus, this.dir.nodes, this.bridge,
-          { port, distinctSubnets: o.distinctSubnets });
+          { port, distinctSubnets: o.distinctSubnets, exclude: avoid });
         // The exit's IPv6 policy summary decides BEGIN's flags (relay_bodies.beginFlags).
         const id = hex(hops.at(-1).rsaId);
         hops.at(-1).policy6 = this.dir.nodes.find((n) => hex(n.rsaId) === id)?.md?.policy6;
@@ -172,20 +191,65 @@ export class TorClient {
     }
   }
 
+  // Builds the identity's circuit, retrying on another path when a build fails (BUILD_ATTEMPTS,
+  // or opts.buildAttempts). Each attempt is a 'circuit' event: step 'attempt' {attempt, of,
+  // path}, then 'built' or 'failed' {attempt, of, path, failedHop, stage, reason}.
   async buildCircuit(port) {
     if (!this.selectPath)
       throw new CircuitError('path', 'no path: give opts.directory, opts.path or opts.paths');
-    const path = await this.selectPath({ identity: this.identity, bridge: this.bridge, port });
-    if (!Array.isArray(path) || path.length < 1)
-      throw new CircuitError('path', 'the path has no hops after the bridge');
-    const link = await this.openLink();
+    const max = Math.max(1, this.opts.buildAttempts || BUILD_ATTEMPTS);
+    const avoid = new Set(); // RSA identities (hex) of hops that failed
+    const attempts = [];
+    let last = null;
+    for (let attempt = 1; attempt <= max; attempt++) {
+      let path;
+      try {
+        path = await this.selectPath({ identity: this.identity, bridge: this.bridge, port, avoid,
+          attempt });
+      } catch (e) {
+        if (last) break; // no other path without the failed relays: report the build failure
+        throw e;
+      }
+      if (path == null && last) break;
+      if (!Array.isArray(path) || path.length < 1)
+        throw new CircuitError('path', 'the path has no hops after the bridge');
+      const names = ['bridge', ...path.map((h) => h.nickname)];
+      this.onEvent({ type: 'circuit', step: 'attempt', attempt, of: max, path: names });
+      const link = await this.openLink();
+      try {
+        const circ = await this.buildPath(link, path);
+        this.onEvent({ type: 'circuit', step: 'built', circId: circ.id, attempt, of: max,
+          path: names, handshakes: circ.path.map((h) => h.handshake) });
+        return circ;
+      } catch (e) {
+        if (!RETRY_STAGES.has(e.stage)) throw e;
+        const bad = e.failedHop || null;
+        if (hopKey(bad)) avoid.add(hopKey(bad));
+        attempts.push({ path: names, stage: e.stage, reason: e.message,
+          failedHop: bad ? bad.nickname : null });
+        this.onEvent({ type: 'circuit', step: 'failed', attempt, of: max, path: names,
+          failedHop: bad ? bad.nickname : null, stage: e.stage, reason: e.message });
+        last = e;
+      }
+    }
+    last.attempts = attempts;
+    throw last;
+  }
+
+  // One circuit bridge -> path; on failure it is closed and the error names the hop being
+  // reached (.failedHop: the hop EXTEND2 went to; none when the bridge failed).
+  async buildPath(link, path) {
     const circ = new Circuit(link, { onEvent: this.onEvent, timeoutMs: this.opts.timeoutMs });
-    await circ.create(this.bridge.rsaId, this.bridge.ntorKey, this.bridgeHop());
-    for (const hop of path) await circ.extend(hop);
-    this.onEvent({ type: 'circuit', step: 'built', circId: circ.id,
-      path: ['bridge', ...path.map((h) => h.nickname)],
-      handshakes: circ.path.map((h) => h.handshake) });
-    return circ;
+    let hop = null;
+    try {
+      await circ.create(this.bridge.rsaId, this.bridge.ntorKey, this.bridgeHop());
+      for (hop of path) await circ.extend(hop);
+      return circ;
+    } catch (e) {
+      if (!circ.closed) circ.fail(e);
+      if (hop) e.failedHop = hop;
+      throw e;
+    }
   }
 
   // GET (or init.method) url through the exit. Returns http.js's response plus the circuit

@@ -6,12 +6,14 @@
 //   om.addEventListener('progress' | 'circuit', (e) => e.detail);
 // r.body is a ReadableStream whose pulls ask the worker for the next piece (backpressure).
 // Errors are OnionMeshError with .stage ('link', 'certs', 'create', 'extend', 'stream', 'http')
-// and, for a refused stream, .reason (END's name: EXITPOLICY, CONNECTREFUSED, ...).
+// and, for a refused stream, .reason (END's name: EXITPOLICY, CONNECTREFUSED, ...); a circuit
+// that could not be built after retries on other paths has .attempts.
 export class OnionMeshError extends Error {
   constructor(e) {
     super(e.message);
     this.stage = e.stage;
     this.reason = e.reason;
+    this.attempts = e.attempts || null; // failed circuit builds [{path, stage, reason, failedHop}]
   }
 }
 

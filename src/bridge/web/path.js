@@ -77,7 +77,8 @@ export function toHop(n) {
 }
 
 // consensus: verified; nodes: buildNodes(); bridge: {rsaId (20 bytes) | idHex, ip}; opts:
-// port (the target port, default 80), distinctSubnets (default true), rand () -> [0, 1).
+// port (the target port, default 80), distinctSubnets (default true), rand () -> [0, 1),
+// exclude (a Set of upper-case hex RSA identities never chosen: relays a build failed to reach).
 // Returns [middle, exit] as hop objects; throws when no usable relay is left.
 export function choosePath(consensus, nodes, bridge, opts = {}) {
   const port = opts.port ?? 80;
@@ -85,7 +86,7 @@ export function choosePath(consensus, nodes, bridge, opts = {}) {
   const first = { idHex: bridge.idHex || hex(bridge.rsaId).toUpperCase(), ip: bridge.ip || null,
     md: null };
   const usable = nodes.filter((n) => n.flags.has('Running') && n.flags.has('Valid') &&
-    n.md && n.md.ntorKey);
+    n.md && n.md.ntorKey && !(opts.exclude && opts.exclude.has(n.idHex)));
   const pick = (pos, ok, chosen) => {
     const base = usable.filter((n) => ok(n) && chosen.every((c) => !related(n, c, subnets)));
     const fast = base.filter((n) => n.flags.has('Fast'));

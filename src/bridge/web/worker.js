@@ -7,7 +7,7 @@
 //   cancel {fetchId}             drop that fetch's body (its stream is closed)
 //   newIdentity, resolve {name}, close
 //   bootstrap {bridgeLine, minCells}  the link slice's consensus fetch (browser-link-test)
-// Messages out: {type: 'reply', id, ok, value | error: {message, stage, reason}},
+// Messages out: {type: 'reply', id, ok, value | error: {message, stage, reason, attempts}},
 // {type: 'event', event} (progress, circuit steps), and the body messages above.
 import { bootstrapConsensus, TorClient } from './client.js';
 import { hex } from './bytes.js';
@@ -15,7 +15,8 @@ import { hex } from './bytes.js';
 let client = null;
 const bodies = new Map(); // fetch id -> ReadableStreamDefaultReader
 const emit = (event) => self.postMessage({ type: 'event', event });
-const errorOf = (e) => ({ message: e.message, stage: e.stage || null, reason: e.reason || null });
+const errorOf = (e) => ({ message: e.message, stage: e.stage || null, reason: e.reason || null,
+  attempts: e.attempts || null });
 
 async function bootstrap(m) {
   const r = await bootstrapConsensus(m.bridgeLine, emit, { minCells: m.minCells });

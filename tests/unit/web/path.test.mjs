@@ -100,6 +100,19 @@ test('path: non-Running, non-Valid or descriptor-less relays are never chosen', 
   assert.equal(noMd.length, 0);
 });
 
+test('path: relays in opts.exclude (a failed build\'s hops) are never chosen', () => {
+  const nodes = buildNodes(CONS, MDS);
+  const exits = nodes.filter((n) => n.flags.has('Exit'));
+  const gone = exits[0];
+  const exclude = new Set([gone.idHex]);
+  const rand = prng(5);
+  for (let i = 0; i < 300; i++)
+    for (const h of choosePath(CONS, nodes, BRIDGE, { distinctSubnets: false, rand, exclude }))
+      assert.notEqual(h.nickname, gone.nickname);
+  assert.throws(() => choosePath(CONS, nodes, BRIDGE,
+    { distinctSubnets: false, exclude: new Set(exits.map((n) => n.idHex)) }), /no usable exit/);
+});
+
 test('path: choices follow bandwidth times the consensus weights', () => {
   const nodes = buildNodes(CONS, MDS)
     .map((n) => ({ ...n, bandwidth: n.nickname === 'relay2' ? 900 : 100 }));
