@@ -5,8 +5,12 @@
 // ?fetch=URL on load — and shows the body as text or as a download, with bytes, rate and ETA,
 // the circuit bridge -> middle -> exit, and errors in SOCKS terms. For automation it writes the
 // body's SHA-256 (hex) into #sha256, its length into #bytes, the path into #circuit and any error
-// into #error. The body is hashed as it arrives (@noble/hashes: WebCrypto is missing on pages
-// that are not a secure context, e.g. a bridge's plain http:// address).
+// into #error, and leaves performance marks (om-bootstrapped, om-circuit-built with the CREATE2
+// and EXTEND2 times, om-fetch-start, om-first-byte, om-fetch-done; tools/bench/bench-browser);
+// ?path=MIDDLE,EXIT (nicknames or fingerprints) pins the relays after the bridge, looked up in
+// the verified consensus. The verified consensus is cached in IndexedDB (consensus_cache.js).
+// The body is hashed as it arrives (@noble/hashes: WebCrypto is missing on pages that are not a
+// secure context, e.g. a bridge's plain http:// address).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { OnionMesh } from './onionmesh.js';
@@ -90,14 +94,22 @@ function clear() {
 }
 
 let om = null;
+let hopTimes = []; // the last circuit built: ms of CREATE2 to the bridge and of each EXTEND2
+
+// ?path=MIDDLE,EXIT: the relays to use after the bridge (for benchmarks), or undefined.
+function pathParam() {
+  const p = new URLSearchParams(location.search).get('path');
+  return p ? p.split(',').map((n) => n.trim()).filter(Boolean) : undefined;
+}
 
 async function go(url) {
   clear();
   const t0 = performance.now();
+  performance.mark('om-fetch-start');
   try {
     const r = await om.fetch(url);
     const names = r.circuit && r.circuit.path ? r.circuit.path.map((h) => h.nickname) : [];
-    showPath(names);
+    showPath(names, names.length === hopTimes.length ? hopTimes : null);
     $('circuit').textContent = names.join(' -> ');
     $('status').textContent = `HTTP ${r.status} ${r.statusText || ''}`;
     $('result').hidden = false;
@@ -111,12 +123,14 @@ async function go(url) {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (!got && value.length) performance.mark('om-first-byte');
       h.update(value);
       chunks.push(value);
       got += value.length;
       stats(got, total, t0);
     }
     stats(got, total || got, t0);
+    performance.mark('om-fetch-done', { detail: { bytes: got } });
     $('sha256').textContent = bytesToHex(h.digest());
     $('bytes').textContent = String(got);
     if (/^(text\/|application\/(json|xml|javascript))/.test(type) && got <= TEXT_MAX) {
@@ -151,16 +165,25 @@ async function main() {
   const authorities = (settings.authorities || []).map((a) => a.v3ident);
   bootstrap(5, 'connecting to the bridge');
   const started = performance.now();
+  let hopMs = []; // the round trips of CREATE2 and each EXTEND2 of the circuit being built
   const onEvent = (e) => {
     const d = e.detail || {};
     if (d.type === 'progress' && d.what === 'consensus') bootstrap(40, `loading the consensus (${fmt(d.bytes || 0)})`);
     else if (d.type === 'progress' && d.what) bootstrap(75, `loading ${d.what}`);
-    else if (d.type === 'circuit' && d.step === 'built' && d.path) showPath(d.path);
+    else if (d.type === 'circuit' && d.step === 'created') hopMs = [d.ms];
+    else if (d.type === 'circuit' && d.step === 'extended') hopMs.push(d.ms);
+    else if (d.type === 'circuit' && d.step === 'built' && d.path) {
+      performance.mark('om-circuit-built', { detail: { path: d.path, hopMs,
+        ms: hopMs.reduce((a, b) => a + b, 0) } });
+      hopTimes = hopMs;
+      showPath(d.path, hopTimes);
+    }
   };
   try {
     // A test network's relays share addresses: allow one /16 in a path there, as tor does.
     const distinctSubnets = !settings.testingNetwork;
-    om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets } });
+    om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets,
+      cache: 'idb', path: pathParam() } });
     om.addEventListener('progress', onEvent);
     om.addEventListener('circuit', onEvent);
   } catch (e) {
@@ -168,7 +191,10 @@ async function main() {
     bootstrap(0, 'failed');
     return;
   }
-  bootstrap(100, `done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const fromCache = !!(om.info.directory && om.info.directory.fromCache);
+  performance.mark('om-bootstrapped', { detail: { fromCache, ms: performance.now() - started } });
+  bootstrap(100, `done in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+    (fromCache ? ' (cached consensus)' : ''));
   $('fetch').disabled = false;
   $('newid').disabled = false;
   $('go').addEventListener('submit', (ev) => {
