@@ -9,6 +9,10 @@
 // that are not a secure context, e.g. a bridge's plain http:// address) and kept as a Blob
 // (BodySink). ?bridge=LINE pins another bridge line than the settings' (bridgeLineFor); failed
 // circuit builds and their retries on other paths show in #retries (showAttempt).
+// Performance marks (om-bootstrapped, om-circuit-built with the CREATE2 and EXTEND2 times,
+// om-fetch-start, om-first-byte, om-fetch-done) are for tools/bench/bench-browser; ?path=MIDDLE,EXIT
+// (nicknames or fingerprints) pins the relays after the bridge, looked up in the verified
+// consensus, which is cached in IndexedDB (consensus_cache.js).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { OnionMesh } from './onionmesh.js';
@@ -182,14 +186,22 @@ function clear() {
 }
 
 let om = null;
+let hopTimes = []; // the last circuit built: ms of CREATE2 to the bridge and of each EXTEND2
+
+// ?path=MIDDLE,EXIT: the relays to use after the bridge (for benchmarks), or undefined.
+function pathParam() {
+  const p = new URLSearchParams(location.search).get('path');
+  return p ? p.split(',').map((n) => n.trim()).filter(Boolean) : undefined;
+}
 
 async function go(url) {
   clear();
   const t0 = performance.now();
+  performance.mark('om-fetch-start');
   try {
     const r = await om.fetch(url);
     const names = r.circuit && r.circuit.path ? r.circuit.path.map((h) => h.nickname) : [];
-    showPath(names);
+    showPath(names, names.length === hopTimes.length ? hopTimes : null);
     $('circuit').textContent = names.join(' -> ');
     $('status').textContent = `HTTP ${r.status} ${r.statusText || ''}`;
     $('result').hidden = false;
@@ -201,11 +213,13 @@ async function go(url) {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (!sink.bytes && value.length) performance.mark('om-first-byte');
       sink.add(value);
       stats(sink.bytes, total, t0);
     }
     const got = sink.bytes;
     stats(got, total || got, t0);
+    performance.mark('om-fetch-done', { detail: { bytes: got } });
     const { sha256: digest, blob } = sink.finish();
     $('sha256').textContent = digest;
     $('bytes').textContent = String(got);
@@ -241,17 +255,26 @@ async function main() {
   const authorities = (settings.authorities || []).map((a) => a.v3ident);
   bootstrap(5, 'connecting to the bridge' + (fromParam ? ' (bridge line from ?bridge=)' : ''));
   const started = performance.now();
+  let hopMs = []; // the round trips of CREATE2 and each EXTEND2 of the circuit being built
   const onEvent = (e) => {
     const d = e.detail || {};
     if (d.type === 'progress' && d.what === 'consensus') bootstrap(40, `loading the consensus (${fmt(d.bytes || 0)})`);
     else if (d.type === 'progress' && d.what) bootstrap(75, `loading ${d.what}`);
-    else if (d.type === 'circuit' && d.step === 'built' && d.path) showPath(d.path);
+    else if (d.type === 'circuit' && d.step === 'created') hopMs = [d.ms];
+    else if (d.type === 'circuit' && d.step === 'extended') hopMs.push(d.ms);
+    else if (d.type === 'circuit' && d.step === 'built' && d.path) {
+      performance.mark('om-circuit-built', { detail: { path: d.path, hopMs,
+        ms: hopMs.reduce((a, b) => a + b, 0) } });
+      hopTimes = hopMs;
+      showPath(d.path, hopTimes);
+    }
     if (d.type === 'circuit' && (d.step === 'failed' || d.step === 'built')) showAttempt(d);
   };
   try {
     // A test network's relays share addresses: allow one /16 in a path there, as tor does.
     const distinctSubnets = !settings.testingNetwork;
-    om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets } });
+    om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets,
+      cache: 'idb', path: pathParam() } });
     om.addEventListener('progress', onEvent);
     om.addEventListener('circuit', onEvent);
   } catch (e) {
@@ -260,7 +283,10 @@ async function main() {
     document.body.dataset.ready = 'failed';
     return;
   }
-  bootstrap(100, `done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const fromCache = !!(om.info.directory && om.info.directory.fromCache);
+  performance.mark('om-bootstrapped', { detail: { fromCache, ms: performance.now() - started } });
+  bootstrap(100, `done in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+    (fromCache ? ' (cached consensus)' : ''));
   $('fetch').disabled = false;
   $('newid').disabled = false;
   $('go').addEventListener('submit', (ev) => {

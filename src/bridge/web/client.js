@@ -7,9 +7,10 @@
 // newIdentity() (later fetches get a new circuit; the old one closes when its streams end).
 // Paths come from opts.selectPath(ctx) -> [hop, ..., exitHop] (hop objects {nickname, rsaId,
 // ntorKey, ip, orPort, edId?}); opts.directory = {authorities (pinned v3 identities, hex),
-// distinctSubnets, cache: 'idb' | 'memory'} has connect() load and verify the directory over
-// BEGIN_DIR to the bridge (directory.js) and each new circuit take path.js's choice for the
-// port of the fetch that builds it; opts.paths (cycled at each new identity) or opts.path give
+// distinctSubnets, cache: 'idb' | 'memory', path?} has connect() load and verify the directory
+// over BEGIN_DIR to the bridge (directory.js) and each new circuit take path.js's choice for the
+// port of the fetch that builds it (or, with directory.path = [name, ...], those relays of the
+// verified consensus: path.js namedPath); opts.paths (cycled at each new identity) or opts.path give
 // fixed paths instead.
 // The bridge hop gets ntor-v3 when the bridge offers it: its Ed25519 identity is the one the
 // CERTS chain proved (link.identity), its protocols the "proto" line of the descriptor it serves
@@ -22,7 +23,7 @@ import { parseBridgeLine } from './bridge_line.js';
 import { Circuit, CircuitError, StreamError } from './circuit.js';
 import { httpRequest } from './http.js';
 import { circuitGetter, loadDirectory } from './directory.js';
-import { choosePath } from './path.js';
+import { choosePath, namedPath } from './path.js';
 import { idbCache, memoryCache } from './consensus_cache.js';
 import { fetchConsensusMicrodesc } from './dir.js';
 import { Link } from './link.js';
@@ -152,6 +153,7 @@ export class TorClient {
     }
     this.selectPath = ({ port, avoid }) => {
       try {
+        if (o.path) return namedPath(this.dir.nodes, o.path);
         const hops = choosePath(this.dir.consensus, this.dir.nodes, this.bridge,
           { port, distinctSubnets: o.distinctSubnets, exclude: avoid });
         // The exit's IPv6 policy summary decides BEGIN's flags (relay_bodies.beginFlags).

@@ -76,6 +76,21 @@ export function toHop(n) {
     ntorV3: offersNtorV3(n.protocols, n.md.edId) };
 }
 
+// A fixed path named by the user (nicknames or hex fingerprints, "$" allowed), looked up in
+// nodes (buildNodes() of the verified consensus): the hops [..., exit], the exit with its IPv6
+// policy summary. Throws when a name is unknown or (a nickname) ambiguous.
+export function namedPath(nodes, names) {
+  return names.map((name) => {
+    const id = name.replace(/^\$/, '').toUpperCase();
+    let found = nodes.filter((n) => n.idHex === id);
+    if (!found.length) found = nodes.filter((n) => n.nickname === name);
+    if (found.length !== 1)
+      throw new Error(`path: ${name} is ${found.length ? 'ambiguous' : 'not'} in the verified ` +
+        'consensus (with a microdescriptor)');
+    return { ...toHop(found[0]), policy6: found[0].md.policy6 };
+  });
+}
+
 // consensus: verified; nodes: buildNodes(); bridge: {rsaId (20 bytes) | idHex, ip}; opts:
 // port (the target port, default 80), distinctSubnets (default true), rand () -> [0, 1),
 // exclude (a Set of upper-case hex RSA identities never chosen: relays a build failed to reach).

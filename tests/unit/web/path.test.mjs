@@ -11,7 +11,7 @@ import { hex, unbase64 } from '../../../src/bridge/web/bytes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { parseConsensus } from '../../../src/bridge/web/consensus.js';
 import { parseMicrodescs } from '../../../src/bridge/web/microdesc.js';
-import { buildNodes, choosePath, chooseWeighted } from '../../../src/bridge/web/path.js';
+import { buildNodes, choosePath, chooseWeighted, namedPath } from '../../../src/bridge/web/path.js';
 import { loadDirectory } from '../../../src/bridge/web/directory.js';
 import { memoryCache } from '../../../src/bridge/web/consensus_cache.js';
 import { NODES, V3IDENTS, VALID_AFTER_MS, bytes, doc, replaceNth, text } from './snapshot.mjs';
@@ -66,6 +66,19 @@ test('path: hops with the fields EXTEND2 needs, distinct, unrelated, exit allows
   for (let i = 0; i < 500; i++)
     for (const h of choosePath(CONS, nodes, asBridge, { distinctSubnets: false, rand }))
       assert.notEqual(h.nickname, 'auth0');
+});
+
+test('path: namedPath looks the relays up by nickname or fingerprint', () => {
+  const nodes = buildNodes(CONS, MDS);
+  const [m, e] = namedPath(nodes, ['relay2', '$' + fp('relay1').toLowerCase()]);
+  assert.equal(m.nickname, 'relay2');
+  assert.equal(e.nickname, 'relay1');
+  assert.equal(hex(e.rsaId).toUpperCase(), fp('relay1'));
+  assert.equal(m.ntorKey.length, 32);
+  assert.ok('policy6' in e);
+  assert.throws(() => namedPath(nodes, ['relay2', 'nosuch']), /nosuch is not in the verified/);
+  const twice = [...nodes, { ...nodes.find((n) => n.nickname === 'relay2'), idHex: 'AB' }];
+  assert.throws(() => namedPath(twice, ['relay2']), /ambiguous/);
 });
 
 test('path: EnforceDistinctSubnets on a network that is all 127.0.0.1', () => {

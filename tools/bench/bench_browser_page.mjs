@@ -1,0 +1,48 @@
+// bench_browser_page.mjs — one load of the browser onion proxy's page for tools/bench/bench-browser:
+// Debian's chromium (playwright-core) with the profile directory PROFILE (an empty one: no
+// IndexedDB consensus cache; the same one again: the cache of the last load) opens
+// PAGE?fetch=URL&path=MIDDLE,EXIT, waits for #sha256 or #error and prints one JSON line with the
+// page's own performance marks (app.js), in ms since the navigation started:
+//   {bootMs, fromCache, circuitMs, hopMs, circuit, startMs, firstByteMs, doneMs, bytes, sha256,
+//    error, problems}
+// Usage: node bench_browser_page.mjs PROFILE PAGE URL MIDDLE,EXIT
+import { chromium } from 'playwright-core';
+
+const [profile, page0, url, pathNames] = process.argv.slice(2);
+const CHROMIUM = process.env.OM_CHROMIUM || '/usr/bin/chromium';
+
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM, headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const out = { problems: [] };
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text()))
+      out.problems.push('console: ' + m.text());
+  });
+  page.on('pageerror', (e) => out.problems.push('pageerror: ' + e.message));
+  const q = `?fetch=${encodeURIComponent(url)}&path=${encodeURIComponent(pathNames)}`;
+  await page.goto(page0 + q);
+  await page.waitForFunction(() => document.getElementById('sha256').textContent ||
+    document.getElementById('error').textContent, null, { timeout: 900000, polling: 100 });
+  Object.assign(out, await page.evaluate(() => {
+    const get = (id) => document.getElementById(id).textContent;
+    const marks = Object.fromEntries(performance.getEntriesByType('mark')
+      .map((m) => [m.name, m]));
+    const t = (n) => (marks[n] ? marks[n].startTime : null);
+    const boot = marks['om-bootstrapped']?.detail || {};
+    const circ = marks['om-circuit-built']?.detail || {};
+    return { bootMs: boot.ms ?? null, bootEndMs: t('om-bootstrapped'), fromCache: !!boot.fromCache,
+      circuitMs: circ.ms ?? null, hopMs: circ.hopMs || [], circuit: get('circuit'),
+      startMs: t('om-fetch-start'), firstByteMs: t('om-first-byte'), doneMs: t('om-fetch-done'),
+      bytes: Number(get('bytes')) || 0, sha256: get('sha256'), error: get('error') };
+  }));
+} catch (e) {
+  out.error = (out.error ? out.error + '; ' : '') + e.message;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
