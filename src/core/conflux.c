@@ -1,5 +1,5 @@
 /* conflux.c — client-side conflux sets (conflux.h): the LINK/LINKED/SWITCH codec, linking legs
- * by nonce, per-leg receive sequence numbers, the out-of-order queue (a min-heap by absolute
+ * by nonce, per-leg receive sequence numbers, the out-of-order queue (conflux_order.c, by absolute
  * sequence number) and in-order delivery to the primary leg's streams. Follows tor-spec
  * "Conflux" (proposal 329) as tor 0.4.9 implements it (conflux.c, conflux_pool.c). */
 #include "core/conflux.h"
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/circuit_int.h"
+#include "core/conflux_order.h"
 #include "core/crypto.h"
 #include "core/log.h"
 
@@ -19,21 +20,13 @@ typedef struct {
     uint64_t link_sent_usec;
 } cfx_leg_t;
 
-typedef struct {
-    uint64_t seq;
-    int hop;
-    om_relay_header_t h;
-    uint8_t body[OM_RELAY_PAYLOAD_LEN];
-} ooo_cell_t;
-
 struct om_cfx_set {
     uint8_t nonce[OM_CFX_NONCE_LEN];
     uint8_t ux;
     cfx_leg_t legs[OM_CFX_MAX_LEGS]; /* legs[0]: the primary, where the streams are */
     int n_legs;
     uint64_t last_seq_delivered;
-    ooo_cell_t **heap;
-    size_t n_ooo, cap_ooo;
+    om_cfx_heap_t ooo;
     bool delivering;    /* inside a delivery to the streams */
     bool closing;       /* set_close runs */
     bool close_pending; /* a leg whose loss ends the set closed during a delivery */
@@ -108,58 +101,6 @@ bool om_cfx_multiplexed(uint8_t cmd)
     }
 }
 
-/* ---------------------------------------------------------------- the out-of-order heap */
-
-static void heap_swap(om_cfx_set_t *s, size_t a, size_t b)
-{
-    ooo_cell_t *t = s->heap[a];
-    s->heap[a] = s->heap[b];
-    s->heap[b] = t;
-}
-
-static int heap_push(om_cfx_set_t *s, ooo_cell_t *c)
-{
-    if (s->n_ooo == s->cap_ooo) {
-        size_t cap = s->cap_ooo ? s->cap_ooo * 2 : 64;
-        ooo_cell_t **h = realloc(s->heap, cap * sizeof *h);
-        if (!h) return -1;
-        s->heap = h;
-        s->cap_ooo = cap;
-    }
-    size_t i = s->n_ooo++;
-    s->heap[i] = c;
-    while (i && s->heap[(i - 1) / 2]->seq > s->heap[i]->seq) {
-        heap_swap(s, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    return 0;
-}
-
-static ooo_cell_t *heap_pop(om_cfx_set_t *s)
-{
-    ooo_cell_t *top = s->heap[0];
-    s->heap[0] = s->heap[--s->n_ooo];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->n_ooo && s->heap[l]->seq < s->heap[m]->seq) m = l;
-        if (r < s->n_ooo && s->heap[r]->seq < s->heap[m]->seq) m = r;
-        if (m == i) break;
-        heap_swap(s, i, m);
-        i = m;
-    }
-    return top;
-}
-
-static void heap_clear(om_cfx_set_t *s)
-{
-    for (size_t i = 0; i < s->n_ooo; i++)
-        free(s->heap[i]);
-    free(s->heap);
-    s->heap = NULL;
-    s->n_ooo = s->cap_ooo = 0;
-}
-
 /* ---------------------------------------------------------------- set */
 
 static cfx_leg_t *leg_of(om_cfx_set_t *s, const om_circuit_t *circ)
@@ -184,7 +125,7 @@ static int send_link(om_cfx_set_t *s, cfx_leg_t *leg)
 
 static void set_free(om_cfx_set_t *s)
 {
-    heap_clear(s);
+    om_cfx_heap_clear(&s->ooo);
     om_memwipe(s->nonce, sizeof s->nonce);
     free(s);
 }
@@ -338,8 +279,9 @@ static bool deliver(om_cfx_set_t *s, int hop, const om_relay_header_t *h, const 
     s->last_seq_delivered++;
     s->st.delivered++;
     om_circ_deliver(s->legs[0].circ, hop, h, body);
-    while (!s->close_pending && s->n_ooo && s->heap[0]->seq == s->last_seq_delivered + 1) {
-        ooo_cell_t *c = heap_pop(s);
+    while (!s->close_pending && s->ooo.n &&
+           om_cfx_heap_top(&s->ooo)->seq == s->last_seq_delivered + 1) {
+        om_cfx_cell_t *c = om_cfx_heap_pop(&s->ooo);
         s->last_seq_delivered++;
         s->st.delivered++;
         om_circ_deliver(s->legs[0].circ, c->hop, &c->h, c->body);
@@ -395,23 +337,23 @@ int om_cfx_on_relay(om_circuit_t *circ, int hop, const om_relay_header_t *h, con
         deliver(s, hop, h, body);
         return 1;
     }
-    if (s->n_ooo >= OM_CFX_MAX_OOO) {
+    if (s->ooo.n >= OM_CFX_MAX_OOO) {
         set_close(s, "conflux out-of-order queue full");
         return 1;
     }
-    ooo_cell_t *c = malloc(sizeof *c);
+    om_cfx_cell_t *c = malloc(sizeof *c);
     if (c) {
         c->seq = seq;
         c->hop = hop;
         c->h = *h;
         memcpy(c->body, body, h->length <= sizeof c->body ? h->length : sizeof c->body);
     }
-    if (!c || heap_push(s, c) < 0) {
+    if (!c || om_cfx_heap_push(&s->ooo, c) < 0) {
         free(c);
         set_close(s, "out of memory for conflux cells");
         return 1;
     }
     s->st.queued_ooo++;
-    if (s->n_ooo > s->st.max_ooo) s->st.max_ooo = s->n_ooo;
+    if (s->ooo.n > s->st.max_ooo) s->st.max_ooo = s->ooo.n;
     return 1;
 }
