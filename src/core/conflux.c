@@ -327,6 +327,9 @@ int om_cfx_on_relay(om_circuit_t *circ, int hop, const om_relay_header_t *h, con
         s->st.switches++;
         return 1;
     }
+    /* tor orders a circuit's cells through its set only once the leg linked: before, they are the
+     * leg's own (it has no streams: dropped there), never the primary's. */
+    if (!leg->linked) return 0;
     /* A multiplexed cell: its absolute sequence number is this leg's count plus one. */
     uint64_t seq = ++leg->seq_recv;
     if (seq <= s->last_seq_delivered) {

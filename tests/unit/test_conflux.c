@@ -411,6 +411,26 @@ static void test_unlinked_leg_closes(void)
     teardown();
 }
 
+/* Stream cells from a leg that has not linked yet never reach the primary's streams (tor orders
+ * a leg's cells through the set only once it linked): they are that leg's own, which has none. */
+static void test_unlinked_leg_cells_not_delivered(void)
+{
+    CHECK(linked_pair(false));
+    cstream_t cs;
+    CHECK(begin(&a, &cs));
+    uint8_t cb[OM_RELAY_PAYLOAD_LEN], d[3] = {'x', 'y', 'z'};
+    CHECK_RET(fsend(b.f, HOPS - 1, OM_RELAY_CONNECTED, cs.id, cb, (size_t)connected_body(cb)), 0);
+    CHECK_RET(fsend(b.f, HOPS - 1, OM_RELAY_DATA, cs.id, d, sizeof d), 0);
+    pump();
+    CHECK_EQ_INT(cs.connected, 0);
+    CHECK_EQ_INT(cs.len, 0);
+    om_cfx_stats_t st;
+    om_cfx_stats(set, &st);
+    CHECK(st.delivered == 0 && st.queued_ooo == 0);
+    CHECK(!a.closed);
+    teardown();
+}
+
 static const om_test_t tests[] = {
     OM_TEST(test_link_round_trip),
     OM_TEST(test_link_encode_refuses),
@@ -428,6 +448,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_ooo_queue_full),
     OM_TEST(test_linked_leg_closes),
     OM_TEST(test_unlinked_leg_closes),
+    OM_TEST(test_unlinked_leg_cells_not_delivered),
     {NULL, NULL},
 };
 
