@@ -9,7 +9,10 @@ import { ctr } from '@noble/ciphers/aes.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { equalCt } from './bytes.js';
 
-const KS_BLOCKS = 64; // keystream generated 1 KiB at a time
+// Keystream is generated in runs of 16-byte blocks: a new @noble ctr object (and AES key
+// schedule) per run, so runs grow from 1 KiB (short-lived circuits pay little) to 64 KiB.
+const KS_MIN_BLOCKS = 64;
+const KS_MAX_BLOCKS = 4096;
 
 // An AES-128-CTR keystream that continues from one call to the next (IV 0, 128-bit big-endian
 // counter, as tor's aes_crypt_inplace).
@@ -19,22 +22,27 @@ export class CtrStream {
     this.block = 0n;
     this.ks = new Uint8Array(0);
     this.pos = 0;
+    this.run = KS_MIN_BLOCKS;
   }
 
   refill() {
     const iv = new Uint8Array(16);
     let c = this.block;
     for (let i = 15; i >= 0 && c > 0n; i--, c >>= 8n) iv[i] = Number(c & 0xffn);
-    this.ks = ctr(this.key, iv).encrypt(new Uint8Array(16 * KS_BLOCKS));
-    this.block += BigInt(KS_BLOCKS);
+    this.ks = ctr(this.key, iv).encrypt(new Uint8Array(16 * this.run));
+    this.block += BigInt(this.run);
     this.pos = 0;
+    if (this.run < KS_MAX_BLOCKS) this.run *= 2;
   }
 
   // XORs data with the next bytes of the keystream, in place.
   xor(data) {
-    for (let i = 0; i < data.length; i++) {
+    for (let i = 0; i < data.length; ) {
       if (this.pos === this.ks.length) this.refill();
-      data[i] ^= this.ks[this.pos++];
+      const ks = this.ks;
+      const n = Math.min(data.length - i, ks.length - this.pos);
+      for (let k = this.pos, end = i + n; i < end; i++, k++) data[i] ^= ks[k];
+      this.pos += n;
     }
     return data;
   }
