@@ -56,6 +56,8 @@ export class Tor1Hop {
     this.fwdCipher = new CtrStream(keys.slice(40, 56));
     this.backCipher = new CtrStream(keys.slice(56, 72));
     this.lastBackDigest = null; // 20 bytes: what a SENDME v1 acknowledges
+    this.spare = sha1.create(); // scratch states for decryptInbound's trial digests
+    this.final = sha1.create();
   }
 
   // Sets the digest field (bytes 5..8) of a plaintext relay payload from the forward running
@@ -76,11 +78,17 @@ export class Tor1Hop {
     if (payload[1] !== 0 || payload[2] !== 0) return false;
     const got = payload.slice(5, 9);
     payload.fill(0, 5, 9);
-    const trial = this.backDigest.clone().update(payload);
-    const d = trial.clone().digest();
+    // The trial state and its finalized copy reuse two spare hash objects (@noble's clone() is
+    // _cloneInto(new object)): no allocation per cell beyond the 20-byte digest.
+    const trial = this.backDigest._cloneInto(this.spare).update(payload);
+    const d = new Uint8Array(20);
+    trial._cloneInto(this.final).digestInto(d);
     payload.set(got, 5);
-    if (!equalCt(d.slice(0, 4), got)) return false;
-    this.backDigest.destroy?.();
+    if (!equalCt(d.subarray(0, 4), got)) {
+      this.spare = trial;
+      return false;
+    }
+    this.spare = this.backDigest;
     this.backDigest = trial;
     this.lastBackDigest = d;
     return true;
