@@ -9,30 +9,60 @@ import { ctr } from '@noble/ciphers/aes.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { equalCt } from './bytes.js';
 
-// Keystream is generated in runs of 16-byte blocks: a new @noble ctr object (and AES key
-// schedule) per run, so runs grow from 1 KiB (short-lived circuits pay little) to 64 KiB.
+// Keystream is generated in runs of 16-byte blocks, growing from 1 KiB (short-lived circuits
+// pay little) to 64 KiB. Where WebCrypto is there (a secure context: https, localhost, node),
+// the next run is asked of crypto.subtle's AES-CTR while this one is used; a run it has not
+// delivered in time, and every run without WebCrypto (a plain http:// page), is @noble's ctr
+// (a new ctr object, so one AES key schedule, per run). Both give the same bytes.
 const KS_MIN_BLOCKS = 64;
 const KS_MAX_BLOCKS = 4096;
+
+const subtle = globalThis.crypto?.subtle;
+
+function counterBlock(block) {
+  const iv = new Uint8Array(16);
+  for (let i = 15, c = block; i >= 0 && c > 0n; i--, c >>= 8n) iv[i] = Number(c & 0xffn);
+  return iv;
+}
 
 // An AES-128-CTR keystream that continues from one call to the next (IV 0, 128-bit big-endian
 // counter, as tor's aes_crypt_inplace).
 export class CtrStream {
-  constructor(key) {
+  constructor(key, { webCrypto = true } = {}) {
     this.key = key;
     this.block = 0n;
     this.ks = new Uint8Array(0);
     this.pos = 0;
     this.run = KS_MIN_BLOCKS;
+    this.ahead = null; // {block, run, ks} asked of WebCrypto; ks set once it came
+    this.runs = { web: 0, noble: 0 };
+    this.webKey = webCrypto && subtle ?
+      subtle.importKey('raw', key, 'AES-CTR', false, ['encrypt']).catch(() => null) : null;
   }
 
   refill() {
-    const iv = new Uint8Array(16);
-    let c = this.block;
-    for (let i = 15; i >= 0 && c > 0n; i--, c >>= 8n) iv[i] = Number(c & 0xffn);
-    this.ks = ctr(this.key, iv).encrypt(new Uint8Array(16 * this.run));
+    const a = this.ahead;
+    if (a && a.ks && a.block === this.block) {
+      this.ks = a.ks;
+      this.run = a.run;
+      this.runs.web++;
+    } else {
+      this.ks = ctr(this.key, counterBlock(this.block)).encrypt(new Uint8Array(16 * this.run));
+      this.runs.noble++;
+    }
+    this.ahead = null;
     this.block += BigInt(this.run);
     this.pos = 0;
     if (this.run < KS_MAX_BLOCKS) this.run *= 2;
+    if (this.webKey) this.askAhead();
+  }
+
+  askAhead() {
+    const a = { block: this.block, run: this.run, ks: null };
+    this.ahead = a;
+    this.webKey.then((k) => k && subtle.encrypt({ name: 'AES-CTR', counter: counterBlock(a.block),
+      length: 128 }, k, new Uint8Array(16 * a.run)))
+      .then((buf) => { if (buf) a.ks = new Uint8Array(buf); }, () => {});
   }
 
   // XORs data with the next bytes of the keystream, in place.
