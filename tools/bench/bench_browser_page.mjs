@@ -6,6 +6,10 @@
 //   {bootMs, fromCache, circuitMs, hopMs, circuit, startMs, firstByteMs, doneMs, bytes, sha256,
 //    error, problems}
 // Usage: node bench_browser_page.mjs PROFILE PAGE URL MIDDLE,EXIT
+// OM_CPU_PROFILE=PREFIX: V8 CPU profiles (CDP Profiler) of the page and of its worker for the
+// whole load, written to PREFIX-page.cpuprofile and PREFIX-worker.cpuprofile (cpu_top.mjs
+// lists their top self-time entries).
+import fs from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const [profile, page0, url, pathNames] = process.argv.slice(2);
@@ -24,6 +28,9 @@ try {
       out.problems.push('console: ' + m.text());
   });
   page.on('pageerror', (e) => out.problems.push('pageerror: ' + e.message));
+  const prof = process.env.OM_CPU_PROFILE;
+  let stopProfiles = async () => {};
+  if (prof) stopProfiles = await startProfiles(browser, page, prof);
   const q = `?fetch=${encodeURIComponent(url)}&path=${encodeURIComponent(pathNames)}`;
   await page.goto(page0 + q);
   await page.waitForFunction(() => document.getElementById('sha256').textContent ||
@@ -40,9 +47,50 @@ try {
       startMs: t('om-fetch-start'), firstByteMs: t('om-first-byte'), doneMs: t('om-fetch-done'),
       bytes: Number(get('bytes')) || 0, sha256: get('sha256'), error: get('error') };
   }));
+  await stopProfiles();
 } catch (e) {
   out.error = (out.error ? out.error + '; ' : '') + e.message;
 } finally {
   await browser.close();
 }
 console.log(JSON.stringify(out));
+
+// The page's profile through its own CDP session; the worker's through the same session's
+// auto-attach (non-flat: Target.sendMessageToTarget), started before the page loads.
+async function startProfiles(context, page, prefix) {
+  const cdp = await context.newCDPSession(page);
+  let nextId = 1;
+  const waiting = new Map();
+  let worker = null;
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message);
+    if (m.id && waiting.has(m.id)) waiting.get(m.id)(m.result);
+  });
+  const toWorker = (method, params = {}) => new Promise((res) => {
+    const id = nextId++;
+    waiting.set(id, res);
+    cdp.send('Target.sendMessageToTarget', { sessionId: worker,
+      message: JSON.stringify({ id, method, params }) });
+  });
+  const started = new Promise((res) => cdp.on('Target.attachedToTarget', async (e) => {
+    if (e.targetInfo.type !== 'worker' || worker) return;
+    worker = e.sessionId;
+    await toWorker('Profiler.enable');
+    await toWorker('Profiler.setSamplingInterval', { interval: 200 });
+    await toWorker('Profiler.start');
+    await toWorker('Runtime.runIfWaitingForDebugger');
+    res();
+  }));
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true,
+    flatten: false });
+  return async () => {
+    const p = await cdp.send('Profiler.stop');
+    fs.writeFileSync(`${prefix}-page.cpuprofile`, JSON.stringify(p.profile));
+    await started;
+    const w = await toWorker('Profiler.stop');
+    fs.writeFileSync(`${prefix}-worker.cpuprofile`, JSON.stringify(w.profile));
+  };
+}

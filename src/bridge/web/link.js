@@ -12,6 +12,7 @@ import { verifyResponderCerts } from './certs.js';
 
 const SUBPROTOCOL = 'tor-cells.onionmesh';
 const OUR_VERSIONS = [4, 5];
+const EMPTY = new Uint8Array(0);
 
 export class LinkError extends Error {
   constructor(stage, message) {
@@ -120,10 +121,12 @@ export class Link {
 
   onMessage(msg) {
     if (this.closed) return;
-    const b = new Uint8Array(this.buf.length + msg.length);
-    b.set(this.buf);
-    b.set(msg, this.buf.length);
-    this.buf = b;
+    if (this.buf.length) {
+      const b = new Uint8Array(this.buf.length + msg.length);
+      b.set(this.buf);
+      b.set(msg, this.buf.length);
+      this.buf = b;
+    } else this.buf = msg; // the usual case: each message carries whole cells
     try {
       this.parse();
     } catch (e) {
@@ -146,7 +149,7 @@ export class Link {
       if (this.linkProto === 0) this.gotVersions = true;
       this.deliver(r.cell);
     }
-    this.buf = this.buf.slice(off);
+    this.buf = off === this.buf.length ? EMPTY : this.buf.slice(off);
   }
 
   deliver(cell) {

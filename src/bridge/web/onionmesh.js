@@ -4,10 +4,16 @@
 //   const r = await om.fetch(url, { onProgress });  // {status, statusText, headers, body, circuit}
 //   om.newIdentity();                               // later fetches use a new circuit
 //   om.addEventListener('progress' | 'circuit', (e) => e.detail);
-// r.body is a ReadableStream whose pulls ask the worker for the next piece (backpressure).
+// r.body is a ReadableStream whose pulls ask the worker for the next piece (backpressure: at
+// most PREFETCH pieces are asked for ahead of the reader).
 // Errors are OnionMeshError with .stage ('link', 'certs', 'create', 'extend', 'stream', 'http')
 // and, for a refused stream, .reason (END's name: EXITPOLICY, CONNECTREFUSED, ...); a circuit
 // that could not be built after retries on other paths has .attempts.
+// Body pieces (up to 64 KiB each, http.js) asked of the worker ahead of the page's reads, so
+// the worker's next read overlaps the page's handling of this one (one postMessage round trip
+// per piece otherwise stalls both sides).
+const PREFETCH = 4;
+
 export class OnionMeshError extends Error {
   constructor(e) {
     super(e.message);
@@ -102,7 +108,7 @@ export class OnionMesh extends EventTarget {
         this.bodies.delete(id);
         this.worker.postMessage({ op: 'cancel', id: this.nextId++, fetchId: id });
       },
-    }, { highWaterMark: 0 });
+    }, new CountQueuingStrategy({ highWaterMark: PREFETCH }));
     const headers = new Headers();
     for (const [k, v] of r.headers) headers.append(k, v);
     return { status: r.status, statusText: r.reason, headers, body, trailers,

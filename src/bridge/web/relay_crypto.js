@@ -9,32 +9,70 @@ import { ctr } from '@noble/ciphers/aes.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { equalCt } from './bytes.js';
 
-const KS_BLOCKS = 64; // keystream generated 1 KiB at a time
+// Keystream is generated in runs of 16-byte blocks, growing from 1 KiB (short-lived circuits
+// pay little) to 64 KiB. Where WebCrypto is there (a secure context: https, localhost, node),
+// the next run is asked of crypto.subtle's AES-CTR while this one is used; a run it has not
+// delivered in time, and every run without WebCrypto (a plain http:// page), is @noble's ctr
+// (a new ctr object, so one AES key schedule, per run). Both give the same bytes.
+const KS_MIN_BLOCKS = 64;
+const KS_MAX_BLOCKS = 4096;
+
+const subtle = globalThis.crypto?.subtle;
+
+function counterBlock(block) {
+  const iv = new Uint8Array(16);
+  for (let i = 15, c = block; i >= 0 && c > 0n; i--, c >>= 8n) iv[i] = Number(c & 0xffn);
+  return iv;
+}
 
 // An AES-128-CTR keystream that continues from one call to the next (IV 0, 128-bit big-endian
 // counter, as tor's aes_crypt_inplace).
 export class CtrStream {
-  constructor(key) {
+  constructor(key, { webCrypto = true } = {}) {
     this.key = key;
     this.block = 0n;
     this.ks = new Uint8Array(0);
     this.pos = 0;
+    this.run = KS_MIN_BLOCKS;
+    this.ahead = null; // {block, run, ks} asked of WebCrypto; ks set once it came
+    this.runs = { web: 0, noble: 0 };
+    this.webKey = webCrypto && subtle ?
+      subtle.importKey('raw', key, 'AES-CTR', false, ['encrypt']).catch(() => null) : null;
   }
 
   refill() {
-    const iv = new Uint8Array(16);
-    let c = this.block;
-    for (let i = 15; i >= 0 && c > 0n; i--, c >>= 8n) iv[i] = Number(c & 0xffn);
-    this.ks = ctr(this.key, iv).encrypt(new Uint8Array(16 * KS_BLOCKS));
-    this.block += BigInt(KS_BLOCKS);
+    const a = this.ahead;
+    if (a && a.ks && a.block === this.block) {
+      this.ks = a.ks;
+      this.run = a.run;
+      this.runs.web++;
+    } else {
+      this.ks = ctr(this.key, counterBlock(this.block)).encrypt(new Uint8Array(16 * this.run));
+      this.runs.noble++;
+    }
+    this.ahead = null;
+    this.block += BigInt(this.run);
     this.pos = 0;
+    if (this.run < KS_MAX_BLOCKS) this.run *= 2;
+    if (this.webKey) this.askAhead();
+  }
+
+  askAhead() {
+    const a = { block: this.block, run: this.run, ks: null };
+    this.ahead = a;
+    this.webKey.then((k) => k && subtle.encrypt({ name: 'AES-CTR', counter: counterBlock(a.block),
+      length: 128 }, k, new Uint8Array(16 * a.run)))
+      .then((buf) => { if (buf) a.ks = new Uint8Array(buf); }, () => {});
   }
 
   // XORs data with the next bytes of the keystream, in place.
   xor(data) {
-    for (let i = 0; i < data.length; i++) {
+    for (let i = 0; i < data.length; ) {
       if (this.pos === this.ks.length) this.refill();
-      data[i] ^= this.ks[this.pos++];
+      const ks = this.ks;
+      const n = Math.min(data.length - i, ks.length - this.pos);
+      for (let k = this.pos, end = i + n; i < end; i++, k++) data[i] ^= ks[k];
+      this.pos += n;
     }
     return data;
   }
@@ -48,6 +86,8 @@ export class Tor1Hop {
     this.fwdCipher = new CtrStream(keys.slice(40, 56));
     this.backCipher = new CtrStream(keys.slice(56, 72));
     this.lastBackDigest = null; // 20 bytes: what a SENDME v1 acknowledges
+    this.spare = sha1.create(); // scratch states for decryptInbound's trial digests
+    this.final = sha1.create();
   }
 
   // Sets the digest field (bytes 5..8) of a plaintext relay payload from the forward running
@@ -68,11 +108,17 @@ export class Tor1Hop {
     if (payload[1] !== 0 || payload[2] !== 0) return false;
     const got = payload.slice(5, 9);
     payload.fill(0, 5, 9);
-    const trial = this.backDigest.clone().update(payload);
-    const d = trial.clone().digest();
+    // The trial state and its finalized copy reuse two spare hash objects (@noble's clone() is
+    // _cloneInto(new object)): no allocation per cell beyond the 20-byte digest.
+    const trial = this.backDigest._cloneInto(this.spare).update(payload);
+    const d = new Uint8Array(20);
+    trial._cloneInto(this.final).digestInto(d);
     payload.set(got, 5);
-    if (!equalCt(d.slice(0, 4), got)) return false;
-    this.backDigest.destroy?.();
+    if (!equalCt(d.subarray(0, 4), got)) {
+      this.spare = trial;
+      return false;
+    }
+    this.spare = this.backDigest;
     this.backDigest = trial;
     this.lastBackDigest = d;
     return true;

@@ -59,6 +59,34 @@ test('relay crypto: the CTR keystream continues across calls like one long CTR',
   assert.deepEqual(concat(...parts), all);
 });
 
+test('relay crypto: the CTR keystream stays continuous across its growing runs (300 KiB)', () => {
+  const key = Uint8Array.from({ length: 16 }, (_, i) => 255 - i);
+  const total = 300 * 1024;
+  const all = ctr(key, new Uint8Array(16)).encrypt(new Uint8Array(total));
+  const s = new CtrStream(key);
+  const parts = [];
+  for (let o = 0, n = 1; o < total; o += n, n = (n * 7 + 509) % 5003 + 1)
+    parts.push(s.xor(new Uint8Array(Math.min(n, total - o))));
+  assert.deepEqual(concat(...parts), all);
+});
+
+test('relay crypto: WebCrypto runs asked ahead give the same keystream as @noble', async () => {
+  const key = Uint8Array.from({ length: 16 }, (_, i) => i * 11 + 5);
+  const total = 400 * 1024;
+  const all = ctr(key, new Uint8Array(16)).encrypt(new Uint8Array(total));
+  const s = new CtrStream(key);
+  const parts = [];
+  for (let o = 0, n = 509; o < total; o += n) {
+    parts.push(s.xor(new Uint8Array(Math.min(n, total - o))));
+    if (o % 8 === 0) await new Promise((r) => setTimeout(r, 0)); // lets WebCrypto deliver
+  }
+  assert.deepEqual(concat(...parts), all);
+  if (globalThis.crypto?.subtle) assert.ok(s.runs.web > 0, JSON.stringify(s.runs));
+  const plain = new CtrStream(key, { webCrypto: false });
+  assert.deepEqual(plain.xor(new Uint8Array(total)), all);
+  assert.equal(plain.runs.web, 0);
+});
+
 // relay_vector.py: keys[j] = 7j+1, three RELAY_DATA cells.
 const R = [
   ['a97d2bce282a61df2882246fd69d33d3c0c1e7cc',
