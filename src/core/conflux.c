@@ -30,7 +30,7 @@ struct om_cfx_set {
     bool delivering;    /* inside a delivery to the streams */
     bool closing;       /* set_close runs */
     bool close_pending; /* a leg whose loss ends the set closed during a delivery */
-    om_cfx_event_fn fn;
+    om_cfx_linked_fn fn;
     void *arg;
     om_cfx_stats_t st;
 };
@@ -141,7 +141,8 @@ static void remove_leg(om_cfx_set_t *s, om_circuit_t *circ)
     circ->cfx = NULL;
 }
 
-om_cfx_set_t *om_cfx_start(om_circuit_t *primary, uint8_t desired_ux, om_cfx_event_fn fn, void *arg)
+om_cfx_set_t *om_cfx_start(om_circuit_t *primary, uint8_t desired_ux, om_cfx_linked_fn fn,
+                           void *arg)
 {
     if (!primary || primary->cfx || om_circuit_state(primary) != OM_CIRC_OPEN ||
         !om_circuit_cc_active(primary))
@@ -178,13 +179,6 @@ int om_cfx_add_leg(om_cfx_set_t *s, om_circuit_t *circ)
     om_info("Circuit %u: CONFLUX_LINK sent (set of %d leg%s)", om_circuit_id(circ), s->n_legs,
             s->n_legs == 1 ? "" : "s");
     return 0;
-}
-
-void om_cfx_drop_leg(om_cfx_set_t *s, om_circuit_t *circ, const char *why)
-{
-    if (!s || circ->cfx != s || circ == s->legs[0].circ) return;
-    remove_leg(s, circ);
-    om_circuit_close(circ, OM_DESTROY_FINISHED, why);
 }
 
 int om_cfx_n_linked(const om_cfx_set_t *s)
@@ -268,7 +262,7 @@ static void on_linked(om_cfx_set_t *s, om_circuit_t *circ, const uint8_t *body, 
     om_circuit_send_relay(circ, -1, OM_RELAY_CONFLUX_LINKED_ACK, 0, NULL, 0, false);
     om_info("Circuit %u: CONFLUX_LINKED in %.1f ms (%d of %d legs linked)", om_circuit_id(circ),
             (double)(om_now_usec() - leg->link_sent_usec) / 1000.0, om_cfx_n_linked(s), s->n_legs);
-    if (s->fn) s->fn(s, circ, true, NULL, s->arg);
+    if (s->fn) s->fn(s, circ, s->arg);
 }
 
 /* Deliver cell (sequence number last_seq_delivered + 1) to the primary's streams, then what the

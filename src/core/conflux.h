@@ -45,21 +45,17 @@ int om_cfx_switch_parse(uint32_t *rel_seq, const uint8_t *body, size_t len);
 bool om_cfx_multiplexed(uint8_t relay_command);
 
 typedef struct om_cfx_set om_cfx_set_t;
-/* A leg's LINKED arrived and was accepted (LINKED_ACK sent), or a leg left the set (linked false,
- * why says why; the leg may be closing). */
-typedef void (*om_cfx_event_fn)(om_cfx_set_t *set, om_circuit_t *leg, bool linked, const char *why,
-                                void *arg);
+/* A leg's LINKED arrived and was accepted (LINKED_ACK sent). */
+typedef void (*om_cfx_linked_fn)(om_cfx_set_t *set, om_circuit_t *leg, void *arg);
 
 /* Start a set on primary (open, congestion control negotiated with its last hop): sends LINK on
  * it with a fresh nonce and desired_ux. The set belongs to its legs; it ends when the primary
  * closes (the other legs are closed then) or a linked leg closes (the whole set closes: cells in
  * flight on it are lost). NULL on error. */
-om_cfx_set_t *om_cfx_start(om_circuit_t *primary, uint8_t desired_ux, om_cfx_event_fn fn,
+om_cfx_set_t *om_cfx_start(om_circuit_t *primary, uint8_t desired_ux, om_cfx_linked_fn fn,
                            void *arg);
 /* Add another open circuit to the same exit: sends LINK on it. 0 or -1. */
 int om_cfx_add_leg(om_cfx_set_t *set, om_circuit_t *leg);
-/* Take leg out of the set (before it linked) and close it. */
-void om_cfx_drop_leg(om_cfx_set_t *set, om_circuit_t *leg, const char *why);
 /* Legs that linked, and legs in the set. */
 int om_cfx_n_linked(const om_cfx_set_t *set);
 int om_cfx_n_legs(const om_cfx_set_t *set);

@@ -214,12 +214,11 @@ static void cfx_check_ready(pcirc_t *pc)
     pool_maintain(pc->pool);
 }
 
-static void cfx_event(om_cfx_set_t *set, om_circuit_t *leg, bool linked, const char *why, void *arg)
+static void cfx_linked(om_cfx_set_t *set, om_circuit_t *leg, void *arg)
 {
     (void)set;
     (void)leg;
-    (void)why;
-    if (linked) cfx_check_ready(arg);
+    cfx_check_ready(arg);
 }
 
 /* The second leg: the same exit, another guard and middle when the path options allow. */
@@ -246,7 +245,7 @@ static void cfx_launch_leg2(om_circpool_t *p, pcirc_t *pc)
 
 static void cfx_start(om_circpool_t *p, pcirc_t *pc)
 {
-    pc->cfx = om_cfx_start(pc->circ, OM_CFX_UX_HIGH_THROUGHPUT, cfx_event, pc);
+    pc->cfx = om_cfx_start(pc->circ, OM_CFX_UX_HIGH_THROUGHPUT, cfx_linked, pc);
     if (!pc->cfx) return;
     pc->cfx_wait = true;
     struct timeval tv = {p->o.circuit_build_timeout_s, 0};

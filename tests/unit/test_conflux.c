@@ -118,17 +118,14 @@ static void test_multiplexed_list(void)
 /* ---------------------------------------------------------------- sets over the fake relays */
 
 typedef struct {
-    int linked, left;
+    int linked;
 } cfx_ev_t;
 
-static void on_cfx(om_cfx_set_t *set, om_circuit_t *leg, bool linked, const char *why, void *arg)
+static void on_cfx(om_cfx_set_t *set, om_circuit_t *leg, void *arg)
 {
-    (void)set, (void)leg, (void)why;
+    (void)set, (void)leg;
     cfx_ev_t *ev = arg;
-    if (linked)
-        ev->linked++;
-    else
-        ev->left++;
+    ev->linked++;
 }
 
 /* The exit answers a LINK: CONFLUX_LINKED with nonce and its last sent sequence number 0. */
