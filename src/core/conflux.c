@@ -33,7 +33,23 @@ struct om_cfx_set {
     om_cfx_linked_fn fn;
     void *arg;
     om_cfx_stats_t st;
+    struct om_cfx_set *prev, *next; /* every set of the process, for the total limit */
 };
+
+/* Out-of-order cells held by every set, and the limit on them (process-wide, as tor's
+ * total_ooo_q_bytes; the OP's event loop is the only thread touching sets). */
+static om_cfx_set_t *all_sets;
+static size_t ooo_total, ooo_total_limit = OM_CFX_MAX_OOO_TOTAL;
+
+size_t om_cfx_ooo_total(void)
+{
+    return ooo_total;
+}
+
+void om_cfx_set_ooo_total_limit(size_t cells)
+{
+    ooo_total_limit = cells ? cells : OM_CFX_MAX_OOO_TOTAL;
+}
 
 /* ---------------------------------------------------------------- codec */
 
@@ -125,6 +141,12 @@ static int send_link(om_cfx_set_t *s, cfx_leg_t *leg)
 
 static void set_free(om_cfx_set_t *s)
 {
+    ooo_total -= s->ooo.n;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        all_sets = s->next;
+    if (s->next) s->next->prev = s->prev;
     om_cfx_heap_clear(&s->ooo);
     om_memwipe(s->nonce, sizeof s->nonce);
     free(s);
@@ -156,6 +178,9 @@ om_cfx_set_t *om_cfx_start(om_circuit_t *primary, uint8_t desired_ux, om_cfx_lin
     s->ux = desired_ux;
     s->fn = fn;
     s->arg = arg;
+    s->next = all_sets;
+    if (all_sets) all_sets->prev = s;
+    all_sets = s;
     if (om_cfx_add_leg(s, primary) < 0) {
         set_free(s);
         return NULL;
@@ -276,6 +301,7 @@ static bool deliver(om_cfx_set_t *s, int hop, const om_relay_header_t *h, const 
     while (!s->close_pending && s->ooo.n &&
            om_cfx_heap_top(&s->ooo)->seq == s->last_seq_delivered + 1) {
         om_cfx_cell_t *c = om_cfx_heap_pop(&s->ooo);
+        ooo_total--;
         s->last_seq_delivered++;
         s->st.delivered++;
         om_circ_deliver(s->legs[0].circ, c->hop, &c->h, c->body);
@@ -287,6 +313,20 @@ static bool deliver(om_cfx_set_t *s, int hop, const om_relay_header_t *h, const 
         return false;
     }
     return true;
+}
+
+/* The process holds ooo_total_limit cells out of order and s wants to queue one more: the set
+ * holding the most closes (s itself, or another one, which s then goes on next to). false if
+ * that was s. */
+static bool make_room(om_cfx_set_t *s)
+{
+    om_cfx_set_t *worst = s;
+    for (om_cfx_set_t *o = all_sets; o; o = o->next)
+        if (o->ooo.n > worst->ooo.n && !o->delivering && !o->closing) worst = o;
+    om_warn("Conflux sets hold %zu cells out of order (the limit): closing the set holding %zu",
+            ooo_total, worst->ooo.n);
+    set_close(worst, "conflux out-of-order cells over the process-wide limit");
+    return worst != s;
 }
 
 /* A relay message from circ's hop `hop`: 1 if conflux took it, 0 if it is not conflux's. */
@@ -338,6 +378,7 @@ int om_cfx_on_relay(om_circuit_t *circ, int hop, const om_relay_header_t *h, con
         set_close(s, "conflux out-of-order queue full");
         return 1;
     }
+    if (ooo_total >= ooo_total_limit && !make_room(s)) return 1;
     om_cfx_cell_t *c = malloc(sizeof *c);
     if (c) {
         c->seq = seq;
@@ -351,6 +392,7 @@ int om_cfx_on_relay(om_circuit_t *circ, int hop, const om_relay_header_t *h, con
         return 1;
     }
     s->st.queued_ooo++;
+    ooo_total++;
     if (s->ooo.n > s->st.max_ooo) s->st.max_ooo = s->ooo.n;
     return 1;
 }

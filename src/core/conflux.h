@@ -20,6 +20,9 @@
 /* Cells held out of order per set before the set is given up (tor bounds them by its OOM
  * handler; one set here is at most this many relay cells, about 8 MB). */
 #define OM_CFX_MAX_OOO 16384
+/* Cells held out of order by all sets of the process together (about 34 MB): past it the set
+ * holding the most closes (tor counts its OOO queues in its OOM handler, which kills circuits). */
+#define OM_CFX_MAX_OOO_TOTAL 65536
 
 enum { /* desired_ux (trunnel conflux.trunnel) */
        OM_CFX_UX_NO_OPINION = 0,
@@ -65,5 +68,10 @@ typedef struct {
     uint64_t delivered, queued_ooo, max_ooo, switches;
 } om_cfx_stats_t;
 void om_cfx_stats(const om_cfx_set_t *set, om_cfx_stats_t *out);
+
+/* Cells all sets hold out of order now, and the process-wide limit (0: OM_CFX_MAX_OOO_TOTAL;
+ * tests lower it). */
+size_t om_cfx_ooo_total(void);
+void om_cfx_set_ooo_total_limit(size_t cells);
 
 #endif

@@ -3,9 +3,10 @@
  * control with the exit as the consensus says, kept ready before requests arrive, given build
  * timeouts and a retry backoff, replaced when torn down, and handed to streams by exit port and
  * isolation key (IsolateSOCKSAuth) until they are too dirty (MaxCircuitDirtiness). With
- * ConfluxEnabled, a built circuit whose exit offers Conflux=1 gets a second leg to the same exit
- * through another guard and middle, and is handed out once both legs are linked (proposal 329;
- * tor's conflux_pool.c keeps such linked sets ready the same way). */
+ * ConfluxEnabled, conflux sets are kept ready besides (circpool_sets.c). Streams take a ready
+ * set first and a plain circuit otherwise, and a stream that finds neither gets a plain circuit
+ * launched for it, as tor's circuit_get_open_circ_or_launch does; at the circuit cap the idle
+ * circuit used longest ago closes to make room. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,13 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "op/circpool.h"
+#include "op/circpool_int.h"
 
 #define WAIT_TIMEOUT_S 120
-#define MAX_BUILDING   4
-#define MAX_CIRCUITS   64
+#define MAX_BUILDING   8 /* a conflux set launches two circuits at once */
+/* Circuits held at most (legs included). At the cap the idle dirty circuit used longest ago is
+ * closed to make room (tor has no cap; it keeps dirty circuits until MaxCircuitDirtiness). */
+#define MAX_CIRCUITS 128
 /* After a failed build, no launch for RETRY_BASE_MS, doubling with each consecutive failure up
  * to RETRY_MAX_MS; a built circuit resets it. */
 #define RETRY_BASE_MS 100
@@ -30,26 +34,6 @@
  * launch until the next period. */
 #define MAX_CIRCUIT_FAILURES    5
 #define DEFAULT_NEW_CIRC_PERIOD 30
-
-typedef struct pcirc {
-    struct pcirc *next;
-    om_circpool_t *pool;
-    om_circuit_t *circ;
-    void *chan_req;
-    bool built, unusable;
-    uint16_t port_hint;
-    om_hop_target_t path[3];
-    char names[3][20];
-    time_t launched, dirty_since;
-    bool has_isolation;
-    char *isolation;
-    struct event *timeout;
-    /* conflux: on a primary, its set (until the primary closes), the second leg while it is
-     * built, and whether streams must wait for the legs to link; on a second leg, its primary. */
-    om_cfx_set_t *cfx;
-    struct pcirc *leg2, *primary;
-    bool is_leg, cfx_wait;
-} pcirc_t;
 
 typedef struct waiter {
     struct waiter *next;
@@ -60,24 +44,6 @@ typedef struct waiter {
     time_t since;
     bool *served; /* om_circpool_get's "answered before I returned" flag, while it runs */
 } waiter_t;
-
-struct om_circpool {
-    om_circpool_params_t o;
-    bool ready; /* the directory suffices to build */
-    om_circpool_stats_t st;
-    pcirc_t *circs;
-    waiter_t *waiters;
-    struct event *tick;
-    bool first_built;
-    bool launched_once;
-    int fails;                 /* consecutive failed builds */
-    int period_fails;          /* failed builds in this NewCircuitPeriod */
-    time_t next_period;        /* when the next NewCircuitPeriod starts */
-    uint64_t no_launch_before; /* om_now_usec() */
-    struct event *retry;       /* runs pool_maintain when the delay is over */
-};
-
-static void pool_maintain(om_circpool_t *p);
 
 static void progress(om_circpool_t *p, int pct, const char *tag, const char *summary)
 {
@@ -98,9 +64,7 @@ static void note_build_failure(om_circpool_t *p)
     p->no_launch_before = om_now_usec() + ms * 1000;
 }
 
-static void cfx_check_ready(pcirc_t *pc);
-
-static void pcirc_free(pcirc_t *pc)
+void om_cp_free(pcirc_t *pc)
 {
     pcirc_t *primary = pc->is_leg ? pc->primary : NULL;
     if (primary) primary->leg2 = NULL;
@@ -108,10 +72,10 @@ static void pcirc_free(pcirc_t *pc)
     if (pc->timeout) event_free(pc->timeout);
     free(pc->isolation);
     free(pc);
-    if (primary) cfx_check_ready(primary); /* it may go on without this leg */
+    if (primary) om_cp_set_check_ready(primary); /* it may go on without this leg */
 }
 
-static void pcirc_unlink(om_circpool_t *p, pcirc_t *pc)
+void om_cp_unlink(om_circpool_t *p, pcirc_t *pc)
 {
     for (pcirc_t **pp = &p->circs; *pp; pp = &(*pp)->next)
         if (*pp == pc) {
@@ -172,7 +136,7 @@ static int32_t cc_param(void *arg, const char *name, int32_t def, int32_t min, i
 /* Congestion-control parameters for a new circuit (prop 324 6.5: the consensus's cc_* values,
  * tor 0.4.9's defaults where absent); NULL: do not ask (CongestionControl 0, or auto with
  * cc_alg 0 in the consensus). */
-static const om_cc_params_t *cc_params_for_build(om_circpool_t *p, om_cc_params_t *ccp)
+const om_cc_params_t *om_cp_cc_params(om_circpool_t *p, om_cc_params_t *ccp)
 {
     const om_consensus_t *c = p->o.nodes->consensus;
     if (p->o.congestion_control == 0) return NULL;
@@ -180,107 +144,6 @@ static const om_cc_params_t *cc_params_for_build(om_circpool_t *p, om_cc_params_
     if (p->o.congestion_control == 1 && !om_cc_params_enabled(ccp))
         om_cc_params_set(ccp, "cc_alg", OM_CC_ALG_VEGAS);
     return om_cc_params_enabled(ccp) ? ccp : NULL;
-}
-
-/* ---------------------------------------------------------------- conflux (proposal 329) */
-
-static bool launch_path(om_circpool_t *p, uint16_t port, const om_routerstatus_t *hops[3],
-                        const om_transport_factory_t *factory, pcirc_t *primary);
-
-/* Whether a built circuit should become the primary leg of a conflux set: ConfluxEnabled (auto:
- * the consensus's cfx_enabled, default 1 as tor), congestion control negotiated with the exit
- * (conflux needs it on every leg) and an exit that lists Conflux=1. */
-static void pc_timeout(evutil_socket_t fd, short what, void *arg);
-
-static bool conflux_wanted(om_circpool_t *p, const pcirc_t *pc)
-{
-    const om_consensus_t *c = p->o.nodes->consensus;
-    if (p->o.conflux == 0 || !c || !pc->circ || !om_circuit_cc_active(pc->circ)) return false;
-    if (p->o.conflux < 0 && !om_consensus_param(c, "cfx_enabled", 1, 0, 1)) return false;
-    const om_routerstatus_t *rs = om_consensus_find(c, pc->path[2].rsa_fp);
-    return rs && om_node_supports_conflux(rs);
-}
-
-/* Streams may use pc once every leg in its set linked and no second leg is still being built. */
-static void cfx_check_ready(pcirc_t *pc)
-{
-    if (!pc->cfx_wait || !pc->circ || om_circuit_state(pc->circ) != OM_CIRC_OPEN) return;
-    if (pc->leg2 && !pc->leg2->built) return;
-    if (om_cfx_n_linked(pc->cfx) < om_cfx_n_legs(pc->cfx)) return;
-    pc->cfx_wait = false;
-    if (pc->timeout) evtimer_del(pc->timeout);
-    om_info("Circuit %u: conflux set ready with %d linked leg%s", om_circuit_id(pc->circ),
-            om_cfx_n_legs(pc->cfx), om_cfx_n_legs(pc->cfx) == 1 ? "" : "s");
-    pool_maintain(pc->pool);
-}
-
-static void cfx_linked(om_cfx_set_t *set, om_circuit_t *leg, void *arg)
-{
-    (void)set;
-    (void)leg;
-    cfx_check_ready(arg);
-}
-
-/* The second leg: the same exit, another guard and middle when the path options allow. */
-static void cfx_launch_leg2(om_circpool_t *p, pcirc_t *pc)
-{
-    om_path_opts_t o = *p->o.path;
-    memset(&o.exit_nodes, 0, sizeof o.exit_nodes);
-    memcpy(o.exit_nodes.fp[0], pc->path[2].rsa_fp, 20);
-    o.exit_nodes.n_fp = 1;
-    for (int i = 0; i < 2 && o.exclude_nodes.n_fp < OM_NODESET_MAX; i++)
-        if (!(i == 0 && p->o.first_hop)) /* a bridge is the only way in: keep it */
-            memcpy(o.exclude_nodes.fp[o.exclude_nodes.n_fp++], pc->path[i].rsa_fp, 20);
-    o.strict_nodes = true;
-    const om_routerstatus_t *hops[3];
-    om_path_request_t req = {.port = pc->port_hint, .want_ntor_v3 = true};
-    const om_transport_factory_t *factory = NULL;
-    char err[200];
-    if ((p->o.first_hop && !p->o.first_hop(p->o.arg, &req.first, &factory)) ||
-        om_path_select(p->o.nodes, p->o.guards, &o, &req, hops, err, sizeof err) < 0 ||
-        !launch_path(p, pc->port_hint, hops, factory, pc))
-        om_info("Circuit %u: no second conflux leg to %s; one leg only", om_circuit_id(pc->circ),
-                pc->names[2]);
-}
-
-static void cfx_start(om_circpool_t *p, pcirc_t *pc)
-{
-    pc->cfx = om_cfx_start(pc->circ, OM_CFX_UX_HIGH_THROUGHPUT, cfx_linked, pc);
-    if (!pc->cfx) return;
-    pc->cfx_wait = true;
-    struct timeval tv = {p->o.circuit_build_timeout_s, 0};
-    evtimer_add(pc->timeout, &tv); /* the legs must link in a build timeout's time */
-    cfx_launch_leg2(p, pc);
-}
-
-/* A second leg was built: LINK it into its primary's set. */
-static void cfx_leg2_built(pcirc_t *leg)
-{
-    pcirc_t *pc = leg->primary;
-    if (!pc || !pc->cfx || !pc->circ || om_circuit_state(pc->circ) != OM_CIRC_OPEN ||
-        om_cfx_add_leg(pc->cfx, leg->circ) < 0) {
-        om_circuit_close(leg->circ, OM_DESTROY_FINISHED, "conflux leg not needed");
-        return;
-    }
-    cfx_check_ready(pc);
-}
-
-/* Give up waiting: legs that did not link leave; with its own LINKED, the primary goes alone. */
-static void cfx_give_up(pcirc_t *pc)
-{
-    om_info("Circuit %u: conflux legs did not link in %d s", om_circuit_id(pc->circ),
-            pc->pool->o.circuit_build_timeout_s);
-    pcirc_t *leg = pc->leg2;
-    if (leg && leg->circ)
-        om_circuit_close(leg->circ, OM_DESTROY_FINISHED, "conflux leg too slow");
-    else if (leg)
-        pc_timeout(-1, 0, leg); /* still waiting for its link: dropped as a timed-out build */
-    if (!pc->circ) return;
-    if (om_cfx_n_linked(pc->cfx) == 0) {
-        om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "the exit did not answer CONFLUX_LINK");
-        return;
-    }
-    cfx_check_ready(pc);
 }
 
 static void pc_built(om_circuit_t *circ, void *arg)
@@ -301,11 +164,15 @@ static void pc_built(om_circuit_t *circ, void *arg)
         p->first_built = true;
         progress(p, 100, "done", "Done");
     }
-    if (pc->is_leg)
-        cfx_leg2_built(pc);
-    else if (conflux_wanted(p, pc))
-        cfx_start(p, pc);
-    pool_maintain(p);
+    if (pc->is_leg) {
+        om_cp_leg2_built(pc);
+    } else if (om_cp_conflux_wanted(p, pc)) {
+        om_cp_set_start(p, pc);
+    } else if (pc->want_set) { /* no conflux with this exit after all: a plain circuit */
+        pc->want_set = false;
+        if (pc->leg2) om_cp_leg_drop(pc->leg2, "conflux leg not needed");
+    }
+    om_cp_maintain(p);
 }
 
 static void pc_closed(om_circuit_t *circ, const char *reason, void *arg)
@@ -319,11 +186,11 @@ static void pc_closed(om_circuit_t *circ, const char *reason, void *arg)
         note_build_failure(p);
     }
     pc->circ = NULL;
-    pcirc_unlink(p, pc);
-    if (pc->leg2 && pc->leg2->circ) /* the primary went: so does a leg not yet in the set */
-        om_circuit_close(pc->leg2->circ, OM_DESTROY_FINISHED, "its conflux primary closed");
-    pcirc_free(pc);
-    pool_maintain(p);
+    om_cp_unlink(p, pc);
+    if (pc->leg2) /* the primary went: so does a leg not yet in the set */
+        om_cp_leg_drop(pc->leg2, "its conflux primary closed");
+    om_cp_free(pc);
+    om_cp_maintain(p);
 }
 
 static void pc_timeout(evutil_socket_t fd, short what, void *arg)
@@ -332,7 +199,7 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     if (pc->built) {
-        if (pc->cfx_wait) cfx_give_up(pc);
+        if (pc->cfx_wait) om_cp_set_give_up(pc);
         return;
     }
     char why[64];
@@ -346,9 +213,9 @@ static void pc_timeout(evutil_socket_t fd, short what, void *arg)
     om_linkmgr_cancel(p->o.links, pc->chan_req);
     om_guards_note_failure(p->o.guards, pc->path[0].rsa_fp);
     note_build_failure(p);
-    pcirc_unlink(p, pc);
-    pcirc_free(pc);
-    pool_maintain(p);
+    om_cp_unlink(p, pc);
+    om_cp_free(pc);
+    om_cp_maintain(p);
 }
 
 static void pc_chan(om_channel_t *chan, const char *err, void *arg)
@@ -360,15 +227,15 @@ static void pc_chan(om_channel_t *chan, const char *err, void *arg)
         om_info("Could not connect to guard %s: %s", pc->names[0], err);
         om_guards_note_failure(p->o.guards, pc->path[0].rsa_fp);
         note_build_failure(p);
-        pcirc_unlink(p, pc);
-        pcirc_free(pc);
-        pool_maintain(p);
+        om_cp_unlink(p, pc);
+        om_cp_free(pc);
+        om_cp_maintain(p);
         return;
     }
     om_circ_callbacks_t cb = {.on_built = pc_built, .on_closed = pc_closed, .arg = pc};
     om_cc_params_t ccp;
     om_circ_flow_params_t fp = {
-        .cc = cc_params_for_build(p, &ccp),
+        .cc = om_cp_cc_params(p, &ccp),
         .sendme_accept_min_version = (uint8_t)om_consensus_param(
             p->o.nodes->consensus, "sendme_accept_min_version", 0, 0, 255),
     };
@@ -376,9 +243,9 @@ static void pc_chan(om_channel_t *chan, const char *err, void *arg)
     if (!pc->circ) { /* a failed build like any other: counted, backed off, replaced */
         om_info("Could not start a circuit through %s", pc->names[0]);
         note_build_failure(p);
-        pcirc_unlink(p, pc);
-        pcirc_free(pc);
-        pool_maintain(p);
+        om_cp_unlink(p, pc);
+        om_cp_free(pc);
+        om_cp_maintain(p);
     }
 }
 
@@ -398,9 +265,10 @@ static int count_circs(om_circpool_t *p)
     return n;
 }
 
-static bool launch(om_circpool_t *p, uint16_t port)
+/* May n more circuits be launched now? Caps, tor's failures per period, the retry backoff. */
+bool om_cp_launch_allowed(om_circpool_t *p, int n)
 {
-    if (count_building(p) >= MAX_BUILDING || count_circs(p) >= MAX_CIRCUITS) return false;
+    if (count_building(p) + n > MAX_BUILDING || count_circs(p) + n > MAX_CIRCUITS) return false;
     if (p->period_fails > MAX_CIRCUIT_FAILURES) return false; /* until the next period (tor) */
     uint64_t now = om_now_usec();
     if (now < p->no_launch_before) {
@@ -411,41 +279,26 @@ static bool launch(om_circpool_t *p, uint16_t port)
         }
         return false;
     }
-    const om_routerstatus_t *hops[3];
-    om_path_request_t req = {.port = port, .want_ntor_v3 = true};
-    const om_transport_factory_t *factory = NULL;
-    if (p->o.first_hop && !p->o.first_hop(p->o.arg, &req.first, &factory)) {
-        om_info("No circuit launched: no bridge descriptor known yet");
-        return false;
-    }
-    char err[200];
-    if (om_path_select(p->o.nodes, p->o.guards, p->o.path, &req, hops, err, sizeof err) < 0) {
-        om_info("No path for a circuit%s%u: %s", port ? " to port " : "", port, err);
-        return false;
-    }
-    return launch_path(p, port, hops, factory, NULL);
+    return true;
 }
 
-/* Build a circuit on hops (through factory's transport if not NULL); primary: this is the second
- * conflux leg of that circuit. */
-static bool launch_path(om_circpool_t *p, uint16_t port, const om_routerstatus_t *hops[3],
-                        const om_transport_factory_t *factory, pcirc_t *primary)
+/* A circuit on hops, in the pool with its build timeout, not yet connecting. */
+pcirc_t *om_cp_new(om_circpool_t *p, uint16_t port, const om_routerstatus_t *hops[3])
 {
     pcirc_t *pc = calloc(1, sizeof *pc);
-    if (!pc) return false;
+    if (!pc) return NULL;
+    pc->timeout = evtimer_new(p->o.base, pc_timeout, pc);
+    if (!pc->timeout) {
+        free(pc);
+        return NULL;
+    }
     pc->pool = p;
     pc->port_hint = port;
     pc->launched = time(NULL);
-    if (primary) {
-        pc->is_leg = true;
-        pc->primary = primary;
-        primary->leg2 = pc;
-    }
     for (int i = 0; i < 3; i++) {
         target_from_rs(&pc->path[i], hops[i]);
         snprintf(pc->names[i], sizeof pc->names[i], "%s", hops[i]->nickname);
     }
-    pc->timeout = evtimer_new(p->o.base, pc_timeout, pc);
     struct timeval tv = {p->o.circuit_build_timeout_s, 0};
     evtimer_add(pc->timeout, &tv);
     pc->next = p->circs;
@@ -453,17 +306,53 @@ static bool launch_path(om_circpool_t *p, uint16_t port, const om_routerstatus_t
     p->st.launched++;
     if (!p->launched_once) progress(p, 90, "circuit_create", "Establishing a Tor circuit");
     p->launched_once = true;
+    return pc;
+}
+
+/* Ask for the link to pc's first hop (through factory's transport if not NULL). The callback may
+ * run at once (an open link) and may free pc. */
+void om_cp_connect(om_circpool_t *p, pcirc_t *pc, const om_transport_factory_t *factory)
+{
+    const om_hop_target_t *g = &pc->path[0];
     char host[32];
-    snprintf(host, sizeof host, "%u.%u.%u.%u", hops[0]->ipv4[0], hops[0]->ipv4[1], hops[0]->ipv4[2],
-             hops[0]->ipv4[3]);
-    /* The callback may run at once (an open link to the guard) and may free pc; a non-NULL
-     * handle means it has not run yet, so pc is still ours. */
-    const uint8_t *ed = pc->path[0].has_ed ? pc->path[0].ed_id : NULL;
-    void *h = factory ? om_linkmgr_get_via(p->o.links, factory, host, hops[0]->or_port,
-                                           hops[0]->rsa_id, ed, pc_chan, pc)
-                      : om_linkmgr_get(p->o.links, host, hops[0]->or_port, hops[0]->rsa_id, ed,
-                                       pc_chan, pc);
+    snprintf(host, sizeof host, "%u.%u.%u.%u", g->ipv4[0], g->ipv4[1], g->ipv4[2], g->ipv4[3]);
+    const uint8_t *ed = g->has_ed ? g->ed_id : NULL;
+    /* A non-NULL handle means the callback has not run yet, so pc is still ours. */
+    void *h = factory ? om_linkmgr_get_via(p->o.links, factory, host, g->or_port, g->rsa_fp, ed,
+                                           pc_chan, pc)
+                      : om_linkmgr_get(p->o.links, host, g->or_port, g->rsa_fp, ed, pc_chan, pc);
     if (h) pc->chan_req = h;
+}
+
+/* A path for a circuit to port (0: any exit); false (logged) if there is none now. */
+bool om_cp_select_path(om_circpool_t *p, om_path_request_t *req, const om_routerstatus_t *hops[3],
+                       const om_transport_factory_t **factory)
+{
+    *factory = NULL;
+    if (p->o.first_hop && !p->o.first_hop(p->o.arg, &req->first, factory)) {
+        om_info("No circuit launched: no bridge descriptor known yet");
+        return false;
+    }
+    char err[200];
+    if (om_path_select(p->o.nodes, p->o.guards, p->o.path, req, hops, err, sizeof err) < 0) {
+        om_info("No path for a %s%s%u: %s", req->need_conflux ? "conflux set" : "circuit",
+                req->port ? " to port " : "", req->port, err);
+        return false;
+    }
+    return true;
+}
+
+/* A plain circuit to port (0: a prebuilt one for any web port). */
+static bool launch(om_circpool_t *p, uint16_t port)
+{
+    if (!om_cp_launch_allowed(p, 1)) return false;
+    const om_routerstatus_t *hops[3];
+    om_path_request_t req = {.port = port, .want_ntor_v3 = true};
+    const om_transport_factory_t *factory;
+    if (!om_cp_select_path(p, &req, hops, &factory)) return false;
+    pcirc_t *pc = om_cp_new(p, port, hops);
+    if (!pc) return false;
+    om_cp_connect(p, pc, factory);
     return true;
 }
 
@@ -490,10 +379,14 @@ static bool some_relay_exits_to(const om_circpool_t *p, uint16_t port)
 
 /* The circuit for waiter w: one already carrying its isolation key (tor reuses it), then a clean
  * one; NULL if none. */
+/* A circuit this isolation key already uses, else a ready conflux set (tor's
+ * conflux_get_circ_for_conn comes first), else any usable circuit. */
 static pcirc_t *circuit_for(om_circpool_t *p, const waiter_t *w)
 {
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
         if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation)) return pc;
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        if (pc->cfx && circ_usable_for(p, pc, w->port, w->isolation)) return pc;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
         if (circ_usable_for(p, pc, w->port, w->isolation)) return pc;
     return NULL;
@@ -520,9 +413,13 @@ static bool serve_one(om_circpool_t *p, time_t now)
                 found->isolation = w->isolation ? strdup(w->isolation) : NULL;
             }
             if (!found->dirty_since) found->dirty_since = now;
+            found->last_used = om_now_usec();
             w->cb(found->circ, NULL, w->arg);
         } else {
-            if (w->port) om_notice("No Tor relay allows exits to port %u: refusing", w->port);
+            if (w->port && !some_relay_exits_to(p, w->port))
+                om_notice("No Tor relay allows exits to port %u: refusing", w->port);
+            else
+                om_notice("No circuit for a stream to port %u: %s", w->port, err);
             w->cb(NULL, err, w->arg);
         }
         waiter_free(w);
@@ -538,25 +435,69 @@ static void serve_waiters(om_circpool_t *p)
     }
 }
 
-static void pool_maintain(om_circpool_t *p)
+/* At the circuit cap, close the idle dirty circuit (no streams) used longest ago, so that new
+ * isolation keys still get circuits; false if every circuit is clean or carries streams. */
+static bool evict_idle(om_circpool_t *p)
 {
-    if (!p->ready) return;
+    pcirc_t *old = NULL;
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
+        if (pc->built && pc->circ && pc->dirty_since && !pc->is_leg &&
+            !om_circuit_has_streams(pc->circ) && (!old || pc->last_used < old->last_used))
+            old = pc;
+    if (!old) return false;
+    om_circuit_close(old->circ, OM_DESTROY_FINISHED, "idle, closed to make room for new circuits");
+    return true;
+}
+
+static void maintain_once(om_circpool_t *p)
+{
     serve_waiters(p);
-    /* Waiters with no suitable circuit being built get one launched for their port. */
+    while (count_circs(p) + 2 > MAX_CIRCUITS && evict_idle(p)) {
+    }
+    /* Waiters with no suitable plain circuit being built get one launched for their port; sets
+     * still linking do not count (tor launches a general circuit, not a set, for a stream). */
     for (waiter_t *w = p->waiters; w; w = w->next) {
         bool pending = false;
         for (pcirc_t *pc = p->circs; pc && !pending; pc = pc->next)
-            pending = (!pc->built || pc->cfx_wait) && !pc->is_leg &&
+            pending = !pc->built && !pc->is_leg && !pc->want_set &&
                       (pc->port_hint == w->port || pc->port_hint == 0) &&
                       exit_allows(p, pc, w->port);
         if (!pending) launch(p, w->port);
     }
-    /* Keep clean circuits ready (tor keeps a few preemptive circuits). */
-    int clean = 0;
-    for (pcirc_t *pc = p->circs; pc; pc = pc->next)
-        clean += !pc->dirty_since && !pc->unusable && !pc->is_leg;
+    /* Keep clean circuits ready (tor keeps a few preemptive circuits) and, with conflux, clean
+     * sets (built, linking or ready) as well. */
+    int clean = 0, clean_sets = 0;
+    for (pcirc_t *pc = p->circs; pc; pc = pc->next) {
+        if (pc->dirty_since || pc->unusable || pc->is_leg) continue;
+        if (pc->want_set)
+            clean_sets++;
+        else
+            clean++;
+    }
+    if (!p->prebuild_due) return;
+    p->prebuild_due = false;
     for (int i = clean; i < p->o.prebuilt_circuits; i++)
         if (!launch(p, 0)) break;
+    if (!om_cp_conflux_on(p)) return;
+    for (int i = clean_sets, n = om_cp_prebuilt_sets(p); i < n; i++)
+        if (!om_cp_launch_set(p)) break;
+}
+
+/* Serve waiters, launch what is missing. Callbacks it runs (a waiter's, a circuit closing) may
+ * ask for it again: that runs once more after this pass, never nested inside it. */
+void om_cp_maintain(om_circpool_t *p)
+{
+    if (!p->ready) return;
+    if (p->maintaining) {
+        p->again = true;
+        return;
+    }
+    p->maintaining = true;
+    do {
+        p->again = false;
+        maintain_once(p);
+    } while (p->again);
+    p->maintaining = false;
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -565,11 +506,12 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     time_t now = time(NULL);
+    p->prebuild_due = true;
     /* NewCircuitPeriod (tor's circuit_expire_old_circs_as_needed): every period the failure count
      * starts again and circuits too dirty to take new streams, carrying none, are retired
      * (circ_usable_for stops handing them out at once). */
     if (now < p->next_period) {
-        pool_maintain(p);
+        om_cp_maintain(p);
         return;
     }
     if (p->period_fails > MAX_CIRCUIT_FAILURES)
@@ -584,14 +526,15 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
             !om_circuit_has_streams(pc->circ))
             om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "too dirty");
     }
-    pool_maintain(p);
+    om_cp_maintain(p);
 }
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    pool_maintain(arg);
+    ((om_circpool_t *)arg)->prebuild_due = true;
+    om_cp_maintain(arg);
 }
 
 om_circpool_t *om_circpool_new(const om_circpool_params_t *o)
@@ -616,16 +559,22 @@ om_circpool_t *om_circpool_new(const om_circpool_params_t *o)
 void om_circpool_dir_changed(om_circpool_t *p)
 {
     p->ready = true;
-    pool_maintain(p);
+    p->prebuild_due = true;
+    om_cp_maintain(p);
 }
 
 void om_circpool_stats(const om_circpool_t *p, om_circpool_stats_t *out)
 {
     *out = p->st;
-    out->circuits = out->building = out->waiters = 0;
+    out->circuits = out->building = out->waiters = out->sets_linking = out->sets_ready = 0;
     for (const pcirc_t *pc = p->circs; pc; pc = pc->next) {
         out->circuits++;
         out->building += !pc->built;
+        if (!pc->want_set || pc->dirty_since || pc->unusable) continue;
+        if (pc->cfx && !pc->cfx_wait)
+            out->sets_ready++;
+        else
+            out->sets_linking++;
     }
     for (const waiter_t *w = p->waiters; w; w = w->next)
         out->waiters++;
@@ -649,11 +598,11 @@ void *om_circpool_get(om_circpool_t *p, uint16_t port, const char *isolation, om
     while (*pp)
         pp = &(*pp)->next;
     *pp = w;
-    /* If it is answered at once (pool_maintain may run other waiters' callbacks, which may get
+    /* If it is answered at once (om_cp_maintain may run other waiters' callbacks, which may get
      * and free waiters of their own), the handle is gone: the waiter itself says so. */
     bool served = false;
     w->served = &served;
-    pool_maintain(p);
+    om_cp_maintain(p);
     if (served) return NULL;
     w->served = NULL;
     return w;
@@ -694,7 +643,7 @@ void om_circpool_free(om_circpool_t *p)
             om_circuit_detach(pc->circ);
             om_circuit_close(pc->circ, OM_DESTROY_FINISHED, "shutting down");
         }
-        pcirc_free(pc);
+        om_cp_free(pc);
     }
     if (p->tick) event_free(p->tick);
     if (p->retry) event_free(p->retry);

@@ -59,6 +59,7 @@ void om_circpool_mark_unusable(om_circpool_t *p, om_circuit_t *circ);
 
 typedef struct {
     unsigned circuits, building, waiters;
+    unsigned sets_linking, sets_ready; /* clean conflux sets: legs building or linking; ready */
     uint64_t launched, built, failed;
 } om_circpool_stats_t;
 void om_circpool_stats(const om_circpool_t *p, om_circpool_stats_t *out);

@@ -52,6 +52,7 @@ static bool filter(const om_routerstatus_t *rs, void *arg)
     if (f->pos == OM_POS_EXIT) {
         if (!(rs->flags & OM_RS_EXIT) || (rs->flags & OM_RS_BADEXIT)) return false;
         if (!om_node_allows_exit_port(rs, f->req->port, false)) return false;
+        if (f->req->need_conflux && !om_node_supports_conflux(rs)) return false;
     }
     if (f->pos == OM_POS_GUARD && !(rs->flags & OM_RS_GUARD)) return false;
     for (int i = 0; i < f->n_chosen; i++)

@@ -23,6 +23,7 @@ typedef struct {
     uint16_t port;     /* destination port for the exit (0: any exit, e.g. prebuilt) */
     bool need_stable;  /* long-lived streams (path-spec 2.2) */
     bool want_ntor_v3; /* prefer relays that support ntor-v3 (not required) */
+    bool need_conflux; /* an exit that links conflux sets (Conflux=1, prop 329) */
     /* A fixed first hop (a bridge, UseBridges): no guard is picked, and the exit and middle
      * are unrelated to it (not itself, its family or, if enforced, its /16). NULL: a guard. */
     const om_routerstatus_t *first;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/conflux.h"
+
 om_mem_link_t fr_link;
 fcirc_t fcs[8];
 int n_fcs;
@@ -208,6 +210,7 @@ bool setup(void)
 
 void teardown(void)
 {
+    om_cfx_set_ooo_total_limit(0); /* a test that lowered it and failed early */
     om_mem_link_close(&fr_link);
     for (int i = 0; i < n_fcs; i++)
         for (int h = 0; h < HOPS; h++)

@@ -305,9 +305,9 @@ static int make_documents(minnet_t *mn)
         sb_printf(&cons,
                   "r %s %s 2038-01-01 00:00:00 127.0.0.1 %u 0\nm %s\n"
                   "s Exit Fast Guard Running Stable V2Dir Valid\nv Tor 0.4.9.11\n"
-                  "pr Cons=1-2 Desc=1-2 FlowCtrl=1-2 Link=4-5 LinkAuth=3 Microdesc=1-2 "
+                  "pr %sCons=1-2 Desc=1-2 FlowCtrl=1-2 Link=4-5 LinkAuth=3 Microdesc=1-2 "
                   "Relay=2,4\nw Bandwidth=1000\n",
-                  r->nickname, id, r->or_port, dg);
+                  r->nickname, id, r->or_port, dg, mn->conflux_proto ? "Conflux=1 " : "");
     }
     sb_printf(&cons,
               "directory-footer\nbandwidth-weights Wbd=3333 Wbe=0 Wbg=0 Wbm=10000 "
@@ -363,6 +363,7 @@ int minnet_start_opts(minnet_t *mn, struct event_base *base, const minnet_opts_t
         mn->dir[0] = 0;
         return fail(mn, "mkdtemp: %s", strerror(errno));
     }
+    mn->conflux_proto = o->conflux_proto;
     if (write_resolv_conf(mn) < 0) goto bad;
     for (int i = 0; i < o->n; i++) {
         mn->n = i + 1;

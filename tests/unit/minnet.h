@@ -32,6 +32,9 @@ typedef struct {
     /* Relay i's ExitPolicy ("reject *:25, accept *:*"); NULL: "accept *:*". Its port summary
      * is the microdescriptor's "p" line. */
     const char *exit_policy[MINNET_MAX];
+    /* List Conflux=1 in every relay's protocols (the relays themselves ignore CONFLUX_LINK, as
+     * relay.c does: no set ever links), for the client's conflux policy. */
+    bool conflux_proto;
 } minnet_opts_t;
 
 typedef struct minnet_relay minnet_relay_t; /* minnet.c's */
@@ -45,6 +48,7 @@ typedef struct {
     char *consensus_text; /* the generated documents, as a directory would serve them */
     char *microdescs_text;
     char err[256]; /* why minnet_start or minnet_revive_relay failed */
+    bool conflux_proto;
 } minnet_t;
 
 /* What relay i did (all its lives) and is. */

@@ -88,6 +88,8 @@ typedef struct {
     int dirtiness_s;           /* 0: 600 */
     int period_s;              /* NewCircuitPeriod; 0: tor's 30 s */
     bool no_dir;               /* do not call om_circpool_dir_changed */
+    int conflux;               /* ConfluxEnabled (0: off) */
+    bool conflux_proto;        /* the relays list Conflux=1 */
 } cfg_t;
 
 typedef struct {
@@ -142,7 +144,7 @@ static bool fix_setup(fix_t *f, const cfg_t *c)
     f->echo.lis = om_test_listen_loopback(base, echo_accept, &f->echo, &f->echo.port);
     if (!f->echo.lis) return false;
     static char policies[MINNET_MAX][64];
-    minnet_opts_t o = {.n = c->relays ? c->relays : 4};
+    minnet_opts_t o = {.n = c->relays ? c->relays : 4, .conflux_proto = c->conflux_proto};
     for (int i = 0; i < o.n; i++) {
         if (c->reject_echo_mask & (1u << i))
             snprintf(policies[i], sizeof policies[i], "reject *:%d, reject *:%u, accept *:*",
@@ -168,6 +170,7 @@ static bool fix_setup(fix_t *f, const cfg_t *c)
         .guards = &f->guards,
         .path = &f->path,
         .congestion_control = -1,
+        .conflux = c->conflux,
         .circuit_build_timeout_s = 60,
         .max_circuit_dirtiness_s = c->dirtiness_s ? c->dirtiness_s : 600,
         .prebuilt_circuits = PREBUILT,
@@ -427,6 +430,69 @@ FIX_TEST(test_isolation)
     CHECK_EQ_INT(om_circuit_state(b), OM_CIRC_OPEN);
 }
 
+/* ConfluxEnabled with exits listing Conflux=1: conflux sets (both legs launched at once) are kept
+ * ready besides the plain circuits, and no stream waits for a set to link. Here no set ever links
+ * (minnet's relays ignore CONFLUX_LINK), yet every new isolation key gets a circuit at once: the
+ * plain prebuilt ones, then plain ones launched for it (tor's circuit_get_open_circ_or_launch).
+ * Before, every prebuilt circuit became a set and streams waited for the legs to link. */
+FIX_TEST(test_conflux_sets_never_hold_streams, .relays = 6, .conflux = 1, .conflux_proto = true)
+{
+    OM_TEST_WAIT_FOR(base, stats(f).sets_linking == 3 && stats(f).building == 0, WAIT_MS);
+    om_circpool_stats_t s = stats(f);
+    CHECK_EQ_INT(s.sets_linking, 3); /* tor's cfx_max_prebuilt_set */
+    CHECK_EQ_INT(s.sets_ready, 0);
+    CHECK_EQ_INT(s.circuits, PREBUILT + 2 * 3);
+    CHECK_EQ_INT((int)s.launched, PREBUILT + 2 * 3);
+    for (int i = 0; i < PREBUILT + 2; i++) {
+        char iso[8];
+        snprintf(iso, sizeof iso, "u%d", i);
+        got_t g;
+        uint64_t t0 = om_now_usec();
+        om_circuit_t *c = get_wait(f, iso, &g);
+        CHECK_MSG(c, "no circuit for isolation %s: %s", iso, g.err);
+        CHECK_MSG(om_now_usec() - t0 < 10 * 1000000ull, "isolation %s waited %.1f s", iso,
+                  (double)(om_now_usec() - t0) / 1e6);
+    }
+    s = stats(f);
+    CHECK_EQ_INT(s.sets_ready, 0);
+    CHECK_EQ_INT(s.failed, 0);
+}
+
+/* More isolation keys than the pool holds circuits (128): each still gets a circuit, the idle
+ * dirty circuits used longest ago closing to make room (before, the pool stopped launching at its
+ * cap and the stream failed after 120 s). */
+FIX_TEST(test_cap_evicts_idle_dirty)
+{
+    WAIT_SETTLED(f, PREBUILT);
+    om_circuit_t *first = NULL;
+    for (int i = 0; i < 140; i++) {
+        char iso[8];
+        snprintf(iso, sizeof iso, "k%d", i);
+        got_t g;
+        om_circuit_t *c = get_wait(f, iso, &g);
+        CHECK_MSG(c, "no circuit for isolation %s: %s", iso, g.err);
+        if (!first) first = c;
+    }
+    om_circpool_stats_t s = stats(f);
+    CHECK_MSG(s.circuits <= 128, "%u circuits", s.circuits);
+    CHECK_EQ_INT(s.failed, 0);
+    /* The first key's circuit was the oldest idle one: closed, so the key gets a new circuit. */
+    got_t g;
+    om_circuit_t *again = get_wait(f, "k0", &g);
+    CHECK_MSG(again, "no circuit for k0: %s", g.err);
+    CHECK(again != first);
+}
+
+/* ConfluxEnabled 0: the same network, plain circuits only. */
+FIX_TEST(test_conflux_off_no_sets, .relays = 6, .conflux = 0, .conflux_proto = true)
+{
+    WAIT_SETTLED(f, PREBUILT);
+    om_test_spin(base, 300);
+    om_circpool_stats_t s = stats(f);
+    CHECK_EQ_INT(s.circuits, PREBUILT);
+    CHECK_EQ_INT(s.sets_linking + s.sets_ready, 0);
+}
+
 /* A circuit marked unusable is not handed out again (it stays open: its streams may finish). */
 FIX_TEST(test_mark_unusable)
 {
@@ -513,7 +579,7 @@ FIX_TEST(test_no_exit_for_port_refused_and_cancel)
     CHECK_MSG(strstr(g.err, "allows exits to that port") != NULL, "error: %s", g.err);
     om_circuit_t *c = get_wait(f, NULL, &g2);
     CHECK_MSG(c, "request behind it: %s", g2.err);
-    om_test_spin(base, 500);
+    om_test_spin(base, 1500); /* replacements are launched once a second, as tor's */
     CHECK_EQ_INT(stats(f).launched, PREBUILT + 1); /* the replacement for c only */
     /* Four isolation keys for three clean circuits: the fourth waits for a new one. */
     static const char *keys[] = {"k1", "k2", "k3", "k4"};
@@ -687,6 +753,9 @@ static const om_test_t tests[] = {
     OM_TEST(test_stream_end_to_end),
     OM_TEST(test_isolation),
     OM_TEST(test_mark_unusable),
+    OM_TEST(test_conflux_sets_never_hold_streams),
+    OM_TEST(test_conflux_off_no_sets),
+    OM_TEST(test_cap_evicts_idle_dirty),
     OM_TEST(test_dirtiness),
     OM_TEST(test_exit_policy_port),
     OM_TEST(test_no_exit_for_port_refused_and_cancel),

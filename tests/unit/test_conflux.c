@@ -377,6 +377,49 @@ static void test_ooo_queue_full(void)
     teardown();
 }
 
+/* The process-wide limit on cells held out of order (lowered to 100 here): a second set going
+ * over it closes the set holding the most (the first), then itself once it holds the most; the
+ * total follows every queue, push, delivery and close. */
+static void test_ooo_total_limit(void)
+{
+    CHECK(linked_pair(true));
+    om_cfx_set_ooo_total_limit(100);
+    static ccirc_t d;
+    CHECK(build_ex(&d, 1, true));
+    cfx_ev_t ev_d = {0};
+    om_cfx_set_t *set_d = om_cfx_start(d.circ, OM_CFX_UX_HIGH_THROUGHPUT, on_cfx, &ev_d);
+    CHECK(set_d != NULL);
+    pump();
+    om_cfx_link_t ld;
+    CHECK_RET(find_msg(d.f, 0, HOPS - 1, OM_RELAY_CONFLUX_LINK), 0);
+    CHECK_RET(om_cfx_link_parse(&ld, d.f->cfx_body, d.f->cfx_len), 0);
+    exit_linked(d.f, HOPS - 1, ld.nonce);
+    pump();
+    CHECK_EQ_INT(ev_d.linked, 1);
+    /* 60 cells held by (a, b): b's SWITCH skips number 1 */
+    exit_switch(b.f, 1);
+    for (int i = 0; i < 60; i++)
+        fsend(b.f, HOPS - 1, OM_RELAY_DATA, 1, "y", 1);
+    pump();
+    CHECK_EQ_INT(om_cfx_ooo_total(), 60);
+    /* d's set (one leg) skips number 1 too: its 41st held cell reaches 100, (a, b) closes */
+    CHECK_RET(fsend(d.f, HOPS - 1, OM_RELAY_CONFLUX_SWITCH, 0, "\0\0\0\1", 4), 0);
+    for (int i = 0; i < 50; i++)
+        fsend(d.f, HOPS - 1, OM_RELAY_DATA, 1, "z", 1);
+    pump();
+    CHECK_SET_GONE();
+    CHECK(!d.closed);
+    CHECK_EQ_INT(om_cfx_ooo_total(), 50);
+    /* now d's set holds the most: going over again closes it */
+    for (int i = 0; i < 60; i++)
+        fsend(d.f, HOPS - 1, OM_RELAY_DATA, 1, "z", 1);
+    pump();
+    CHECK(d.closed);
+    CHECK_EQ_INT(om_cfx_ooo_total(), 0);
+    om_cfx_set_ooo_total_limit(0);
+    teardown();
+}
+
 static void destroy_from_guard(fcirc_t *f)
 {
     om_cell_t d = {.circ_id = f->id, .command = OM_CELL_DESTROY};
@@ -443,6 +486,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_conflux_from_middle),
     OM_TEST(test_old_sequence_number),
     OM_TEST(test_ooo_queue_full),
+    OM_TEST(test_ooo_total_limit),
     OM_TEST(test_linked_leg_closes),
     OM_TEST(test_unlinked_leg_closes),
     OM_TEST(test_unlinked_leg_cells_not_delivered),
