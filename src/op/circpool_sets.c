@@ -3,6 +3,7 @@
  * control) and how many (cfx_max_prebuilt_set), launching both legs of a set at once to one exit
  * listing Conflux=1 through distinct guards and middles, linking them (core/conflux.c) once built,
  * handing the set to streams only when every leg linked, and giving up on legs that do not. */
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -64,8 +65,12 @@ void om_cp_set_check_ready(pcirc_t *pc)
     if (om_cfx_n_linked(pc->cfx) < om_cfx_n_legs(pc->cfx)) return;
     pc->cfx_wait = false;
     if (pc->timeout) evtimer_del(pc->timeout);
-    om_info("Circuit %u: conflux set ready with %d linked leg%s", om_circuit_id(pc->circ),
-            om_cfx_n_legs(pc->cfx), om_cfx_n_legs(pc->cfx) == 1 ? "" : "s");
+    char second[96] = "";
+    if (pc->leg2 && pc->leg2->circ)
+        snprintf(second, sizeof second, " (second leg %s -> %s -> %s)", pc->leg2->names[0],
+                 pc->leg2->names[1], pc->leg2->names[2]);
+    om_info("Circuit %u: conflux set ready with %d linked leg%s%s", om_circuit_id(pc->circ),
+            om_cfx_n_legs(pc->cfx), om_cfx_n_legs(pc->cfx) == 1 ? "" : "s", second);
     om_cp_maintain(pc->pool);
 }
 
