@@ -483,6 +483,18 @@ FIX_TEST(test_cap_evicts_idle_dirty)
     CHECK(again != first);
 }
 
+/* ConfluxEnabled 1 but no exit lists Conflux=1: no set is launched (and nothing is launched over
+ * and over looking for one), plain circuits only. */
+FIX_TEST(test_conflux_no_conflux_exits, .relays = 6, .conflux = 1, .conflux_proto = false)
+{
+    WAIT_SETTLED(f, PREBUILT);
+    om_test_spin(base, 2500); /* two once-a-second passes */
+    om_circpool_stats_t s = stats(f);
+    CHECK_EQ_INT(s.circuits, PREBUILT);
+    CHECK_EQ_INT((int)s.launched, PREBUILT);
+    CHECK_EQ_INT(s.sets_linking + s.sets_ready, 0);
+}
+
 /* ConfluxEnabled 0: the same network, plain circuits only. */
 FIX_TEST(test_conflux_off_no_sets, .relays = 6, .conflux = 0, .conflux_proto = true)
 {
@@ -755,6 +767,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_mark_unusable),
     OM_TEST(test_conflux_sets_never_hold_streams),
     OM_TEST(test_conflux_off_no_sets),
+    OM_TEST(test_conflux_no_conflux_exits),
     OM_TEST(test_cap_evicts_idle_dirty),
     OM_TEST(test_dirtiness),
     OM_TEST(test_exit_policy_port),
