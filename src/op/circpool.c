@@ -30,8 +30,9 @@
  * to RETRY_MAX_MS; a built circuit resets it. */
 #define RETRY_BASE_MS 100
 #define RETRY_MAX_MS  10000
-/* tor's MAX_CIRCUIT_FAILURES: after more failed builds than this in one NewCircuitPeriod, no new
- * launch until the next period. */
+/* tor's MAX_CIRCUIT_FAILURES (circuit_launch_by_extend_info): once a NewCircuitPeriod has ended
+ * with more failed builds than this and none built since, more than this many failures in the
+ * next period stop launches until the period after it. */
 #define MAX_CIRCUIT_FAILURES    5
 #define DEFAULT_NEW_CIRC_PERIOD 30
 
@@ -53,7 +54,8 @@ static void progress(om_circpool_t *p, int pct, const char *tag, const char *sum
 /* A circuit failed to build (refused, timed out, no link to the guard). Without a delay the
  * pool would relaunch at once, and a relay refusing CREATEs (RESOURCELIMIT: too many this
  * second) or a dead hop would get a new attempt per round trip, thousands a second (seen in
- * the relay test). Tor likewise stops launching after MAX_CIRCUIT_FAILURES per NewCircuitPeriod. */
+ * the relay test). Tor has no such delay but stops launching when two periods in a row see more
+ * than MAX_CIRCUIT_FAILURES failures; so does the pool (om_cp_launch_allowed). */
 static void note_build_failure(om_circpool_t *p)
 {
     p->st.failed++;
@@ -156,6 +158,7 @@ static void pc_built(om_circuit_t *circ, void *arg)
     om_guards_note_success(p->o.guards, pc->path[0].rsa_fp);
     p->fails = 0;
     p->period_fails = 0; /* tor: circuit_reset_failure_count(0) on "circuit built!" */
+    p->failed_last_period = false;
     p->no_launch_before = 0;
     p->st.built++;
     om_info("Circuit %u built: %s -> %s -> %s (%.0f ms)", om_circuit_id(circ), pc->names[0],
@@ -269,7 +272,8 @@ static int count_circs(om_circpool_t *p)
 bool om_cp_launch_allowed(om_circpool_t *p, int n)
 {
     if (count_building(p) + n > MAX_BUILDING || count_circs(p) + n > MAX_CIRCUITS) return false;
-    if (p->period_fails > MAX_CIRCUIT_FAILURES) return false; /* until the next period (tor) */
+    if (p->failed_last_period && p->period_fails > MAX_CIRCUIT_FAILURES)
+        return false; /* until the next period (tor) */
     uint64_t now = om_now_usec();
     if (now < p->no_launch_before) {
         if (!evtimer_pending(p->retry, NULL)) {
@@ -514,9 +518,11 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         om_cp_maintain(p);
         return;
     }
-    if (p->period_fails > MAX_CIRCUIT_FAILURES)
-        om_notice("%d circuit builds failed in the last %d seconds; trying again now",
-                  p->period_fails, p->o.new_circuit_period_s);
+    bool failing = p->period_fails > MAX_CIRCUIT_FAILURES;
+    if (failing)
+        om_notice("%d circuit builds failed in the last %d seconds%s", p->period_fails,
+                  p->o.new_circuit_period_s, p->failed_last_period ? "; trying again now" : "");
+    p->failed_last_period = failing; /* tor: circuit_reset_failure_count(1) */
     p->period_fails = 0;
     p->next_period = now + p->o.new_circuit_period_s;
     for (pcirc_t *pc = p->circs, *next; pc; pc = next) {

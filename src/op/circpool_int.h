@@ -47,6 +47,7 @@ struct om_circpool {
     bool launched_once;
     int fails;                 /* consecutive failed builds */
     int period_fails;          /* failed builds in this NewCircuitPeriod */
+    bool failed_last_period;   /* the last period ended with too many (tor's did_circs_fail_...) */
     time_t next_period;        /* when the next NewCircuitPeriod starts */
     uint64_t no_launch_before; /* om_now_usec() */
     struct event *retry;       /* runs pool_maintain when the delay is over */
