@@ -633,11 +633,17 @@ FIX_TEST(test_callback_cancels_other_waiter)
 /* The same with the cancelled waiter ahead of the one answered: a waiter for the echo port,
  * which only relay 3 (dead) would serve, waits; a request for any port, answered at once from a
  * clean circuit, cancels it from its callback (the pool's walk kept a pointer into it before:
- * ASan saw the use-after-free). The prebuilt circuits may all have gone through relay 3: the
- * request is made once a circuit avoiding it is built. */
+ * ASan saw the use-after-free). The prebuilt circuits may all have gone through relay 3, and
+ * new paths would pick it at random: it is excluded (ExcludeNodes), so a waits with no path at
+ * all and b is asked for once a clean circuit is built. */
 FIX_TEST(test_callback_cancels_earlier_waiter, .reject_echo_mask = 7)
 {
     WAIT_SETTLED(f, PREBUILT);
+    minnet_relay_stats_t r3;
+    minnet_relay_stats(&f->net, 3, &r3);
+    char err[128];
+    CHECK_MSG(om_nodeset_parse(&f->path.exclude_nodes, r3.nickname, err, sizeof err) == 0, "%s",
+              err);
     minnet_kill_relay(&f->net, 3);
     om_test_spin(base, 300); /* circuits through it close */
     got_t a, b;
