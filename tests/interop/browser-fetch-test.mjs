@@ -7,7 +7,9 @@
 // a trailer) from http_fixture.py arrive with the file's SHA-256 and byte count; the process
 // that connected to the HTTP server is the tor relay whose fingerprint ends the circuit; a port
 // the exit's policy rejects gives the exit-policy error; newIdentity() gives another circuit
-// (other ID, other exit) for the next fetch.
+// (other ID, other exit) for the next fetch. With the path from the verified directory, the tor
+// exit agrees to congestion control (prop 324: sendme_inc 31, circuit SENDMEs every 31 cells, no
+// stream SENDMEs) and honours the XOFF / XON of a page that pauses its reading.
 // Usage: node browser-fetch-test.mjs NETWORK_JSON BRIDGE_LINE_FILE HTTP_PORT FILE
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -103,13 +105,35 @@ window.run = async (line, paths, urls) => {
   return out;
 };
 // The path from the directory: the consensus verified against the pinned authorities, the
-// middle and exit chosen by path.js for the URL's port.
+// middle and exit chosen by path.js for the URL's port; the exit (a tor relay listing
+// FlowCtrl=2) is asked for congestion control. Then the same file read slowly: after the first
+// piece the page stops reading for 1.5 s, so the stream's buffer passes cc_xoff_client and the
+// client sends XOFF; it sends XON once the page has read everything buffered, which only
+// happens before the end of the file if the tor exit held the rest back after the XOFF.
 window.runDirectory = async (line, authorities, url) => {
   try {
     const om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets: false } });
+    let done = null;
+    om.addEventListener('progress', (e) => { if (e.detail.done) done = e.detail; });
     const f = await get(om, url);
+    const r = await om.fetch(url);
+    const rd = r.body.getReader();
+    const parts = [];
+    let n = 0;
+    for (let first = true; ; first = false) {
+      const { value, done: end } = await rd.read();
+      if (end) break;
+      parts.push(value);
+      n += value.length;
+      if (first) await new Promise((res) => setTimeout(res, 1500));
+    }
+    const all = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) { all.set(p, o); o += p.length; }
+    const slow = { bytes: n, sha256: hex(await crypto.subtle.digest('SHA-256', all)),
+      circuit: r.circuit, stats: done?.circuitStats };
     await om.close();
-    return { info: om.info, fetch: f };
+    return { info: om.info, fetch: f, slow };
   } catch (e) {
     return { error: e.message + ' (' + e.stage + ')' };
   }
@@ -288,6 +312,17 @@ try {
   say(df && df.sha256 === want && df.bytes === data.length && df.headers['x-peer-comm'] === 'tor' &&
     df.headers['x-peer-pid'] === pidOf(dp[2]?.fingerprint), 'directory_path_fetch',
   df && `${df.bytes} bytes, sha256 ok: ${df.sha256 === want}, exit pid ${df.headers['x-peer-pid']}`);
+  // Prop 324 with a tor exit: it answered the ntor-v3 request with sendme_inc 31 (the consensus
+  // default), took our SENDMEs every 31 cells (else the 4 MiB would stall), and honoured XOFF
+  // and XON on the slow read.
+  say(dp[2]?.sendmeInc === 31 && dp[2]?.handshake === 'ntor-v3',
+    'congestion_control_negotiated_with_tor_exit', JSON.stringify(dp[2]));
+  const sl = d.slow;
+  console.log('# slow read: ' + JSON.stringify(sl && { bytes: sl.bytes, stats: sl.stats }));
+  say(sl && sl.sha256 === want && sl.bytes === data.length && sl.stats?.xoffSent >= 1 &&
+    sl.stats?.xonSent >= 1 && sl.stats?.streamSendmes === 0 &&
+    sl.stats?.circSendmes >= Math.floor(data.length / 498 / 31),
+  'xoff_xon_with_tor_exit', sl && `${sl.bytes} bytes, ${JSON.stringify(sl.stats)}`);
 } catch (e) {
   say(false, 'run', e.stack || String(e));
 } finally {

@@ -4,7 +4,8 @@
 // bootstrap progress as tor words it ("Bootstrapped N%"), fetches the address typed — or
 // ?fetch=URL on load — and shows the body as text or as a download, with bytes, rate and ETA,
 // the circuit bridge -> middle -> exit, and errors in SOCKS terms. For automation it writes the
-// body's SHA-256 (hex) into #sha256, its length into #bytes, the path into #circuit and any error
+// body's SHA-256 (hex) into #sha256, its length into #bytes, the path into #circuit (and into
+// #flow whether the exit agreed to congestion control) and any error
 // into #error. The body is hashed as it arrives (@noble/hashes: WebCrypto is missing on pages
 // that are not a secure context, e.g. a bridge's plain http:// address) and kept as a Blob
 // (BodySink). ?bridge=LINE pins another bridge line than the settings' (bridgeLineFor); failed
@@ -177,7 +178,8 @@ function stats(got, total, t0) {
 }
 
 function clear() {
-  for (const id of ['error', 'sha256', 'bytes', 'circuit', 'status', 'text', 'stats', 'retries'])
+  for (const id of ['error', 'sha256', 'bytes', 'circuit', 'flow', 'status', 'text', 'stats',
+    'retries'])
     $(id).textContent = '';
   $('retries').hidden = true;
   $('result').hidden = true;
@@ -203,6 +205,9 @@ async function go(url) {
     const names = r.circuit && r.circuit.path ? r.circuit.path.map((h) => h.nickname) : [];
     showPath(names, names.length === hopTimes.length ? hopTimes : null);
     $('circuit').textContent = names.join(' -> ');
+    const inc = r.circuit?.path?.at(-1)?.sendmeInc || 0;
+    $('flow').textContent = inc ? `congestion control with the exit (sendme_inc ${inc})`
+      : 'fixed windows';
     $('status').textContent = `HTTP ${r.status} ${r.statusText || ''}`;
     $('result').hidden = false;
     $('transfer').hidden = false;

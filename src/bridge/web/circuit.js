@@ -12,12 +12,21 @@
 // or Relay=4 in hop.protocols, with its Ed25519 identity hop.edId), otherwise ntor (htype 2);
 // hop.handshake = 'ntor' forces ntor. Which one each hop used is in circ.path[i].handshake and
 // in the 'created' / 'extended' events.
+// Congestion control (prop 324, congestion.js): a hop given hop.cc (congestion.js ccParams; the
+// client gives it to the exit of an exit circuit) asks for it in its ntor-v3 handshake; if the
+// relay agrees (path[i].sendmeInc, the events' sendmeInc), that hop gets circuit SENDME v1s
+// every sendme_inc DATA cells instead of 100, its streams no stream SENDMEs but XOFF/XON
+// (congestion.js FlowReceiver; XOFF/XON from the exit stop and resume our sending), and our
+// DATA to it is limited to cc.cwndInit cells awaiting a SENDME instead of the windows of 7.3.
 import { CMD, DESTROY_REASONS, decodeCreated2, encodeCreate2 } from './cell.js';
 import { ntorClientFinish, ntorClientStart, NTOR_HTYPE } from './ntor.js';
 import {
   checkServerExtensions, ntor3ClientFinish, ntor3ClientStart, NTOR3_HTYPE,
 } from './ntor3.js';
 import { offersNtorV3 } from './protover.js';
+import {
+  FlowReceiver, ccRequestMessage, ccResponse, encodeXoff, encodeXon, parseFlowBody,
+} from './congestion.js';
 import { Tor1Hop } from './relay_crypto.js';
 import {
   RELAY, RELAY_DATA_MAX, END_REASONS, decodeRelay, decodeSendme, encodeRelay, encodeSendmeV1,
@@ -49,15 +58,24 @@ export class StreamError extends CircuitError {
   }
 }
 
-// Per-hop flow-control state kept next to its crypto.
-function hopState(h) {
+// Per-hop flow-control state kept next to its crypto: fixed windows (7.3), or with congestion
+// control (cc = {sendmeInc, cwnd, xoffBytes}) SENDMEs every sendmeInc cells both ways and at most
+// cwnd of our DATA cells unacknowledged (inFlight).
+function hopState(h, cc = null) {
   if (h.deliverWindow === undefined) {
     h.deliverWindow = CIRC_WINDOW;
     h.packageWindow = CIRC_WINDOW;
     h.sentDigests = []; // digests of our DATA cells that a SENDME v1 from this hop must carry
+    h.cc = cc;
+    h.recvInc = cc ? cc.sendmeInc : CIRC_INCREMENT;
+    h.inFlight = 0;
+    h.sentCells = 0;
   }
   return h;
 }
+
+// Whether hop h may take another DATA cell from us.
+const hopCanSend = (h) => (h.cc ? h.inFlight < h.cc.cwnd : h.packageWindow > 0);
 
 // Whether a hop gets ntor-v3: it offers it and we know its Ed25519 identity (the handshake's ID).
 export function wantsNtorV3(hop) {
@@ -66,26 +84,29 @@ export function wantsNtorV3(hop) {
   return edOk && (hop.ntorV3 === true || offersNtorV3(hop.protocols, hop.edId));
 }
 
-// The client half of the hop's handshake: {name, htype, onionskin, finish(reply) -> keys}.
-// ntor-v3 sends an empty extension list (no congestion-control request: fixed windows) and
-// refuses a reply whose message is not a well-formed list or answers a request we never made.
+// The client half of the hop's handshake: {name, htype, onionskin, finish(reply) -> {keys,
+// sendmeInc}}. ntor-v3 sends the congestion-control request when hop.cc asks for it (else an
+// empty extension list) and refuses a reply whose message is not a well-formed list or answers
+// a request we never made; sendmeInc is the relay's answer (0: fixed windows).
 function startHandshake(hop, stage) {
   if (!(hop.ntorKey instanceof Uint8Array) || hop.ntorKey.length !== 32)
     throw new CircuitError(stage, `${hop.nickname || 'hop'}: no 32-byte ntor key`);
   if (hop.handshake === 'ntor-v3' && !wantsNtorV3({ ...hop, ntorV3: true }))
     throw new CircuitError(stage, `${hop.nickname || 'hop'}: ntor-v3 needs the Ed25519 identity`);
   if (hop.handshake === 'ntor-v3' || wantsNtorV3(hop)) {
-    const st = ntor3ClientStart(hop.edId, hop.ntorKey);
+    const asked = hop.cc || null;
+    const st = ntor3ClientStart(hop.edId, hop.ntorKey,
+      asked ? { message: ccRequestMessage() } : {});
     return { name: 'ntor-v3', htype: NTOR3_HTYPE, onionskin: st.onionskin,
       finish: (reply) => {
         const { keys, message } = ntor3ClientFinish(st, reply);
-        checkServerExtensions(message);
-        return keys;
+        if (!asked) checkServerExtensions(message);
+        return { keys, sendmeInc: ccResponse(message, asked) };
       } };
   }
   const st = ntorClientStart(hop.rsaId, hop.ntorKey);
   return { name: 'ntor', htype: NTOR_HTYPE, onionskin: st.onionskin,
-    finish: (reply) => ntorClientFinish(st, reply) };
+    finish: (reply) => ({ keys: ntorClientFinish(st, reply), sendmeInc: 0 }) };
 }
 
 export class Stream {
@@ -104,6 +125,10 @@ export class Stream {
     this.info = null; // CONNECTED's address, or RESOLVED's answers
     this.bytesIn = 0;
     this.bytesOut = 0;
+    const cc = circ.hops[hopIndex]?.cc;
+    this.flow = cc ? new FlowReceiver(cc.xoffBytes) : null; // XON/XOFF instead of stream SENDMEs
+    this.buffered = 0; // bytes received and not yet read
+    this.xoffReceived = false; // the exit asked us to stop sending
   }
 
   // Queues bytes as DATA cells of at most 498 bytes; they leave as the windows allow.
@@ -116,7 +141,7 @@ export class Stream {
 
   // Resolves with the next chunk of data, or null at the end of the stream.
   read() {
-    if (this.chunks.length) return Promise.resolve(this.chunks.shift());
+    if (this.chunks.length) return Promise.resolve(this.took(this.chunks.shift()));
     if (this.error) return Promise.reject(this.error);
     if (this.ended) return Promise.resolve(null);
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
@@ -132,7 +157,18 @@ export class Stream {
       out.set(c, o);
       o += c.length;
     }
-    return out;
+    return this.took(out);
+  }
+
+  // The reader took chunk: with congestion control, XON once everything was read after an XOFF.
+  took(chunk) {
+    this.buffered -= chunk.length;
+    if (this.flow && this.flow.drained(this.buffered) === 'xon' && !this.circ.closed &&
+        !this.ended) {
+      this.circ.sendRelay(RELAY.XON, this.id, encodeXon(0), this.hop);
+      this.circ.stats.xonSent++;
+    }
+    return chunk;
   }
 
   // Sends END (DONE) if the stream is still open on the circuit.
@@ -148,17 +184,26 @@ export class Stream {
     if (!this.waiter) return;
     const w = this.waiter;
     this.waiter = null;
-    if (this.chunks.length) w.resolve(this.chunks.shift());
+    if (this.chunks.length) w.resolve(this.took(this.chunks.shift()));
     else if (this.error) w.reject(this.error);
     else if (this.ended) w.resolve(null);
     else this.waiter = w;
   }
 
   onData(data) {
+    this.bytesIn += data.length;
+    this.buffered += data.length;
+    this.chunks.push(data);
+    if (this.flow) { // prop 324 4.1: no stream window; XOFF when the reader falls behind
+      if (this.flow.buffered(this.buffered, performance.now()) === 'xoff') {
+        this.circ.sendRelay(RELAY.XOFF, this.id, encodeXoff(), this.hop);
+        this.circ.stats.xoffSent++;
+      }
+      this.wake();
+      return;
+    }
     this.deliverWindow--;
     if (this.deliverWindow < 0) throw new CircuitError('stream', 'stream deliver window below 0');
-    this.bytesIn += data.length;
-    this.chunks.push(data);
     // 7.4: a stream SENDME when the window is at most 450 (we have no flush backlog).
     while (this.deliverWindow <= STREAM_WINDOW - STREAM_INCREMENT) {
       this.circ.sendRelay(RELAY.SENDME, this.id, undefined, this.hop);
@@ -181,7 +226,8 @@ export class Circuit {
     this.relayEarlyLeft = MAX_RELAY_EARLY;
     this.closed = null;
     this.pending = null; // the CREATED2 / EXTENDED2 wait
-    this.stats = { dataCells: 0, circSendmes: 0, streamSendmes: 0, sendmesIn: 0, dataCellsOut: 0 };
+    this.stats = { dataCells: 0, circSendmes: 0, streamSendmes: 0, sendmesIn: 0, dataCellsOut: 0,
+      xoffSent: 0, xonSent: 0, xoffIn: 0, xonIn: 0 };
     this.id = link.newCircId({
       onCell: (c) => this.onCell(c),
       onClose: (e) => this.fail(e, false),
@@ -210,20 +256,25 @@ export class Circuit {
   }
 
   finishHop(hs, reply, stage, info, t0) {
-    let keys;
+    let done;
     try {
-      keys = hs.finish(reply);
+      done = hs.finish(reply);
     } catch (e) {
       const err = new CircuitError(stage, `${info.nickname || 'hop'}: ${e.message}`);
       this.fail(err);
       throw err;
     }
-    this.hops.push(hopState(new Tor1Hop(keys)));
-    this.path.push({ ...info, handshake: hs.name, htype: hs.htype });
+    const { sendmeInc } = done;
+    const cc = sendmeInc
+      ? { sendmeInc, cwnd: info.cc.cwndInit, xoffBytes: info.cc.xoffBytes } : null;
+    this.hops.push(hopState(new Tor1Hop(done.keys), cc));
+    const { cc: _asked, ...rest } = info;
+    this.path.push({ ...rest, handshake: hs.name, htype: hs.htype, sendmeInc });
     const ms = performance.now() - t0;
     this.onEvent({ type: 'circuit', step: stage === 'create' ? 'created' : 'extended',
-      hop: this.hops.length, nickname: info.nickname, handshake: hs.name, htype: hs.htype, ms });
-    return { ms, handshake: hs.name, htype: hs.htype };
+      hop: this.hops.length, nickname: info.nickname, handshake: hs.name, htype: hs.htype, ms,
+      sendmeInc });
+    return { ms, handshake: hs.name, htype: hs.htype, sendmeInc };
   }
 
   // CREATE2 to the first hop: relay identity rsaId (20 bytes), ntor key B (32); info may add
@@ -287,10 +338,11 @@ export class Circuit {
         this.stats.dataCells++;
         hop.deliverWindow--;
         if (hop.deliverWindow < 0) throw new CircuitError('circuit', 'deliver window below 0');
-        if (hop.deliverWindow <= CIRC_WINDOW - CIRC_INCREMENT) {
-          // 7.3.1: authenticated with the digest of this (triggering) DATA cell.
+        if (hop.deliverWindow <= CIRC_WINDOW - hop.recvInc) {
+          // 7.3.1: authenticated with the digest of this (triggering) DATA cell; every
+          // sendme_inc cells with congestion control (prop 324 3.3).
           this.sendRelay(RELAY.SENDME, 0, encodeSendmeV1(hop.lastBackDigest), hi);
-          hop.deliverWindow += CIRC_INCREMENT;
+          hop.deliverWindow += hop.recvInc;
           this.stats.circSendmes++;
         }
         if (s) s.onData(r.data);
@@ -319,6 +371,10 @@ export class Circuit {
         break;
       case RELAY.SENDME:
         this.onSendme(hop, hi, s, r);
+        break;
+      case RELAY.XOFF:
+      case RELAY.XON:
+        this.onFlow(hop, s, r);
         break;
       case RELAY.EXTENDED2:
         if (!this.pending || this.pending.what !== 'extend' || hi !== this.hops.length - 1)
@@ -362,8 +418,15 @@ export class Circuit {
       if (!want) throw new CircuitError('circuit', 'circuit SENDME with nothing to acknowledge');
       if (m.version === 1 && !equalCt(m.digest, want))
         throw new CircuitError('circuit', 'circuit SENDME v1 with a wrong digest');
-      hop.packageWindow += CIRC_INCREMENT;
-      if (hop.packageWindow > CIRC_WINDOW) throw new CircuitError('circuit', 'package window overflow');
+      if (hop.cc) {
+        hop.inFlight -= hop.cc.sendmeInc; // sentDigests had one: inFlight >= sendmeInc
+      } else {
+        hop.packageWindow += CIRC_INCREMENT;
+        if (hop.packageWindow > CIRC_WINDOW)
+          throw new CircuitError('circuit', 'package window overflow');
+      }
+    } else if (s && hop.cc) {
+      // Prop 324 4: no stream SENDMEs with congestion control (tor ignores them too).
     } else if (s) {
       s.packageWindow += STREAM_INCREMENT;
       if (s.packageWindow > STREAM_WINDOW) throw new CircuitError('circuit', 'stream window overflow');
@@ -371,18 +434,42 @@ export class Circuit {
     this.flush();
   }
 
-  // Sends queued DATA while both the stream's and its hop's package windows allow.
+  // Prop 324 4.1: XOFF / XON from the stream's hop stop and resume our sending on it; a
+  // malformed one, or one for a stream without congestion control, closes the circuit.
+  onFlow(hop, s, r) {
+    const isXon = r.cmd === RELAY.XON;
+    if (!s) return; // a stream we already closed
+    if (!hop.cc)
+      throw new CircuitError('circuit', `${isXon ? 'XON' : 'XOFF'} without congestion control`);
+    try {
+      parseFlowBody(r.data, isXon);
+    } catch (e) {
+      throw new CircuitError('circuit', e.message);
+    }
+    s.xoffReceived = !isXon;
+    this.stats[isXon ? 'xonIn' : 'xoffIn']++;
+    if (isXon) this.flush();
+  }
+
+  // Sends queued DATA while the stream and its hop allow: the package windows of 7.3 / 7.4, or
+  // with congestion control the hop's cells in flight and the stream's XOFF.
   flush() {
     for (const s of this.streams.values()) {
       const hop = hopState(this.hops[s.hop]);
-      while (s.outQueue.length && s.packageWindow > 0 && hop.packageWindow > 0 && !this.closed) {
+      const streamOk = () => (hop.cc ? !s.xoffReceived : s.packageWindow > 0);
+      while (s.outQueue.length && streamOk() && hopCanSend(hop) && !this.closed) {
         const d = s.outQueue.shift();
         const digest = this.sendRelay(RELAY.DATA, s.id, d, s.hop);
-        s.packageWindow--;
-        hop.packageWindow--;
         s.bytesOut += d.length;
         this.stats.dataCellsOut++;
-        if (hop.packageWindow % CIRC_INCREMENT === 0) hop.sentDigests.push(digest);
+        if (hop.cc) {
+          hop.inFlight++;
+          if (++hop.sentCells % hop.cc.sendmeInc === 0) hop.sentDigests.push(digest);
+        } else {
+          s.packageWindow--;
+          hop.packageWindow--;
+          if (hop.packageWindow % CIRC_INCREMENT === 0) hop.sentDigests.push(digest);
+        }
       }
     }
   }

@@ -16,11 +16,16 @@
 // CERTS chain proved (link.identity), its protocols the "proto" line of the descriptor it serves
 // itself at /tor/server/authority over BEGIN_DIR (as tor's bridge clients fetch it), read on the
 // directory circuit; opts.bridgeProtocols gives them instead (e.g. with fixed paths).
+// The exit of each circuit is asked for congestion control (prop 324, congestion.js) as tor's
+// client asks it: when the verified consensus's cc_alg is not 0 (with fixed paths: no consensus,
+// tor's defaults) and the exit offers FlowCtrl=2 and ntor-v3; opts.congestionControl = false
+// keeps fixed windows.
 // opts.minCells: keep fetching the consensus over the same circuit (a new stream each time)
 // until that many DATA cells came, so that the download outlasts the 1000-cell circuit window
 // and only completes if the relay accepted our SENDME v1 cells (tor-spec 7.3).
 import { parseBridgeLine } from './bridge_line.js';
-import { Circuit, CircuitError, StreamError } from './circuit.js';
+import { Circuit, CircuitError, StreamError, wantsNtorV3 } from './circuit.js';
+import { ccParams, offersCc } from './congestion.js';
 import { httpRequest } from './http.js';
 import { circuitGetter, loadDirectory } from './directory.js';
 import { choosePath, namedPath } from './path.js';
@@ -221,7 +226,8 @@ export class TorClient {
       try {
         const circ = await this.buildPath(link, path);
         this.onEvent({ type: 'circuit', step: 'built', circId: circ.id, attempt, of: max,
-          path: names, handshakes: circ.path.map((h) => h.handshake) });
+          path: names, handshakes: circ.path.map((h) => h.handshake),
+          congestionControl: circ.path.at(-1).sendmeInc > 0 });
         return circ;
       } catch (e) {
         if (!RETRY_STAGES.has(e.stage)) throw e;
@@ -243,9 +249,14 @@ export class TorClient {
   async buildPath(link, path) {
     const circ = new Circuit(link, { onEvent: this.onEvent, timeoutMs: this.opts.timeoutMs });
     let hop = null;
+    const cc = this.opts.congestionControl === false ? null
+      : ccParams(this.dir?.consensus?.params ?? {});
     try {
       await circ.create(this.bridge.rsaId, this.bridge.ntorKey, this.bridgeHop());
-      for (hop of path) await circ.extend(hop);
+      for (hop of path) {
+        const exit = hop === path.at(-1) && cc && offersCc(hop.protocols) && wantsNtorV3(hop);
+        await circ.extend(exit ? { ...hop, cc } : hop);
+      }
       return circ;
     } catch (e) {
       if (!circ.closed) circ.fail(e);
@@ -306,5 +317,5 @@ export class TorClient {
 function circuitInfo(circ) {
   return { id: circ.id, path: circ.path.map((h) => ({ nickname: h.nickname,
     fingerprint: h.rsaId ? hex(h.rsaId).toUpperCase() : null, handshake: h.handshake,
-    htype: h.htype })) };
+    htype: h.htype, sendmeInc: h.sendmeInc || 0 })) };
 }

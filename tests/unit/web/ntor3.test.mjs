@@ -3,7 +3,7 @@
 // on proposal 332's test vector (X.2) as tests/unit/test_ntor_v3.c has it, read from that file:
 // the client handshake, msg_mac, the relay's message and the first 92 bytes of KEYSTREAM (Df Db
 // Kf Kb KH). A relay side written here from the proposal's formulas reproduces the vector's
-// server handshake from y and SM, then makes authenticated replies whose message is not a
+// server handshake from y and SM (ntor3_relay.mjs), then makes authenticated replies whose message is not a
 // well-formed extension list (or answers a congestion-control request we never made): each is
 // refused, as are short, truncated and altered replies. circuit.js: a hop offering Relay=4 with
 // an Ed25519 identity gets CREATE2 / EXTEND2 htype 3, any other ntor (htype 2).
@@ -12,8 +12,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
-import { ctr } from '@noble/ciphers/aes.js';
 import {
   checkServerExtensions, encodeExtensions, ntor3ClientFinish, ntor3ClientStart, parseExtensions,
   NTOR3_CIRC_VERIFICATION,
@@ -24,6 +22,7 @@ import { CMD } from '../../../src/bridge/web/cell.js';
 import { Tor1Hop } from '../../../src/bridge/web/relay_crypto.js';
 import { decodeRelay, encodeRelay, RELAY } from '../../../src/bridge/web/relay_cell.js';
 import { concat, hex, u16, unhex, utf8 } from '../../../src/bridge/web/bytes.js';
+import { ntor3Server } from './ntor3_relay.mjs';
 
 // The vector of tests/unit/test_ntor_v3.c (#define V_name "hex" ["hex" ...]).
 const C = fs.readFileSync(fileURLToPath(new URL('../test_ntor_v3.c', import.meta.url)), 'utf8');
@@ -37,42 +36,6 @@ for (const n of ['b', 'B', 'ID', 'x', 'X', 'CM', 'VER', 'y', 'Y', 'SM', 'MSG_MAC
 
 const vecStart = () => ntor3ClientStart(V.ID, V.B, { secret: V.x, verification: V.VER,
   message: V.CM });
-
-// ---- the relay side, from proposal 332's formulas (test-only) ----
-const PROTOID = utf8('ntor3-curve25519-sha3_256-1');
-const tw = (s) => utf8('ntor3-curve25519-sha3_256-1:' + s);
-function encap(s) {
-  const o = new Uint8Array(8 + s.length);
-  new DataView(o.buffer).setBigUint64(0, BigInt(s.length));
-  o.set(s, 8);
-  return o;
-}
-const aes = (k, m) => ctr(k, new Uint8Array(16)).encrypt(m);
-
-// Returns {cm (client's plaintext), reply, keys (92)} for onionskin sent to relay (id, b).
-function ntor3Server({ id, b }, onionskin, { y = x25519.utils.randomSecretKey(), sm,
-  ver = NTOR3_CIRC_VERIFICATION } = {}) {
-  const B = x25519.getPublicKey(b);
-  assert.deepEqual(onionskin.slice(0, 32), id, 'NODEID');
-  assert.deepEqual(onionskin.slice(32, 64), B, 'KEYID');
-  const X = onionskin.slice(64, 96);
-  const msg = onionskin.slice(96, -32);
-  const xb = x25519.getSharedSecret(b, X);
-  const ph1 = shake256(concat(encap(tw('kdf_phase1')), xb, id, X, B, PROTOID, encap(ver)),
-    { dkLen: 64 });
-  const mac = sha3_256(concat(encap(tw('msg_mac')), encap(ph1.slice(32)), id, B, X, msg));
-  assert.deepEqual(mac, onionskin.slice(-32), 'client MAC');
-  const cm = aes(ph1.slice(0, 32), msg);
-  const Y = x25519.getPublicKey(y);
-  const si = concat(x25519.getSharedSecret(y, X), xb, id, B, X, Y, PROTOID, encap(ver));
-  const seed = sha3_256(concat(encap(tw('key_seed')), si));
-  const verify = sha3_256(concat(encap(tw('verify')), si));
-  const ks = shake256(concat(encap(tw('kdf_final')), seed), { dkLen: 32 + 92 });
-  const enc = aes(ks.slice(0, 32), sm);
-  const auth = sha3_256(concat(encap(tw('auth_final')), verify, id, B, Y, X, mac, encap(enc),
-    PROTOID, utf8('Server')));
-  return { cm, reply: concat(Y, auth, enc), keys: ks.slice(32) };
-}
 
 test('ntor-v3: client handshake and msg_mac equal the vector of test_ntor_v3.c', () => {
   const st = vecStart();
