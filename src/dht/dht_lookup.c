@@ -14,9 +14,16 @@ static int find(const om_dht_lookup_t *l, const uint8_t id[OM_DHT_ID_LEN])
 }
 
 /* Add id (if new, not ourselves, and closer than the farthest when full) in distance order. */
+static bool was_asked(const om_dht_lookup_t *l, const uint8_t id[OM_DHT_ID_LEN])
+{
+    for (size_t i = 0; i < l->queries; i++)
+        if (!memcmp(l->asked[i], id, OM_DHT_ID_LEN)) return true;
+    return false;
+}
+
 static void add(om_dht_lookup_t *l, const uint8_t id[OM_DHT_ID_LEN], uint8_t depth)
 {
-    if (!memcmp(id, l->self, OM_DHT_ID_LEN) || find(l, id) >= 0) return;
+    if (!memcmp(id, l->self, OM_DHT_ID_LEN) || find(l, id) >= 0 || was_asked(l, id)) return;
     size_t pos = l->n;
     while (pos > 0 && om_dht_distance_cmp(l->target, id, l->cand[pos - 1].id) < 0)
         pos--;
@@ -48,11 +55,13 @@ void om_dht_lookup_init(om_dht_lookup_t *l, const uint8_t self[OM_DHT_ID_LEN],
 size_t om_dht_lookup_next(om_dht_lookup_t *l, uint8_t (*out)[OM_DHT_ID_LEN], size_t max)
 {
     size_t w = 0;
-    for (size_t i = 0; i < l->n && l->in_flight < l->alpha && w < max; i++) {
+    for (size_t i = 0;
+         i < l->n && l->in_flight < l->alpha && w < max && l->queries < OM_DHT_LOOKUP_MAX_QUERIES;
+         i++) {
         if (l->cand[i].state != OM_DHT_CAND_NEW) continue;
         l->cand[i].state = OM_DHT_CAND_ASKED;
         l->in_flight++;
-        l->queries++;
+        memcpy(l->asked[l->queries++], l->cand[i].id, OM_DHT_ID_LEN);
         memcpy(out[w++], l->cand[i].id, OM_DHT_ID_LEN);
     }
     return w;
@@ -83,6 +92,7 @@ void om_dht_lookup_failed(om_dht_lookup_t *l, const uint8_t from[OM_DHT_ID_LEN])
 
 bool om_dht_lookup_done(const om_dht_lookup_t *l)
 {
+    if (l->queries >= OM_DHT_LOOKUP_MAX_QUERIES && l->in_flight == 0) return true;
     int good = 0;
     bool pending = false;
     for (size_t i = 0; i < l->n && good < l->k; i++) {

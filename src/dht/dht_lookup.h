@@ -12,8 +12,15 @@
 
 #include "dht/dht_msg.h"
 
-#define OM_DHT_ALPHA      3
+#define OM_DHT_ALPHA 3
+/* A lookup for records (GET_PROVIDERS) goes on until this many closest candidates answered (it
+ * stops earlier at the first record that verifies): holders that died, or answer without the
+ * record, since it was stored do not end it empty-handed. */
+#define OM_DHT_VALUE_K    16
 #define OM_DHT_LOOKUP_MAX 64 /* candidates kept (the closest) */
+/* Queries one lookup sends at most: a node dropped from the candidates and named again is not
+ * asked twice, and hostile nodes naming each other cannot keep a lookup going. */
+#define OM_DHT_LOOKUP_MAX_QUERIES 128
 
 enum { OM_DHT_CAND_NEW = 0, OM_DHT_CAND_ASKED, OM_DHT_CAND_ANSWERED, OM_DHT_CAND_FAILED };
 
@@ -30,6 +37,7 @@ typedef struct {
     om_dht_cand_t cand[OM_DHT_LOOKUP_MAX]; /* closest first */
     size_t n;
     int in_flight;
+    uint8_t asked[OM_DHT_LOOKUP_MAX_QUERIES][OM_DHT_ID_LEN]; /* everyone queried */
     size_t queries, answers, failures;
     int max_depth; /* deepest answered candidate: the lookup's rounds */
 } om_dht_lookup_t;
@@ -49,7 +57,7 @@ void om_dht_lookup_answer(om_dht_lookup_t *l, const uint8_t from[OM_DHT_ID_LEN],
 /* from did not answer (timeout, circuit failed, malformed answer). */
 void om_dht_lookup_failed(om_dht_lookup_t *l, const uint8_t from[OM_DHT_ID_LEN]);
 /* Done: the k closest candidates that did not fail have all answered, or nothing is left to ask
- * and nothing is in flight. */
+ * and nothing is in flight, or OM_DHT_LOOKUP_MAX_QUERIES were sent and none is in flight. */
 bool om_dht_lookup_done(const om_dht_lookup_t *l);
 /* The up to max closest candidates that answered, closest first. Returns how many. */
 size_t om_dht_lookup_result(const om_dht_lookup_t *l, uint8_t (*out)[OM_DHT_ID_LEN], size_t max);
