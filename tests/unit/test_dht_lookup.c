@@ -3,7 +3,8 @@
  * the network (so no node knows everything): from 3 random seeds, every lookup ends with the
  * true 8 closest nodes to its target, never more than alpha queries in flight; with 20% of the
  * nodes dead (queries to them fail) the result is the 8 closest live nodes; answers from nodes
- * not asked are ignored; a lookup with no seeds is done at once. */
+ * not asked are ignored; a lookup with no seeds is done at once; answers naming ever new closer
+ * IDs (and nodes already asked) end after 128 queries, nobody asked twice. */
 #include <stdlib.h>
 
 #include "test.h"
@@ -138,7 +139,42 @@ static void test_lookup_edges(void)
     CHECK_EQ_INT(l.failures, 1);
 }
 
+/* Hostile answers naming ever new IDs, each closer than the last: the lookup still ends, after
+ * at most OM_DHT_LOOKUP_MAX_QUERIES queries, and asks nobody twice. */
+static void test_lookup_bounded_against_endless_names(void)
+{
+    uint8_t self[OM_DHT_ID_LEN] = {0xff}, target[OM_DHT_ID_LEN] = {0};
+    uint8_t seed[1][OM_DHT_ID_LEN];
+    memset(seed[0], 0x80, OM_DHT_ID_LEN);
+    static om_dht_lookup_t l;
+    om_dht_lookup_init(&l, self, target, 0, 0, (const uint8_t(*)[OM_DHT_ID_LEN])seed, 1);
+    uint32_t next = 0x7fffffff;
+    static uint8_t asked_ids[1000][OM_DHT_ID_LEN];
+    size_t n_asked = 0;
+    for (int guard = 0; guard < 10000 && !om_dht_lookup_done(&l); guard++) {
+        uint8_t ask[OM_DHT_ALPHA][OM_DHT_ID_LEN], names[4][OM_DHT_ID_LEN];
+        size_t q = om_dht_lookup_next(&l, ask, OM_DHT_ALPHA);
+        for (size_t i = 0; i < q; i++) {
+            for (size_t j = 0; j < n_asked; j++)
+                CHECK_MSG(memcmp(asked_ids[j], ask[i], OM_DHT_ID_LEN), "asked twice");
+            if (n_asked < 1000) memcpy(asked_ids[n_asked++], ask[i], OM_DHT_ID_LEN);
+            for (int k = 0; k < 4; k++) { /* three new closer IDs, and the seed again */
+                memset(names[k], 0, OM_DHT_ID_LEN);
+                uint32_t v = k < 3 ? next-- : 0;
+                for (int b = 0; b < 4; b++) /* big-endian: a smaller v is closer to 0 */
+                    names[k][16 + b] = (uint8_t)(v >> (24 - 8 * b));
+                if (k == 3) memcpy(names[k], seed[0], OM_DHT_ID_LEN);
+            }
+            om_dht_lookup_answer(&l, ask[i], (const uint8_t(*)[OM_DHT_ID_LEN])names, 4);
+        }
+    }
+    CHECK(om_dht_lookup_done(&l));
+    CHECK_EQ_INT(l.queries, OM_DHT_LOOKUP_MAX_QUERIES);
+    CHECK_EQ_INT(n_asked, OM_DHT_LOOKUP_MAX_QUERIES);
+}
+
 static const om_test_t tests[] = {
+    OM_TEST(test_lookup_bounded_against_endless_names),
     OM_TEST(test_lookup_finds_closest),
     OM_TEST(test_lookup_with_dead_nodes),
     OM_TEST(test_lookup_edges),
