@@ -19,6 +19,7 @@
 #include "bridge/ws_options.h"
 #include "bridge/ws_relay.h"
 #include "bridge/ws_transport.h"
+#include "dht/dht_service.h"
 #include "or/bridge_line.h"
 #include "or/relay.h"
 #include "or/relay_keys.h"
@@ -37,6 +38,43 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     om_notice("Caught signal %d, exiting cleanly.", (int)sig);
     event_base_loopbreak(arg);
+}
+
+/* The relay's DHT node (dht_service.h): its consensus, and the Ed25519 identities of relays. */
+static const om_consensus_t *relay_consensus(void *arg)
+{
+    return om_relay_consensus(arg);
+}
+
+static bool relay_ed_of(void *arg, const uint8_t fp[20], uint8_t ed[32])
+{
+    return om_relay_node_ed_id(arg, fp, ed);
+}
+
+/* DHTServer: the DHT's stream service in the relay's table, its memory under MaxMemInQueues,
+ * its heartbeat line. NULL on failure (logged). */
+static om_dht_service_t *start_dht_service(struct event_base *base, om_relay_t *rel,
+                                           const om_relay_options_t *ro)
+{
+    om_dht_service_params_t p = {.base = base,
+                                 .self = om_relay_rsa_fp(rel),
+                                 .data_dir = ro->data_dir,
+                                 .consensus = relay_consensus,
+                                 .ed_of = relay_ed_of,
+                                 .arg = rel};
+    om_dht_service_t *v = om_dht_service_new(&p);
+    om_stream_service_t e;
+    om_or_mem_source_t mem = {
+        .name = "dht", .bytes = om_dht_service_bytes, .reclaim = om_dht_service_reclaim, .arg = v};
+    if (v) om_dht_service_entry(v, &e);
+    if (!v || om_relay_add_stream_service(rel, &e) < 0 || om_relay_add_mem_source(rel, &mem) < 0) {
+        om_err("Could not start the DHT service");
+        om_dht_service_free(v);
+        return NULL;
+    }
+    om_relay_set_heartbeat_line(rel, om_dht_service_heartbeat, v);
+    om_notice("DHT: serving %s (DHTServer 1)", OM_DHT_HOSTNAME);
+    return v;
 }
 
 /* Every role's option table (the general ones come with om_config_new). */
@@ -149,11 +187,14 @@ static int run(const om_config_t *cfg, roles_t *r)
     om_relay_t *rel = NULL;
     om_op_t *op = NULL;
     om_ws_server_t *ws = NULL;
+    om_dht_service_t *dht = NULL;
     int rc = 1;
     if (r->relay && !(rel = om_relay_start(base, &r->relay_opt, err, sizeof err))) {
         om_err("Could not start the relay: %s", err);
         goto out;
     }
+    if (rel && r->relay_opt.dht_server && !(dht = start_dht_service(base, rel, &r->relay_opt)))
+        goto out;
     /* WebSocket links go to the relay's link manager: ordinary links of this relay. */
     if (r->ws && rel &&
         !(ws = om_ws_relay_start(base, &r->ws_opt, rel, r->relay_opt.auths, r->relay_opt.n_auths,
@@ -175,6 +216,7 @@ out:
     om_op_free(op);
     om_ws_relay_stop(ws, rel);
     om_relay_free(rel);
+    om_dht_service_free(dht); /* after the relay: its streams are released first */
     event_free(sigint);
     event_free(sigterm);
     event_base_free(base);

@@ -1,5 +1,6 @@
 /* dht_store.c — the records a DHT node holds (dht_store.h). One array, scanned linearly: at most
- * OM_DHT_STORE_TOTAL records, and adds and gets are rare next to the cells a relay moves. */
+ * OM_DHT_STORE_TOTAL records, and adds and gets are rare next to the cells a relay moves. The
+ * array grows as records arrive (doubling), so an idle node holds next to nothing. */
 #include "dht/dht_store.h"
 
 #include <stdbool.h>
@@ -10,8 +11,8 @@
 
 struct om_dht_store {
     size_t per_key, per_publisher, total;
-    size_t n;
-    om_dht_record_t *recs; /* total entries */
+    size_t n, cap;
+    om_dht_record_t *recs; /* cap entries, n used */
 };
 
 om_dht_store_t *om_dht_store_new(size_t max_per_key, size_t max_per_publisher, size_t max_total)
@@ -21,11 +22,6 @@ om_dht_store_t *om_dht_store_new(size_t max_per_key, size_t max_per_publisher, s
     s->per_key = max_per_key ? max_per_key : OM_DHT_STORE_PER_KEY;
     s->per_publisher = max_per_publisher ? max_per_publisher : OM_DHT_STORE_PER_PUBLISHER;
     s->total = max_total ? max_total : OM_DHT_STORE_TOTAL;
-    s->recs = calloc(s->total, sizeof *s->recs);
-    if (!s->recs) {
-        free(s);
-        return NULL;
-    }
     return s;
 }
 
@@ -75,6 +71,14 @@ int om_dht_store_add(om_dht_store_t *s, const om_dht_record_t *r, uint64_t now)
         om_dht_store_expire(s, now);
         if (s->n >= s->total) return OM_DHT_ADDED_LIMIT;
     }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        if (cap > s->total) cap = s->total;
+        om_dht_record_t *g = realloc(s->recs, cap * sizeof *g);
+        if (!g) return OM_DHT_ADDED_LIMIT;
+        s->recs = g;
+        s->cap = cap;
+    }
     s->recs[s->n++] = *r;
     return OM_DHT_ADDED_OK;
 }
@@ -102,4 +106,31 @@ size_t om_dht_store_get(const om_dht_store_t *s, const uint8_t key[OM_DHT_ID_LEN
 size_t om_dht_store_count(const om_dht_store_t *s)
 {
     return s->n;
+}
+
+size_t om_dht_store_bytes(const om_dht_store_t *s)
+{
+    return sizeof *s + s->cap * sizeof *s->recs;
+}
+
+size_t om_dht_store_reclaim(om_dht_store_t *s)
+{
+    if (!s->n) return 0;
+    size_t worst = 0;
+    for (size_t i = 1; i < s->n; i++)
+        if (s->recs[i].expires < s->recs[worst].expires) worst = i;
+    drop(s, worst);
+    if (s->n <= s->cap / 4) { /* give memory back once mostly empty */
+        size_t cap = s->cap / 2;
+        om_dht_record_t *g = cap ? realloc(s->recs, cap * sizeof *g) : NULL;
+        if (!cap) {
+            free(s->recs);
+            s->recs = NULL;
+            s->cap = 0;
+        } else if (g) {
+            s->recs = g;
+            s->cap = cap;
+        }
+    }
+    return sizeof *s->recs;
 }

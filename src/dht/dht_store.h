@@ -28,5 +28,9 @@ size_t om_dht_store_get(const om_dht_store_t *s, const uint8_t key[OM_DHT_ID_LEN
 /* Drop what expired by now; returns how many were dropped. */
 size_t om_dht_store_expire(om_dht_store_t *s, uint64_t now);
 size_t om_dht_store_count(const om_dht_store_t *s);
+/* For MaxMemInQueues: the bytes the store holds, and dropping the record that expires first
+ * (bytes freed; 0 if empty). */
+size_t om_dht_store_bytes(const om_dht_store_t *s);
+size_t om_dht_store_reclaim(om_dht_store_t *s);
 
 #endif

@@ -35,6 +35,9 @@
 typedef struct {
     uint64_t link, linkauth, relay, flowctrl, cons, desc, dircache, microdesc, hsdir, hsintro,
         hsrend, padding, conflux;
+    /* "OnionMeshDht": a relay serving onionmesh's DHT (doc/dht.md, "Membership"); tor's
+     * authorities carry unknown names from a descriptor's "proto" line into "pr" verbatim. */
+    uint64_t onionmesh_dht;
     bool unknown; /* a protocol name not listed above appeared with at least one version */
 } om_protover_t;
 /* Parse "Cons=1-2 Desc=1-2 Link=3-5 ..." into masks (entries separated by spaces or tabs;

@@ -26,6 +26,7 @@ static uint64_t *slot(om_protover_t *p, const char *name, size_t n)
         {"HSRend", offsetof(om_protover_t, hsrend)},
         {"Padding", offsetof(om_protover_t, padding)},
         {"Conflux", offsetof(om_protover_t, conflux)},
+        {"OnionMeshDht", offsetof(om_protover_t, onionmesh_dht)},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == n && memcmp(names[i].name, name, n) == 0)
@@ -108,6 +109,7 @@ bool om_protover_covers(const om_protover_t *have, const om_protover_t *need)
     COVERS(desc);
     COVERS(dircache);
     COVERS(microdesc);
+    COVERS(onionmesh_dht);
     COVERS(hsdir);
     COVERS(hsintro);
     COVERS(hsrend);

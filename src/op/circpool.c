@@ -44,6 +44,8 @@ typedef struct waiter {
     void *arg;
     time_t since;
     bool *served; /* om_circpool_get's "answered before I returned" flag, while it runs */
+    bool pinned;  /* om_circpool_get_to: the circuit's last hop must be `last` */
+    uint8_t last[20];
 } waiter_t;
 
 static void progress(om_circpool_t *p, int pct, const char *tag, const char *summary)
@@ -102,11 +104,16 @@ static bool isolation_ok(const pcirc_t *pc, const char *iso)
     return strcmp(pc->isolation, iso) == 0;
 }
 
-static bool circ_usable_for(om_circpool_t *p, const pcirc_t *pc, uint16_t port, const char *iso)
+/* last: a waiter of om_circpool_get_to (only circuits built to that last hop for such waiters),
+ * NULL: an ordinary one (never those). */
+static bool circ_usable_for(om_circpool_t *p, const pcirc_t *pc, uint16_t port, const char *iso,
+                            const uint8_t *last)
 {
     if (!pc->built || pc->unusable || !pc->circ || pc->is_leg || pc->cfx_wait) return false;
     if (pc->dirty_since && pc->dirty_since + p->o.max_circuit_dirtiness_s < time(NULL))
         return false;
+    if (pc->pinned != (last != NULL)) return false;
+    if (last) return !memcmp(pc->path[2].rsa_fp, last, 20) && isolation_ok(pc, iso);
     return isolation_ok(pc, iso) && exit_allows(p, pc, port);
 }
 
@@ -387,13 +394,37 @@ static bool some_relay_exits_to(const om_circpool_t *p, uint16_t port)
  * conflux_get_circ_for_conn comes first), else any usable circuit. */
 static pcirc_t *circuit_for(om_circpool_t *p, const waiter_t *w)
 {
+    const uint8_t *last = w->pinned ? w->last : NULL;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
-        if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation)) return pc;
+        if (pc->has_isolation && circ_usable_for(p, pc, w->port, w->isolation, last)) return pc;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
-        if (pc->cfx && circ_usable_for(p, pc, w->port, w->isolation)) return pc;
+        if (pc->cfx && circ_usable_for(p, pc, w->port, w->isolation, last)) return pc;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next)
-        if (circ_usable_for(p, pc, w->port, w->isolation)) return pc;
+        if (circ_usable_for(p, pc, w->port, w->isolation, last)) return pc;
     return NULL;
+}
+
+/* The running relay a pinned waiter wants as last hop, NULL if the consensus lacks it. */
+static const om_routerstatus_t *pinned_target(const om_circpool_t *p, const waiter_t *w)
+{
+    const om_consensus_t *c = p->o.nodes->consensus;
+    const om_routerstatus_t *rs = c ? om_consensus_find(c, w->last) : NULL;
+    return rs && (rs->flags & OM_RS_RUNNING) && rs->md ? rs : NULL;
+}
+
+/* A circuit whose last hop is rs (om_circpool_get_to). */
+static bool launch_to(om_circpool_t *p, const om_routerstatus_t *rs)
+{
+    if (!om_cp_launch_allowed(p, 1)) return false;
+    const om_routerstatus_t *hops[3];
+    om_path_request_t req = {.want_ntor_v3 = true, .last = rs};
+    const om_transport_factory_t *factory;
+    if (!om_cp_select_path(p, &req, hops, &factory)) return false;
+    pcirc_t *pc = om_cp_new(p, 0, hops);
+    if (!pc) return false;
+    pc->pinned = true;
+    om_cp_connect(p, pc, factory);
+    return true;
 }
 
 /* Answer one waiter that can be answered (unlinked first: its callback may get or cancel other
@@ -404,7 +435,9 @@ static bool serve_one(om_circpool_t *p, time_t now)
         waiter_t *w = *pp;
         pcirc_t *found = circuit_for(p, w);
         const char *err = NULL;
-        if (!found && !some_relay_exits_to(p, w->port))
+        if (!found && w->pinned && !pinned_target(p, w))
+            err = "that relay is not a running relay of the consensus";
+        else if (!found && !some_relay_exits_to(p, w->port))
             err = "no Tor relay allows exits to that port";
         else if (!found && w->since + WAIT_TIMEOUT_S < now)
             err = "no circuit could be built in time";
@@ -462,8 +495,15 @@ static void maintain_once(om_circpool_t *p)
      * still linking do not count (tor launches a general circuit, not a set, for a stream). */
     for (waiter_t *w = p->waiters; w; w = w->next) {
         bool pending = false;
+        if (w->pinned) {
+            for (pcirc_t *pc = p->circs; pc && !pending; pc = pc->next)
+                pending = !pc->built && pc->pinned && !memcmp(pc->path[2].rsa_fp, w->last, 20);
+            const om_routerstatus_t *rs = pending ? NULL : pinned_target(p, w);
+            if (rs) launch_to(p, rs);
+            continue;
+        }
         for (pcirc_t *pc = p->circs; pc && !pending; pc = pc->next)
-            pending = !pc->built && !pc->is_leg && !pc->want_set &&
+            pending = !pc->built && !pc->pinned && !pc->is_leg && !pc->want_set &&
                       (pc->port_hint == w->port || pc->port_hint == 0) &&
                       exit_allows(p, pc, w->port);
         if (!pending) launch(p, w->port);
@@ -472,7 +512,7 @@ static void maintain_once(om_circpool_t *p)
      * sets (built, linking or ready) as well. */
     int clean = 0, clean_sets = 0;
     for (pcirc_t *pc = p->circs; pc; pc = pc->next) {
-        if (pc->dirty_since || pc->unusable || pc->is_leg) continue;
+        if (pc->dirty_since || pc->unusable || pc->is_leg || pc->pinned) continue;
         if (pc->want_set)
             clean_sets++;
         else
@@ -586,13 +626,17 @@ void om_circpool_stats(const om_circpool_t *p, om_circpool_stats_t *out)
         out->waiters++;
 }
 
-void *om_circpool_get(om_circpool_t *p, uint16_t port, const char *isolation, om_circ_wait_cb cb,
-                      void *arg)
+static void *get_circ(om_circpool_t *p, uint16_t port, const uint8_t *last, const char *isolation,
+                      om_circ_wait_cb cb, void *arg)
 {
     waiter_t *w = calloc(1, sizeof *w);
     if (!w) {
         cb(NULL, "out of memory", arg);
         return NULL;
+    }
+    if (last) {
+        w->pinned = true;
+        memcpy(w->last, last, 20);
     }
     w->port = port;
     w->isolation = isolation ? strdup(isolation) : NULL;
@@ -612,6 +656,18 @@ void *om_circpool_get(om_circpool_t *p, uint16_t port, const char *isolation, om
     if (served) return NULL;
     w->served = NULL;
     return w;
+}
+
+void *om_circpool_get(om_circpool_t *p, uint16_t port, const char *isolation, om_circ_wait_cb cb,
+                      void *arg)
+{
+    return get_circ(p, port, NULL, isolation, cb, arg);
+}
+
+void *om_circpool_get_to(om_circpool_t *p, const uint8_t last_hop[20], const char *isolation,
+                         om_circ_wait_cb cb, void *arg)
+{
+    return get_circ(p, 0, last_hop, isolation, cb, arg);
 }
 
 void om_circpool_cancel(om_circpool_t *p, void *handle)

@@ -53,6 +53,13 @@ void om_circpool_dir_changed(om_circpool_t *p);
 typedef void (*om_circ_wait_cb)(om_circuit_t *circ, const char *err, void *arg);
 void *om_circpool_get(om_circpool_t *p, uint16_t port, const char *isolation, om_circ_wait_cb cb,
                       void *arg);
+/* The same for a circuit whose last hop is the relay last_hop (RSA fingerprint): a DHT node to
+ * ask over a 3-hop circuit (doc/dht.md, "Transport"). Such circuits are built on demand through
+ * a guard and a middle unrelated to it, kept and reused only for this relay and isolation key,
+ * never given to ordinary streams. cb gets NULL at once if the relay is not running in the
+ * consensus. */
+void *om_circpool_get_to(om_circpool_t *p, const uint8_t last_hop[20], const char *isolation,
+                         om_circ_wait_cb cb, void *arg);
 void om_circpool_cancel(om_circpool_t *p, void *handle);
 /* A stream on circ failed in a way that says the circuit is bad (timeouts): stop using it. */
 void om_circpool_mark_unusable(om_circpool_t *p, om_circuit_t *circ);

@@ -20,6 +20,7 @@ typedef struct pcirc {
     om_circuit_t *circ;
     void *chan_req;
     bool built, unusable;
+    bool pinned; /* built for om_circpool_get_to: its last hop is path[2], no exit policy */
     uint16_t port_hint;
     om_hop_target_t path[3];
     char names[3][20];

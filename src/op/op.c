@@ -320,3 +320,13 @@ uint16_t om_op_socks_port(const om_op_t *op)
 {
     return op->socks ? om_socks_server_port(op->socks) : 0;
 }
+
+struct om_circpool *om_op_circpool(om_op_t *op)
+{
+    return op->pool;
+}
+
+const om_consensus_t *om_op_consensus(const om_op_t *op)
+{
+    return op->have_enough_dir ? op->nodes.consensus : NULL;
+}

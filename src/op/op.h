@@ -5,6 +5,7 @@
 #define OM_OP_OP_H
 
 #include <stdbool.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,5 +67,10 @@ om_op_t *om_op_start_shared(struct event_base *base, const om_op_options_t *opt,
 void om_op_free(om_op_t *op);
 int om_op_bootstrap_percent(const om_op_t *op);
 uint16_t om_op_socks_port(const om_op_t *op);
+/* For modules built on the OP (the DHT client, dht.h): its circuit pool (NULL before the
+ * directory is ready) and its verified consensus with microdescriptors (NULL until then). */
+struct om_circpool;
+struct om_circpool *om_op_circpool(om_op_t *op);
+const om_consensus_t *om_op_consensus(const om_op_t *op);
 
 #endif

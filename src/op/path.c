@@ -96,7 +96,8 @@ int om_path_select(const om_nodelist_t *nl, om_guards_t *g, const om_path_opts_t
     if (req->first) f.chosen[f.n_chosen++] = req->first;
     /* path-spec 2.1: choose the exit first (it is the most constrained), then the guard, then
      * the middle. */
-    const om_routerstatus_t *exit = choose(nl, &f, OM_POS_EXIT);
+    const om_routerstatus_t *exit = req->last ? req->last : choose(nl, &f, OM_POS_EXIT);
+    if (req->last && req->first && om_path_related(req->first, req->last, false)) exit = NULL;
     if (!exit) {
         if (req->port)
             snprintf(err, errlen, "no usable exit allows port %u", req->port);

@@ -27,6 +27,10 @@ typedef struct {
     /* A fixed first hop (a bridge, UseBridges): no guard is picked, and the exit and middle
      * are unrelated to it (not itself, its family or, if enforced, its /16). NULL: a guard. */
     const om_routerstatus_t *first;
+    /* A fixed last hop (a DHT node asked over the circuit, doc/dht.md "Transport"): no exit is
+     * picked and no exit policy applies (the stream goes to a service of that relay); guard and
+     * middle are unrelated to it. NULL: an exit for port. */
+    const om_routerstatus_t *last;
 } om_path_request_t;
 
 /* Choose a 3-hop path: out[0] guard (from the guard set g, which may sample new guards),

@@ -47,6 +47,7 @@ void om_heartbeat_log(om_heartbeat_t *h)
               "%s. %u links open (%u inbound).",
               up, st.circuits, sent, rcvd, st.links, st.links_inbound);
     om_notice("Heartbeat: DoS mitigation since startup: %s.", st.dos);
+    if (st.dht[0]) om_notice("Heartbeat: DHT: %s.", st.dht);
 }
 
 static void tick(evutil_socket_t fd, short what, void *arg)

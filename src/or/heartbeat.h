@@ -1,6 +1,7 @@
 /* heartbeat.h — the relay's heartbeat (tor's status.c log_heartbeat, `man tor` HeartbeatPeriod):
  * every period a notice "Heartbeat: Tor's uptime is ..., with N circuits open. I've sent ... and
- * received ...", then tor's "Heartbeat: DoS mitigation since startup: ..." line. The first one
+ * received ...", then tor's "Heartbeat: DoS mitigation since startup: ..." line, then (when the
+ * relay serves the DHT) a "Heartbeat: DHT: ..." line. The first one
  * comes one period after start, as tor's. The numbers come from the owner's status callback. */
 #ifndef OM_OR_HEARTBEAT_H
 #define OM_OR_HEARTBEAT_H
@@ -16,6 +17,7 @@ typedef struct {
     uint64_t bytes_written, bytes_read;
     unsigned links, links_inbound; /* open or opening now */
     char dos[768];                 /* the DoS line after "DoS mitigation since startup: " */
+    char dht[256]; /* if not empty: the DHT's line after "Heartbeat: DHT: " (dht_service.h) */
 } om_heartbeat_status_t;
 
 typedef void (*om_heartbeat_status_fn)(void *arg, om_heartbeat_status_t *st);

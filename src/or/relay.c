@@ -55,7 +55,8 @@
  * Ed25519 link authentication, CREATE2/EXTEND2 with ntor and ntor-v3 (Relay=2 and 4; not
  * Relay=3, extending over IPv6), consensus and descriptor formats; as a directory cache BEGIN_DIR
  * with consensus and microdescriptor downloads (DirCache=1; 2 is consensus diffs); as an exit
- * authenticated SENDMEs (FlowCtrl=1) and congestion control with XON/XOFF (FlowCtrl=2). */
+ * authenticated SENDMEs (FlowCtrl=1) and congestion control with XON/XOFF (FlowCtrl=2); with
+ * DHTServer, onionmesh's DHT (OnionMeshDht=1, doc/dht.md "Membership"). */
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz);
 static unsigned link_cap(void);
 
@@ -93,6 +94,8 @@ struct om_relay {
     char *own_desc;      /* the descriptor we last built */
     void (*desc_cb)(void *arg, const char *desc);
     void *desc_cb_arg;
+    void (*hb_extra)(void *arg, char *line, size_t len); /* a stream service's heartbeat line */
+    void *hb_extra_arg;
 };
 
 static unsigned link_cap(void)
@@ -110,8 +113,54 @@ static unsigned link_cap(void)
 
 static void relay_proto(const om_relay_t *r, char *out, size_t outsz)
 {
-    snprintf(out, outsz, "Cons=1-2 Desc=1-2 %s%sLink=4-5 LinkAuth=3 Microdesc=1-2 Relay=2,4",
-             r->dircache ? "DirCache=1 " : "", r->exit ? "FlowCtrl=1-2 " : "");
+    snprintf(out, outsz, "Cons=1-2 Desc=1-2 %s%sLink=4-5 LinkAuth=3 Microdesc=1-2 %sRelay=2,4",
+             r->dircache ? "DirCache=1 " : "", r->exit ? "FlowCtrl=1-2 " : "",
+             r->opt->dht_server ? "OnionMeshDht=1 " : "");
+}
+
+int om_relay_add_stream_service(om_relay_t *r, const om_stream_service_t *svc)
+{
+    return om_or_streams_add_service(r->streams, svc);
+}
+
+int om_relay_add_mem_source(om_relay_t *r, const om_or_mem_source_t *src)
+{
+    return om_or_oom_add(r->oom, src);
+}
+
+void om_relay_set_heartbeat_line(om_relay_t *r, void (*fn)(void *arg, char *line, size_t len),
+                                 void *arg)
+{
+    r->hb_extra = fn;
+    r->hb_extra_arg = arg;
+}
+
+const om_consensus_t *om_relay_consensus(const om_relay_t *r)
+{
+    const om_dir_store_t *st = r->dircache ? om_dircache_store(r->dircache) : NULL;
+    return st ? st->md_consensus : NULL;
+}
+
+bool om_relay_node_ed_id(const om_relay_t *r, const uint8_t fp[20], uint8_t ed[32])
+{
+    const om_dir_store_t *st = r->dircache ? om_dircache_store(r->dircache) : NULL;
+    const om_consensus_t *c = st ? st->md_consensus : NULL;
+    const om_routerstatus_t *rs = c ? om_consensus_find(c, fp) : NULL;
+    const om_dir_md_t *md =
+        rs && !(rs->flags & OM_RS_NOEDCONSENSUS) ? om_dir_store_find_md(st, rs->md_digest) : NULL;
+    if (!md || !md->text) return false;
+    size_t n = 0;
+    char err[128];
+    om_microdesc_t *m = om_microdesc_parse_many(md->text, md->len, &n, err, sizeof err);
+    bool ok = m && n == 1 && m->has_ed;
+    if (ok) memcpy(ed, m->ed_id, 32);
+    if (m) om_microdesc_free_array(m, n);
+    return ok;
+}
+
+const uint8_t *om_relay_rsa_fp(const om_relay_t *r)
+{
+    return r->keys.rsa_fp;
 }
 
 uint16_t om_relay_or_port(const om_relay_t *r)
@@ -172,6 +221,7 @@ static void heartbeat_status(void *arg, om_heartbeat_status_t *st)
     om_relay_bw_totals(r->bw, &st->bytes_read, &st->bytes_written);
     st->links = om_linkmgr_count(r->links);
     st->links_inbound = om_linkmgr_count_inbound(r->links);
+    if (r->hb_extra) r->hb_extra(r->hb_extra_arg, st->dht, sizeof st->dht);
 }
 
 /* ---------------------------------------------------------------- publication */

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dir/consensus.h"
+#include "or/or_oom.h"
 #include "or/relay_options.h"
+#include "or/stream_service.h"
 
 struct event_base;
 typedef struct om_relay om_relay_t;
@@ -18,6 +21,22 @@ typedef struct om_relay om_relay_t;
 om_relay_t *om_relay_start(struct event_base *base, const om_relay_options_t *opt, char *err,
                            size_t errlen);
 void om_relay_free(om_relay_t *r);
+/* A stream service (stream_service.h: e.g. the DHT on "dht.onionmesh.invalid") in the relay's
+ * service table, and the memory it holds under MaxMemInQueues (or_oom.h). 0 or -1 (table full,
+ * name taken). Call after om_relay_start, before the loop runs. */
+int om_relay_add_stream_service(om_relay_t *r, const om_stream_service_t *svc);
+int om_relay_add_mem_source(om_relay_t *r, const om_or_mem_source_t *src);
+/* fn(arg, line, len) fills a line the heartbeat logs after "Heartbeat: DHT: " (one source). */
+void om_relay_set_heartbeat_line(om_relay_t *r, void (*fn)(void *arg, char *line, size_t len),
+                                 void *arg);
+/* The verified microdescriptor consensus the relay's directory cache holds (NULL: none yet, or
+ * DirCache 0). Read it again when needed: a newer one replaces it. */
+const om_consensus_t *om_relay_consensus(const om_relay_t *r);
+/* The Ed25519 identity the consensus's microdescriptor lists for the relay fp: true (ed set),
+ * or false (not in the consensus, no microdescriptor, NoEdConsensus). */
+bool om_relay_node_ed_id(const om_relay_t *r, const uint8_t fp[20], uint8_t ed[32]);
+/* The relay's RSA identity fingerprint (20 bytes): its DHT node ID. */
+const uint8_t *om_relay_rsa_fp(const om_relay_t *r);
 /* The port the ORPort listener is bound to (useful with "ORPort auto"). */
 uint16_t om_relay_or_port(const om_relay_t *r);
 /* The relay's link manager, for an onion proxy in the same process to share. */

@@ -144,6 +144,10 @@ static const om_config_option_t relay_options[] = {
     {.name = "DirCache", .type = OM_CONF_BOOL, .def = "1", .min = 0, .max = 1,
      .help = "If 1 (and a relay), cache directory documents and serve them to clients over "
              "BEGIN_DIR."},
+    {.name = "DHTServer", .type = OM_CONF_BOOL, .def = "1", .min = 0, .max = 1,
+     .help = "If 1 (and a relay), serve onionmesh's DHT (doc/dht.md) on streams to "
+             "dht.onionmesh.invalid and say so in the descriptor's proto line (OnionMeshDht=1), "
+             "which the authorities carry into the consensus."},
     {.name = "MaxMemInQueues", .type = OM_CONF_MEMUNIT, .def = "0", .min = 0, .max = I64MAX,
      .help = "Memory for queued cells before the relay kills circuits (0 = pick from RAM)."},
     {.name = "HeartbeatPeriod", .type = OM_CONF_INTERVAL, .def = "6 hours", .min = 0,
@@ -308,6 +312,7 @@ int om_relay_options_from_config(const om_config_t *cfg, om_relay_options_t *o, 
     o->relay_bandwidth_rate = (uint64_t)om_config_get_int(cfg, "RelayBandwidthRate");
     o->relay_bandwidth_burst = (uint64_t)om_config_get_int(cfg, "RelayBandwidthBurst");
     o->dir_cache = om_config_get_bool(cfg, "DirCache") == 1;
+    o->dht_server = om_config_get_bool(cfg, "DHTServer") == 1;
     o->max_mem_in_queues = (uint64_t)om_config_get_int(cfg, "MaxMemInQueues");
     o->heartbeat_period = om_config_get_int(cfg, "HeartbeatPeriod");
     om_dos_options_from_config(cfg, &o->dos);

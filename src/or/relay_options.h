@@ -42,6 +42,7 @@ typedef struct {
     uint64_t bandwidth_rate, bandwidth_burst;             /* BandwidthRate/Burst, bytes */
     uint64_t relay_bandwidth_rate, relay_bandwidth_burst; /* 0: no separate limit */
     bool dir_cache;                                       /* DirCache */
+    bool dht_server;                                      /* DHTServer */
     uint64_t max_mem_in_queues; /* MaxMemInQueues, bytes; 0 = pick from RAM */
     om_dir_authority_t *auths;  /* DirAuthority (or the defaults) */
     size_t n_auths;
