@@ -88,6 +88,8 @@ check provide_stores_at_8_nodes [ "$(echo "$out" | tail -1)" = "stored at 8 of 8
 out=$("$DHT" -f "$WORK/client2/torrc" find "$KEY" 2>&1)
 check other_client_finds_provider [ "$(echo "$out" | grep '^provider' | cut -d' ' -f2)" = "$FP0" ] ||
     echo "# $(echo "$out" | tail -3 | tr '\n' ' ')"
+out=$("$DHT" -f "$WORK/client2/torrc" --alpha 1 find "$KEY" 2>&1)
+check finds_provider_with_alpha_1 [ "$(echo "$out" | grep '^provider' | cut -d' ' -f2)" = "$FP0" ]
 # Every query went over a 3-hop circuit whose last hop is an onionmesh relay.
 built=$(grep -c "Circuit [0-9]* built: .* -> .* -> omrelay" "$WORK/client2/info.log")
 check find_used_3_hop_circuits_to_dht_nodes [ "$built" -ge 1 ]

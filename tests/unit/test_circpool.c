@@ -3,7 +3,8 @@
  * and path selection: nothing before the directory suffices, prebuilt circuits and bootstrap
  * progress, a stream end to end through a circuit it hands out, isolation keys, circuits marked
  * unusable, dirtiness, exit ports (relays whose policy rejects one, a port no exit allows, cancel),
- * back-off while builds fail and recovery, and freeing the pool with waiters and circuits pending.
+ * back-off while builds fail and recovery, freeing the pool with waiters and circuits pending, and
+ * circuits to a chosen last hop (om_circpool_get_to).
  * Every relay rejects port 9 (NO_EXIT_PORT); an echo server on 127.0.0.1 is the destination. */
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +411,44 @@ FIX_TEST(test_stream_end_to_end)
     CHECK(!om_circuit_has_streams(c));
 }
 
+/* om_circpool_get_to (the DHT's queries): a 3-hop circuit whose last hop is the relay asked (the
+ * echo stream leaves through that relay, for two different relays), reused for the same relay
+ * and key, never handed to an ordinary stream; a relay not in the consensus is refused at once. */
+FIX_TEST(test_get_to_pins_last_hop)
+{
+    WAIT_SETTLED(f, PREBUILT);
+    for (int want = 0; want < 4; want += 3) {
+        minnet_relay_stats_t rs;
+        minnet_relay_stats(&f->net, want, &rs);
+        got_t g, again, plain;
+        memset(&g, 0, sizeof g);
+        om_circpool_get_to(f->pool, rs.rsa_fp, "dht", got_cb, &g);
+        OM_TEST_WAIT_FOR(base, g.calls, WAIT_MS);
+        CHECK_MSG(g.calls == 1 && g.circ, "no circuit to relay %d: %s", want, g.err);
+        CHECK_EQ_INT(om_circuit_n_hops(g.circ), 3);
+        static xfer_t x;
+        int exit;
+        const char *err = echo_through(f, &x, g.circ, 1000, &exit);
+        CHECK_MSG(!err, "%s", err);
+        CHECK_EQ_INT(exit, want);
+        om_stream_close(x.s, OM_END_DONE);
+        memset(&again, 0, sizeof again);
+        om_circpool_get_to(f->pool, rs.rsa_fp, "dht", got_cb, &again);
+        OM_TEST_WAIT_FOR(base, again.calls, WAIT_MS);
+        CHECK(again.circ == g.circ);
+        for (int i = 0; i < 3; i++) { /* ordinary streams never get it */
+            CHECK(get_wait(f, NULL, &plain) != NULL);
+            CHECK(plain.circ != g.circ);
+        }
+    }
+    uint8_t nobody[20];
+    memset(nobody, 0x5a, sizeof nobody);
+    got_t none;
+    memset(&none, 0, sizeof none);
+    CHECK(om_circpool_get_to(f->pool, nobody, "dht", got_cb, &none) == NULL);
+    CHECK(none.calls == 1 && !none.circ && strstr(none.err, "not a running relay"));
+}
+
 /* Different isolation keys get different circuits, the same key the same one; no key is its
  * own class. */
 FIX_TEST(test_isolation)
@@ -772,6 +811,7 @@ static const om_test_t tests[] = {
     OM_TEST(test_prebuilt_and_progress),
     OM_TEST(test_stream_end_to_end),
     OM_TEST(test_isolation),
+    OM_TEST(test_get_to_pins_last_hop),
     OM_TEST(test_mark_unusable),
     OM_TEST(test_conflux_sets_never_hold_streams),
     OM_TEST(test_conflux_off_no_sets),

@@ -1,12 +1,13 @@
 /* tools/dht-client/dht_client.c — onionmesh-dht: the DHT's C API (src/dht/dht.h) from the command
  * line, over an onion proxy of its own (its torrc: DataDirectory, DirAuthority lines ...), so
  * that queries leave through 3-hop circuits:
- *   onionmesh-dht -f TORRC [--timeout S] provide KEYHEX RELAY_DATA_DIR [CLAIMED_FP]
+ *   onionmesh-dht -f TORRC [--timeout S] [--alpha N] provide KEYHEX RELAY_DATA_DIR [CLAIMED_FP]
  *       announce that the relay whose keys are in RELAY_DATA_DIR/keys provides KEYHEX (the
  *       record is signed with that relay's Ed25519 identity); prints "stored at N of M nodes".
  *       CLAIMED_FP (tests): name another relay as the provider, a record nodes must refuse
- *   onionmesh-dht -f TORRC [--timeout S] find KEYHEX
+ *   onionmesh-dht -f TORRC [--timeout S] [--alpha N] find KEYHEX
  *       prints "provider FINGERPRINT expires UNIXTIME" for each provider found
+ * --alpha N: queries in flight per lookup (1..16, default 3).
  * Exit status 0 on success (stored at one node at least / a provider found), 1 otherwise. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ typedef struct {
     uint8_t key[20];
     om_relay_keys_t keys;
     uint8_t claimed[20];
-    int rc;
+    int rc, alpha;
     struct event *poll;
 } app_t;
 
@@ -89,7 +90,8 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
                          .get_circ = get_circ,
                          .cancel_circ = cancel_circ,
                          .consensus = consensus,
-                         .arg = a};
+                         .arg = a,
+                         .alpha = a->alpha};
     a->dht = om_dht_new(&p);
     int r = !a->dht      ? -1
             : a->provide ? om_dht_provide(a->dht, a->key, &a->keys.ed_id, a->claimed, stored, a)
@@ -112,9 +114,10 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: onionmesh-dht -f TORRC [--timeout S] provide KEYHEX RELAY_DATA_DIR "
-                    "[CLAIMED_FP]\n"
-                    "       onionmesh-dht -f TORRC [--timeout S] find KEYHEX\n");
+    fprintf(stderr,
+            "usage: onionmesh-dht -f TORRC [--timeout S] [--alpha N] provide KEYHEX RELAY_DATA_DIR "
+            "[CLAIMED_FP]\n"
+            "       onionmesh-dht -f TORRC [--timeout S] [--alpha N] find KEYHEX\n");
     return 2;
 }
 
@@ -139,17 +142,19 @@ static int start_op(app_t *a, const char *torrc)
 int main(int argc, char **argv)
 {
     const char *torrc = NULL;
-    int timeout_s = 120, i = 1;
+    int timeout_s = 120, alpha = 0, i = 1;
     for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
         if (!strcmp(argv[i], "-f"))
             torrc = argv[i + 1];
         else if (!strcmp(argv[i], "--timeout"))
             timeout_s = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--alpha"))
+            alpha = atoi(argv[i + 1]);
         else
             return usage();
     }
-    app_t a = {.rc = 1};
-    if (!torrc || i + 2 > argc || timeout_s <= 0) return usage();
+    app_t a = {.rc = 1, .alpha = alpha};
+    if (!torrc || i + 2 > argc || timeout_s <= 0 || alpha < 0 || alpha > 16) return usage();
     a.provide = !strcmp(argv[i], "provide");
     if ((!a.provide && strcmp(argv[i], "find")) || (a.provide && i + 3 != argc && i + 4 != argc) ||
         (!a.provide && i + 2 != argc) || strlen(argv[i + 1]) != 40 ||
