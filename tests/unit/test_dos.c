@@ -4,7 +4,14 @@
  * relay's configuration), each defense of the policy (dos.c: connections, circuit creation,
  * streams, single-hop rendezvous) on an injected clock, the heartbeat's formats and the exit's
  * per-client shares (exit_share.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
 #include "core/channel_int.h"
+#include "core/log.h"
 #include "core/config.h"
 #include "or/dos.h"
 #include "or/dos_relays.h"
@@ -519,6 +526,43 @@ static void test_heartbeat_formats(void)
     CHECK(!strcmp(s, "2.00 GB"));
 }
 
+static void hb_status(void *arg, om_heartbeat_status_t *st)
+{
+    st->uptime = 3600;
+    snprintf(st->dos, sizeof st->dos, "nothing");
+    if (arg) snprintf(st->dht, sizeof st->dht, "%s", (const char *)arg);
+}
+
+/* The heartbeat's lines as logged: the DHT's third line only when a service gives one. */
+static void test_heartbeat_lines(void)
+{
+    char path[] = "/tmp/om-hb-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    struct event_base *b = event_base_new();
+    for (int with = 0; with < 2; with++) {
+        om_log_reset();
+        CHECK(om_log_add_file(OM_LOG_NOTICE, OM_LOG_ERR, path) == 0);
+        om_heartbeat_t *h =
+            om_heartbeat_new(b, 3600, hb_status, with ? "9 nodes in the routing table" : NULL);
+        CHECK(h);
+        om_heartbeat_log(h);
+        om_heartbeat_free(h);
+        om_log_reset();
+        FILE *f = fopen(path, "r");
+        char text[4096] = "";
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        text[n] = 0;
+        if (f) fclose(f);
+        CHECK(strstr(text, "Heartbeat: DoS mitigation since startup: nothing.") != NULL);
+        CHECK((strstr(text, "Heartbeat: DHT: 9 nodes in the routing table.") != NULL) == with);
+        CHECK(truncate(path, 0) == 0);
+    }
+    event_base_free(b);
+    unlink(path);
+}
+
 static void test_exit_share(void)
 {
     om_exit_share_t *s = om_exit_share_new(3);
@@ -570,6 +614,7 @@ static const om_test_t tests[] = {
     {"stream_rate", test_stream_rate},
     {"single_hop_rendezvous", test_single_hop_rendezvous},
     {"heartbeat_formats", test_heartbeat_formats},
+    {"heartbeat_lines", test_heartbeat_lines},
     {"exit_share", test_exit_share},
     {NULL, NULL},
 };

@@ -7,7 +7,7 @@
  *       CLAIMED_FP (tests): name another relay as the provider, a record nodes must refuse
  *   onionmesh-dht -f TORRC [--timeout S] [--alpha N] find KEYHEX
  *       prints "provider FINGERPRINT expires UNIXTIME" for each provider found
- * --alpha N: queries in flight per lookup (1..16, default 3).
+ * --alpha N: queries in flight per lookup (1..16, default 3). The lookup counts go to stderr.
  * Exit status 0 on success (stored at one node at least / a provider found), 1 otherwise. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +177,16 @@ int main(int argc, char **argv)
     event_add(a.poll, &tp);
     evtimer_add(t, &tt);
     event_base_dispatch(a.base);
+    if (a.dht) {
+        om_dht_stats_t st;
+        om_dht_stats(a.dht, &st);
+        fprintf(stderr,
+                "onionmesh-dht: %llu lookups (%llu succeeded), %llu queries (%llu failed), %llu "
+                "records rejected\n",
+                (unsigned long long)st.lookups, (unsigned long long)st.lookups_ok,
+                (unsigned long long)st.queries, (unsigned long long)st.query_failures,
+                (unsigned long long)st.records_rejected);
+    }
     om_dht_free(a.dht);
     om_op_free(a.op);
     event_free(a.poll);
