@@ -189,6 +189,9 @@ int main(int argc, char **argv)
     }
     om_dht_free(a.dht);
     om_op_free(a.op);
+    /* Circuits and links are freed from deferred events after they close: let those run. */
+    for (int k = 0; k < 4; k++)
+        event_base_loop(a.base, EVLOOP_NONBLOCK);
     event_free(a.poll);
     event_free(t);
     event_base_free(a.base);
