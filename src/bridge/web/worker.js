@@ -3,7 +3,10 @@
 //   connect {bridgeLine, opts}   open the link (opts: directory | path | paths, timeoutMs)
 //   fetch {url, init}            -> reply {status, reason, headers, framing, length, circuit}
 //   pull {id}                    the next body piece of fetch id: {type: 'chunk', data} or
-//                                {type: 'done', trailers} (pulled, so the body has backpressure)
+//                                {type: 'done', trailers} (pulled, so the body has backpressure);
+//                                a piece gathers what the stream already holds, up to BATCH
+//                                bytes (one message per cell's 498 bytes would cost the page a
+//                                round trip between threads per cell)
 //   cancel {fetchId}             drop that fetch's body (its stream is closed)
 //   newIdentity, resolve {name}, close
 //   bootstrap {bridgeLine, minCells}  the link slice's consensus fetch (browser-link-test)
@@ -11,6 +14,7 @@
 // {type: 'event', event} (progress, circuit steps), and the body messages above.
 import { bootstrapConsensus, TorClient } from './client.js';
 import { hex } from './bytes.js';
+import { gather } from './body_batch.js';
 
 let client = null;
 const bodies = new Map(); // fetch id -> ReadableStreamDefaultReader
@@ -61,7 +65,7 @@ const ops = {
       return null;
     }
     try {
-      const { value, done } = await b.reader.read();
+      const { value, done } = await gather(b);
       if (done) {
         bodies.delete(m.id);
         emit({ type: 'progress', fetch: m.id, bytes: 0, ...b.latest, done: true,
