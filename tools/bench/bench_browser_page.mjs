@@ -31,7 +31,9 @@ try {
   const prof = process.env.OM_CPU_PROFILE;
   let stopProfiles = async () => {};
   if (prof) stopProfiles = await startProfiles(browser, page, prof);
-  const q = `?fetch=${encodeURIComponent(url)}&path=${encodeURIComponent(pathNames)}`;
+  // BENCH_PAGE_QUERY: more parameters for the page (e.g. "cc=0": fixed windows with the exit).
+  const extra = process.env.BENCH_PAGE_QUERY ? `&${process.env.BENCH_PAGE_QUERY}` : '';
+  const q = `?fetch=${encodeURIComponent(url)}&path=${encodeURIComponent(pathNames)}${extra}`;
   await page.goto(page0 + q);
   await page.waitForFunction(() => document.getElementById('sha256').textContent ||
     document.getElementById('error').textContent, null, { timeout: 900000, polling: 100 });

@@ -278,8 +278,10 @@ async function main() {
   try {
     // A test network's relays share addresses: allow one /16 in a path there, as tor does.
     const distinctSubnets = !settings.testingNetwork;
+    // ?cc=0: fixed windows with the exit instead of congestion control (comparisons).
+    const cc = new URLSearchParams(location.search).get('cc') !== '0';
     om = await OnionMesh.connect(line, { directory: { authorities, distinctSubnets,
-      cache: 'idb', path: pathParam() } });
+      cache: 'idb', path: pathParam() }, congestionControl: cc });
     om.addEventListener('progress', onEvent);
     om.addEventListener('circuit', onEvent);
   } catch (e) {
