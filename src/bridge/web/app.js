@@ -196,7 +196,28 @@ function pathParam() {
   return p ? p.split(',').map((n) => n.trim()).filter(Boolean) : undefined;
 }
 
+// ?sink=worker: the body is read and hashed in the worker, only its digest reaches the page
+// (comparisons: what the page's side of the body costs).
+async function goWorkerSink(url) {
+  clear();
+  const t0 = performance.now();
+  performance.mark('om-fetch-start');
+  try {
+    const r = await om.fetchDigest(url);
+    performance.mark('om-first-byte', { startTime: t0 + (r.firstByteMs ?? r.ms) });
+    performance.mark('om-fetch-done', { detail: { bytes: r.bytes } });
+    stats(r.bytes, r.bytes, t0);
+    $('status').textContent = `HTTP ${r.status}`;
+    $('bytes').textContent = String(r.bytes);
+    $('sha256').textContent = r.sha256;
+    $('result').hidden = false;
+  } catch (e) {
+    $('error').textContent = explain(e);
+  }
+}
+
 async function go(url) {
+  if (new URLSearchParams(location.search).get('sink') === 'worker') return goWorkerSink(url);
   clear();
   const t0 = performance.now();
   performance.mark('om-fetch-start');

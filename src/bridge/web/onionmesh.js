@@ -115,6 +115,12 @@ export class OnionMesh extends EventTarget {
       framing: r.framing, length: r.length, circuit: r.circuit, exitAddr: r.exitAddr };
   }
 
+  // The body read and hashed in the worker (nothing crosses to the page): {status, bytes,
+  // sha256, firstByteMs, ms}. For comparisons with fetch (the page's ?sink=worker).
+  fetchDigest(url) {
+    return this.call('fetchDigest', { url: String(url) });
+  }
+
   newIdentity() {
     return this.call('newIdentity');
   }

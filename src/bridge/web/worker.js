@@ -8,6 +8,8 @@
 //                                bytes (one message per cell's 498 bytes would cost the page a
 //                                round trip between threads per cell)
 //   cancel {fetchId}             drop that fetch's body (its stream is closed)
+//   fetchDigest {url}            fetch and read the body here, for comparisons (the page's
+//                                ?sink=worker): -> reply {status, bytes, sha256, firstByteMs, ms}
 //   newIdentity, resolve {name}, close
 //   bootstrap {bridgeLine, minCells}  the link slice's consensus fetch (browser-link-test)
 // Messages out: {type: 'reply', id, ok, value | error: {message, stage, reason, attempts}},
@@ -15,6 +17,7 @@
 import { bootstrapConsensus, TorClient } from './client.js';
 import { hex } from './bytes.js';
 import { gather } from './body_batch.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 
 let client = null;
 const bodies = new Map(); // fetch id -> ReadableStreamDefaultReader
@@ -77,6 +80,22 @@ const ops = {
       self.postMessage({ type: 'bodyError', id: m.id, error: errorOf(e) });
     }
     return null;
+  },
+  async fetchDigest(m) {
+    const t0 = performance.now();
+    const r = await client.fetch(m.url);
+    const h = sha256.create();
+    let bytes = 0;
+    let firstByteMs = null;
+    for (const rd = r.body.getReader(); ;) {
+      const { done, value } = await rd.read();
+      if (done) break;
+      if (firstByteMs === null) firstByteMs = performance.now() - t0;
+      h.update(value);
+      bytes += value.length;
+    }
+    return { status: r.status, bytes, sha256: hex(h.digest()), firstByteMs,
+      ms: performance.now() - t0 };
   },
   async cancel(m) {
     const b = bodies.get(m.fetchId);
