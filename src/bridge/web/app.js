@@ -208,6 +208,7 @@ async function goWorkerSink(url) {
     performance.mark('om-fetch-done', { detail: { bytes: r.bytes } });
     stats(r.bytes, r.bytes, t0);
     $('status').textContent = `HTTP ${r.status}`;
+    $('circuit').textContent = (r.circuit?.path || []).map((h) => h.nickname).join(' -> ');
     $('bytes').textContent = String(r.bytes);
     $('sha256').textContent = r.sha256;
     $('result').hidden = false;

@@ -116,7 +116,7 @@ export class OnionMesh extends EventTarget {
   }
 
   // The body read and hashed in the worker (nothing crosses to the page): {status, bytes,
-  // sha256, firstByteMs, ms}. For comparisons with fetch (the page's ?sink=worker).
+  // sha256, firstByteMs, ms, circuit}. For comparisons with fetch (the page's ?sink=worker).
   fetchDigest(url) {
     return this.call('fetchDigest', { url: String(url) });
   }

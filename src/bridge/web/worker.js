@@ -9,7 +9,7 @@
 //                                round trip between threads per cell)
 //   cancel {fetchId}             drop that fetch's body (its stream is closed)
 //   fetchDigest {url}            fetch and read the body here, for comparisons (the page's
-//                                ?sink=worker): -> reply {status, bytes, sha256, firstByteMs, ms}
+//                                ?sink=worker): -> reply {status, bytes, sha256, firstByteMs, ms, circuit}
 //   newIdentity, resolve {name}, close
 //   bootstrap {bridgeLine, minCells}  the link slice's consensus fetch (browser-link-test)
 // Messages out: {type: 'reply', id, ok, value | error: {message, stage, reason, attempts}},
@@ -95,7 +95,7 @@ const ops = {
       bytes += value.length;
     }
     return { status: r.status, bytes, sha256: hex(h.digest()), firstByteMs,
-      ms: performance.now() - t0 };
+      ms: performance.now() - t0, circuit: r.circuit };
   },
   async cancel(m) {
     const b = bodies.get(m.fetchId);
